@@ -1,0 +1,52 @@
+# Safeground: every entry point the README and .ci/run use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+WITH_DB := source .dev-db.env &&
+
+.PHONY: help install db migrate run test lint fmt bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	scripts/bootstrap.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the package with its pinned dependencies
+
+db: install  ## provision PostGIS (local when DATABASE_URL is unset) and write .dev-db.env
+	scripts/dev-db.sh
+
+migrate: db  ## apply the Alembic migrations
+	$(WITH_DB) $(BIN)/safeground db upgrade
+
+run: migrate  ## install, provision, migrate, load demo data into an empty DB, serve on HOST:PORT
+	$(WITH_DB) $(BIN)/safeground demo load --if-empty
+	$(WITH_DB) $(BIN)/safeground serve --host $(HOST) --port $(PORT)
+
+test: db  ## lint and run the whole suite against a throwaway PostGIS database
+	$(BIN)/ruff check .
+	$(WITH_DB) $(BIN)/pytest
+
+lint: install  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check api tests scripts migrations
+
+fmt: install  ## format the code
+	$(BIN)/ruff format api tests scripts migrations
+	$(BIN)/ruff check --fix .
+
+bench: db  ## benchmarks (scripts/bench/); never part of `make test`
+	$(WITH_DB) $(BIN)/python scripts/bench/land_release.py
+
+clean:  ## remove the virtualenv and caches (the database is left alone)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .dev-db.env

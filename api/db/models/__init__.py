@@ -1,0 +1,22 @@
+"""All ORM models, imported here so ``Base.metadata`` knows every table."""
+
+from api.db.models.activities import Activity, ActivityHazard, ReleasePolygon
+from api.db.models.geography import AdminArea
+from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
+from api.db.models.identity import ApiKey, Organisation, User
+from api.db.models.ordnance import EOFind
+
+__all__ = [
+    "Activity",
+    "ActivityHazard",
+    "AdminArea",
+    "ApiKey",
+    "EOFind",
+    "Hazard",
+    "HazardLandRelease",
+    "HazardState",
+    "HazardVersion",
+    "Organisation",
+    "ReleasePolygon",
+    "User",
+]

@@ -1,0 +1,135 @@
+"""Request dependencies: the database session, the caller, and common query parameters."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from api.errors import BadRequest, InvalidBBox
+from api.services.auth import (
+    Principal,
+    principal_from_api_key,
+    principal_from_token,
+    require_reader,
+)
+from api.settings import Settings
+from api.vocab import pick_language
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a Session; closing it rolls back anything a service did not commit."""
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal | None:
+    """The caller, from a bearer token or an API key; None when anonymous."""
+    if token:
+        return principal_from_token(session, settings, token)
+    if api_key:
+        return principal_from_api_key(session, api_key)
+    return None
+
+
+PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
+
+
+def get_reader(principal: PrincipalDep) -> Principal:
+    """A signed-in caller of any role (operational data is not public)."""
+    return require_reader(principal)
+
+
+ReaderDep = Annotated[Principal, Depends(get_reader)]
+
+
+@dataclass
+class Page:
+    """``limit`` and ``offset`` of a collection request."""
+
+    limit: int
+    offset: int
+
+
+def get_page(
+    settings: SettingsDep,
+    limit: Annotated[int | None, Query(ge=1, description="page size (default 100)")] = None,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> Page:
+    """Paging parameters, bounded by the configured maximum."""
+    limit = settings.default_limit if limit is None else limit
+    if limit > settings.max_limit:
+        raise BadRequest(f"limit {limit} exceeds the maximum of {settings.max_limit}")
+    return Page(limit, offset)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
+
+
+def get_bbox(
+    bbox: Annotated[
+        str | None,
+        Query(description="minLon,minLat,maxLon,maxLat in EPSG:4326", examples=["36,49,37,50"]),
+    ] = None,
+) -> tuple[float, float, float, float] | None:
+    """Parse and check ``bbox``."""
+    if bbox is None:
+        return None
+    try:
+        values = [float(v) for v in bbox.split(",")]
+    except ValueError as exc:
+        raise InvalidBBox(f"bbox must be four numbers, got {bbox!r}") from exc
+    if len(values) != 4:
+        raise InvalidBBox(f"bbox must be four numbers minLon,minLat,maxLon,maxLat; got {bbox!r}")
+    min_lon, min_lat, max_lon, max_lat = values
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise InvalidBBox("bbox longitudes must lie within -180..180")
+    if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        raise InvalidBBox("bbox latitudes must lie within -90..90")
+    if min_lat > max_lat:
+        raise InvalidBBox("bbox minLat is greater than maxLat")
+    if min_lon > max_lon:
+        raise InvalidBBox("bbox crosses the antimeridian; send two boxes, one each side")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(get_bbox)]
+
+AsOfDep = Annotated[
+    date | None,
+    Query(description="Answer as known on this date (reports dated on or before it)"),
+]
+
+
+def get_language(
+    accept_language: Annotated[str | None, Header()] = None,
+    lang: Annotated[str | None, Query(description="language code, e.g. en, uk")] = None,
+) -> str:
+    """The response language: ``lang``, else Accept-Language, else English."""
+    return pick_language(accept_language, lang)
+
+
+LanguageDep = Annotated[str, Depends(get_language)]
+IfMatchDep = Annotated[
+    str | None, Header(description="ETag of the version the change is based on")
+]

@@ -1,0 +1,110 @@
+"""The FastAPI application factory."""
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from api import __version__
+from api.db.engine import make_engine, make_sessionmaker
+from api.errors import (
+    PayloadTooLarge,
+    add_exception_handlers,
+    problem_body,
+    problem_response,
+)
+from api.routers import (
+    activities,
+    admin_areas,
+    auth,
+    eo_finds,
+    hazards,
+    health,
+    land_release,
+    organisations,
+    vocabularies,
+)
+from api.settings import DEV_SECRET, Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Mine-risk data for humanitarian mine action: hazard areas with their history, land-release
+activities and exact remaining-area accounting (m² on the WGS 84 ellipsoid).
+
+Sign in with **POST /api/v1/auth/token** (the *Authorize* button), or send an organisation's API
+key as `X-API-Key`. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuse request bodies larger than ``max_body_bytes`` (413 problem+json)."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def dispatch(self, request: Request, call_next):
+        """Check Content-Length before the body is read."""
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_bytes:
+            err = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes")
+            body = problem_body(request, status=413, title=err.title,
+                                type_=f"{request.app.state.settings.problem_base_uri}/"
+                                f"{err.type_slug}", detail=err.detail)
+            return problem_response(request, 413, body)
+        return await call_next(request)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when None)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.secret_key.get_secret_value() == DEV_SECRET:
+            logger.warning("SAFEGROUND_SECRET_KEY is not set: using the development secret")
+        if not hasattr(app.state, "engine"):
+            app.state.engine = make_engine(settings)
+            app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Safeground",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.settings = settings
+    add_exception_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    v1 = APIRouter(prefix="/api/v1")
+    for module in (auth, organisations, admin_areas, hazards, activities, eo_finds,
+                   land_release, vocabularies):
+        v1.include_router(module.router)
+    app.include_router(health.router)
+    app.include_router(v1)
+
+    index = Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web") / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def home():
+        if index.is_file():
+            return HTMLResponse(index.read_text(encoding="utf-8"))
+        return HTMLResponse(LANDING)
+
+    return app
+
+
+LANDING = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Safeground</title>
+<body style="font-family:sans-serif;max-width:40em;margin:2em auto">
+<h1>Safeground</h1><p>Mine-risk data platform API.</p>
+<ul><li><a href="/docs">API documentation (OpenAPI)</a></li><li><a href="/redoc">ReDoc</a></li>
+<li><a href="/health">Health</a></li></ul></body></html>"""

@@ -1,0 +1,130 @@
+"""Activity request bodies: a land-release activity with its release polygons."""
+
+import uuid
+import datetime as dt
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+
+from api.schemas.common import GeoJSONGeometry
+from api.vocab import ActivityStatus, ActivityType, Method, ReleaseOutcome
+
+
+class ReleaseProperties(BaseModel):
+    """Properties of a release polygon; other members are kept as given."""
+
+    model_config = ConfigDict(extra="allow")
+
+    outcome: ReleaseOutcome
+    date: dt.date | None = Field(
+        None, description="Date the land was released; defaults to the activity's end_date"
+    )
+    hazard_id: str | None = Field(
+        None,
+        description="Hazard (id or external id) this polygon releases; needed only when the "
+        "activity addresses several hazards and the polygon should count for one of them",
+    )
+
+
+class ReleaseFeature(BaseModel):
+    """A Polygon or MultiPolygon Feature of land released."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"] = "Feature"
+    id: Any = None
+    geometry: GeoJSONGeometry | None
+    properties: ReleaseProperties
+
+
+class ReleaseCollection(BaseModel):
+    """The release polygons of an activity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[ReleaseFeature] = Field(default_factory=list, max_length=10_000)
+
+
+class ActivityCreate(BaseModel):
+    """A land-release activity (survey, clearance, EOD task) and the land it released."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    activity_type: ActivityType
+    organisation: str | None = Field(None, description="Code; defaults to the caller's")
+    hazard_ids: list[str] = Field(..., min_length=1, description="Hazard ids or external ids")
+    status: ActivityStatus
+    start_date: date | None = None
+    end_date: date | None = None
+    methods: list[Method] = Field(default_factory=list)
+    clearance_depth_cm: NonNegativeInt | None = None
+    notes: str | None = Field(None, max_length=10_000)
+    releases: ReleaseCollection | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> "ActivityCreate":
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class ActivityPatch(BaseModel):
+    """A partial update of an activity; ``releases``, when sent, replaces them all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    activity_type: ActivityType | None = None
+    hazard_ids: list[str] | None = Field(None, min_length=1)
+    status: ActivityStatus | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    methods: list[Method] | None = None
+    clearance_depth_cm: NonNegativeInt | None = None
+    notes: str | None = Field(None, max_length=10_000)
+    releases: ReleaseCollection | None = None
+
+
+class ActivityRef(BaseModel):
+    """An activity id in a response."""
+
+    id: uuid.UUID
+
+
+ACTIVITY_EXAMPLE = {
+    "external_id": "HALO-UA-CL-0042",
+    "activity_type": "clearance",
+    "organisation": "HALO",
+    "hazard_ids": ["HALO-UA-HA-0001"],
+    "status": "completed",
+    "start_date": "2024-06-01",
+    "end_date": "2024-06-20",
+    "methods": ["manual", "mechanical"],
+    "clearance_depth_cm": 13,
+    "releases": {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[36.20, 49.10], [36.21, 49.10], [36.21, 49.11],
+                                     [36.20, 49.11], [36.20, 49.10]]],
+                },
+                "properties": {"outcome": "cleared", "date": "2024-06-20"},
+            },
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[36.21, 49.10], [36.23, 49.10], [36.23, 49.11],
+                                     [36.21, 49.11], [36.21, 49.10]]],
+                },
+                "properties": {"outcome": "reduced", "date": "2024-06-10"},
+            },
+        ],
+    },
+}

@@ -1,0 +1,80 @@
+"""Administrative areas: reading them, and assigning hazards to them (set-based)."""
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Every hazard lists the P-codes of all areas it touches (``admin``), and is assigned, per level,
+# to the one area containing a point on its surface (``admin_primary``), which summaries use.
+ASSIGN_SQL = """
+UPDATE hazards h
+SET admin_pcodes = COALESCE(x.pcodes, '{}'),
+    admin_primary = COALESCE(x.primary_codes, '{}'::jsonb)
+FROM (
+    SELECT h2.id,
+           (SELECT array_agg(a.pcode ORDER BY a.level, a.pcode)
+              FROM admin_areas a WHERE ST_Intersects(a.geom, h2.geom)) AS pcodes,
+           (SELECT jsonb_object_agg(p.level::text, p.pcode)
+              FROM (SELECT DISTINCT ON (a.level) a.level, a.pcode
+                      FROM admin_areas a
+                     WHERE ST_Intersects(a.geom, ST_PointOnSurface(h2.geom))
+                     ORDER BY a.level, a.pcode) p) AS primary_codes
+    FROM hazards h2
+    WHERE CAST(:all AS boolean) OR h2.id = ANY(CAST(:ids AS uuid[]))
+) x
+WHERE h.id = x.id
+  AND (h.admin_pcodes IS DISTINCT FROM COALESCE(x.pcodes, '{}')
+       OR h.admin_primary IS DISTINCT FROM COALESCE(x.primary_codes, '{}'::jsonb))
+"""
+
+
+def assign_hazards(session: Session, hazard_ids: Iterable[uuid.UUID] | None = None) -> int:
+    """Recompute the admin P-codes of ``hazard_ids`` (None = every hazard). One statement."""
+    ids = None if hazard_ids is None else [str(i) for i in set(hazard_ids)]
+    if ids == []:
+        return 0
+    result = session.execute(text(ASSIGN_SQL), {"all": ids is None, "ids": ids or []})
+    return result.rowcount or 0
+
+
+FILTER_SQL = """
+FROM admin_areas a
+WHERE (CAST(:level AS int) IS NULL OR a.level = CAST(:level AS int))
+  AND (CAST(:parent AS text) IS NULL OR a.parent_pcode = CAST(:parent AS text))
+  AND (CAST(:bbox AS float8[]) IS NULL
+       OR a.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
+                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
+                                    4326))
+"""
+
+LIST_SQL = (
+    """
+SELECT a.id, a.pcode, a.name, a.names, a.level, a.parent_pcode, a.is_demo,
+       ST_AsGeoJSON(CASE WHEN CAST(:simplify AS float8) > 0
+                         THEN ST_SimplifyPreserveTopology(a.geom, CAST(:simplify AS float8))
+                         ELSE a.geom END, 7) AS geometry
+"""
+    + FILTER_SQL
+    + "ORDER BY a.level, a.pcode LIMIT :limit OFFSET :offset"
+)
+
+
+def search(
+    session: Session,
+    *,
+    level: int | None,
+    parent: str | None,
+    bbox: tuple[float, float, float, float] | None,
+    simplify: float,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict], int]:
+    """Admin areas matching the filters, as rows, and the number matched."""
+    params = {"level": level, "parent": parent, "bbox": list(bbox) if bbox else None}
+    matched = session.execute(text("SELECT count(*) " + FILTER_SQL), params).scalar_one()
+    rows = session.execute(
+        text(LIST_SQL), {**params, "simplify": simplify, "limit": limit, "offset": offset}
+    ).mappings()
+    return [dict(r) for r in rows], int(matched)

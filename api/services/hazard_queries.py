@@ -1,0 +1,330 @@
+"""Reading hazards: features, collections, history and the remaining part, now or as of a date.
+
+Reads are single SQL statements that return GeoJSON text from PostGIS (``ST_AsGeoJSON``); the
+geometry text is embedded in the response as is (``orjson.Fragment``), never re-parsed.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.errors import NotFound
+from api.services import land_release
+
+LAND_RELEASE_FIELDS = (
+    "baseline_area_m2", "cancelled_area_m2", "reduced_area_m2", "cleared_area_m2",
+    "released_area_m2", "remaining_area_m2", "outside_area_m2",
+)
+
+
+@dataclass(frozen=True)
+class HazardFilters:
+    """Filters of ``GET /hazards``; every member is optional."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    classification: str | None = None
+    status: str | None = None
+    hazard_type: str | None = None
+    organisation: str | None = None
+    admin: str | None = None
+    updated_since: datetime | None = None
+
+    def params(self) -> dict[str, Any]:
+        """Bound parameters for the filter SQL."""
+        return {
+            "bbox": list(self.bbox) if self.bbox else None,
+            "classification": self.classification,
+            "status": self.status,
+            "hazard_type": self.hazard_type,
+            "organisation": self.organisation,
+            "admin": self.admin,
+            "updated_since": self.updated_since,
+        }
+
+
+CURRENT_SELECT = """
+SELECT h.id, h.external_id, h.name, h.classification, h.hazard_type, h.status, h.status_set,
+       h.contamination, o.code AS organisation, h.date_of_information,
+       ST_AsGeoJSON(h.benchmark, 9) AS benchmark,
+       ST_AsGeoJSON(h.reference_point, 9) AS reference_point,
+       h.estimated_area_m2, h.evidence, h.blockages, h.beneficiaries, h.notes, h.area_m2,
+       h.admin_pcodes, h.version, h.created_at, h.updated_at, h.is_demo,
+       f.baseline_area_m2, f.cancelled_area_m2, f.reduced_area_m2, f.cleared_area_m2,
+       f.released_area_m2, f.remaining_area_m2, f.outside_area_m2, f.computed_at,
+       ST_AsGeoJSON(h.geom, 9) AS geometry
+FROM hazards h
+JOIN organisations o ON o.id = h.organisation_id
+LEFT JOIN hazard_land_release f ON f.hazard_id = h.id
+"""
+
+CURRENT_FILTER = """
+WHERE h.retired_at IS NULL
+  AND (CAST(:bbox AS float8[]) IS NULL
+       OR h.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
+                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
+                                    4326))
+  AND (CAST(:classification AS text) IS NULL OR h.classification = :classification)
+  AND (CAST(:status AS text) IS NULL OR h.status = :status)
+  AND (CAST(:hazard_type AS text) IS NULL OR h.hazard_type = :hazard_type)
+  AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
+  AND (CAST(:admin AS text) IS NULL OR h.admin_pcodes @> ARRAY[CAST(:admin AS text)])
+  AND (CAST(:updated_since AS timestamptz) IS NULL OR h.updated_at >= :updated_since)
+"""
+
+ORDER_PAGE = " ORDER BY h.date_of_information DESC, h.id LIMIT :limit OFFSET :offset"
+
+
+def _fragment(geojson: str | None):
+    return orjson.Fragment(geojson) if geojson is not None else None
+
+
+def _current_feature(row: dict[str, Any]) -> dict[str, Any]:
+    land = {k: row[k] for k in LAND_RELEASE_FIELDS}
+    land["computed_at"] = row["computed_at"]
+    props = {
+        "id": row["id"],
+        "external_id": row["external_id"],
+        "name": row["name"],
+        "classification": row["classification"],
+        "hazard_type": row["hazard_type"],
+        "status": row["status"],
+        "status_source": "set" if row["status_set"] else "derived",
+        "contamination": row["contamination"],
+        "organisation": row["organisation"],
+        "date_of_information": row["date_of_information"],
+        "benchmark": _fragment(row["benchmark"]),
+        "reference_point": _fragment(row["reference_point"]),
+        "estimated_area_m2": row["estimated_area_m2"],
+        "evidence": row["evidence"],
+        "blockages": row["blockages"],
+        "beneficiaries": row["beneficiaries"],
+        "notes": row["notes"],
+        "area_m2": row["area_m2"],
+        "admin": row["admin_pcodes"],
+        "version": row["version"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "is_demo": row["is_demo"],
+        "land_release": land,
+    }
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": _fragment(row["geometry"]),
+        "properties": props,
+    }
+
+
+AS_OF_SELECT = """
+SELECT s.hazard_id AS id, s.version, s.state, o.code AS organisation, s.valid_from,
+       ST_AsGeoJSON(s.geom, 9) AS geometry,
+       (SELECT array_agg(a.pcode ORDER BY a.level, a.pcode) FROM admin_areas a
+         WHERE ST_Intersects(a.geom, s.geom)) AS admin_pcodes,
+       h.is_demo, h.created_at
+FROM hazard_states s
+JOIN hazards h ON h.id = s.hazard_id
+JOIN organisations o ON o.id = s.organisation_id
+"""
+
+AS_OF_FILTER = """
+WHERE s.valid_from <= CAST(:as_of AS date)
+  AND (s.valid_to IS NULL OR s.valid_to > CAST(:as_of AS date))
+  AND NOT s.retired
+  AND (CAST(:bbox AS float8[]) IS NULL
+       OR s.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
+                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
+                                    4326))
+  AND (CAST(:classification AS text) IS NULL OR s.state ->> 'classification' = :classification)
+  AND (CAST(:hazard_type AS text) IS NULL OR s.state ->> 'hazard_type' = :hazard_type)
+  AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
+  AND (CAST(:admin AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM admin_areas a WHERE a.pcode = :admin AND ST_Intersects(a.geom, s.geom)))
+  AND (CAST(:updated_since AS timestamptz) IS NULL OR s.valid_from >= CAST(:updated_since AS date))
+"""
+
+
+def _as_of_feature(row: dict[str, Any], figures: dict[str, Any] | None) -> dict[str, Any]:
+    state = dict(row["state"])
+    for name in ("benchmark", "reference_point"):
+        state.setdefault(name, None)
+    state_status = state.pop("status", None)
+    props = {
+        "id": row["id"],
+        **{k: v for k, v in state.items() if k not in ("organisation", "retirement_reason")},
+        "organisation": row["organisation"],
+        "status": figures["status"] if figures else state_status,
+        "status_source": "set" if state_status else "derived",
+        "area_m2": figures["baseline_area_m2"] if figures else None,
+        "admin": row["admin_pcodes"] or [],
+        "version": row["version"],
+        "is_demo": row["is_demo"],
+        "created_at": row["created_at"],
+        "as_of": row["as_of"],
+        "land_release": {k: figures[k] for k in LAND_RELEASE_FIELDS} if figures else None,
+    }
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": _fragment(row["geometry"]),
+        "properties": props,
+    }
+
+
+def get_feature(session: Session, hazard_id: uuid.UUID, as_of: date | None = None) -> dict:
+    """One hazard as a GeoJSON Feature with ``land_release``; NotFound if unknown."""
+    if as_of is None:
+        row = session.execute(
+            text(CURRENT_SELECT + " WHERE h.id = :id AND h.retired_at IS NULL"),
+            {"id": hazard_id},
+        ).mappings().first()
+        if row is None:
+            raise NotFound(f"no hazard {hazard_id}")
+        return _current_feature(row)
+    row = session.execute(
+        text(AS_OF_SELECT + AS_OF_FILTER + " AND s.hazard_id = :id"),
+        {**HazardFilters().params(), "as_of": as_of, "id": hazard_id},
+    ).mappings().first()
+    if row is None:
+        if _exists(session, hazard_id):
+            raise NotFound(f"hazard {hazard_id} was not known on {as_of.isoformat()}")
+        raise NotFound(f"no hazard {hazard_id}")
+    figures = land_release.figures_as_of(session, as_of, [hazard_id]).get(hazard_id)
+    return _as_of_feature({**row, "as_of": as_of}, figures)
+
+
+def _exists(session: Session, hazard_id: uuid.UUID) -> bool:
+    return session.execute(
+        text("SELECT 1 FROM hazards WHERE id = :id"), {"id": hazard_id}
+    ).first() is not None
+
+
+def search(
+    session: Session,
+    filters: HazardFilters,
+    *,
+    limit: int,
+    offset: int,
+    as_of: date | None = None,
+) -> tuple[list[dict], int]:
+    """A page of hazards as Features, and how many match in all."""
+    params = {**filters.params(), "limit": limit, "offset": offset}
+    if as_of is None:
+        matched = session.execute(
+            text(
+                "SELECT count(*) FROM hazards h JOIN organisations o "
+                "ON o.id = h.organisation_id " + CURRENT_FILTER
+            ),
+            params,
+        ).scalar_one()
+        rows = session.execute(text(CURRENT_SELECT + CURRENT_FILTER + ORDER_PAGE), params)
+        return [_current_feature(r) for r in rows.mappings()], int(matched)
+    params["as_of"] = as_of
+    status_filter = filters.status
+    count_sql = (
+        "SELECT count(*) FROM hazard_states s JOIN hazards h ON h.id = s.hazard_id "
+        "JOIN organisations o ON o.id = s.organisation_id " + AS_OF_FILTER
+    )
+    order = " ORDER BY s.valid_from DESC, s.hazard_id LIMIT :limit OFFSET :offset"
+    if status_filter:
+        # status as of a date is derived, so filter after computing it
+        rows = list(session.execute(text(AS_OF_SELECT + AS_OF_FILTER), params).mappings())
+        figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
+        rows = [r for r in rows if figures.get(r["id"], {}).get("status") == status_filter]
+        page = rows[offset : offset + limit]
+        return [_as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in page], len(
+            rows
+        )
+    matched = session.execute(text(count_sql), params).scalar_one()
+    rows = list(session.execute(text(AS_OF_SELECT + AS_OF_FILTER + order), params).mappings())
+    figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
+    return [_as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in rows], int(
+        matched
+    )
+
+
+REMAINING_SQL = """
+SELECT h.id, h.name, h.classification, h.status, o.code AS organisation,
+       f.baseline_area_m2, f.released_area_m2, f.remaining_area_m2, f.computed_at,
+       ST_AsGeoJSON(COALESCE(f.remaining_geom, h.geom), 9) AS geometry
+FROM hazards h
+JOIN organisations o ON o.id = h.organisation_id
+LEFT JOIN hazard_land_release f ON f.hazard_id = h.id
+WHERE h.id = :id AND h.retired_at IS NULL
+"""
+
+
+def remaining_feature(session: Session, hazard_id: uuid.UUID, as_of: date | None = None) -> dict:
+    """The part of a hazard still hazardous, as a Feature (empty geometry if none remains)."""
+    if as_of is None:
+        row = session.execute(text(REMAINING_SQL), {"id": hazard_id}).mappings().first()
+        if row is None:
+            raise NotFound(f"no hazard {hazard_id}")
+        props = {k: row[k] for k in ("id", "name", "classification", "status", "organisation",
+                                     "baseline_area_m2", "released_area_m2",
+                                     "remaining_area_m2", "computed_at")}
+        return {"type": "Feature", "id": row["id"], "geometry": _fragment(row["geometry"]),
+                "properties": props}
+    feature = get_feature(session, hazard_id, as_of)  # raises NotFound as appropriate
+    figures = land_release.figures_as_of(session, as_of, [hazard_id])[hazard_id]
+    land = feature["properties"]["land_release"]
+    props = {
+        "id": hazard_id,
+        "name": feature["properties"].get("name"),
+        "classification": feature["properties"].get("classification"),
+        "status": figures["status"],
+        "organisation": feature["properties"]["organisation"],
+        "baseline_area_m2": land["baseline_area_m2"],
+        "released_area_m2": land["released_area_m2"],
+        "remaining_area_m2": land["remaining_area_m2"],
+        "as_of": as_of,
+    }
+    return {"type": "Feature", "id": hazard_id,
+            "geometry": _fragment(figures["remaining_geojson"]), "properties": props}
+
+
+HISTORY_SQL = """
+SELECT v.version, v.kind, v.date_of_information, v.recorded_at, v.author, v.source,
+       v.report, v.submitted_geometry, ST_AsGeoJSON(v.geom, 9) AS stored_geometry,
+       v.warnings, v.changes, v.superseded
+FROM hazard_versions v
+WHERE v.hazard_id = :id
+ORDER BY v.version
+"""
+
+
+def history(session: Session, hazard_id: uuid.UUID) -> dict:
+    """Every version of a hazard, in the order recorded, with what each changed."""
+    if not _exists(session, hazard_id):
+        raise NotFound(f"no hazard {hazard_id}")
+    orgs = dict(session.execute(text("SELECT id::text, code FROM organisations")).all())
+    versions = []
+    for row in session.execute(text(HISTORY_SQL), {"id": hazard_id}).mappings():
+        report = dict(row["report"])
+        if "organisation" in report:
+            report["organisation"] = orgs.get(report["organisation"], report["organisation"])
+        changes = dict(row["changes"])
+        if "organisation" in changes:
+            changes["organisation"] = [orgs.get(v, v) for v in changes["organisation"]]
+        versions.append(
+            {
+                "version": row["version"],
+                "kind": row["kind"],
+                "date_of_information": row["date_of_information"],
+                "recorded_at": row["recorded_at"],
+                "author": row["author"],
+                "source": row["source"],
+                "applied": bool(row["changes"]) or row["kind"] == "create",
+                "report": report,
+                "changes": changes,
+                "superseded": row["superseded"],
+                "warnings": row["warnings"],
+                "submitted_geometry": row["submitted_geometry"],
+                "stored_geometry": _fragment(row["stored_geometry"]),
+            }
+        )
+    return {"hazard_id": hazard_id, "versions": versions}

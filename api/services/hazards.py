@@ -1,0 +1,506 @@
+"""Hazard areas: reports in; current state, history and figures out.
+
+Every create, update or retirement is recorded as a report (``hazard_versions``). The current
+state and the ``as_of`` timeline are folded from the reports by the date-of-information rule
+(``api.domain.history``); land-release figures are recomputed for the touched hazard in the
+same transaction (``api.services.land_release``).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db.models import Hazard, HazardState, HazardVersion, Organisation
+from api.domain import history
+from api.errors import (
+    Conflict,
+    InvalidGeometry,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from api.schemas.hazards import (
+    HazardFeatureCreate,
+    HazardFeaturePatch,
+    HazardPropertiesCreate,
+    HazardPropertiesPatch,
+)
+from api.services import admin_areas, land_release
+from api.services.auth import Principal, organisation_by_code, require_writer
+from api.settings import Settings
+from api.spatial.intake import (
+    IntakeProblem,
+    geodesic_area_m2,
+    intake_geometry,
+    to_geojson,
+)
+from api.vocab import POINT_HAZARD_TYPES
+
+# Properties that a report states and the fold carries (API names).
+STATE_FIELDS = (
+    "external_id", "name", "classification", "hazard_type", "status", "contamination",
+    "organisation", "benchmark", "reference_point", "estimated_area_m2", "evidence",
+    "blockages", "beneficiaries", "notes",
+)
+POINT_FIELDS = ("benchmark", "reference_point")
+FUTURE_TOLERANCE = timedelta(days=1)  # reports dated "today" in a time zone ahead of UTC
+
+
+@dataclass
+class WriteResult:
+    """What a write did: the hazard, whether it was new, its version and the warnings."""
+
+    id: uuid.UUID
+    version: int
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _check_doi(doi: date, pointer: str) -> None:
+    if doi > datetime.now(UTC).date() + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            f"date_of_information {doi.isoformat()} is in the future",
+            errors=[{"pointer": pointer, "message": "a report cannot be dated in the future"}],
+        )
+
+
+def _intake(obj: Any, *, pointer: str, settings: Settings, allow_point: bool):
+    try:
+        return intake_geometry(
+            obj, pointer=pointer, allow_point=allow_point, max_vertices=settings.max_vertices
+        )
+    except IntakeProblem as exc:
+        first = exc.errors[0]
+        raise InvalidGeometry(
+            f"{first['pointer']}: {first['message']}", errors=exc.errors
+        ) from exc
+
+
+def _stated(
+    session: Session,
+    props: HazardPropertiesCreate | HazardPropertiesPatch,
+    principal: Principal | None,
+    settings: Settings,
+) -> tuple[dict[str, Any], list[str]]:
+    """Turn validated properties into the JSON values a report states, and warnings."""
+    warnings: list[str] = []
+    sent = props.model_fields_set
+    ignored = props.read_only_sent()
+    if ignored:
+        warnings.append("ignored read-only properties: " + ", ".join(ignored))
+    stated: dict[str, Any] = {}
+    for name in STATE_FIELDS:
+        if name not in sent:
+            continue
+        value = getattr(props, name)
+        if name == "organisation":
+            continue  # resolved by the caller, which also checks the right to write
+        if name in POINT_FIELDS and value is not None:
+            point = _intake(value, pointer=f"/properties/{name}", settings=settings,
+                            allow_point=True)
+            if point.geometry.geom_type != "Point":
+                raise InvalidGeometry(
+                    f"/properties/{name} must be a Point",
+                    errors=[{"pointer": f"/properties/{name}/type", "message": "expected Point"}],
+                )
+            warnings.extend(point.warnings)
+            value = to_geojson(point.geometry)
+        elif hasattr(value, "model_dump"):
+            value = value.model_dump(exclude_none=True)
+        elif isinstance(value, list):
+            value = [str(v) for v in dict.fromkeys(value)]  # codes, de-duplicated in order
+        elif value is not None and not isinstance(value, int | float | str):
+            value = str(value)
+        stated[name] = value
+    if "classification" in stated and stated["classification"] is None:
+        raise InvalidInput(
+            "classification cannot be removed",
+            errors=[{"pointer": "/properties/classification", "message": "SHA or CHA required"}],
+        )
+    return stated, warnings
+
+
+def _resolve_org(
+    session: Session, code: str | None, principal: Principal | None
+) -> Organisation:
+    if code is None:
+        if principal is None or principal.organisation_code is None:
+            raise InvalidInput(
+                "properties.organisation is required (you belong to no organisation)",
+                errors=[{"pointer": "/properties/organisation", "message": "required"}],
+            )
+        code = principal.organisation_code
+    try:
+        return organisation_by_code(session, code)
+    except NotFound as exc:
+        raise InvalidInput(
+            f"unknown organisation {code!r}",
+            errors=[{"pointer": "/properties/organisation", "message": f"no organisation {code!r}"}],
+        ) from exc
+
+
+def _reports(versions: list[HazardVersion]) -> list[history.Report]:
+    out = []
+    for v in versions:
+        stated = dict(v.report)
+        if v.geom is not None:
+            stated[history.GEOMETRY] = v.version
+        out.append(history.Report(v.version, v.date_of_information, v.kind, stated))
+    return out
+
+
+def _point(value: dict | None):
+    if value is None:
+        return None
+    return from_shape(Point(value["coordinates"]), srid=4326)
+
+
+def _apply_state(hazard: Hazard, state: history.State, geoms: dict[int, Any]) -> None:
+    values = state.values
+    hazard.external_id = values.get("external_id")
+    hazard.name = values.get("name")
+    hazard.classification = values["classification"]
+    hazard.hazard_type = values.get("hazard_type")
+    hazard.status_set = values.get("status")
+    hazard.contamination = values.get("contamination") or []
+    hazard.organisation_id = uuid.UUID(values["organisation"])
+    hazard.date_of_information = state.date_of_information
+    hazard.benchmark = _point(values.get("benchmark"))
+    hazard.reference_point = _point(values.get("reference_point"))
+    hazard.estimated_area_m2 = values.get("estimated_area_m2")
+    hazard.evidence = values.get("evidence")
+    hazard.blockages = values.get("blockages") or []
+    hazard.beneficiaries = values.get("beneficiaries")
+    hazard.notes = values.get("notes")
+    hazard.geom = geoms[values[history.GEOMETRY]]
+    hazard.version = state.version
+    if state.retired and hazard.retired_at is None:
+        hazard.retired_at = func.now()
+
+
+def _check_geometry_kind(state: history.State, geoms: dict[int, Any]) -> None:
+    geom = geoms[state.values[history.GEOMETRY]]
+    is_point = to_shape(geom).geom_type == "Point"
+    hazard_type = state.values.get("hazard_type")
+    if is_point and hazard_type not in {t.value for t in POINT_HAZARD_TYPES}:
+        raise InvalidGeometry(
+            "a Point geometry is accepted only for uxo_spot and axo_site hazards",
+            errors=[{"pointer": "/geometry/type",
+                     "message": f"Point not accepted for hazard_type {hazard_type!r}"}],
+        )
+
+
+def _rebuild_timeline(session: Session, hazard: Hazard, reports, geoms) -> None:
+    session.execute(delete(HazardState).where(HazardState.hazard_id == hazard.id))
+    for entry in history.timeline(reports):
+        values = entry.state.values
+        if history.GEOMETRY not in values or "classification" not in values:
+            continue  # not yet known as an area on that date
+        state_json = {k: v for k, v in values.items() if k != history.GEOMETRY}
+        state_json["date_of_information"] = entry.state.date_of_information.isoformat()
+        session.add(
+            HazardState(
+                hazard_id=hazard.id,
+                valid_from=entry.valid_from,
+                valid_to=entry.valid_to,
+                version=entry.state.version,
+                organisation_id=uuid.UUID(values["organisation"]),
+                retired=entry.state.retired,
+                state=state_json,
+                geom=geoms[values[history.GEOMETRY]],
+            )
+        )
+
+
+def _record(
+    session: Session,
+    hazard: Hazard,
+    *,
+    kind: str,
+    doi: date,
+    stated: dict[str, Any],
+    geometry: BaseGeometry | None,
+    submitted_geometry: Any,
+    warnings: list[str],
+    principal: Principal | None,
+    source: str,
+) -> HazardVersion:
+    """Store one report, refold the hazard, rebuild its timeline and recompute its figures."""
+    version = HazardVersion(
+        hazard_id=hazard.id,
+        version=(hazard.version or 0) + 1,
+        kind=kind,
+        date_of_information=doi,
+        author_user_id=principal.user_id if principal else None,
+        author_api_key_id=principal.api_key_id if principal else None,
+        author=principal.name if principal else "system",
+        source=source,
+        report=stated,
+        submitted_geometry=submitted_geometry,
+        geom=from_shape(geometry, srid=4326) if geometry is not None else None,
+        warnings=warnings,
+    )
+    session.add(version)
+    session.flush()
+    versions = list(
+        session.scalars(
+            select(HazardVersion)
+            .where(HazardVersion.hazard_id == hazard.id)
+            .order_by(HazardVersion.version)
+        )
+    )
+    reports = _reports(versions)
+    geoms = {v.version: v.geom for v in versions if v.geom is not None}
+    before = history.fold(reports[:-1])
+    after = history.fold(reports)
+    _check_geometry_kind(after, geoms)
+    version.changes = _json_changes(history.changes(before, after))
+    version.superseded = history.superseded(reports[-1], after)
+    geometry_changed = before.values.get(history.GEOMETRY) != after.values.get(history.GEOMETRY)
+    _apply_state(hazard, after, geoms)
+    hazard.updated_at = func.now()
+    if hazard.area_m2 is None:
+        hazard.area_m2 = geodesic_area_m2(to_shape(hazard.geom))
+    session.flush()
+    _rebuild_timeline(session, hazard, reports, geoms)
+    if geometry_changed:
+        admin_areas.assign_hazards(session, [hazard.id])
+    land_release.recompute(session, [hazard.id])
+    return version
+
+
+def _json_changes(diff: dict[str, list[Any]]) -> dict[str, Any]:
+    out = {}
+    for key, (old, new) in diff.items():
+        if key == history.GEOMETRY:
+            out[key] = {"from_version": old, "to_version": new}
+        else:
+            out[key] = [old, new]
+    return out
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        if "external_id" in str(exc.orig):
+            raise Conflict(
+                "another hazard of this organisation already has that external_id",
+                errors=[{"pointer": "/properties/external_id", "message": "already used"}],
+            ) from exc
+        raise
+
+
+def create_hazard(
+    session: Session,
+    *,
+    feature: HazardFeatureCreate,
+    principal: Principal | None,
+    settings: Settings,
+    source: str = "api",
+    is_demo: bool = False,
+) -> WriteResult:
+    """Create a hazard, or, when ``external_id`` is known for the organisation, add a report.
+
+    Re-sending a record with the same ``external_id`` is an update, never a duplicate.
+    """
+    props = feature.properties
+    org = _resolve_org(session, props.organisation, principal)
+    require_writer(principal, org.id, org.code)
+    if props.external_id:
+        existing = session.scalar(
+            select(Hazard.id).where(
+                Hazard.organisation_id == org.id,
+                Hazard.external_id == props.external_id,
+                Hazard.retired_at.is_(None),
+            )
+        )
+        if existing is not None:
+            patch = HazardFeaturePatch(
+                geometry=feature.geometry,
+                properties=HazardPropertiesPatch(
+                    **props.model_dump(exclude_unset=True, exclude={"organisation"})
+                ),
+            )
+            return update_hazard(
+                session, hazard_id=existing, patch=patch, principal=principal,
+                settings=settings, if_match="*", source=source,
+            )
+    stated, warnings = _stated(session, props, principal, settings)
+    stated["organisation"] = str(org.id)
+    stated.setdefault("contamination", [])
+    stated.setdefault("blockages", [])
+    allow_point = props.hazard_type in POINT_HAZARD_TYPES
+    intake = _intake(feature.geometry, pointer="/geometry", settings=settings,
+                     allow_point=allow_point)
+    warnings.extend(intake.warnings)
+    if feature.id is not None or feature.bbox is not None:
+        warnings.append("ignored read-only Feature members: id, bbox")
+    doi = props.date_of_information
+    if doi is None:
+        doi = datetime.now(UTC).date()
+        warnings.append(f"date_of_information not given; recorded as today ({doi.isoformat()})")
+    _check_doi(doi, "/properties/date_of_information")
+    hazard = Hazard(
+        organisation_id=org.id,
+        classification=stated["classification"],
+        date_of_information=doi,
+        geom=from_shape(intake.geometry, srid=4326),
+        area_m2=geodesic_area_m2(intake.geometry),
+        version=0,
+        is_demo=is_demo,
+        created_by=principal.user_id if principal else None,
+    )
+    session.add(hazard)
+    session.flush()
+    _record(
+        session, hazard, kind="create", doi=doi, stated=stated, geometry=intake.geometry,
+        submitted_geometry=feature.geometry, warnings=warnings, principal=principal,
+        source=source,
+    )
+    _commit(session)
+    return WriteResult(hazard.id, hazard.version, True, warnings)
+
+
+def _locked(session: Session, hazard_id: uuid.UUID) -> Hazard:
+    hazard = session.scalar(
+        select(Hazard).where(Hazard.id == hazard_id).with_for_update()
+    )
+    if hazard is None or hazard.retired_at is not None:
+        raise NotFound(f"no hazard {hazard_id}")
+    return hazard
+
+
+def etag(version: int) -> str:
+    """The entity tag of a hazard version."""
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """412 unless ``If-Match`` names the current version (``*`` matches any)."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "send If-Match with the ETag you read, so that no one else's change is overwritten"
+        )
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags or etag(version) in tags:
+        return
+    raise PreconditionFailed(
+        f"the hazard has changed since you read it (now version {version}); "
+        "read it again and re-apply your change",
+        current_version=version,
+    )
+
+
+def update_hazard(
+    session: Session,
+    *,
+    hazard_id: uuid.UUID,
+    patch: HazardFeaturePatch,
+    principal: Principal | None,
+    settings: Settings,
+    if_match: str | None,
+    source: str = "api",
+) -> WriteResult:
+    """Record a partial update as a new version, honouring If-Match and the DOI rule."""
+    hazard = _locked(session, hazard_id)
+    current_org = session.get(Organisation, hazard.organisation_id)
+    require_writer(principal, hazard.organisation_id, current_org.code)
+    check_if_match(if_match, hazard.version)
+    props = patch.properties or HazardPropertiesPatch()
+    stated, warnings = _stated(session, props, principal, settings)
+    if "organisation" in props.model_fields_set:
+        org = _resolve_org(session, props.organisation, principal)
+        require_writer(principal, org.id, org.code)
+        stated["organisation"] = str(org.id)
+    geometry = None
+    if "geometry" in patch.model_fields_set:
+        hazard_type = stated.get("hazard_type", hazard.hazard_type)
+        intake = _intake(patch.geometry, pointer="/geometry", settings=settings,
+                         allow_point=hazard_type in {t.value for t in POINT_HAZARD_TYPES})
+        warnings.extend(intake.warnings)
+        geometry = intake.geometry
+    if not stated and geometry is None:
+        raise InvalidInput("nothing to change: send geometry and/or properties")
+    doi = props.date_of_information if "date_of_information" in props.model_fields_set else None
+    if doi is None:
+        doi = hazard.date_of_information
+    _check_doi(doi, "/properties/date_of_information")
+    version = _record(
+        session, hazard, kind="update", doi=doi, stated=stated, geometry=geometry,
+        submitted_geometry=patch.geometry if geometry is not None else None,
+        warnings=warnings, principal=principal, source=source,
+    )
+    if version.superseded:
+        warnings.append(
+            "recorded in history; newer information is kept for: "
+            + ", ".join(version.superseded)
+        )
+    _commit(session)
+    return WriteResult(hazard.id, hazard.version, False, warnings)
+
+
+def retire_hazard(
+    session: Session,
+    *,
+    hazard_id: uuid.UUID,
+    principal: Principal | None,
+    if_match: str | None,
+    reason: str | None,
+    source: str = "api",
+) -> WriteResult:
+    """Retire a hazard (a duplicate or a data error); history keeps every version."""
+    hazard = _locked(session, hazard_id)
+    org = session.get(Organisation, hazard.organisation_id)
+    require_writer(principal, hazard.organisation_id, org.code)
+    check_if_match(if_match, hazard.version)
+    _record(
+        session, hazard, kind="retire", doi=datetime.now(UTC).date(),
+        stated={"retirement_reason": reason} if reason else {}, geometry=None,
+        submitted_geometry=None, warnings=[], principal=principal, source=source,
+    )
+    _commit(session)
+    return WriteResult(hazard.id, hazard.version, False, [])
+
+
+def hazard_ids_for(session: Session, refs: list[str]) -> dict[str, uuid.UUID]:
+    """Resolve hazard references (UUIDs or external ids) to ids; unknown ones are left out."""
+    out: dict[str, uuid.UUID] = {}
+    uuids, externals = [], []
+    for ref in refs:
+        try:
+            uuids.append(uuid.UUID(ref))
+        except ValueError:
+            externals.append(ref)
+    if uuids:
+        for hid in session.scalars(
+            select(Hazard.id).where(Hazard.id.in_(uuids), Hazard.retired_at.is_(None))
+        ):
+            out[str(hid)] = hid
+    if externals:
+        rows = session.execute(
+            select(Hazard.external_id, Hazard.id).where(
+                Hazard.external_id.in_(externals), Hazard.retired_at.is_(None)
+            )
+        ).all()
+        seen: dict[str, list[uuid.UUID]] = {}
+        for ext, hid in rows:
+            seen.setdefault(ext, []).append(hid)
+        for ext, ids in seen.items():
+            if len(ids) > 1:
+                raise InvalidInput(
+                    f"external id {ext!r} is used by hazards of several organisations; "
+                    "use the hazard's id"
+                )
+            out[ext] = ids[0]
+    return out

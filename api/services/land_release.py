@@ -1,0 +1,246 @@
+"""Land-release accounting, set-based in PostGIS.
+
+The rule (also in the README):
+
+* remaining = hazard − ∪(its release polygons); released = hazard ∩ ∪(its release polygons);
+* each square metre is counted once: releases of one hazard are ranked cleared > reduced >
+  cancelled (then by date, then id) and each counts only the part of the hazard that no
+  higher-ranked release already covers;
+* released land outside the hazard counts as zero for it, and is reported as ``outside_area_m2``
+  (and as a warning when the release is written);
+* areas are square metres on the WGS 84 ellipsoid (``sg_area_m2``: densified to 0.0002° and
+  measured in the ellipsoidal equal-area projection EPSG:6933, never Web Mercator). Edges are
+  straight lines in longitude/latitude as RFC 7946 defines them, so the measure is additive
+  over the overlays below (``ST_Area(geography)`` reads edges as geodesics and is not);
+* released + remaining = baseline, because the per-release pieces and the remaining part
+  partition the hazard.
+
+Status is derived unless set: ``open``; ``worked_on`` once a linked activity has started
+(ongoing, suspended or completed); ``closed`` when less than 1 m² remains and a linked activity
+is completed. A status set by hand wins, except that ``closed`` or ``handed_over`` never hides
+land that is still hazardous: with 1 m² or more remaining the derived status is shown instead.
+
+One statement computes the figures for any set of hazards: the same SQL serves the incremental
+update after a write (the touched hazards) and the full recomputation (all of them).
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+CLOSED_BELOW_M2 = 1.0
+
+# Per-release pieces for the hazards in the CTE ``hz(id, geom, status_set)``; ``:as_of``
+# (nullable) keeps only releases dated on or before it.
+PIECES_SQL = """
+rel AS (
+    SELECT r.id, r.hazard_id, r.activity_id, r.outcome, r.date, r.area_m2,
+           ST_Intersection(r.geom, hz.geom) AS inside,
+           CASE r.outcome WHEN 'cleared' THEN 3 WHEN 'reduced' THEN 2 ELSE 1 END AS strength
+    FROM release_polygons r
+    JOIN hz ON hz.id = r.hazard_id
+    WHERE r.retired_at IS NULL
+      AND (CAST(:as_of AS date) IS NULL OR r.date <= CAST(:as_of AS date))
+),
+ranked AS (
+    SELECT rel.*,
+           ST_Union(inside) OVER (
+               PARTITION BY hazard_id ORDER BY strength DESC, date, id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+    FROM rel
+),
+pieces AS (
+    SELECT id, hazard_id, activity_id, outcome, date, area_m2, inside,
+           COALESCE(sg_area_m2(CASE WHEN before IS NULL THEN inside
+                                    ELSE ST_Difference(inside, before) END), 0) AS piece_m2,
+           GREATEST(area_m2 - COALESCE(sg_area_m2(inside), 0), 0) AS outside_m2
+    FROM ranked
+),
+per_hazard AS (
+    SELECT hazard_id,
+           COALESCE(SUM(piece_m2) FILTER (WHERE outcome = 'cancelled'), 0) AS cancelled,
+           COALESCE(SUM(piece_m2) FILTER (WHERE outcome = 'reduced'), 0) AS reduced,
+           COALESCE(SUM(piece_m2) FILTER (WHERE outcome = 'cleared'), 0) AS cleared,
+           SUM(outside_m2) AS outside,
+           ST_Union(inside) AS released_geom
+    FROM pieces
+    GROUP BY hazard_id
+),
+figures AS (
+    SELECT hz.id AS hazard_id,
+           sg_area_m2(hz.geom) AS baseline,
+           COALESCE(ph.cancelled, 0) AS cancelled,
+           COALESCE(ph.reduced, 0) AS reduced,
+           COALESCE(ph.cleared, 0) AS cleared,
+           COALESCE(ph.cancelled + ph.reduced + ph.cleared, 0) AS released,
+           CASE WHEN ph.released_geom IS NULL OR ST_IsEmpty(ph.released_geom) THEN NULL
+                WHEN GeometryType(hz.geom) = 'POINT' THEN ST_Difference(hz.geom, ph.released_geom)
+                ELSE ST_Multi(ST_CollectionExtract(ST_Difference(hz.geom, ph.released_geom), 3))
+           END AS remaining_geom,
+           COALESCE(ph.outside, 0) AS outside
+    FROM hz
+    LEFT JOIN per_hazard ph ON ph.hazard_id = hz.id
+),
+figures_full AS (
+    SELECT f.*,
+           CASE WHEN f.remaining_geom IS NULL THEN f.baseline
+                ELSE COALESCE(sg_area_m2(f.remaining_geom), 0) END AS remaining
+    FROM figures f
+),
+activity_state AS (
+    SELECT ah.hazard_id,
+           bool_or(a.status IN ('ongoing', 'suspended', 'completed')
+                   AND (CAST(:as_of AS date) IS NULL OR a.start_date IS NULL
+                        OR a.start_date <= CAST(:as_of AS date))) AS started,
+           bool_or(a.status = 'completed'
+                   AND (CAST(:as_of AS date) IS NULL OR a.end_date IS NULL
+                        OR a.end_date <= CAST(:as_of AS date))) AS completed
+    FROM activity_hazards ah
+    JOIN activities a ON a.id = ah.activity_id AND a.retired_at IS NULL
+    JOIN hz ON hz.id = ah.hazard_id
+    GROUP BY ah.hazard_id
+),
+derived AS (
+    SELECT f.hazard_id,
+           CASE WHEN COALESCE(s.completed, false) AND f.remaining < :closed_below THEN 'closed'
+                WHEN COALESCE(s.started, false) THEN 'worked_on'
+                ELSE 'open' END AS derived_status
+    FROM figures_full f
+    LEFT JOIN activity_state s ON s.hazard_id = f.hazard_id
+)
+"""
+
+EFFECTIVE_STATUS_SQL = """
+CASE WHEN {status_set} IS NULL THEN d.derived_status
+     WHEN {status_set} IN ('closed', 'handed_over') AND f.remaining >= :closed_below
+          THEN d.derived_status
+     ELSE {status_set} END
+"""
+
+RECOMPUTE_SQL = (
+    """
+WITH hz AS (
+    SELECT id, geom, status_set FROM hazards
+    WHERE retired_at IS NULL AND (CAST(:all AS boolean) OR id = ANY(CAST(:ids AS uuid[])))
+),
+"""
+    + PIECES_SQL
+    + """,
+saved AS (
+    INSERT INTO hazard_land_release AS t (
+        hazard_id, baseline_area_m2, cancelled_area_m2, reduced_area_m2, cleared_area_m2,
+        released_area_m2, remaining_area_m2, outside_area_m2, remaining_geom, computed_at)
+    SELECT hazard_id, baseline, cancelled, reduced, cleared, released, remaining, outside,
+           remaining_geom, now()
+    FROM figures_full
+    ON CONFLICT (hazard_id) DO UPDATE SET
+        baseline_area_m2 = EXCLUDED.baseline_area_m2,
+        cancelled_area_m2 = EXCLUDED.cancelled_area_m2,
+        reduced_area_m2 = EXCLUDED.reduced_area_m2,
+        cleared_area_m2 = EXCLUDED.cleared_area_m2,
+        released_area_m2 = EXCLUDED.released_area_m2,
+        remaining_area_m2 = EXCLUDED.remaining_area_m2,
+        outside_area_m2 = EXCLUDED.outside_area_m2,
+        remaining_geom = EXCLUDED.remaining_geom,
+        computed_at = EXCLUDED.computed_at
+    RETURNING 1
+),
+pieces_saved AS (
+    UPDATE release_polygons r
+    SET effective_area_m2 = p.piece_m2, outside_area_m2 = p.outside_m2
+    FROM pieces p
+    WHERE r.id = p.id
+      AND (r.effective_area_m2 IS DISTINCT FROM p.piece_m2
+           OR r.outside_area_m2 IS DISTINCT FROM p.outside_m2)
+    RETURNING 1
+),
+status AS (
+    UPDATE hazards h
+    SET status = """
+    + EFFECTIVE_STATUS_SQL.format(status_set="hz.status_set")
+    + """,
+        area_m2 = f.baseline
+    FROM figures_full f
+    JOIN derived d ON d.hazard_id = f.hazard_id
+    JOIN hz ON hz.id = f.hazard_id
+    WHERE h.id = f.hazard_id
+      AND (h.status IS DISTINCT FROM ("""
+    + EFFECTIVE_STATUS_SQL.format(status_set="hz.status_set")
+    + """) OR h.area_m2 IS DISTINCT FROM f.baseline)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM saved) AS hazards, (SELECT count(*) FROM status) AS status_changes,
+       (SELECT count(*) FROM pieces_saved) AS pieces
+"""
+)
+
+
+def recompute(session: Session, hazard_ids: Iterable[uuid.UUID] | None = None) -> int:
+    """Recompute land-release figures and derived status of ``hazard_ids`` (None = all).
+
+    One statement, whatever the number of hazards. Returns how many hazards were computed.
+    The caller owns the transaction.
+    """
+    ids = None if hazard_ids is None else [str(i) for i in set(hazard_ids)]
+    if ids == []:
+        return 0
+    row = session.execute(
+        text(RECOMPUTE_SQL),
+        {"all": ids is None, "ids": ids or [], "as_of": None, "closed_below": CLOSED_BELOW_M2},
+    ).one()
+    return int(row.hazards)
+
+
+AS_OF_HAZARDS_CTE = """
+hz AS (
+    SELECT s.hazard_id AS id, s.geom, s.state ->> 'status' AS status_set, s.organisation_id,
+           s.state
+    FROM hazard_states s
+    WHERE s.valid_from <= CAST(:as_of AS date)
+      AND (s.valid_to IS NULL OR s.valid_to > CAST(:as_of AS date))
+      AND NOT s.retired
+      AND (CAST(:all AS boolean) OR s.hazard_id = ANY(CAST(:ids AS uuid[])))
+)"""
+
+
+def as_of_cte() -> str:
+    """``WITH hz AS (states as of :as_of), ..., figures_full, derived`` for further SELECTs.
+
+    Parameters: ``:as_of``, ``:all``, ``:ids``, ``:closed_below``.
+    """
+    return "WITH " + AS_OF_HAZARDS_CTE + ",\n" + PIECES_SQL
+
+
+AS_OF_FIGURES_SQL = (
+    as_of_cte()
+    + """
+SELECT f.hazard_id, f.baseline AS baseline_area_m2, f.cancelled AS cancelled_area_m2,
+       f.reduced AS reduced_area_m2, f.cleared AS cleared_area_m2,
+       f.released AS released_area_m2, f.remaining AS remaining_area_m2,
+       f.outside AS outside_area_m2,
+       """
+    + EFFECTIVE_STATUS_SQL.format(status_set="hz.status_set")
+    + """ AS status,
+       ST_AsGeoJSON(COALESCE(f.remaining_geom, hz.geom), 9) AS remaining_geojson
+FROM figures_full f
+JOIN derived d ON d.hazard_id = f.hazard_id
+JOIN hz ON hz.id = f.hazard_id
+"""
+)
+
+
+def figures_as_of(
+    session: Session, as_of: date, hazard_ids: Iterable[uuid.UUID] | None = None
+) -> dict[uuid.UUID, dict]:
+    """Land-release figures and status as known on ``as_of`` (computed, not stored)."""
+    ids = None if hazard_ids is None else [str(i) for i in set(hazard_ids)]
+    if ids == []:
+        return {}
+    rows = session.execute(
+        text(AS_OF_FIGURES_SQL),
+        {"all": ids is None, "ids": ids or [], "as_of": as_of, "closed_below": CLOSED_BELOW_M2},
+    ).mappings()
+    return {row["hazard_id"]: dict(row) for row in rows}

@@ -1,0 +1,66 @@
+"""Runtime configuration, read from SAFEGROUND_* environment variables and .env."""
+
+import logging
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside env=dev
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; one instance is passed to ``create_app``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SAFEGROUND_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = Field(
+        "postgresql://safeground:safeground@127.0.0.1:5432/safeground",
+        validation_alias=AliasChoices("SAFEGROUND_DATABASE_URL", "DATABASE_URL"),
+        description="postgresql://user:pass@host:port/db",
+    )
+    db_pool_size: int = Field(10, ge=1)
+    db_statement_timeout_ms: int = Field(30_000, ge=0)
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    access_token_minutes: int = Field(60, ge=1)
+    default_limit: int = Field(100, ge=1)
+    max_limit: int = Field(10_000, ge=1)
+    max_vertices: int = Field(100_000, ge=4, description="vertex limit per geometry")
+    max_body_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    problem_base_uri: str = "https://safeground.example.org/problems"
+    web_dir: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_scheme(cls, value: str) -> str:
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        if not value.startswith("postgresql+psycopg://"):
+            raise ValueError("database_url must be a postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.default_limit > self.max_limit:
+            raise ValueError("default_limit must not exceed max_limit")
+        if self.secret_key.get_secret_value() == DEV_SECRET and self.env == "prod":
+            raise ValueError("set SAFEGROUND_SECRET_KEY: the development secret is refused")
+        return self
+
+    @property
+    def plain_database_url(self) -> str:
+        """The URL in libpq form (``postgresql://``), for pg_dump and psql."""
+        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings read from the environment."""
+    return Settings()

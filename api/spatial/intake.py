@@ -1,0 +1,278 @@
+"""Geometry intake: the one gate every geometry passes before it is stored.
+
+Rules (also in the README):
+
+* Accepted types: Polygon and MultiPolygon (stored as MultiPolygon); Point only where the
+  caller allows it (``uxo_spot`` and ``axo_site`` hazards, EO finds, benchmarks).
+* Rejected, with a JSON pointer to the offending member: null or empty geometry, a type that is
+  not allowed, malformed coordinate arrays, non-numeric, NaN or infinite coordinates, longitude
+  outside ±180 or latitude outside ±90, rings with fewer than 4 positions or not closed, zero
+  area, more vertices than the configured limit.
+* Repaired, with a warning saying what and where: self-intersections, bow-ties, spikes and other
+  OGC invalidity (``shapely.make_valid``, keeping only the polygonal parts; a warning gives the
+  validity reason, the location and any area difference); Z and M values (dropped).
+* Never stored: an invalid geometry. The geometry as submitted is kept in history by the caller.
+
+Coordinates are WGS 84 longitude/latitude (EPSG:4326) as in RFC 7946. Pure functions: no
+database, no HTTP.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+GEOD = Geod(ellps="WGS84")
+POLYGONAL = ("Polygon", "MultiPolygon")
+DEFAULT_MAX_VERTICES = 100_000
+
+
+@dataclass
+class IntakeProblem(Exception):
+    """A geometry was rejected; ``errors`` are ``{"pointer", "message"}`` items."""
+
+    errors: list[dict[str, str]]
+
+    def __str__(self) -> str:
+        return "; ".join(f"{e['pointer']}: {e['message']}" for e in self.errors)
+
+
+@dataclass
+class IntakeResult:
+    """A geometry accepted by the intake, with what was changed on the way."""
+
+    geometry: BaseGeometry
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def repaired(self) -> bool:
+        """Whether the stored geometry differs from the submitted one beyond Z values."""
+        return any(w.startswith("repaired") for w in self.warnings)
+
+
+def geodesic_area_m2(geom: BaseGeometry) -> float:
+    """Area in m² on the WGS 84 ellipsoid of a lon/lat geometry (0 for points and lines)."""
+    if geom.is_empty or geom.geom_type not in POLYGONAL:
+        return 0.0
+    return abs(GEOD.geometry_area_perimeter(geom)[0])
+
+
+def _reject(pointer: str, message: str) -> IntakeProblem:
+    return IntakeProblem([{"pointer": pointer, "message": message}])
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.7f}".rstrip("0").rstrip(".")
+
+
+class _Checker:
+    """Walks the raw GeoJSON coordinates, collecting errors and counting vertices."""
+
+    def __init__(self, pointer: str, max_vertices: int) -> None:
+        self.pointer = pointer
+        self.max_vertices = max_vertices
+        self.errors: list[dict[str, str]] = []
+        self.vertices = 0
+        self.dropped_dimensions = False
+
+    def error(self, path: list[int | str], message: str) -> None:
+        if len(self.errors) < 20:  # enough to fix a file; never an unbounded list
+            ptr = self.pointer + "/coordinates" + "".join(f"/{p}" for p in path)
+            self.errors.append({"pointer": ptr, "message": message})
+
+    def position(self, pos: Any, path: list[int | str]) -> tuple[float, float] | None:
+        if not isinstance(pos, list | tuple) or len(pos) < 2:
+            self.error(path, "a position must be an array of at least 2 numbers [lon, lat]")
+            return None
+        values = []
+        for i, v in enumerate(pos):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                self.error([*path, i], f"coordinate must be a number, got {v!r}")
+                return None
+            if not math.isfinite(v):
+                self.error([*path, i], f"coordinate must be finite, got {v}")
+                return None
+            values.append(float(v))
+        if len(values) > 2:
+            self.dropped_dimensions = True
+        lon, lat = values[0], values[1]
+        if not -180.0 <= lon <= 180.0:
+            self.error([*path, 0], f"longitude {lon} is outside -180..180")
+            return None
+        if not -90.0 <= lat <= 90.0:
+            self.error([*path, 1], f"latitude {lat} is outside -90..90")
+            return None
+        self.vertices += 1
+        return lon, lat
+
+    def ring(self, ring: Any, path: list[int | str]) -> list[tuple[float, float]] | None:
+        if not isinstance(ring, list | tuple):
+            self.error(path, "a linear ring must be an array of positions")
+            return None
+        points = [self.position(p, [*path, i]) for i, p in enumerate(ring)]
+        if any(p is None for p in points):
+            return None
+        if len(points) < 4:
+            self.error(path, f"a linear ring needs at least 4 positions, got {len(points)}")
+            return None
+        if points[0] != points[-1]:
+            self.error(
+                path,
+                "linear ring is not closed: first position "
+                f"({_fmt(points[0][0])}, {_fmt(points[0][1])}) differs from last "
+                f"({_fmt(points[-1][0])}, {_fmt(points[-1][1])})",
+            )
+            return None
+        return points  # type: ignore[return-value]
+
+    def polygon(self, rings: Any, path: list[int | str]) -> Polygon | None:
+        if not isinstance(rings, list | tuple) or not rings:
+            self.error(path, "a polygon must be a non-empty array of linear rings")
+            return None
+        parsed = [self.ring(r, [*path, i]) for i, r in enumerate(rings)]
+        if any(r is None for r in parsed):
+            return None
+        return Polygon(parsed[0], parsed[1:])
+
+
+def _parse(obj: Any, pointer: str, allowed: tuple[str, ...], max_vertices: int):
+    if obj is None:
+        raise _reject(pointer, "geometry is null; a hazard needs a geometry")
+    if not isinstance(obj, dict):
+        raise _reject(pointer, "geometry must be a GeoJSON geometry object")
+    gtype = obj.get("type")
+    if gtype not in allowed:
+        raise _reject(
+            pointer + "/type",
+            f"geometry type {gtype!r} is not accepted here; expected {' or '.join(allowed)}",
+        )
+    coords = obj.get("coordinates")
+    if coords is None:
+        raise _reject(pointer + "/coordinates", "coordinates are missing")
+    check = _Checker(pointer, max_vertices)
+    geom: BaseGeometry | None
+    if gtype == "Point":
+        pos = check.position(coords, [])
+        geom = Point(pos) if pos else None
+    elif gtype == "Polygon":
+        if coords == []:
+            raise _reject(pointer + "/coordinates", "geometry is empty")
+        geom = check.polygon(coords, [])
+    else:
+        if not isinstance(coords, list | tuple) or not coords:
+            raise _reject(pointer + "/coordinates", "geometry is empty")
+        polys = [check.polygon(p, [i]) for i, p in enumerate(coords)]
+        geom = None if any(p is None for p in polys) else MultiPolygon(polys)
+    if check.errors:
+        raise IntakeProblem(check.errors)
+    if check.vertices > max_vertices:
+        raise _reject(
+            pointer + "/coordinates",
+            f"geometry has {check.vertices} vertices; the limit is {max_vertices}",
+        )
+    assert geom is not None
+    return geom, check.dropped_dimensions
+
+
+def _polygonal_part(geom: BaseGeometry) -> MultiPolygon:
+    """Keep only the polygons of ``geom`` (e.g. the output of make_valid)."""
+    if geom.geom_type == "Polygon":
+        return MultiPolygon([geom])
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    polys: list[Polygon] = []
+    for part in getattr(geom, "geoms", []):
+        if part.geom_type == "Polygon":
+            polys.append(part)
+        elif part.geom_type == "MultiPolygon":
+            polys.extend(part.geoms)
+    return MultiPolygon(polys)
+
+
+_REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>\S+) (?P<y>\S+)\]$")
+
+
+def _location_hint(reason: str) -> str:
+    """'Self-intersection[30.005 50.005]' -> 'self-intersection at (30.005, 50.005)'."""
+    m = _REASON.match(reason.strip())
+    if not m:
+        return reason
+    what = m["what"].strip()
+    return f"{what[0].lower()}{what[1:]} at ({_fmt(float(m['x']))}, {_fmt(float(m['y']))})"
+
+
+def intake_geometry(
+    obj: Any,
+    *,
+    pointer: str = "/geometry",
+    allow_point: bool = False,
+    allow_polygon: bool = True,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
+) -> IntakeResult:
+    """Validate and, where documented, repair a GeoJSON geometry in EPSG:4326.
+
+    Args:
+        obj: the GeoJSON geometry as parsed from JSON (a dict, or None).
+        pointer: JSON pointer of ``obj`` in the request, used in error messages.
+        allow_point: whether a Point is accepted.
+        allow_polygon: whether Polygon/MultiPolygon are accepted.
+        max_vertices: limit on the number of positions.
+
+    Returns:
+        The geometry to store (MultiPolygon or Point, 2D, valid) and the warnings.
+
+    Raises:
+        IntakeProblem: the geometry is rejected; ``errors`` point at the offending members.
+    """
+    allowed = (*POLYGONAL,) if allow_polygon else ()
+    if allow_point:
+        allowed = (*allowed, "Point")
+    geom, dropped = _parse(obj, pointer, allowed, max_vertices)
+    warnings: list[str] = []
+    if dropped:
+        warnings.append(f"{pointer}: Z/M values dropped; only longitude and latitude are stored")
+    if geom.geom_type == "Point":
+        return IntakeResult(geom, warnings)
+
+    if geom.is_empty:
+        raise _reject(pointer, "geometry is empty")
+    if not geom.is_valid:
+        reason = explain_validity(geom)
+        repaired = _polygonal_part(shapely.make_valid(geom))
+        if repaired.is_empty or geodesic_area_m2(repaired) == 0.0:
+            raise _reject(pointer, "geometry has zero area: its positions enclose no surface")
+        note = (
+            f"repaired {pointer}: {_location_hint(reason)}; made valid as "
+            f"{len(repaired.geoms)} polygon(s) of {geodesic_area_m2(repaired):.1f} m² in all"
+        )
+        warnings.append(note)
+        geom = repaired
+    else:
+        geom = _polygonal_part(geom)
+    if geodesic_area_m2(geom) == 0.0 or geom.area == 0.0:
+        raise _reject(pointer, "geometry has zero area")
+    if not geom.is_valid:  # pragma: no cover - make_valid guarantees validity
+        raise _reject(pointer, "geometry could not be repaired: " + explain_validity(geom))
+    return IntakeResult(geom, warnings)
+
+
+def intake_point(obj: Any, *, pointer: str) -> Point:
+    """Validate a GeoJSON Point (benchmark, reference point, find location)."""
+    result = intake_geometry(obj, pointer=pointer, allow_point=True, allow_polygon=False)
+    return result.geometry  # type: ignore[return-value]
+
+
+def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
+    """GeoJSON mapping of a shapely geometry."""
+    return shapely.geometry.mapping(geom)
+
+
+def from_geojson(obj: dict[str, Any]) -> BaseGeometry:
+    """Shapely geometry from a GeoJSON mapping that already passed the intake."""
+    return shape(obj)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the system packages Safeground needs to build its Python environment on a fresh
+# Debian/Ubuntu machine: Python 3.11+ with venv. Idempotent; uses sudo when not root.
+set -euo pipefail
+log() { echo "bootstrap: $*" >&2; }
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else log "need root or sudo to install: $*"; return 1; fi
+}
+PYTHON=${PYTHON:-python3}
+need=()
+command -v "$PYTHON" >/dev/null 2>&1 || need+=(python3)
+if command -v "$PYTHON" >/dev/null 2>&1; then
+  "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
+    log "$PYTHON is older than 3.11; use Debian 12 / Ubuntu 24.04 or set PYTHON=python3.11"; exit 1; }
+  tmp=$(mktemp -d); "$PYTHON" -m venv "$tmp/v" >/dev/null 2>&1 || need+=(python3-venv); rm -rf "$tmp"
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq >/dev/null
+  as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi

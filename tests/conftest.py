@@ -1,0 +1,119 @@
+"""Test fixtures: a throwaway PostGIS database per run, a transaction per test.
+
+The database comes from ``DATABASE_URL`` (``make test`` provisions it and sets it). Each run
+creates ``sg_test_<random>`` on that server, migrates it with Alembic and drops it at the end.
+Each test runs inside a transaction that is rolled back; services' ``commit()`` only releases a
+SAVEPOINT. Database tests never skip: a missing database is an error telling you what to run.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from api.db import migrate
+from api.main import create_app
+from api.settings import Settings
+from tests.factories import Actors, make_actors
+
+TEMPLATE = "safeground_template"
+
+
+def _server_url() -> str:
+    url = os.environ.get("SAFEGROUND_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError(
+            "no database: run the suite with `make test` (it provisions PostGIS and sets "
+            "DATABASE_URL), or export DATABASE_URL=postgresql://user:pass@host:port/db"
+        )
+    return Settings(database_url=url).database_url
+
+
+@contextmanager
+def throwaway_database(prefix: str = "sg_test") -> Iterator[str]:
+    """Create an empty PostGIS database on the test server, yield its URL, drop it."""
+    server = make_url(_server_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        has_template = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :t AND datistemplate"),
+            {"t": TEMPLATE},
+        ).first()
+        template = f" TEMPLATE {TEMPLATE}" if has_template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        if not has_template:
+            eng = create_engine(url)
+            with eng.begin() as conn:
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            eng.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A migrated throwaway database for the whole run."""
+    with throwaway_database() as url:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, env="test", secret_key="test-secret-" + "x" * 20)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    eng = create_engine(Settings(database_url=database_url).database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    with engine.connect() as conn:
+        trans = conn.begin()
+        yield conn
+        trans.rollback()
+
+
+@pytest.fixture
+def session(connection) -> Iterator[Session]:
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings, session):
+    from api.deps import get_session
+
+    application = create_app(settings)
+    application.dependency_overrides[get_session] = lambda: session
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def actors(session, settings) -> Actors:
+    """Two organisations and a user of each role, with bearer headers."""
+    return make_actors(session, settings)
