@@ -77,7 +77,9 @@ def db_wait(timeout: Annotated[float, typer.Option(help="seconds")] = 60.0) -> N
             return
         except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
             if time.monotonic() > deadline:
-                typer.echo(f"database not reachable: {exc.__class__.__name__}", err=True)
+                typer.echo(
+                    f"database not reachable: {exc.__class__.__name__}", err=True
+                )
                 raise typer.Exit(1) from exc
             time.sleep(1)
 
@@ -105,11 +107,19 @@ def users_create(
     password = _read_password()
     with _session() as session:
         try:
-            user = auth.create_user(session, username=name, password=password, role=role,
-                                    organisation_code=org, restricted=restricted)
+            user = auth.create_user(
+                session,
+                username=name,
+                password=password,
+                role=role,
+                organisation_code=org,
+                restricted=restricted,
+            )
         except ProblemError as exc:
             _fail(exc)
-    typer.echo(f"created user {user.username} ({role.value}{', ' + org if org else ''})")
+    typer.echo(
+        f"created user {user.username} ({role.value}{', ' + org if org else ''})"
+    )
 
 
 @orgs_app.command("create")
@@ -124,7 +134,9 @@ def orgs_create(
 
     with _session() as session:
         try:
-            organisations.create(session, data=OrganisationCreate(code=code, name=name, type=type))
+            organisations.create(
+                session, data=OrganisationCreate(code=code, name=name, type=type)
+            )
         except ProblemError as exc:
             _fail(exc)
     typer.echo(f"created organisation {code}")
@@ -142,8 +154,13 @@ def keys_create(
 
     with _session() as session:
         try:
-            plain, _ = auth.create_api_key(session, organisation_code=org, name=name, role=role,
-                                           restricted=restricted)
+            plain, _ = auth.create_api_key(
+                session,
+                organisation_code=org,
+                name=name,
+                role=role,
+                restricted=restricted,
+            )
         except ProblemError as exc:
             _fail(exc)
     typer.echo(plain)
@@ -151,7 +168,9 @@ def keys_create(
 
 @demo_app.command("load")
 def demo_load(
-    if_empty: Annotated[bool, typer.Option(help="do nothing when data already exist")] = False,
+    if_empty: Annotated[
+        bool, typer.Option(help="do nothing when data already exist")
+    ] = False,
     seed: Annotated[int, typer.Option(help="random seed")] = 20240501,
 ) -> None:
     """Load the fictional demo programme (every record is flagged and named as demo)."""
@@ -188,8 +207,15 @@ def serve(
     import uvicorn
 
     logging.basicConfig(level=logging.INFO)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
-                reload=reload, proxy_headers=True)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

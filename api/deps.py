@@ -73,7 +73,9 @@ class Page:
 
 def get_page(
     settings: SettingsDep,
-    limit: Annotated[int | None, Query(ge=1, description="page size (default 100)")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="page size (default 100)")
+    ] = None,
     offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
 ) -> Page:
     """Paging parameters, bounded by the configured maximum."""
@@ -89,7 +91,10 @@ PageDep = Annotated[Page, Depends(get_page)]
 def get_bbox(
     bbox: Annotated[
         str | None,
-        Query(description="minLon,minLat,maxLon,maxLat in EPSG:4326", examples=["36,49,37,50"]),
+        Query(
+            description="minLon,minLat,maxLon,maxLat in EPSG:4326",
+            examples=["36,49,37,50"],
+        ),
     ] = None,
 ) -> tuple[float, float, float, float] | None:
     """Parse and check ``bbox``."""
@@ -100,7 +105,9 @@ def get_bbox(
     except ValueError as exc:
         raise InvalidBBox(f"bbox must be four numbers, got {bbox!r}") from exc
     if len(values) != 4:
-        raise InvalidBBox(f"bbox must be four numbers minLon,minLat,maxLon,maxLat; got {bbox!r}")
+        raise InvalidBBox(
+            f"bbox must be four numbers minLon,minLat,maxLon,maxLat; got {bbox!r}"
+        )
     min_lon, min_lat, max_lon, max_lat = values
     if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
         raise InvalidBBox("bbox longitudes must lie within -180..180")
@@ -109,7 +116,9 @@ def get_bbox(
     if min_lat > max_lat:
         raise InvalidBBox("bbox minLat is greater than maxLat")
     if min_lon > max_lon:
-        raise InvalidBBox("bbox crosses the antimeridian; send two boxes, one each side")
+        raise InvalidBBox(
+            "bbox crosses the antimeridian; send two boxes, one each side"
+        )
     return min_lon, min_lat, max_lon, max_lat
 
 

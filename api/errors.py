@@ -143,7 +143,9 @@ def problem_response(
     request: Request, status: int, body: dict[str, Any], headers: dict | None = None
 ) -> JSONResponse:
     """Render a problem body with the problem+json media type."""
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
 
 
 def _type_uri(request: Request, slug: str) -> str:
@@ -161,7 +163,11 @@ def _validation_item(err: dict[str, Any]) -> dict[str, Any]:
     """One entry of ``errors``: a JSON pointer into the body, or the parameter's name."""
     loc = list(err.get("loc", ()))
     msg = err.get("msg", "invalid value")
-    where = loc.pop(0) if loc and loc[0] in ("body", "query", "path", "header", "cookie") else "body"
+    where = (
+        loc.pop(0)
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie")
+        else "body"
+    )
     if where == "body":
         return {"pointer": json_pointer(loc), "message": msg}
     return {"parameter": ".".join(str(p) for p in loc), "in": where, "message": msg}
@@ -180,7 +186,9 @@ async def _problem_handler(request: Request, exc: ProblemError) -> JSONResponse:
     return problem_response(request, exc.status, body, exc.headers)
 
 
-async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_handler(
+    request: Request, exc: RequestValidationError
+) -> JSONResponse:
     errors = [_validation_item(err) for err in exc.errors()]
     first = errors[0] if errors else {"pointer": "", "message": "invalid request"}
     where = first.get("pointer") or first.get("parameter") or "the request body"
@@ -207,7 +215,9 @@ async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONRe
         detail = f"no resource at {request.url.path}"
     if status == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
-    body = problem_body(request, status=status, title=title, type_="about:blank", detail=detail)
+    body = problem_body(
+        request, status=status, title=title, type_="about:blank", detail=detail
+    )
     return problem_response(request, status, body, getattr(exc, "headers", None))
 
 
@@ -255,7 +265,10 @@ PROBLEM_SCHEMA = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "pointer": {"type": "string"},
+                    "message": {"type": "string"},
+                },
             },
         },
     },

@@ -52,9 +52,13 @@ class BodyLimit(BaseHTTPMiddleware):
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > self.max_bytes:
             err = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes")
-            body = problem_body(request, status=413, title=err.title,
-                                type_=f"{request.app.state.settings.problem_base_uri}/"
-                                f"{err.type_slug}", detail=err.detail)
+            body = problem_body(
+                request,
+                status=413,
+                title=err.title,
+                type_=f"{request.app.state.settings.problem_base_uri}/{err.type_slug}",
+                detail=err.detail,
+            )
             return problem_response(request, 413, body)
         return await call_next(request)
 
@@ -66,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if settings.secret_key.get_secret_value() == DEV_SECRET:
-            logger.warning("SAFEGROUND_SECRET_KEY is not set: using the development secret")
+            logger.warning(
+                "SAFEGROUND_SECRET_KEY is not set: using the development secret"
+            )
         if not hasattr(app.state, "engine"):
             app.state.engine = make_engine(settings)
             app.state.sessionmaker = make_sessionmaker(app.state.engine)
@@ -86,13 +92,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     v1 = APIRouter(prefix="/api/v1")
-    for module in (auth, organisations, admin_areas, hazards, activities, eo_finds,
-                   land_release, vocabularies):
+    for module in (
+        auth,
+        organisations,
+        admin_areas,
+        hazards,
+        activities,
+        eo_finds,
+        land_release,
+        vocabularies,
+    ):
         v1.include_router(module.router)
     app.include_router(health.router)
     app.include_router(v1)
 
-    index = Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web") / "index.html"
+    index = (
+        Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web")
+        / "index.html"
+    )
 
     @app.get("/", include_in_schema=False)
     def home():

@@ -21,22 +21,38 @@ class GeoJSONOut(JSONOut):
     media_type = "application/geo+json"
 
 
-def page_links(request: Request, *, limit: int, offset: int, matched: int) -> list[dict]:
+def page_links(
+    request: Request, *, limit: int, offset: int, matched: int
+) -> list[dict]:
     """``self``, ``next`` and ``prev`` links for a page of a collection."""
+
     def url(new_offset: int) -> str:
         return str(request.url.include_query_params(limit=limit, offset=new_offset))
 
     links = [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]
     if offset + limit < matched:
-        links.append({"href": url(offset + limit), "rel": "next", "type": "application/geo+json"})
+        links.append(
+            {"href": url(offset + limit), "rel": "next", "type": "application/geo+json"}
+        )
     if offset > 0:
-        links.append({"href": url(max(offset - limit, 0)), "rel": "prev",
-                      "type": "application/geo+json"})
+        links.append(
+            {
+                "href": url(max(offset - limit, 0)),
+                "rel": "prev",
+                "type": "application/geo+json",
+            }
+        )
     return links
 
 
 def feature_collection(
-    request: Request, features: list[dict], *, matched: int, limit: int, offset: int, **extra
+    request: Request,
+    features: list[dict],
+    *,
+    matched: int,
+    limit: int,
+    offset: int,
+    **extra,
 ) -> dict[str, Any]:
     """A FeatureCollection page with OGC paging members."""
     return {

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
 
-DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside env=dev
+DEV_SECRET = "dev-only-secret-do-not-use-in-production"  # noqa: S105 - refused in prod
 
 
 class Settings(BaseSettings):
@@ -51,7 +51,9 @@ class Settings(BaseSettings):
         if self.default_limit > self.max_limit:
             raise ValueError("default_limit must not exceed max_limit")
         if self.secret_key.get_secret_value() == DEV_SECRET and self.env == "prod":
-            raise ValueError("set SAFEGROUND_SECRET_KEY: the development secret is refused")
+            raise ValueError(
+                "set SAFEGROUND_SECRET_KEY: the development secret is refused"
+            )
         return self
 
     @property

@@ -4,8 +4,9 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from api.db.base import Base
 from api.db import models  # noqa: F401  (registers every table on Base.metadata)
+from api.db.base import Base
+from api.db.migrate import include_object
 from api.settings import Settings
 
 config = context.config
@@ -17,15 +18,8 @@ def _url() -> str:
     return Settings(database_url=url).database_url if url else Settings().database_url
 
 
-def include_object(obj, name, type_, reflected, compare_to):
-    """Skip PostGIS's own tables (spatial_ref_sys, topology, tiger) and GeoAlchemy2 noise."""
-    if type_ == "table" and (name in {"spatial_ref_sys"} or getattr(obj, "schema", None)
-                             in {"topology", "tiger", "tiger_data"}):
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
-
-
 def run_migrations_offline() -> None:
+    """Emit SQL without a database connection."""
     context.configure(
         url=_url(),
         target_metadata=target_metadata,
@@ -39,6 +33,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    """Run against a connection given by the caller, or one made from the URL."""
     connectable = config.attributes.get("connection")
     if connectable is None:
         engine = create_engine(_url(), poolclass=pool.NullPool)

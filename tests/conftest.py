@@ -26,7 +26,9 @@ TEMPLATE = "safeground_template"
 
 
 def _server_url() -> str:
-    url = os.environ.get("SAFEGROUND_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    url = os.environ.get("SAFEGROUND_TEST_DATABASE_URL") or os.environ.get(
+        "DATABASE_URL"
+    )
     if not url:
         raise RuntimeError(
             "no database: run the suite with `make test` (it provisions PostGIS and sets "
@@ -72,7 +74,16 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, env="test", secret_key="test-secret-" + "x" * 20)
+    """Settings pointing at the throwaway database."""
+    return Settings(
+        database_url=database_url, env="test", secret_key="test-secret-" + "x" * 20
+    )
+
+
+@pytest.fixture(scope="session")
+def settings_(settings) -> Settings:
+    """Alias for tests where the name ``settings`` is taken (Hypothesis's decorator)."""
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +104,9 @@ def connection(engine):
 @pytest.fixture
 def session(connection) -> Iterator[Session]:
     with Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
     ) as s:
         yield s
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from geoalchemy2 import alembic_helpers
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -24,3 +25,13 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def downgrade(database_url: str, revision: str) -> None:
     """Downgrade the schema of ``database_url`` to ``revision`` (``base`` empties it)."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Skip PostGIS's own tables (spatial_ref_sys, topology, tiger) in autogenerate."""
+    if type_ == "table" and (
+        name == "spatial_ref_sys"
+        or getattr(obj, "schema", None) in {"topology", "tiger", "tiger_data"}
+    ):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-GEOMETRY = "geometry"  # key under which a report's geometry (its version number) is folded
+GEOMETRY = (
+    "geometry"  # key under which a report's geometry (its version number) is folded
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ class Report:
     version: int
     date_of_information: date
     kind: str  # create | update | retire
-    stated: dict[str, Any]  # field -> value; GEOMETRY -> version number owning the geometry
+    stated: dict[
+        str, Any
+    ]  # field -> value; GEOMETRY -> version number owning the geometry
 
 
 @dataclass
@@ -64,7 +68,10 @@ def _apply(state: State, report: Report) -> None:
             state.values[key] = value
             state.stated_on[key] = report.date_of_information
     state.version = max(state.version, report.version)
-    if state.date_of_information is None or report.date_of_information > state.date_of_information:
+    if (
+        state.date_of_information is None
+        or report.date_of_information > state.date_of_information
+    ):
         state.date_of_information = report.date_of_information
 
 

@@ -35,16 +35,26 @@ def _written(session, result: activities.ActivityWriteResult, status: int) -> JS
     "",
     status_code=201,
     response_class=JSONOut,
-    responses={200: {"description": "the activity with this external_id was replaced"},
-               **problem_responses(401, 403, 409, 422)},
+    responses={
+        200: {"description": "the activity with this external_id was replaced"},
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 def create_activity(
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-    body: Annotated[ActivityCreate, Body(openapi_examples={
-        "clearance": {"summary": "A clearance task with two releases", "value": ACTIVITY_EXAMPLE}
-    })],
+    body: Annotated[
+        ActivityCreate,
+        Body(
+            openapi_examples={
+                "clearance": {
+                    "summary": "A clearance task with two releases",
+                    "value": ACTIVITY_EXAMPLE,
+                }
+            }
+        ),
+    ],
 ):
     """Record an activity and the land it cancelled, reduced or cleared.
 
@@ -52,8 +62,9 @@ def create_activity(
     ``external_id`` again replaces the activity (200); the previous releases stay in the
     database as retired.
     """
-    result = activities.create_activity(session, body=body, principal=principal,
-                                        settings=settings)
+    result = activities.create_activity(
+        session, body=body, principal=principal, settings=settings
+    )
     return _written(session, result, 201 if result.created else 200)
 
 
@@ -82,15 +93,21 @@ def list_activities(
         limit=page.limit,
         offset=page.offset,
     )
-    return JSONOut({
-        "activities": items,
-        "numberMatched": matched,
-        "numberReturned": len(items),
-        "links": page_links(request, limit=page.limit, offset=page.offset, matched=matched),
-    })
+    return JSONOut(
+        {
+            "activities": items,
+            "numberMatched": matched,
+            "numberReturned": len(items),
+            "links": page_links(
+                request, limit=page.limit, offset=page.offset, matched=matched
+            ),
+        }
+    )
 
 
-@router.get("/{activity_id}", response_class=JSONOut, responses=problem_responses(401, 404))
+@router.get(
+    "/{activity_id}", response_class=JSONOut, responses=problem_responses(401, 404)
+)
 def get_activity(activity_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
     """One activity with its releases."""
     body = activities.get_activity(session, activity_id)
@@ -107,27 +124,44 @@ def update_activity(
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-    body: Annotated[ActivityPatch, Body(openapi_examples={
-        "complete": {"summary": "Mark the task completed",
-                     "value": {"status": "completed", "end_date": "2024-06-20"}}
-    })],
+    body: Annotated[
+        ActivityPatch,
+        Body(
+            openapi_examples={
+                "complete": {
+                    "summary": "Mark the task completed",
+                    "value": {"status": "completed", "end_date": "2024-06-20"},
+                }
+            }
+        ),
+    ],
     if_match: IfMatchDep = None,
 ):
     """Change an activity (If-Match required); sent ``releases`` replace the earlier ones."""
-    result = activities.update_activity(session, activity_id=activity_id, body=body,
-                                        principal=principal, settings=settings,
-                                        if_match=if_match)
+    result = activities.update_activity(
+        session,
+        activity_id=activity_id,
+        body=body,
+        principal=principal,
+        settings=settings,
+        if_match=if_match,
+    )
     return _written(session, result, 200)
 
 
 @router.delete(
-    "/{activity_id}", status_code=204, responses=problem_responses(401, 403, 404, 412, 428)
+    "/{activity_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 412, 428),
 )
 def retire_activity(
-    activity_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
+    activity_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
     if_match: IfMatchDep = None,
 ):
     """Retire an activity recorded in error; its releases stop counting."""
-    activities.retire_activity(session, activity_id=activity_id, principal=principal,
-                               if_match=if_match)
+    activities.retire_activity(
+        session, activity_id=activity_id, principal=principal, if_match=if_match
+    )
     return Response(status_code=204)

@@ -23,23 +23,42 @@ def list_admin_areas(
     level: Annotated[int | None, Query(ge=0)] = None,
     parent: Annotated[str | None, Query(description="parent P-code")] = None,
     simplify: Annotated[
-        float, Query(ge=0, le=1, description="simplification tolerance in degrees (0 = none)")
+        float,
+        Query(ge=0, le=1, description="simplification tolerance in degrees (0 = none)"),
     ] = 0.0,
 ):
     """Administrative units with ``pcode``, ``name``, ``level`` and ``parent_pcode``."""
     rows, matched = admin_areas.search(
-        session, level=level, parent=parent, bbox=bbox, simplify=simplify,
-        limit=page.limit, offset=page.offset,
+        session,
+        level=level,
+        parent=parent,
+        bbox=bbox,
+        simplify=simplify,
+        limit=page.limit,
+        offset=page.offset,
     )
     features = [
         {
             "type": "Feature",
             "id": r["pcode"],
             "geometry": orjson.Fragment(r["geometry"]),
-            "properties": {k: r[k] for k in ("id", "pcode", "name", "names", "level",
-                                             "parent_pcode", "is_demo")},
+            "properties": {
+                k: r[k]
+                for k in (
+                    "id",
+                    "pcode",
+                    "name",
+                    "names",
+                    "level",
+                    "parent_pcode",
+                    "is_demo",
+                )
+            },
         }
         for r in rows
     ]
-    return GeoJSONOut(feature_collection(request, features, matched=matched,
-                                         limit=page.limit, offset=page.offset))
+    return GeoJSONOut(
+        feature_collection(
+            request, features, matched=matched, limit=page.limit, offset=page.offset
+        )
+    )

@@ -64,18 +64,39 @@ class UserCreate(BaseModel):
 def create_user(
     session: SessionDep,
     principal: PrincipalDep,
-    body: Annotated[UserCreate, Body(openapi_examples={"coordinator": {"value": {
-        "username": "coordinator1", "password": "a-long-password", "role": "coordinator",
-        "organisation": "HALO"}}})],
+    body: Annotated[
+        UserCreate,
+        Body(
+            openapi_examples={
+                "coordinator": {
+                    "value": {
+                        "username": "coordinator1",
+                        "password": "a-long-password",
+                        "role": "coordinator",
+                        "organisation": "HALO",
+                    }
+                }
+            }
+        ),
+    ],
 ):
     """Create a user (admin only). Passwords are stored as argon2 hashes."""
     auth.require_admin(principal)
     user = auth.create_user(
-        session, username=body.username, password=body.password, role=body.role,
-        organisation_code=body.organisation, restricted=body.restricted,
+        session,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        organisation_code=body.organisation,
+        restricted=body.restricted,
     )
-    return {"id": user.id, "username": user.username, "role": user.role,
-            "organisation": body.organisation, "restricted": user.restricted}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role,
+        "organisation": body.organisation,
+        "restricted": user.restricted,
+    }
 
 
 class ApiKeyCreate(BaseModel):
@@ -96,14 +117,35 @@ class ApiKeyCreate(BaseModel):
 def create_api_key(
     session: SessionDep,
     principal: PrincipalDep,
-    body: Annotated[ApiKeyCreate, Body(openapi_examples={"kobo": {"value": {
-        "name": "kobo-webhook", "organisation": "HALO", "role": "coordinator"}}})],
+    body: Annotated[
+        ApiKeyCreate,
+        Body(
+            openapi_examples={
+                "kobo": {
+                    "value": {
+                        "name": "kobo-webhook",
+                        "organisation": "HALO",
+                        "role": "coordinator",
+                    }
+                }
+            }
+        ),
+    ],
 ):
     """Create an API key; the key is shown once and only its hash is stored."""
     admin = auth.require_admin(principal)
     plain, key = auth.create_api_key(
-        session, organisation_code=body.organisation, name=body.name, role=body.role,
-        restricted=body.restricted, created_by=admin.user_id,
+        session,
+        organisation_code=body.organisation,
+        name=body.name,
+        role=body.role,
+        restricted=body.restricted,
+        created_by=admin.user_id,
     )
-    return {"id": key.id, "name": key.name, "organisation": body.organisation,
-            "role": key.role, "key": plain}
+    return {
+        "id": key.id,
+        "name": key.name,
+        "organisation": body.organisation,
+        "role": key.role,
+        "key": plain,
+    }

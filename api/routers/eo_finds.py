@@ -20,17 +20,30 @@ router = APIRouter(prefix="/eo-finds", tags=["eo finds"])
     "",
     status_code=201,
     response_class=GeoJSONOut,
-    responses={200: {"description": "the find with this external_id was updated"},
-               **problem_responses(401, 403, 409, 422)},
+    responses={
+        200: {"description": "the find with this external_id was updated"},
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 def create_eo_find(
     session: SessionDep,
     principal: PrincipalDep,
-    feature: Annotated[EOFindFeature, Body(openapi_examples={
-        "pmn2": {"summary": "An anti-personnel mine found armed", "value": EO_FIND_EXAMPLE}})],
+    feature: Annotated[
+        EOFindFeature,
+        Body(
+            openapi_examples={
+                "pmn2": {
+                    "summary": "An anti-personnel mine found armed",
+                    "value": EO_FIND_EXAMPLE,
+                }
+            }
+        ),
+    ],
 ):
     """Record an item found, located where it was found (not where it was destroyed)."""
-    find_id, created, warnings = eo_finds.create(session, feature=feature, principal=principal)
+    find_id, created, warnings = eo_finds.create(
+        session, feature=feature, principal=principal
+    )
     body = eo_finds.get(session, principal=require_reader(principal), find_id=find_id)
     if warnings:
         body["warnings"] = warnings
@@ -52,18 +65,28 @@ def list_eo_finds(
     """Finds as Point Features. Exact locations need the admin or coordinator role or
     ``restricted:read``; other callers get positions generalised to 0.01°."""
     features, matched = eo_finds.search(
-        session, principal=principal,
-        filters={"bbox": list(bbox) if bbox else None, "organisation": organisation,
-                 "eo_category": eo_category.value if eo_category else None,
-                 "activity_id": str(activity_id) if activity_id else None,
-                 "hazard_id": str(hazard_id) if hazard_id else None},
-        limit=page.limit, offset=page.offset,
+        session,
+        principal=principal,
+        filters={
+            "bbox": list(bbox) if bbox else None,
+            "organisation": organisation,
+            "eo_category": eo_category.value if eo_category else None,
+            "activity_id": str(activity_id) if activity_id else None,
+            "hazard_id": str(hazard_id) if hazard_id else None,
+        },
+        limit=page.limit,
+        offset=page.offset,
     )
-    return GeoJSONOut(feature_collection(request, features, matched=matched,
-                                         limit=page.limit, offset=page.offset))
+    return GeoJSONOut(
+        feature_collection(
+            request, features, matched=matched, limit=page.limit, offset=page.offset
+        )
+    )
 
 
-@router.get("/{find_id}", response_class=GeoJSONOut, responses=problem_responses(401, 404))
+@router.get(
+    "/{find_id}", response_class=GeoJSONOut, responses=problem_responses(401, 404)
+)
 def get_eo_find(find_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
     """One find."""
     return GeoJSONOut(eo_finds.get(session, principal=principal, find_id=find_id))

@@ -35,7 +35,9 @@ def _written(session, result: hazards.WriteResult, status: int) -> GeoJSONOut:
     feature = hazard_queries.get_feature(session, result.id)
     if result.warnings:
         feature["warnings"] = result.warnings
-    return GeoJSONOut(feature, status_code=status, headers={"ETag": hazards.etag(result.version)})
+    return GeoJSONOut(
+        feature, status_code=status, headers={"ETag": hazards.etag(result.version)}
+    )
 
 
 @router.post(
@@ -43,8 +45,10 @@ def _written(session, result: hazards.WriteResult, status: int) -> GeoJSONOut:
     status_code=201,
     response_model=HazardFeatureOut,
     response_class=GeoJSONOut,
-    responses={200: {"description": "an existing record with this external_id was updated"},
-               **problem_responses(401, 403, 409, 412, 422)},
+    responses={
+        200: {"description": "an existing record with this external_id was updated"},
+        **problem_responses(401, 403, 409, 412, 422),
+    },
 )
 def create_hazard(
     session: SessionDep,
@@ -52,8 +56,14 @@ def create_hazard(
     principal: PrincipalDep,
     feature: Annotated[
         HazardFeatureCreate,
-        Body(openapi_examples={"minefield": {"summary": "A suspected minefield",
-                                             "value": HAZARD_EXAMPLE}}),
+        Body(
+            openapi_examples={
+                "minefield": {
+                    "summary": "A suspected minefield",
+                    "value": HAZARD_EXAMPLE,
+                }
+            }
+        ),
     ],
 ):
     """Create a hazard area from a GeoJSON Feature.
@@ -63,8 +73,9 @@ def create_hazard(
     ``external_id`` the organisation already used records a new version of that hazard
     (200) instead of a duplicate.
     """
-    result = hazards.create_hazard(session, feature=feature, principal=principal,
-                                   settings=settings)
+    result = hazards.create_hazard(
+        session, feature=feature, principal=principal, settings=settings
+    )
     return _written(session, result, 201 if result.created else 200)
 
 
@@ -84,8 +95,12 @@ def list_hazards(
     status: HazardStatus | None = None,
     hazard_type: HazardType | None = None,
     organisation: Annotated[str | None, Query(description="organisation code")] = None,
-    admin: Annotated[str | None, Query(description="P-code of an area, any level")] = None,
-    updated_since: Annotated[datetime | None, Query(description="ISO 8601 timestamp")] = None,
+    admin: Annotated[
+        str | None, Query(description="P-code of an area, any level")
+    ] = None,
+    updated_since: Annotated[
+        datetime | None, Query(description="ISO 8601 timestamp")
+    ] = None,
 ):
     """Hazard areas as a FeatureCollection, newest information first, with paging links."""
     filters = hazard_queries.HazardFilters(
@@ -101,8 +116,16 @@ def list_hazards(
         session, filters, limit=page.limit, offset=page.offset, as_of=as_of
     )
     extra = {"as_of": as_of} if as_of else {}
-    return GeoJSONOut(feature_collection(request, features, matched=matched,
-                                         limit=page.limit, offset=page.offset, **extra))
+    return GeoJSONOut(
+        feature_collection(
+            request,
+            features,
+            matched=matched,
+            limit=page.limit,
+            offset=page.offset,
+            **extra,
+        )
+    )
 
 
 @router.get(
@@ -112,7 +135,10 @@ def list_hazards(
     responses=problem_responses(401, 404, 422),
 )
 def get_hazard(
-    hazard_id: uuid.UUID, session: SessionDep, principal: ReaderDep, as_of: AsOfDep = None
+    hazard_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReaderDep,
+    as_of: AsOfDep = None,
 ):
     """One hazard with its ``land_release`` figures; ``as_of`` gives what was known then."""
     feature = hazard_queries.get_feature(session, hazard_id, as_of)
@@ -141,7 +167,11 @@ def update_hazard(
     but does not overwrite newer facts; ``warnings`` names the fields it did not change.
     """
     result = hazards.update_hazard(
-        session, hazard_id=hazard_id, patch=patch, principal=principal, settings=settings,
+        session,
+        hazard_id=hazard_id,
+        patch=patch,
+        principal=principal,
+        settings=settings,
         if_match=if_match,
     )
     return _written(session, result, 200)
@@ -160,8 +190,13 @@ def retire_hazard(
     reason: Annotated[str | None, Query(max_length=500, examples=["duplicate"])] = None,
 ):
     """Retire a hazard recorded in error or twice. Nothing is deleted: history keeps it."""
-    hazards.retire_hazard(session, hazard_id=hazard_id, principal=principal,
-                          if_match=if_match, reason=reason)
+    hazards.retire_hazard(
+        session,
+        hazard_id=hazard_id,
+        principal=principal,
+        if_match=if_match,
+        reason=reason,
+    )
     return Response(status_code=204)
 
 
@@ -181,7 +216,10 @@ def hazard_history(hazard_id: uuid.UUID, session: SessionDep, principal: ReaderD
     responses=problem_responses(401, 404, 422),
 )
 def hazard_remaining(
-    hazard_id: uuid.UUID, session: SessionDep, principal: ReaderDep, as_of: AsOfDep = None
+    hazard_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReaderDep,
+    as_of: AsOfDep = None,
 ):
     """The part of the hazard still hazardous (hazard minus its released land)."""
     return GeoJSONOut(hazard_queries.remaining_feature(session, hazard_id, as_of))

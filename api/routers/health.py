@@ -23,7 +23,8 @@ def health(request: Request):
             version = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
     except DBAPIError as exc:
         raise ServiceUnavailable(
-            "the database cannot be reached", database="unreachable",
+            "the database cannot be reached",
+            database="unreachable",
             headers={"Retry-After": "5"},
         ) from exc
     return {"status": "ok", "database": "ok", "postgis": version}

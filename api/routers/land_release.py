@@ -11,18 +11,26 @@ from api.services import summary
 
 router = APIRouter(prefix="/land-release", tags=["land release"])
 
-GroupBy = Literal["admin1", "admin2", "organisation", "contamination", "method", "month"]
+GroupBy = Literal[
+    "admin1", "admin2", "organisation", "contamination", "method", "month"
+]
 
 
-@router.get("/summary", response_class=JSONOut, responses=problem_responses(400, 401, 422))
+@router.get(
+    "/summary", response_class=JSONOut, responses=problem_responses(400, 401, 422)
+)
 def land_release_summary(
     session: SessionDep,
     principal: ReaderDep,
     language: LanguageDep,
     group_by: Annotated[GroupBy, Query(description="how to group the rows")] = "admin1",
     as_of: AsOfDep = None,
-    organisation: Annotated[str | None, Query(description="only this organisation")] = None,
-    admin: Annotated[str | None, Query(description="only hazards touching this P-code")] = None,
+    organisation: Annotated[
+        str | None, Query(description="only this organisation")
+    ] = None,
+    admin: Annotated[
+        str | None, Query(description="only hazards touching this P-code")
+    ] = None,
 ):
     """Baseline, cancelled, reduced, cleared, released and remaining m² per group.
 
@@ -32,5 +40,11 @@ def land_release_summary(
     with the unreleased remainder in the row whose key is null. ``totals`` are programme
     totals. ``as_of`` answers as known on that date.
     """
-    return summary.summarise(session, group_by=group_by, as_of=as_of,
-                             organisation=organisation, admin=admin, language=language)
+    return summary.summarise(
+        session,
+        group_by=group_by,
+        as_of=as_of,
+        organisation=organisation,
+        admin=admin,
+        language=language,
+    )

@@ -36,15 +36,26 @@ def create_organisation(
     session: SessionDep,
     principal: PrincipalDep,
     language: LanguageDep,
-    body: Annotated[OrganisationCreate, Body(openapi_examples={"ngo": {"value": ORGANISATION_EXAMPLE}})],
+    body: Annotated[
+        OrganisationCreate,
+        Body(openapi_examples={"ngo": {"value": ORGANISATION_EXAMPLE}}),
+    ],
 ):
     """Register an organisation (admin only)."""
     require_admin(principal)
-    return JSONOut(_out(organisations.create(session, data=body), language), status_code=201)
+    return JSONOut(
+        _out(organisations.create(session, data=body), language), status_code=201
+    )
 
 
 @router.get("", response_class=JSONOut, responses=problem_responses(401))
-def list_organisations(session: SessionDep, principal: ReaderDep, language: LanguageDep):
+def list_organisations(
+    session: SessionDep, principal: ReaderDep, language: LanguageDep
+):
     """Every organisation, by code."""
     items = [_out(o, language) for o in organisations.list_all(session)]
-    return {"organisations": items, "numberMatched": len(items), "numberReturned": len(items)}
+    return {
+        "organisations": items,
+        "numberMatched": len(items),
+        "numberReturned": len(items),
+    }

@@ -12,5 +12,8 @@ router = APIRouter(prefix="/vocabularies", tags=["vocabularies"])
 @router.get("", response_class=JSONOut)
 def list_vocabularies(language: LanguageDep, principal: ReaderDep):
     """Every code list with labels (``lang`` or Accept-Language picks the language)."""
-    return {"language": language, "languages": available_languages(),
-            "vocabularies": vocabulary_listing(language)}
+    return {
+        "language": language,
+        "languages": available_languages(),
+        "vocabularies": vocabulary_listing(language),
+    }

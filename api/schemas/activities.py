@@ -1,7 +1,7 @@
 """Activity request bodies: a land-release activity with its release polygons."""
 
-import uuid
 import datetime as dt
+import uuid
 from datetime import date
 from typing import Any, Literal
 
@@ -18,7 +18,8 @@ class ReleaseProperties(BaseModel):
 
     outcome: ReleaseOutcome
     date: dt.date | None = Field(
-        None, description="Date the land was released; defaults to the activity's end_date"
+        None,
+        description="Date the land was released; defaults to the activity's end_date",
     )
     hazard_id: str | None = Field(
         None,
@@ -55,7 +56,9 @@ class ActivityCreate(BaseModel):
     external_id: str | None = Field(None, min_length=1, max_length=200)
     activity_type: ActivityType
     organisation: str | None = Field(None, description="Code; defaults to the caller's")
-    hazard_ids: list[str] = Field(..., min_length=1, description="Hazard ids or external ids")
+    hazard_ids: list[str] = Field(
+        ..., min_length=1, description="Hazard ids or external ids"
+    )
     status: ActivityStatus
     start_date: date | None = None
     end_date: date | None = None
@@ -111,8 +114,15 @@ ACTIVITY_EXAMPLE = {
                 "type": "Feature",
                 "geometry": {
                     "type": "Polygon",
-                    "coordinates": [[[36.20, 49.10], [36.21, 49.10], [36.21, 49.11],
-                                     [36.20, 49.11], [36.20, 49.10]]],
+                    "coordinates": [
+                        [
+                            [36.20, 49.10],
+                            [36.21, 49.10],
+                            [36.21, 49.11],
+                            [36.20, 49.11],
+                            [36.20, 49.10],
+                        ]
+                    ],
                 },
                 "properties": {"outcome": "cleared", "date": "2024-06-20"},
             },
@@ -120,8 +130,15 @@ ACTIVITY_EXAMPLE = {
                 "type": "Feature",
                 "geometry": {
                     "type": "Polygon",
-                    "coordinates": [[[36.21, 49.10], [36.23, 49.10], [36.23, 49.11],
-                                     [36.21, 49.11], [36.21, 49.10]]],
+                    "coordinates": [
+                        [
+                            [36.21, 49.10],
+                            [36.23, 49.10],
+                            [36.23, 49.11],
+                            [36.21, 49.11],
+                            [36.21, 49.10],
+                        ]
+                    ],
                 },
                 "properties": {"outcome": "reduced", "date": "2024-06-10"},
             },

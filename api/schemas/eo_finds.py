@@ -24,7 +24,9 @@ class EOFindProperties(BaseModel):
     found_on: date | None = None
     activity_id: uuid.UUID | None = None
     hazard_id: str | None = Field(None, description="Hazard id or external id")
-    organisation: str | None = Field(None, description="Code; defaults to the activity's")
+    organisation: str | None = Field(
+        None, description="Code; defaults to the activity's"
+    )
     disposal_method: DisposalMethod | None = None
     notes: str | None = Field(None, max_length=10_000)
 

@@ -16,8 +16,17 @@ from api.vocab import (
 )
 
 READ_ONLY_PROPERTIES = (
-    "id", "area_m2", "admin", "version", "created_at", "updated_at", "land_release",
-    "status_source", "is_demo", "warnings", "retired_at",
+    "id",
+    "area_m2",
+    "admin",
+    "version",
+    "created_at",
+    "updated_at",
+    "land_release",
+    "status_source",
+    "is_demo",
+    "warnings",
+    "retired_at",
 )
 
 
@@ -79,12 +88,15 @@ class HazardPropertiesPatch(_ReadOnlyTolerant):
     name: str | None = Field(None, max_length=500)
     classification: Classification | None = None
     hazard_type: HazardType | None = None
-    status: HazardStatus | None = Field(None, description="null returns to the derived status")
+    status: HazardStatus | None = Field(
+        None, description="null returns to the derived status"
+    )
     contamination: list[Contamination] | None = None
     organisation: str | None = None
     date_of_information: date | None = Field(
-        None, description="Date the information is true for; omitted = a correction of the "
-        "current record, dated as it is"
+        None,
+        description="Date the information is true for; omitted = a correction of the "
+        "current record, dated as it is",
     )
     benchmark: GeoJSONGeometry | None = None
     reference_point: GeoJSONGeometry | None = None
@@ -103,7 +115,8 @@ class HazardFeatureCreate(BaseModel):
     type: Literal["Feature"] = "Feature"
     id: Any = Field(None, json_schema_extra={"readOnly": True})
     geometry: GeoJSONGeometry | None = Field(
-        ..., description="Polygon or MultiPolygon (Point for uxo_spot and axo_site), EPSG:4326"
+        ...,
+        description="Polygon or MultiPolygon (Point for uxo_spot and axo_site), EPSG:4326",
     )
     properties: HazardPropertiesCreate
     bbox: Any = Field(None, json_schema_extra={"readOnly": True})
@@ -126,7 +139,13 @@ HAZARD_EXAMPLE = {
     "geometry": {
         "type": "Polygon",
         "coordinates": [
-            [[36.20, 49.10], [36.23, 49.10], [36.23, 49.12], [36.20, 49.12], [36.20, 49.10]]
+            [
+                [36.20, 49.10],
+                [36.23, 49.10],
+                [36.23, 49.12],
+                [36.20, 49.12],
+                [36.20, 49.10],
+            ]
         ],
     },
     "properties": {
@@ -140,23 +159,40 @@ HAZARD_EXAMPLE = {
         "benchmark": {"type": "Point", "coordinates": [36.199, 49.099]},
         "evidence": "indirect",
         "blockages": ["agricultural_crop"],
-        "beneficiaries": {"total": 120, "women": 40, "men": 35, "girls": 25, "boys": 20},
+        "beneficiaries": {
+            "total": 120,
+            "women": 40,
+            "men": 35,
+            "girls": 25,
+            "boys": 20,
+        },
     },
 }
 
 HAZARD_PATCH_EXAMPLES = {
     "rename": {
         "summary": "A new report changes the name",
-        "value": {"properties": {"name": "Field north of the school",
-                                 "date_of_information": "2024-07-01"}},
+        "value": {
+            "properties": {
+                "name": "Field north of the school",
+                "date_of_information": "2024-07-01",
+            }
+        },
     },
     "redraw": {
         "summary": "A re-survey redraws the perimeter",
         "value": {
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [[[36.20, 49.10], [36.22, 49.10], [36.22, 49.12],
-                                 [36.20, 49.12], [36.20, 49.10]]],
+                "coordinates": [
+                    [
+                        [36.20, 49.10],
+                        [36.22, 49.10],
+                        [36.22, 49.12],
+                        [36.20, 49.12],
+                        [36.20, 49.10],
+                    ]
+                ],
             },
             "properties": {"date_of_information": "2024-08-15"},
         },
@@ -215,5 +251,6 @@ class HazardFeatureOut(BaseModel):
     geometry: dict
     properties: HazardPropertiesOut
     warnings: list[str] | None = Field(
-        None, description="present on writes when the server repaired or adjusted the input"
+        None,
+        description="present on writes when the server repaired or adjusted the input",
     )

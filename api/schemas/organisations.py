@@ -30,4 +30,8 @@ class OrganisationOut(BaseModel):
     created_at: datetime
 
 
-ORGANISATION_EXAMPLE = {"code": "HALO", "name": "The HALO Trust", "type": "ngo_international"}
+ORGANISATION_EXAMPLE = {
+    "code": "HALO",
+    "name": "The HALO Trust",
+    "type": "ngo_international",
+}

@@ -32,7 +32,10 @@ EXPECTED_OUTCOMES = {
     ActivityType.non_technical_survey: {ReleaseOutcome.cancelled},
     ActivityType.technical_survey: {ReleaseOutcome.reduced, ReleaseOutcome.cancelled},
     ActivityType.clearance: {ReleaseOutcome.cleared, ReleaseOutcome.reduced},
-    ActivityType.battle_area_clearance: {ReleaseOutcome.cleared, ReleaseOutcome.reduced},
+    ActivityType.battle_area_clearance: {
+        ReleaseOutcome.cleared,
+        ReleaseOutcome.reduced,
+    },
     ActivityType.eod_spot_task: {ReleaseOutcome.cleared},
 }
 OUTSIDE_WARN_M2 = 0.01
@@ -60,14 +63,18 @@ class _Release:
     warnings: list[str]
 
 
-def _resolve_hazards(session: Session, refs: list[str], pointer: str) -> list[uuid.UUID]:
+def _resolve_hazards(
+    session: Session, refs: list[str], pointer: str
+) -> list[uuid.UUID]:
     found = hazard_ids_for(session, refs)
     missing = [(i, r) for i, r in enumerate(refs) if r not in found]
     if missing:
         raise InvalidInput(
             f"unknown hazard {missing[0][1]!r}",
-            errors=[{"pointer": f"{pointer}/{i}", "message": f"no hazard {r!r}"}
-                    for i, r in missing],
+            errors=[
+                {"pointer": f"{pointer}/{i}", "message": f"no hazard {r!r}"}
+                for i, r in missing
+            ],
         )
     return list(dict.fromkeys(found[r] for r in refs))
 
@@ -90,37 +97,61 @@ def _prepare_releases(
         props = feature.properties
         try:
             intake = intake_geometry(
-                feature.geometry, pointer=f"{base}/geometry", max_vertices=settings.max_vertices
+                feature.geometry,
+                pointer=f"{base}/geometry",
+                max_vertices=settings.max_vertices,
             )
         except IntakeProblem as exc:
             errors.extend(exc.errors)
             continue
         day = props.date or default_date
         if day is None:
-            errors.append({"pointer": f"{base}/properties/date",
-                           "message": "date is required when the activity has no end_date"})
+            errors.append(
+                {
+                    "pointer": f"{base}/properties/date",
+                    "message": "date is required when the activity has no end_date",
+                }
+            )
             continue
         if day > today:
-            errors.append({"pointer": f"{base}/properties/date",
-                           "message": f"release date {day.isoformat()} is in the future"})
+            errors.append(
+                {
+                    "pointer": f"{base}/properties/date",
+                    "message": f"release date {day.isoformat()} is in the future",
+                }
+            )
             continue
         warnings = list(intake.warnings)
         if props.outcome not in EXPECTED_OUTCOMES[ActivityType(activity_type)]:
             warnings.append(
                 f"{base}: outcome {props.outcome.value!r} is unusual for a {activity_type}"
             )
-        extra = {k: v for k, v in (props.model_extra or {}).items()}
+        extra = dict(props.model_extra or {})
         targets = hazard_ids
         if props.hazard_id:
             target = hazard_ids_for(session, [props.hazard_id]).get(props.hazard_id)
             if target is None or target not in hazard_ids:
-                errors.append({"pointer": f"{base}/properties/hazard_id",
-                               "message": f"{props.hazard_id!r} is not one of the activity's "
-                                          "hazards"})
+                errors.append(
+                    {
+                        "pointer": f"{base}/properties/hazard_id",
+                        "message": f"{props.hazard_id!r} is not one of the activity's "
+                        "hazards",
+                    }
+                )
                 continue
             targets = [target]
-        prepared.append(_Release(i, targets, props.outcome.value, day, intake.geometry,
-                                 feature.geometry, extra, warnings))
+        prepared.append(
+            _Release(
+                i,
+                targets,
+                props.outcome.value,
+                day,
+                intake.geometry,
+                feature.geometry,
+                extra,
+                warnings,
+            )
+        )
     if errors:
         raise InvalidGeometry(
             f"{len(errors)} release polygon problem(s); first at {errors[0]['pointer']}: "
@@ -137,16 +168,24 @@ def _attribute(session: Session, releases: list[_Release], hazard_ids: list[uuid
         return releases
     errors = []
     for r in ambiguous:
-        rows = session.execute(
-            select(Hazard.id).where(
-                Hazard.id.in_(r.hazard_ids),
-                func.ST_Intersects(Hazard.geom, from_shape(r.geometry, srid=4326)),
+        rows = (
+            session.execute(
+                select(Hazard.id).where(
+                    Hazard.id.in_(r.hazard_ids),
+                    func.ST_Intersects(Hazard.geom, from_shape(r.geometry, srid=4326)),
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if not rows:
-            errors.append({"pointer": f"/releases/features/{r.index}/properties/hazard_id",
-                           "message": "the polygon overlaps none of the activity's hazards; "
-                                      "name the hazard it releases"})
+            errors.append(
+                {
+                    "pointer": f"/releases/features/{r.index}/properties/hazard_id",
+                    "message": "the polygon overlaps none of the activity's hazards; "
+                    "name the hazard it releases",
+                }
+            )
         else:
             r.hazard_ids = [h for h in r.hazard_ids if h in set(rows)]
             if len(r.hazard_ids) > 1:
@@ -159,7 +198,9 @@ def _attribute(session: Session, releases: list[_Release], hazard_ids: list[uuid
     return releases
 
 
-def _store_releases(session: Session, activity: Activity, releases: list[_Release]) -> None:
+def _store_releases(
+    session: Session, activity: Activity, releases: list[_Release]
+) -> None:
     for r in releases:
         geom = from_shape(r.geometry, srid=4326)
         area = func.sg_area_m2(func.ST_GeomFromWKB(shapely.to_wkb(r.geometry), 4326))
@@ -184,7 +225,10 @@ def _retire_releases(session: Session, activity_id: uuid.UUID) -> set[uuid.UUID]
     hazard_ids = set(
         session.scalars(
             update(ReleasePolygon)
-            .where(ReleasePolygon.activity_id == activity_id, ReleasePolygon.retired_at.is_(None))
+            .where(
+                ReleasePolygon.activity_id == activity_id,
+                ReleasePolygon.retired_at.is_(None),
+            )
             .values(retired_at=func.now())
             .returning(ReleasePolygon.hazard_id)
         )
@@ -246,31 +290,46 @@ def create_activity(
     """Create an activity with its releases, or replace the one with the same external_id."""
     code = body.organisation or (principal.organisation_code if principal else None)
     if code is None:
-        raise InvalidInput("organisation is required",
-                           errors=[{"pointer": "/organisation", "message": "required"}])
+        raise InvalidInput(
+            "organisation is required",
+            errors=[{"pointer": "/organisation", "message": "required"}],
+        )
     try:
         org = organisation_by_code(session, code)
     except NotFound as exc:
-        raise InvalidInput(f"unknown organisation {code!r}",
-                           errors=[{"pointer": "/organisation", "message": "unknown"}]) from exc
+        raise InvalidInput(
+            f"unknown organisation {code!r}",
+            errors=[{"pointer": "/organisation", "message": "unknown"}],
+        ) from exc
     require_writer(principal, org.id, org.code)
     hazard_ids = _resolve_hazards(session, body.hazard_ids, "/hazard_ids")
     releases = _prepare_releases(
-        session, body.releases, activity_type=body.activity_type.value,
-        hazard_ids=hazard_ids, default_date=body.end_date, settings=settings,
+        session,
+        body.releases,
+        activity_type=body.activity_type.value,
+        hazard_ids=hazard_ids,
+        default_date=body.end_date,
+        settings=settings,
     )
     activity = None
     if body.external_id:
         activity = session.scalar(
             select(Activity)
-            .where(Activity.organisation_id == org.id, Activity.external_id == body.external_id,
-                   Activity.retired_at.is_(None))
+            .where(
+                Activity.organisation_id == org.id,
+                Activity.external_id == body.external_id,
+                Activity.retired_at.is_(None),
+            )
             .with_for_update()
         )
     created = activity is None
     if created:
-        activity = Activity(organisation_id=org.id, version=1, is_demo=is_demo,
-                            created_by=principal.user_id if principal else None)
+        activity = Activity(
+            organisation_id=org.id,
+            version=1,
+            is_demo=is_demo,
+            created_by=principal.user_id if principal else None,
+        )
         session.add(activity)
     else:
         activity.version += 1
@@ -291,7 +350,9 @@ def create_activity(
     _store_releases(session, activity, releases)
     session.flush()
     land_release.recompute(session, touched)
-    warnings = [w for r in releases for w in r.warnings] + _outside_warnings(session, activity.id)
+    warnings = [w for r in releases for w in r.warnings] + _outside_warnings(
+        session, activity.id
+    )
     _commit(session)
     return ActivityWriteResult(activity.id, activity.version, created, warnings)
 
@@ -321,16 +382,27 @@ def update_activity(
     check_if_match(if_match, activity.version)
     sent = body.model_fields_set
     touched: set[uuid.UUID] = set(
-        session.scalars(select(ActivityHazard.hazard_id).where(
-            ActivityHazard.activity_id == activity.id))
+        session.scalars(
+            select(ActivityHazard.hazard_id).where(
+                ActivityHazard.activity_id == activity.id
+            )
+        )
     )
     hazard_ids = list(touched)
     if "hazard_ids" in sent and body.hazard_ids is not None:
         hazard_ids = _resolve_hazards(session, body.hazard_ids, "/hazard_ids")
         touched |= _link(session, activity.id, hazard_ids)
         touched |= set(hazard_ids)
-    for name in ("external_id", "activity_type", "status", "start_date", "end_date",
-                 "clearance_depth_cm", "notes", "methods"):
+    for name in (
+        "external_id",
+        "activity_type",
+        "status",
+        "start_date",
+        "end_date",
+        "clearance_depth_cm",
+        "notes",
+        "methods",
+    ):
         if name in sent:
             value = getattr(body, name)
             if name == "methods":
@@ -338,17 +410,29 @@ def update_activity(
             elif hasattr(value, "value"):
                 value = value.value
             if name in ("activity_type", "status") and value is None:
-                raise InvalidInput(f"{name} cannot be removed",
-                                   errors=[{"pointer": f"/{name}", "message": "required"}])
+                raise InvalidInput(
+                    f"{name} cannot be removed",
+                    errors=[{"pointer": f"/{name}", "message": "required"}],
+                )
             setattr(activity, name, value)
-    if activity.start_date and activity.end_date and activity.end_date < activity.start_date:
-        raise InvalidInput("end_date is before start_date",
-                           errors=[{"pointer": "/end_date", "message": "before start_date"}])
+    if (
+        activity.start_date
+        and activity.end_date
+        and activity.end_date < activity.start_date
+    ):
+        raise InvalidInput(
+            "end_date is before start_date",
+            errors=[{"pointer": "/end_date", "message": "before start_date"}],
+        )
     releases: list[_Release] = []
     if "releases" in sent:
         releases = _prepare_releases(
-            session, body.releases, activity_type=activity.activity_type,
-            hazard_ids=hazard_ids, default_date=activity.end_date, settings=settings,
+            session,
+            body.releases,
+            activity_type=activity.activity_type,
+            hazard_ids=hazard_ids,
+            default_date=activity.end_date,
+            settings=settings,
         )
         touched |= _retire_releases(session, activity.id)
         _store_releases(session, activity, releases)
@@ -356,13 +440,18 @@ def update_activity(
     activity.updated_at = func.now()
     session.flush()
     land_release.recompute(session, touched)
-    warnings = [w for r in releases for w in r.warnings] + _outside_warnings(session, activity.id)
+    warnings = [w for r in releases for w in r.warnings] + _outside_warnings(
+        session, activity.id
+    )
     _commit(session)
     return ActivityWriteResult(activity.id, activity.version, False, warnings)
 
 
 def retire_activity(
-    session: Session, *, activity_id: uuid.UUID, principal: Principal | None,
+    session: Session,
+    *,
+    activity_id: uuid.UUID,
+    principal: Principal | None,
     if_match: str | None,
 ) -> ActivityWriteResult:
     """Retire an activity and its releases; the hazards' figures are recomputed."""
@@ -371,8 +460,11 @@ def retire_activity(
     require_writer(principal, org.id, org.code)
     check_if_match(if_match, activity.version)
     touched = _retire_releases(session, activity.id) | set(
-        session.scalars(select(ActivityHazard.hazard_id).where(
-            ActivityHazard.activity_id == activity.id))
+        session.scalars(
+            select(ActivityHazard.hazard_id).where(
+                ActivityHazard.activity_id == activity.id
+            )
+        )
     )
     activity.retired_at = func.now()
     activity.version += 1
@@ -414,11 +506,15 @@ ORDER BY r.activity_id, r.feature_index, r.hazard_id
 
 
 def _with_releases(session: Session, rows: list[dict]) -> list[dict]:
-    by_id = {r["id"]: {**r, "releases": {"type": "FeatureCollection", "features": []}}
-             for r in rows}
+    by_id = {
+        r["id"]: {**r, "releases": {"type": "FeatureCollection", "features": []}}
+        for r in rows
+    }
     if not by_id:
         return []
-    for rel in session.execute(text(RELEASES_SQL), {"ids": [str(i) for i in by_id]}).mappings():
+    for rel in session.execute(
+        text(RELEASES_SQL), {"ids": [str(i) for i in by_id]}
+    ).mappings():
         props = {
             **rel["properties"],
             "id": rel["id"],
@@ -432,17 +528,26 @@ def _with_releases(session: Session, rows: list[dict]) -> list[dict]:
         if rel["warnings"]:
             props["warnings"] = rel["warnings"]
         by_id[rel["activity_id"]]["releases"]["features"].append(
-            {"type": "Feature", "id": rel["id"], "geometry": orjson.Fragment(rel["geometry"]),
-             "properties": props}
+            {
+                "type": "Feature",
+                "id": rel["id"],
+                "geometry": orjson.Fragment(rel["geometry"]),
+                "properties": props,
+            }
         )
     return list(by_id.values())
 
 
 def get_activity(session: Session, activity_id: uuid.UUID) -> dict:
     """One activity with its releases; NotFound if unknown or retired."""
-    row = session.execute(
-        text(ACTIVITY_SELECT + " WHERE a.id = :id AND a.retired_at IS NULL"), {"id": activity_id}
-    ).mappings().first()
+    row = (
+        session.execute(
+            text(ACTIVITY_SELECT + " WHERE a.id = :id AND a.retired_at IS NULL"),
+            {"id": activity_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no activity {activity_id}")
     return _with_releases(session, [dict(row)])[0]
@@ -452,16 +557,29 @@ def search(
     session: Session, *, filters: dict[str, Any], limit: int, offset: int
 ) -> tuple[list[dict], int]:
     """A page of activities with their releases, and the number matched."""
-    params = {"organisation": None, "activity_type": None, "status": None, "hazard": None,
-              "updated_since": None, **filters, "limit": limit, "offset": offset}
+    params = {
+        "organisation": None,
+        "activity_type": None,
+        "status": None,
+        "hazard": None,
+        "updated_since": None,
+        **filters,
+        "limit": limit,
+        "offset": offset,
+    }
     matched = session.execute(
-        text("SELECT count(*) FROM activities a JOIN organisations o ON o.id = a.organisation_id"
-             + ACTIVITY_FILTER), params
+        text(
+            "SELECT count(*) FROM activities a JOIN organisations o ON o.id = a.organisation_id"
+            + ACTIVITY_FILTER
+        ),
+        params,
     ).scalar_one()
     rows = session.execute(
-        text(ACTIVITY_SELECT + ACTIVITY_FILTER
-             + " ORDER BY a.start_date DESC NULLS LAST, a.id LIMIT :limit OFFSET :offset"),
+        text(
+            ACTIVITY_SELECT
+            + ACTIVITY_FILTER
+            + " ORDER BY a.start_date DESC NULLS LAST, a.id LIMIT :limit OFFSET :offset"
+        ),
         params,
     ).mappings()
     return _with_releases(session, [dict(r) for r in rows]), int(matched)
-

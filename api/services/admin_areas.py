@@ -30,7 +30,9 @@ WHERE h.id = x.id
 """
 
 
-def assign_hazards(session: Session, hazard_ids: Iterable[uuid.UUID] | None = None) -> int:
+def assign_hazards(
+    session: Session, hazard_ids: Iterable[uuid.UUID] | None = None
+) -> int:
     """Recompute the admin P-codes of ``hazard_ids`` (None = every hazard). One statement."""
     ids = None if hazard_ids is None else [str(i) for i in set(hazard_ids)]
     if ids == []:
@@ -73,8 +75,11 @@ def search(
 ) -> tuple[list[dict], int]:
     """Admin areas matching the filters, as rows, and the number matched."""
     params = {"level": level, "parent": parent, "bbox": list(bbox) if bbox else None}
-    matched = session.execute(text("SELECT count(*) " + FILTER_SQL), params).scalar_one()
+    matched = session.execute(
+        text("SELECT count(*) " + FILTER_SQL), params
+    ).scalar_one()
     rows = session.execute(
-        text(LIST_SQL), {**params, "simplify": simplify, "limit": limit, "offset": offset}
+        text(LIST_SQL),
+        {**params, "simplify": simplify, "limit": limit, "offset": offset},
     ).mappings()
     return [dict(r) for r in rows], int(matched)

@@ -58,9 +58,13 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """Return the active user with these credentials, or None."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    user = session.scalar(
+        select(User).where(func.lower(User.username) == username.lower())
+    )
     if user is None:
-        verify_password(_DUMMY_HASH, password)  # same work whether or not the user exists
+        verify_password(
+            _DUMMY_HASH, password
+        )  # same work whether or not the user exists
         return None
     if not user.active or not verify_password(user.password_hash, password):
         return None
@@ -78,14 +82,18 @@ def issue_token(settings: Settings, user: User) -> tuple[str, int]:
         "exp": now + timedelta(seconds=lifetime),
         "typ": "access",
     }
-    token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+    token = jwt.encode(
+        claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM
+    )
     return token, lifetime
 
 
 def _principal_for_user(session: Session, user: User) -> Principal:
     code = None
     if user.organisation_id:
-        code = session.scalar(select(Organisation.code).where(Organisation.id == user.organisation_id))
+        code = session.scalar(
+            select(Organisation.code).where(Organisation.id == user.organisation_id)
+        )
     return Principal(
         role=Role(user.role),
         organisation_id=user.organisation_id,
@@ -166,8 +174,14 @@ def create_user(
     if len(password) < 8:
         raise InvalidInput("the password must have at least 8 characters")
     if role in (Role.coordinator, Role.eore) and not organisation_code:
-        raise InvalidInput(f"a {role.value} belongs to an organisation; give --org CODE")
-    org_id = organisation_by_code(session, organisation_code).id if organisation_code else None
+        raise InvalidInput(
+            f"a {role.value} belongs to an organisation; give --org CODE"
+        )
+    org_id = (
+        organisation_by_code(session, organisation_code).id
+        if organisation_code
+        else None
+    )
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -226,13 +240,17 @@ def require_admin(principal: Principal | None) -> Principal:
     return principal
 
 
-def require_writer(principal: Principal | None, organisation_id: uuid.UUID, code: str) -> None:
+def require_writer(
+    principal: Principal | None, organisation_id: uuid.UUID, code: str
+) -> None:
     """Admins write for anyone; coordinators only for their own organisation."""
     principal = require_reader(principal)
     if principal.role == Role.admin:
         return
     if principal.role != Role.coordinator:
-        raise Forbidden(f"the {principal.role.value} role cannot change operational records")
+        raise Forbidden(
+            f"the {principal.role.value} role cannot change operational records"
+        )
     if principal.organisation_id != organisation_id:
         raise Forbidden(
             f"coordinators write only for their own organisation "

@@ -31,7 +31,11 @@ def sees_exact_locations(principal: Principal) -> bool:
 
 
 def create(
-    session: Session, *, feature: EOFindFeature, principal: Principal | None, is_demo: bool = False
+    session: Session,
+    *,
+    feature: EOFindFeature,
+    principal: Principal | None,
+    is_demo: bool = False,
 ) -> tuple[uuid.UUID, bool, list[str]]:
     """Record a find (or update the one with the same external_id); returns id, created."""
     props = feature.properties
@@ -43,25 +47,45 @@ def create(
     if props.activity_id:
         activity = session.get(Activity, props.activity_id)
         if activity is None or activity.retired_at is not None:
-            raise InvalidInput("unknown activity", errors=[
-                {"pointer": "/properties/activity_id", "message": f"no activity {props.activity_id}"}])
+            raise InvalidInput(
+                "unknown activity",
+                errors=[
+                    {
+                        "pointer": "/properties/activity_id",
+                        "message": f"no activity {props.activity_id}",
+                    }
+                ],
+            )
     if props.hazard_id:
         hazard_id = hazard_ids_for(session, [props.hazard_id]).get(props.hazard_id)
         if hazard_id is None:
-            raise InvalidInput("unknown hazard", errors=[
-                {"pointer": "/properties/hazard_id", "message": f"no hazard {props.hazard_id!r}"}])
+            raise InvalidInput(
+                "unknown hazard",
+                errors=[
+                    {
+                        "pointer": "/properties/hazard_id",
+                        "message": f"no hazard {props.hazard_id!r}",
+                    }
+                ],
+            )
     if activity is None and hazard_id is None:
         raise InvalidInput(
             "a find belongs to an activity or a hazard",
-            errors=[{"pointer": "/properties/activity_id",
-                     "message": "give activity_id or hazard_id"}],
+            errors=[
+                {
+                    "pointer": "/properties/activity_id",
+                    "message": "give activity_id or hazard_id",
+                }
+            ],
         )
     if props.organisation:
         try:
             org = organisation_by_code(session, props.organisation)
         except NotFound as exc:
-            raise InvalidInput("unknown organisation", errors=[
-                {"pointer": "/properties/organisation", "message": "unknown"}]) from exc
+            raise InvalidInput(
+                "unknown organisation",
+                errors=[{"pointer": "/properties/organisation", "message": "unknown"}],
+            ) from exc
     elif activity is not None:
         org = session.get(Organisation, activity.organisation_id)
     elif principal is not None and principal.organisation_id:
@@ -71,13 +95,20 @@ def create(
     require_writer(principal, org.id, org.code)
     find = None
     if props.external_id:
-        find = session.scalar(select(EOFind).where(
-            EOFind.organisation_id == org.id, EOFind.external_id == props.external_id,
-            EOFind.retired_at.is_(None)))
+        find = session.scalar(
+            select(EOFind).where(
+                EOFind.organisation_id == org.id,
+                EOFind.external_id == props.external_id,
+                EOFind.retired_at.is_(None),
+            )
+        )
     created = find is None
     if created:
-        find = EOFind(organisation_id=org.id, is_demo=is_demo,
-                      created_by=principal.user_id if principal else None)
+        find = EOFind(
+            organisation_id=org.id,
+            is_demo=is_demo,
+            created_by=principal.user_id if principal else None,
+        )
         session.add(find)
     find.external_id = props.external_id
     find.activity_id = activity.id if activity else None
@@ -88,7 +119,9 @@ def create(
     find.condition = props.condition.value if props.condition else None
     find.depth_cm = props.depth_cm
     find.found_on = props.found_on
-    find.disposal_method = props.disposal_method.value if props.disposal_method else None
+    find.disposal_method = (
+        props.disposal_method.value if props.disposal_method else None
+    )
     find.notes = props.notes
     find.geom = from_shape(point, srid=4326)
     try:
@@ -99,12 +132,16 @@ def create(
     warnings = []
     if hazard_id is not None:
         inside = session.execute(
-            text("SELECT ST_DWithin(h.geom::geography, f.geom::geography, 100) "
-                 "FROM hazards h, eo_finds f WHERE h.id = :h AND f.id = :f"),
+            text(
+                "SELECT ST_DWithin(h.geom::geography, f.geom::geography, 100) "
+                "FROM hazards h, eo_finds f WHERE h.id = :h AND f.id = :f"
+            ),
             {"h": hazard_id, "f": find.id},
         ).scalar()
         if not inside:
-            warnings.append("the find lies more than 100 m from its hazard; check the position")
+            warnings.append(
+                "the find lies more than 100 m from its hazard; check the position"
+            )
     return find.id, created, warnings
 
 
@@ -134,34 +171,64 @@ WHERE f.retired_at IS NULL
 def _feature(row: dict[str, Any], exact: bool) -> dict[str, Any]:
     props = {k: row[k] for k in row if k != "geometry"}
     props["location_precision"] = "exact" if exact else "generalised_0.01deg"
-    return {"type": "Feature", "id": row["id"], "geometry": orjson.Fragment(row["geometry"]),
-            "properties": props}
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": orjson.Fragment(row["geometry"]),
+        "properties": props,
+    }
 
 
 def search(
-    session: Session, *, principal: Principal, filters: dict[str, Any], limit: int, offset: int
+    session: Session,
+    *,
+    principal: Principal,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
 ) -> tuple[list[dict], int]:
     """A page of finds as Features, and the number matched."""
     exact = sees_exact_locations(principal)
-    params = {"bbox": None, "organisation": None, "eo_category": None, "activity_id": None,
-              "hazard_id": None, **filters, "exact": exact, "grid": GENERALISED_GRID_DEG,
-              "limit": limit, "offset": offset}
+    params = {
+        "bbox": None,
+        "organisation": None,
+        "eo_category": None,
+        "activity_id": None,
+        "hazard_id": None,
+        **filters,
+        "exact": exact,
+        "grid": GENERALISED_GRID_DEG,
+        "limit": limit,
+        "offset": offset,
+    }
     matched = session.execute(
-        text("SELECT count(*) FROM eo_finds f JOIN organisations o ON o.id = f.organisation_id"
-             + FILTER_SQL), params).scalar_one()
+        text(
+            "SELECT count(*) FROM eo_finds f JOIN organisations o ON o.id = f.organisation_id"
+            + FILTER_SQL
+        ),
+        params,
+    ).scalar_one()
     rows = session.execute(
-        text(SELECT_SQL + FILTER_SQL + " ORDER BY f.found_on DESC NULLS LAST, f.id "
-             "LIMIT :limit OFFSET :offset"), params).mappings()
+        text(
+            SELECT_SQL + FILTER_SQL + " ORDER BY f.found_on DESC NULLS LAST, f.id "
+            "LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).mappings()
     return [_feature(dict(r), exact) for r in rows], int(matched)
 
 
 def get(session: Session, *, principal: Principal, find_id: uuid.UUID) -> dict:
     """One find as a Feature."""
     exact = sees_exact_locations(principal)
-    row = session.execute(
-        text(SELECT_SQL + " WHERE f.id = :id AND f.retired_at IS NULL"),
-        {"id": find_id, "exact": exact, "grid": GENERALISED_GRID_DEG},
-    ).mappings().first()
+    row = (
+        session.execute(
+            text(SELECT_SQL + " WHERE f.id = :id AND f.retired_at IS NULL"),
+            {"id": find_id, "exact": exact, "grid": GENERALISED_GRID_DEG},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no EO find {find_id}")
     return _feature(dict(row), exact)

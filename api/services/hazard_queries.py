@@ -17,8 +17,13 @@ from api.errors import NotFound
 from api.services import land_release
 
 LAND_RELEASE_FIELDS = (
-    "baseline_area_m2", "cancelled_area_m2", "reduced_area_m2", "cleared_area_m2",
-    "released_area_m2", "remaining_area_m2", "outside_area_m2",
+    "baseline_area_m2",
+    "cancelled_area_m2",
+    "reduced_area_m2",
+    "cleared_area_m2",
+    "released_area_m2",
+    "remaining_area_m2",
+    "outside_area_m2",
 )
 
 
@@ -148,14 +153,20 @@ WHERE s.valid_from <= CAST(:as_of AS date)
 """
 
 
-def _as_of_feature(row: dict[str, Any], figures: dict[str, Any] | None) -> dict[str, Any]:
+def _as_of_feature(
+    row: dict[str, Any], figures: dict[str, Any] | None
+) -> dict[str, Any]:
     state = dict(row["state"])
     for name in ("benchmark", "reference_point"):
         state.setdefault(name, None)
     state_status = state.pop("status", None)
     props = {
         "id": row["id"],
-        **{k: v for k, v in state.items() if k not in ("organisation", "retirement_reason")},
+        **{
+            k: v
+            for k, v in state.items()
+            if k not in ("organisation", "retirement_reason")
+        },
         "organisation": row["organisation"],
         "status": figures["status"] if figures else state_status,
         "status_source": "set" if state_status else "derived",
@@ -165,7 +176,9 @@ def _as_of_feature(row: dict[str, Any], figures: dict[str, Any] | None) -> dict[
         "is_demo": row["is_demo"],
         "created_at": row["created_at"],
         "as_of": row["as_of"],
-        "land_release": {k: figures[k] for k in LAND_RELEASE_FIELDS} if figures else None,
+        "land_release": {k: figures[k] for k in LAND_RELEASE_FIELDS}
+        if figures
+        else None,
     }
     return {
         "type": "Feature",
@@ -175,20 +188,30 @@ def _as_of_feature(row: dict[str, Any], figures: dict[str, Any] | None) -> dict[
     }
 
 
-def get_feature(session: Session, hazard_id: uuid.UUID, as_of: date | None = None) -> dict:
+def get_feature(
+    session: Session, hazard_id: uuid.UUID, as_of: date | None = None
+) -> dict:
     """One hazard as a GeoJSON Feature with ``land_release``; NotFound if unknown."""
     if as_of is None:
-        row = session.execute(
-            text(CURRENT_SELECT + " WHERE h.id = :id AND h.retired_at IS NULL"),
-            {"id": hazard_id},
-        ).mappings().first()
+        row = (
+            session.execute(
+                text(CURRENT_SELECT + " WHERE h.id = :id AND h.retired_at IS NULL"),
+                {"id": hazard_id},
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no hazard {hazard_id}")
         return _current_feature(row)
-    row = session.execute(
-        text(AS_OF_SELECT + AS_OF_FILTER + " AND s.hazard_id = :id"),
-        {**HazardFilters().params(), "as_of": as_of, "id": hazard_id},
-    ).mappings().first()
+    row = (
+        session.execute(
+            text(AS_OF_SELECT + AS_OF_FILTER + " AND s.hazard_id = :id"),
+            {**HazardFilters().params(), "as_of": as_of, "id": hazard_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         if _exists(session, hazard_id):
             raise NotFound(f"hazard {hazard_id} was not known on {as_of.isoformat()}")
@@ -198,9 +221,12 @@ def get_feature(session: Session, hazard_id: uuid.UUID, as_of: date | None = Non
 
 
 def _exists(session: Session, hazard_id: uuid.UUID) -> bool:
-    return session.execute(
-        text("SELECT 1 FROM hazards WHERE id = :id"), {"id": hazard_id}
-    ).first() is not None
+    return (
+        session.execute(
+            text("SELECT 1 FROM hazards WHERE id = :id"), {"id": hazard_id}
+        ).first()
+        is not None
+    )
 
 
 def search(
@@ -221,7 +247,9 @@ def search(
             ),
             params,
         ).scalar_one()
-        rows = session.execute(text(CURRENT_SELECT + CURRENT_FILTER + ORDER_PAGE), params)
+        rows = session.execute(
+            text(CURRENT_SELECT + CURRENT_FILTER + ORDER_PAGE), params
+        )
         return [_current_feature(r) for r in rows.mappings()], int(matched)
     params["as_of"] = as_of
     status_filter = filters.status
@@ -232,19 +260,25 @@ def search(
     order = " ORDER BY s.valid_from DESC, s.hazard_id LIMIT :limit OFFSET :offset"
     if status_filter:
         # status as of a date is derived, so filter after computing it
-        rows = list(session.execute(text(AS_OF_SELECT + AS_OF_FILTER), params).mappings())
-        figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
-        rows = [r for r in rows if figures.get(r["id"], {}).get("status") == status_filter]
-        page = rows[offset : offset + limit]
-        return [_as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in page], len(
-            rows
+        rows = list(
+            session.execute(text(AS_OF_SELECT + AS_OF_FILTER), params).mappings()
         )
+        figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
+        rows = [
+            r for r in rows if figures.get(r["id"], {}).get("status") == status_filter
+        ]
+        page = rows[offset : offset + limit]
+        return [
+            _as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in page
+        ], len(rows)
     matched = session.execute(text(count_sql), params).scalar_one()
-    rows = list(session.execute(text(AS_OF_SELECT + AS_OF_FILTER + order), params).mappings())
-    figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
-    return [_as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in rows], int(
-        matched
+    rows = list(
+        session.execute(text(AS_OF_SELECT + AS_OF_FILTER + order), params).mappings()
     )
+    figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
+    return [
+        _as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in rows
+    ], int(matched)
 
 
 REMAINING_SQL = """
@@ -258,17 +292,34 @@ WHERE h.id = :id AND h.retired_at IS NULL
 """
 
 
-def remaining_feature(session: Session, hazard_id: uuid.UUID, as_of: date | None = None) -> dict:
+def remaining_feature(
+    session: Session, hazard_id: uuid.UUID, as_of: date | None = None
+) -> dict:
     """The part of a hazard still hazardous, as a Feature (empty geometry if none remains)."""
     if as_of is None:
         row = session.execute(text(REMAINING_SQL), {"id": hazard_id}).mappings().first()
         if row is None:
             raise NotFound(f"no hazard {hazard_id}")
-        props = {k: row[k] for k in ("id", "name", "classification", "status", "organisation",
-                                     "baseline_area_m2", "released_area_m2",
-                                     "remaining_area_m2", "computed_at")}
-        return {"type": "Feature", "id": row["id"], "geometry": _fragment(row["geometry"]),
-                "properties": props}
+        props = {
+            k: row[k]
+            for k in (
+                "id",
+                "name",
+                "classification",
+                "status",
+                "organisation",
+                "baseline_area_m2",
+                "released_area_m2",
+                "remaining_area_m2",
+                "computed_at",
+            )
+        }
+        return {
+            "type": "Feature",
+            "id": row["id"],
+            "geometry": _fragment(row["geometry"]),
+            "properties": props,
+        }
     feature = get_feature(session, hazard_id, as_of)  # raises NotFound as appropriate
     figures = land_release.figures_as_of(session, as_of, [hazard_id])[hazard_id]
     land = feature["properties"]["land_release"]
@@ -283,8 +334,12 @@ def remaining_feature(session: Session, hazard_id: uuid.UUID, as_of: date | None
         "remaining_area_m2": land["remaining_area_m2"],
         "as_of": as_of,
     }
-    return {"type": "Feature", "id": hazard_id,
-            "geometry": _fragment(figures["remaining_geojson"]), "properties": props}
+    return {
+        "type": "Feature",
+        "id": hazard_id,
+        "geometry": _fragment(figures["remaining_geojson"]),
+        "properties": props,
+    }
 
 
 HISTORY_SQL = """
@@ -306,7 +361,9 @@ def history(session: Session, hazard_id: uuid.UUID) -> dict:
     for row in session.execute(text(HISTORY_SQL), {"id": hazard_id}).mappings():
         report = dict(row["report"])
         if "organisation" in report:
-            report["organisation"] = orgs.get(report["organisation"], report["organisation"])
+            report["organisation"] = orgs.get(
+                report["organisation"], report["organisation"]
+            )
         changes = dict(row["changes"])
         if "organisation" in changes:
             changes["organisation"] = [orgs.get(v, v) for v in changes["organisation"]]

@@ -39,7 +39,7 @@ from api.services.auth import Principal, organisation_by_code, require_writer
 from api.settings import Settings
 from api.spatial.intake import (
     IntakeProblem,
-    geodesic_area_m2,
+    ellipsoidal_area_m2,
     intake_geometry,
     to_geojson,
 )
@@ -47,12 +47,25 @@ from api.vocab import POINT_HAZARD_TYPES
 
 # Properties that a report states and the fold carries (API names).
 STATE_FIELDS = (
-    "external_id", "name", "classification", "hazard_type", "status", "contamination",
-    "organisation", "benchmark", "reference_point", "estimated_area_m2", "evidence",
-    "blockages", "beneficiaries", "notes",
+    "external_id",
+    "name",
+    "classification",
+    "hazard_type",
+    "status",
+    "contamination",
+    "organisation",
+    "benchmark",
+    "reference_point",
+    "estimated_area_m2",
+    "evidence",
+    "blockages",
+    "beneficiaries",
+    "notes",
 )
 POINT_FIELDS = ("benchmark", "reference_point")
-FUTURE_TOLERANCE = timedelta(days=1)  # reports dated "today" in a time zone ahead of UTC
+FUTURE_TOLERANCE = timedelta(
+    days=1
+)  # reports dated "today" in a time zone ahead of UTC
 
 
 @dataclass
@@ -69,14 +82,22 @@ def _check_doi(doi: date, pointer: str) -> None:
     if doi > datetime.now(UTC).date() + FUTURE_TOLERANCE:
         raise InvalidInput(
             f"date_of_information {doi.isoformat()} is in the future",
-            errors=[{"pointer": pointer, "message": "a report cannot be dated in the future"}],
+            errors=[
+                {
+                    "pointer": pointer,
+                    "message": "a report cannot be dated in the future",
+                }
+            ],
         )
 
 
 def _intake(obj: Any, *, pointer: str, settings: Settings, allow_point: bool):
     try:
         return intake_geometry(
-            obj, pointer=pointer, allow_point=allow_point, max_vertices=settings.max_vertices
+            obj,
+            pointer=pointer,
+            allow_point=allow_point,
+            max_vertices=settings.max_vertices,
         )
     except IntakeProblem as exc:
         first = exc.errors[0]
@@ -105,26 +126,42 @@ def _stated(
         if name == "organisation":
             continue  # resolved by the caller, which also checks the right to write
         if name in POINT_FIELDS and value is not None:
-            point = _intake(value, pointer=f"/properties/{name}", settings=settings,
-                            allow_point=True)
+            point = _intake(
+                value,
+                pointer=f"/properties/{name}",
+                settings=settings,
+                allow_point=True,
+            )
             if point.geometry.geom_type != "Point":
                 raise InvalidGeometry(
                     f"/properties/{name} must be a Point",
-                    errors=[{"pointer": f"/properties/{name}/type", "message": "expected Point"}],
+                    errors=[
+                        {
+                            "pointer": f"/properties/{name}/type",
+                            "message": "expected Point",
+                        }
+                    ],
                 )
             warnings.extend(point.warnings)
             value = to_geojson(point.geometry)
         elif hasattr(value, "model_dump"):
             value = value.model_dump(exclude_none=True)
         elif isinstance(value, list):
-            value = [str(v) for v in dict.fromkeys(value)]  # codes, de-duplicated in order
+            value = [
+                str(v) for v in dict.fromkeys(value)
+            ]  # codes, de-duplicated in order
         elif value is not None and not isinstance(value, int | float | str):
             value = str(value)
         stated[name] = value
     if "classification" in stated and stated["classification"] is None:
         raise InvalidInput(
             "classification cannot be removed",
-            errors=[{"pointer": "/properties/classification", "message": "SHA or CHA required"}],
+            errors=[
+                {
+                    "pointer": "/properties/classification",
+                    "message": "SHA or CHA required",
+                }
+            ],
         )
     return stated, warnings
 
@@ -144,7 +181,12 @@ def _resolve_org(
     except NotFound as exc:
         raise InvalidInput(
             f"unknown organisation {code!r}",
-            errors=[{"pointer": "/properties/organisation", "message": f"no organisation {code!r}"}],
+            errors=[
+                {
+                    "pointer": "/properties/organisation",
+                    "message": f"no organisation {code!r}",
+                }
+            ],
         ) from exc
 
 
@@ -194,8 +236,12 @@ def _check_geometry_kind(state: history.State, geoms: dict[int, Any]) -> None:
     if is_point and hazard_type not in {t.value for t in POINT_HAZARD_TYPES}:
         raise InvalidGeometry(
             "a Point geometry is accepted only for uxo_spot and axo_site hazards",
-            errors=[{"pointer": "/geometry/type",
-                     "message": f"Point not accepted for hazard_type {hazard_type!r}"}],
+            errors=[
+                {
+                    "pointer": "/geometry/type",
+                    "message": f"Point not accepted for hazard_type {hazard_type!r}",
+                }
+            ],
         )
 
 
@@ -265,11 +311,13 @@ def _record(
     _check_geometry_kind(after, geoms)
     version.changes = _json_changes(history.changes(before, after))
     version.superseded = history.superseded(reports[-1], after)
-    geometry_changed = before.values.get(history.GEOMETRY) != after.values.get(history.GEOMETRY)
+    geometry_changed = before.values.get(history.GEOMETRY) != after.values.get(
+        history.GEOMETRY
+    )
     _apply_state(hazard, after, geoms)
     hazard.updated_at = func.now()
     if hazard.area_m2 is None:
-        hazard.area_m2 = geodesic_area_m2(to_shape(hazard.geom))
+        hazard.area_m2 = ellipsoidal_area_m2(to_shape(hazard.geom))
     session.flush()
     _rebuild_timeline(session, hazard, reports, geoms)
     if geometry_changed:
@@ -296,7 +344,9 @@ def _commit(session: Session) -> None:
         if "external_id" in str(exc.orig):
             raise Conflict(
                 "another hazard of this organisation already has that external_id",
-                errors=[{"pointer": "/properties/external_id", "message": "already used"}],
+                errors=[
+                    {"pointer": "/properties/external_id", "message": "already used"}
+                ],
             ) from exc
         raise
 
@@ -333,30 +383,41 @@ def create_hazard(
                 ),
             )
             return update_hazard(
-                session, hazard_id=existing, patch=patch, principal=principal,
-                settings=settings, if_match="*", source=source,
+                session,
+                hazard_id=existing,
+                patch=patch,
+                principal=principal,
+                settings=settings,
+                if_match="*",
+                source=source,
             )
     stated, warnings = _stated(session, props, principal, settings)
     stated["organisation"] = str(org.id)
     stated.setdefault("contamination", [])
     stated.setdefault("blockages", [])
     allow_point = props.hazard_type in POINT_HAZARD_TYPES
-    intake = _intake(feature.geometry, pointer="/geometry", settings=settings,
-                     allow_point=allow_point)
+    intake = _intake(
+        feature.geometry,
+        pointer="/geometry",
+        settings=settings,
+        allow_point=allow_point,
+    )
     warnings.extend(intake.warnings)
     if feature.id is not None or feature.bbox is not None:
         warnings.append("ignored read-only Feature members: id, bbox")
     doi = props.date_of_information
     if doi is None:
         doi = datetime.now(UTC).date()
-        warnings.append(f"date_of_information not given; recorded as today ({doi.isoformat()})")
+        warnings.append(
+            f"date_of_information not given; recorded as today ({doi.isoformat()})"
+        )
     _check_doi(doi, "/properties/date_of_information")
     hazard = Hazard(
         organisation_id=org.id,
         classification=stated["classification"],
         date_of_information=doi,
         geom=from_shape(intake.geometry, srid=4326),
-        area_m2=geodesic_area_m2(intake.geometry),
+        area_m2=ellipsoidal_area_m2(intake.geometry),
         version=0,
         is_demo=is_demo,
         created_by=principal.user_id if principal else None,
@@ -364,8 +425,15 @@ def create_hazard(
     session.add(hazard)
     session.flush()
     _record(
-        session, hazard, kind="create", doi=doi, stated=stated, geometry=intake.geometry,
-        submitted_geometry=feature.geometry, warnings=warnings, principal=principal,
+        session,
+        hazard,
+        kind="create",
+        doi=doi,
+        stated=stated,
+        geometry=intake.geometry,
+        submitted_geometry=feature.geometry,
+        warnings=warnings,
+        principal=principal,
         source=source,
     )
     _commit(session)
@@ -426,20 +494,35 @@ def update_hazard(
     geometry = None
     if "geometry" in patch.model_fields_set:
         hazard_type = stated.get("hazard_type", hazard.hazard_type)
-        intake = _intake(patch.geometry, pointer="/geometry", settings=settings,
-                         allow_point=hazard_type in {t.value for t in POINT_HAZARD_TYPES})
+        intake = _intake(
+            patch.geometry,
+            pointer="/geometry",
+            settings=settings,
+            allow_point=hazard_type in {t.value for t in POINT_HAZARD_TYPES},
+        )
         warnings.extend(intake.warnings)
         geometry = intake.geometry
     if not stated and geometry is None:
         raise InvalidInput("nothing to change: send geometry and/or properties")
-    doi = props.date_of_information if "date_of_information" in props.model_fields_set else None
+    doi = (
+        props.date_of_information
+        if "date_of_information" in props.model_fields_set
+        else None
+    )
     if doi is None:
         doi = hazard.date_of_information
     _check_doi(doi, "/properties/date_of_information")
     version = _record(
-        session, hazard, kind="update", doi=doi, stated=stated, geometry=geometry,
+        session,
+        hazard,
+        kind="update",
+        doi=doi,
+        stated=stated,
+        geometry=geometry,
         submitted_geometry=patch.geometry if geometry is not None else None,
-        warnings=warnings, principal=principal, source=source,
+        warnings=warnings,
+        principal=principal,
+        source=source,
     )
     if version.superseded:
         warnings.append(
@@ -465,9 +548,16 @@ def retire_hazard(
     require_writer(principal, hazard.organisation_id, org.code)
     check_if_match(if_match, hazard.version)
     _record(
-        session, hazard, kind="retire", doi=datetime.now(UTC).date(),
-        stated={"retirement_reason": reason} if reason else {}, geometry=None,
-        submitted_geometry=None, warnings=[], principal=principal, source=source,
+        session,
+        hazard,
+        kind="retire",
+        doi=datetime.now(UTC).date(),
+        stated={"retirement_reason": reason} if reason else {},
+        geometry=None,
+        submitted_geometry=None,
+        warnings=[],
+        principal=principal,
+        source=source,
     )
     _commit(session)
     return WriteResult(hazard.id, hazard.version, False, [])

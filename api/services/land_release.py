@@ -189,7 +189,12 @@ def recompute(session: Session, hazard_ids: Iterable[uuid.UUID] | None = None) -
         return 0
     row = session.execute(
         text(RECOMPUTE_SQL),
-        {"all": ids is None, "ids": ids or [], "as_of": None, "closed_below": CLOSED_BELOW_M2},
+        {
+            "all": ids is None,
+            "ids": ids or [],
+            "as_of": None,
+            "closed_below": CLOSED_BELOW_M2,
+        },
     ).one()
     return int(row.hazards)
 
@@ -241,6 +246,11 @@ def figures_as_of(
         return {}
     rows = session.execute(
         text(AS_OF_FIGURES_SQL),
-        {"all": ids is None, "ids": ids or [], "as_of": as_of, "closed_below": CLOSED_BELOW_M2},
+        {
+            "all": ids is None,
+            "ids": ids or [],
+            "as_of": as_of,
+            "closed_below": CLOSED_BELOW_M2,
+        },
     ).mappings()
     return {row["hazard_id"]: dict(row) for row in rows}

@@ -9,9 +9,13 @@ from api.errors import Conflict
 from api.schemas.organisations import OrganisationCreate
 
 
-def create(session: Session, *, data: OrganisationCreate, is_demo: bool = False) -> Organisation:
+def create(
+    session: Session, *, data: OrganisationCreate, is_demo: bool = False
+) -> Organisation:
     """Create an organisation; its code must be unused."""
-    org = Organisation(code=data.code, name=data.name, type=data.type.value, is_demo=is_demo)
+    org = Organisation(
+        code=data.code, name=data.name, type=data.type.value, is_demo=is_demo
+    )
     session.add(org)
     try:
         session.commit()

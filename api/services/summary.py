@@ -28,8 +28,14 @@ from api.vocab import catalogue, label
 STOCK = ("admin1", "admin2", "organisation", "contamination")
 PARTITION = ("method", "month")
 GROUPINGS = STOCK + PARTITION
-FIGURES = ("cancelled_area_m2", "reduced_area_m2", "cleared_area_m2", "released_area_m2",
-           "remaining_area_m2", "baseline_area_m2")
+FIGURES = (
+    "cancelled_area_m2",
+    "reduced_area_m2",
+    "cleared_area_m2",
+    "released_area_m2",
+    "remaining_area_m2",
+    "baseline_area_m2",
+)
 
 CURRENT_HF = """
 hf AS (
@@ -138,7 +144,9 @@ FROM hf
 """
 
 
-def _labels(session: Session, group_by: str, keys: list[str | None], language: str) -> dict:
+def _labels(
+    session: Session, group_by: str, keys: list[str | None], language: str
+) -> dict:
     """Human labels for the row keys, in ``language`` where a catalogue has them."""
     names: dict[str | None, str] = {}
     if group_by in ("admin1", "admin2"):
@@ -165,9 +173,9 @@ def _labels(session: Session, group_by: str, keys: list[str | None], language: s
         for k in keys:
             if k:
                 year, month = k.split("-")
-                month_name = catalogue(language).get(f"month.{int(month)}") or catalogue(
-                    "en"
-                ).get(f"month.{int(month)}", month)
+                month_name = catalogue(language).get(
+                    f"month.{int(month)}"
+                ) or catalogue("en").get(f"month.{int(month)}", month)
                 names[k] = f"{month_name} {year}"
     cat = catalogue(language)
     none_label = {
@@ -193,15 +201,21 @@ def summarise(
 ) -> dict[str, Any]:
     """Land-release figures per group, with programme totals; see the module docstring."""
     if group_by not in GROUPINGS:
-        raise BadRequest(f"group_by must be one of {', '.join(GROUPINGS)}; got {group_by!r}")
+        raise BadRequest(
+            f"group_by must be one of {', '.join(GROUPINGS)}; got {group_by!r}"
+        )
     params: dict[str, Any] = {"organisation": organisation, "admin": admin}
     if as_of is None:
         head = "WITH " + CURRENT_HF
     else:
         head = land_release.as_of_cte() + AS_OF_HF
         params.update(
-            {"as_of": as_of, "all": True, "ids": [],
-             "closed_below": land_release.CLOSED_BELOW_M2}
+            {
+                "as_of": as_of,
+                "all": True,
+                "ids": [],
+                "closed_below": land_release.CLOSED_BELOW_M2,
+            }
         )
     if group_by in STOCK:
         key, join = STOCK_KEYS[group_by]
@@ -213,9 +227,14 @@ def summarise(
     names = _labels(session, group_by, [r["key"] for r in rows], language)
     out_rows = []
     for r in rows:
-        row = {"key": r["key"], "label": names.get(r["key"], r["key"]),
-               "hazard_count": int(r["hazard_count"])}
+        row = {
+            "key": r["key"],
+            "label": names.get(r["key"], r["key"]),
+            "hazard_count": int(r["hazard_count"]),
+        }
         row.update({f: float(r[f] or 0) for f in FIGURES})
         out_rows.append(row)
-    totals = {k: (int(v) if k == "hazard_count" else float(v)) for k, v in totals.items()}
+    totals = {
+        k: (int(v) if k == "hazard_count" else float(v)) for k, v in totals.items()
+    }
     return {"group_by": group_by, "as_of": as_of, "rows": out_rows, "totals": totals}

@@ -7,7 +7,7 @@ Rules (also in the README):
 * Rejected, with a JSON pointer to the offending member: null or empty geometry, a type that is
   not allowed, malformed coordinate arrays, non-numeric, NaN or infinite coordinates, longitude
   outside ±180 or latitude outside ±90, rings with fewer than 4 positions or not closed, zero
-  area, more vertices than the configured limit.
+  area (under 0.01 m²), more vertices than the configured limit.
 * Repaired, with a warning saying what and where: self-intersections, bow-ties, spikes and other
   OGC invalidity (``shapely.make_valid``, keeping only the polygonal parts; a warning gives the
   validity reason, the location and any area difference); Z and M values (dropped).
@@ -22,15 +22,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
-from pyproj import Geod
+from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-GEOD = Geod(ellps="WGS84")
+# Lon/lat -> ellipsoidal cylindrical equal-area (EPSG:6933), as sg_area_m2 does in PostGIS.
+_TO_EQUAL_AREA = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
+DENSIFY_DEG = 0.0002
 POLYGONAL = ("Polygon", "MultiPolygon")
 DEFAULT_MAX_VERTICES = 100_000
+MIN_AREA_M2 = (
+    0.01  # below one square decimetre a polygon is degenerate (collinear positions)
+)
 
 
 @dataclass
@@ -56,11 +62,20 @@ class IntakeResult:
         return any(w.startswith("repaired") for w in self.warnings)
 
 
-def geodesic_area_m2(geom: BaseGeometry) -> float:
-    """Area in m² on the WGS 84 ellipsoid of a lon/lat geometry (0 for points and lines)."""
+def ellipsoidal_area_m2(geom: BaseGeometry) -> float:
+    """Area in m² on the WGS 84 ellipsoid of a lon/lat geometry (0 for points and lines).
+
+    Edges are straight lines in longitude/latitude (RFC 7946): the geometry is densified to
+    0.0002° and measured in the ellipsoidal equal-area projection EPSG:6933, exactly as the
+    database function ``sg_area_m2`` does, so Python and SQL figures agree.
+    """
     if geom.is_empty or geom.geom_type not in POLYGONAL:
         return 0.0
-    return abs(GEOD.geometry_area_perimeter(geom)[0])
+    dense = shapely.segmentize(geom, DENSIFY_DEG)
+    projected = shapely.transform(
+        dense, lambda xy: np.column_stack(_TO_EQUAL_AREA.transform(xy[:, 0], xy[:, 1]))
+    )
+    return projected.area
 
 
 def _reject(pointer: str, message: str) -> IntakeProblem:
@@ -88,7 +103,9 @@ class _Checker:
 
     def position(self, pos: Any, path: list[int | str]) -> tuple[float, float] | None:
         if not isinstance(pos, list | tuple) or len(pos) < 2:
-            self.error(path, "a position must be an array of at least 2 numbers [lon, lat]")
+            self.error(
+                path, "a position must be an array of at least 2 numbers [lon, lat]"
+            )
             return None
         values = []
         for i, v in enumerate(pos):
@@ -111,7 +128,9 @@ class _Checker:
         self.vertices += 1
         return lon, lat
 
-    def ring(self, ring: Any, path: list[int | str]) -> list[tuple[float, float]] | None:
+    def ring(
+        self, ring: Any, path: list[int | str]
+    ) -> list[tuple[float, float]] | None:
         if not isinstance(ring, list | tuple):
             self.error(path, "a linear ring must be an array of positions")
             return None
@@ -119,7 +138,9 @@ class _Checker:
         if any(p is None for p in points):
             return None
         if len(points) < 4:
-            self.error(path, f"a linear ring needs at least 4 positions, got {len(points)}")
+            self.error(
+                path, f"a linear ring needs at least 4 positions, got {len(points)}"
+            )
             return None
         if points[0] != points[-1]:
             self.error(
@@ -204,7 +225,9 @@ def _location_hint(reason: str) -> str:
     if not m:
         return reason
     what = m["what"].strip()
-    return f"{what[0].lower()}{what[1:]} at ({_fmt(float(m['x']))}, {_fmt(float(m['y']))})"
+    return (
+        f"{what[0].lower()}{what[1:]} at ({_fmt(float(m['x']))}, {_fmt(float(m['y']))})"
+    )
 
 
 def intake_geometry(
@@ -236,7 +259,9 @@ def intake_geometry(
     geom, dropped = _parse(obj, pointer, allowed, max_vertices)
     warnings: list[str] = []
     if dropped:
-        warnings.append(f"{pointer}: Z/M values dropped; only longitude and latitude are stored")
+        warnings.append(
+            f"{pointer}: Z/M values dropped; only longitude and latitude are stored"
+        )
     if geom.geom_type == "Point":
         return IntakeResult(geom, warnings)
 
@@ -245,26 +270,34 @@ def intake_geometry(
     if not geom.is_valid:
         reason = explain_validity(geom)
         repaired = _polygonal_part(shapely.make_valid(geom))
-        if repaired.is_empty or geodesic_area_m2(repaired) == 0.0:
-            raise _reject(pointer, "geometry has zero area: its positions enclose no surface")
+        if repaired.is_empty or ellipsoidal_area_m2(repaired) < MIN_AREA_M2:
+            raise _reject(
+                pointer, "geometry has zero area: its positions enclose no surface"
+            )
         note = (
             f"repaired {pointer}: {_location_hint(reason)}; made valid as "
-            f"{len(repaired.geoms)} polygon(s) of {geodesic_area_m2(repaired):.1f} m² in all"
+            f"{len(repaired.geoms)} polygon(s) of {ellipsoidal_area_m2(repaired):.1f} m² in all"
         )
         warnings.append(note)
         geom = repaired
     else:
         geom = _polygonal_part(geom)
-    if geodesic_area_m2(geom) == 0.0 or geom.area == 0.0:
-        raise _reject(pointer, "geometry has zero area")
+    if ellipsoidal_area_m2(geom) < MIN_AREA_M2:
+        raise _reject(
+            pointer, "geometry has zero area: its positions enclose no surface"
+        )
     if not geom.is_valid:  # pragma: no cover - make_valid guarantees validity
-        raise _reject(pointer, "geometry could not be repaired: " + explain_validity(geom))
+        raise _reject(
+            pointer, "geometry could not be repaired: " + explain_validity(geom)
+        )
     return IntakeResult(geom, warnings)
 
 
 def intake_point(obj: Any, *, pointer: str) -> Point:
     """Validate a GeoJSON Point (benchmark, reference point, find location)."""
-    result = intake_geometry(obj, pointer=pointer, allow_point=True, allow_polygon=False)
+    result = intake_geometry(
+        obj, pointer=pointer, allow_point=True, allow_polygon=False
+    )
     return result.geometry  # type: ignore[return-value]
 
 

@@ -32,8 +32,10 @@ class Activity(Base):
         in_vocab("activity_type", ActivityType),
         in_vocab("status", ActivityStatus),
         all_in_vocab("methods", Method),
-        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-                        name="dates"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+            name="dates",
+        ),
         Index(
             "uq_activities_org_external_id",
             "organisation_id",
@@ -52,12 +54,16 @@ class Activity(Base):
     status: Mapped[str] = mapped_column(Text)
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    methods: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    methods: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
     clearance_depth_cm: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id")
+    )
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -80,8 +86,10 @@ class ReleasePolygon(Base):
     """Land cancelled, reduced or cleared by an activity, attributed to one hazard."""
 
     __tablename__ = "release_polygons"
-    __table_args__ = (in_vocab("outcome", ReleaseOutcome),
-                      CheckConstraint("ST_IsValid(geom)", name="geom_valid"))
+    __table_args__ = (
+        in_vocab("outcome", ReleaseOutcome),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     activity_id: Mapped[uuid.UUID] = mapped_column(

@@ -18,16 +18,22 @@ def uuid_pk() -> Mapped[uuid.UUID]:
 
 def now_column() -> Mapped[datetime]:
     """A server-set creation timestamp."""
-    return mapped_column(DateTime(timezone=True), server_default=text("now()"), nullable=False)
+    return mapped_column(
+        DateTime(timezone=True), server_default=text("now()"), nullable=False
+    )
 
 
-def in_vocab(column: str, enum: type[StrEnum], name: str | None = None) -> CheckConstraint:
+def in_vocab(
+    column: str, enum: type[StrEnum], name: str | None = None
+) -> CheckConstraint:
     """CHECK that ``column`` holds one of the codes of ``enum``."""
     codes = ", ".join(f"'{c.value}'" for c in enum)
     return CheckConstraint(f"{column} IN ({codes})", name=name or column)
 
 
-def all_in_vocab(column: str, enum: type[StrEnum], name: str | None = None) -> CheckConstraint:
+def all_in_vocab(
+    column: str, enum: type[StrEnum], name: str | None = None
+) -> CheckConstraint:
     """CHECK that the array ``column`` holds only codes of ``enum``."""
     codes = ", ".join(f"'{c.value}'" for c in enum)
     return CheckConstraint(f"{column} <@ ARRAY[{codes}]::text[]", name=name or column)

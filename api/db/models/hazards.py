@@ -81,7 +81,9 @@ class Hazard(Base):
     )
     estimated_area_m2: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[str | None] = mapped_column(Text)
-    blockages: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    blockages: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
     beneficiaries: Mapped[dict | int | None] = mapped_column(JSONB)
     notes: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326))
@@ -89,10 +91,14 @@ class Hazard(Base):
     admin_pcodes: Mapped[list[str]] = mapped_column(
         ARRAY(Text), server_default=text("'{}'::text[]")
     )
-    admin_primary: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    admin_primary: Mapped[dict] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb")
+    )
     version: Mapped[int] = mapped_column(Integer)
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id")
+    )
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -103,12 +109,16 @@ class HazardVersion(Base):
 
     __tablename__ = "hazard_versions"
     __table_args__ = (
-        UniqueConstraint("hazard_id", "version", name="uq_hazard_versions_hazard_version"),
+        UniqueConstraint(
+            "hazard_id", "version", name="uq_hazard_versions_hazard_version"
+        ),
         CheckConstraint("kind IN ('create', 'update', 'retire')", name="kind"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    hazard_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("hazards.id"))
+    hazard_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("hazards.id")
+    )
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(Text)
     date_of_information: Mapped[date] = mapped_column(Date)
@@ -148,7 +158,9 @@ class HazardState(Base):
     )
     retired: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     state: Mapped[dict] = mapped_column(JSONB)
-    geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=4326, spatial_index=False)
+    )
 
 
 class HazardLandRelease(Base):
@@ -166,5 +178,7 @@ class HazardLandRelease(Base):
     released_area_m2: Mapped[float] = mapped_column(Float)
     remaining_area_m2: Mapped[float] = mapped_column(Float)
     outside_area_m2: Mapped[float] = mapped_column(Float)
-    remaining_geom: Mapped[WKBElement | None] = mapped_column(Geometry("GEOMETRY", srid=4326))
+    remaining_geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("GEOMETRY", srid=4326)
+    )
     computed_at: Mapped[datetime] = now_column()

@@ -33,7 +33,9 @@ class EOFind(Base):
         in_vocab("disposal_method", DisposalMethod),
         CheckConstraint("quantity >= 1", name="quantity"),
         CheckConstraint("depth_cm IS NULL OR depth_cm >= 0", name="depth"),
-        CheckConstraint("activity_id IS NOT NULL OR hazard_id IS NOT NULL", name="linked"),
+        CheckConstraint(
+            "activity_id IS NOT NULL OR hazard_id IS NOT NULL", name="linked"
+        ),
         Index(
             "uq_eo_finds_org_external_id",
             "organisation_id",
@@ -64,6 +66,8 @@ class EOFind(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326))
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id")
+    )
     created_at: Mapped[datetime] = now_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,102 @@
+"""Every error path answers RFC 9457 problem+json, and never leaks internals."""
+
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(r, status):
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["status"] == status
+    assert body["title"] and body["detail"] and body["type"]
+    return body
+
+
+def test_unknown_route_is_404_problem(client):
+    body = assert_problem(client.get("/api/v1/no-such-thing"), 404)
+    assert body["type"] == "about:blank" and "/api/v1/no-such-thing" in body["detail"]
+
+
+def test_wrong_method_is_405_problem(client, actors):
+    body = assert_problem(
+        client.put("/api/v1/hazards", headers=actors.admin.headers), 405
+    )
+    assert "PUT" in body["detail"]
+
+
+def test_invalid_body_is_422_with_pointers(client, actors):
+    feature = {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {"classification": "XYZ", "organisation": actors.org_a},
+    }
+    body = assert_problem(
+        client.post("/api/v1/hazards", json=feature, headers=actors.admin.headers), 422
+    )
+    assert {
+        "pointer": "/properties/classification",
+        "message": body["errors"][0]["message"],
+    } in body["errors"]
+    assert "/properties/classification" in body["detail"]
+
+
+def test_malformed_json_is_422_problem(client, actors):
+    r = client.post(
+        "/api/v1/hazards",
+        content=b"{not json",
+        headers={**actors.admin.headers, "content-type": "application/json"},
+    )
+    assert_problem(r, 422)
+
+
+def test_invalid_query_parameter_names_the_parameter(client, actors):
+    body = assert_problem(
+        client.get("/api/v1/hazards?limit=0", headers=actors.admin.headers), 422
+    )
+    assert body["errors"][0]["parameter"] == "limit"
+
+
+def test_unexpected_fault_is_500_without_internals(settings):
+    app = create_app(settings)
+    boom = APIRouter()
+
+    @boom.get("/boom")
+    def explode():
+        raise RuntimeError("secret connection string postgresql://u:p@h/db")
+
+    app.include_router(boom)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    body = assert_problem(r, 500)
+    assert "secret" not in r.text and "postgresql" not in r.text
+    assert body["incident"] in body["detail"]
+
+
+def test_database_down_gives_503_problem():
+    app = create_app(
+        Settings(database_url="postgresql://nobody:x@127.0.0.1:1/nothing", env="test")
+    )
+    with TestClient(app, raise_server_exceptions=False) as c:
+        health = c.get("/health")
+        token = c.post("/api/v1/auth/token", data={"username": "a", "password": "b"})
+    body = assert_problem(health, 503)
+    assert body["database"] == "unreachable"
+    assert_problem(token, 503)
+    assert "nobody" not in token.text
+
+
+def test_oversized_body_is_413_problem(settings):
+    app = create_app(settings.model_copy(update={"max_body_bytes": 2048}))
+    with TestClient(app) as c:
+        r = c.post(
+            "/api/v1/hazards",
+            content=b"x" * 4096,
+            headers={"content-type": "application/json"},
+        )
+    assert_problem(r, 413)

@@ -1,0 +1,141 @@
+"""Properties of the land-release arithmetic, on generated polygons (Hypothesis).
+
+* released + remaining = baseline, and the three outcomes add up to released;
+* adding a release never increases what remains;
+* the order in which releases are recorded does not change the totals.
+
+Polygons are generated near 50°N: valid boxes and triangles, self-intersecting (bow-tie)
+shapes that the intake repairs, polygons with holes, tiny and large ones.
+"""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Polygon, box
+from sqlalchemy import text
+
+from api.services import land_release
+from tests.factories import make_activity, make_hazard, release
+
+LON0, LAT0 = 30.0, 50.0
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+OUTCOMES = st.sampled_from(["cancelled", "reduced", "cleared"])
+coord = st.floats(0.0, 0.02, allow_nan=False, allow_infinity=False).map(
+    lambda v: round(v, 6)
+)
+
+
+@st.composite
+def polygons(draw):
+    """A polygon in a 0.02° square at 50°N, of one of several kinds."""
+    kind = draw(st.sampled_from(["box", "triangle", "bowtie", "holed", "tiny"]))
+    x1, y1 = draw(coord), draw(coord)
+    w = draw(st.floats(0.0005, 0.02))
+    h = draw(st.floats(0.0005, 0.02))
+    x, y = LON0 + x1, LAT0 + y1
+    if kind == "box":
+        return box(x, y, x + w, y + h)
+    if kind == "tiny":
+        return box(x, y, x + 0.00002, y + 0.00002)  # about 2 m x 1.4 m
+    if kind == "triangle":
+        return Polygon(
+            [(x, y), (x + w, y + draw(coord) / 4), (x + draw(coord) / 4, y + h)]
+        )
+    if kind == "bowtie":
+        return Polygon([(x, y), (x + w, y + h), (x + w, y), (x, y + h)])
+    outer = box(x, y, x + w, y + h)
+    return Polygon(
+        outer.exterior.coords,
+        [box(x + w / 4, y + h / 4, x + w / 2, y + h / 2).exterior.coords],
+    )
+
+
+def figures(session, hid):
+    return (
+        session.execute(
+            text("SELECT * FROM hazard_land_release WHERE hazard_id = :h"), {"h": hid}
+        )
+        .mappings()
+        .one()
+    )
+
+
+def balanced(f) -> bool:
+    tol = max(0.01, 1e-6 * f["baseline_area_m2"])
+    parts = f["cancelled_area_m2"] + f["reduced_area_m2"] + f["cleared_area_m2"]
+    return (
+        abs(f["released_area_m2"] + f["remaining_area_m2"] - f["baseline_area_m2"])
+        <= tol
+        and abs(parts - f["released_area_m2"]) <= tol
+        and min(
+            f["cancelled_area_m2"],
+            f["reduced_area_m2"],
+            f["cleared_area_m2"],
+            f["remaining_area_m2"],
+        )
+        >= -tol
+    )
+
+
+@SETTINGS
+@given(
+    hazard=polygons(), releases=st.lists(st.tuples(polygons(), OUTCOMES), max_size=5)
+)
+def test_released_plus_remaining_is_baseline_and_never_grows(
+    session, settings_, actors, hazard, releases
+):
+    hid = make_hazard(session, settings_, actors.admin.principal, hazard, actors.org_a)
+    previous = figures(session, hid)["remaining_area_m2"]
+    assert balanced(figures(session, hid))
+    for geom, outcome in releases:
+        make_activity(
+            session,
+            settings_,
+            actors.admin.principal,
+            actors.org_a,
+            [hid],
+            [release(geom, outcome)],
+        )
+        f = figures(session, hid)
+        assert balanced(f), dict(f)
+        tol = max(0.01, 1e-6 * f["baseline_area_m2"])
+        assert f["remaining_area_m2"] <= previous + tol
+        previous = f["remaining_area_m2"]
+
+
+@SETTINGS
+@given(
+    hazard=polygons(),
+    releases=st.lists(st.tuples(polygons(), OUTCOMES), min_size=2, max_size=4),
+)
+def test_order_of_releases_does_not_change_totals(
+    session, settings_, actors, hazard, releases
+):
+    totals = []
+    for ordering in (releases, list(reversed(releases))):
+        hid = make_hazard(
+            session, settings_, actors.admin.principal, hazard, actors.org_a
+        )
+        for geom, outcome in ordering:
+            make_activity(
+                session,
+                settings_,
+                actors.admin.principal,
+                actors.org_a,
+                [hid],
+                [release(geom, outcome)],
+            )
+        totals.append(figures(session, hid))
+    first, second = totals
+    tol = max(0.01, 1e-6 * first["baseline_area_m2"])
+    for key in (
+        "cancelled_area_m2",
+        "reduced_area_m2",
+        "cleared_area_m2",
+        "remaining_area_m2",
+    ):
+        assert abs(first[key] - second[key]) <= tol, key
+    assert land_release.recompute(session, None) >= 2
