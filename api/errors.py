@@ -5,6 +5,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -222,6 +223,14 @@ async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 
 async def _db_unavailable_handler(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+        limit = request.app.state.settings.db_statement_timeout_ms / 1000
+        logger.warning("statement timeout on %s", request.url.path)
+        err = ServiceUnavailable(
+            f"the query took longer than the {limit:g} s limit; narrow the request "
+            "(bbox, filters, smaller limit) or try again later"
+        )
+        return await _problem_handler(request, err)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         err = ServiceUnavailable("the database cannot be reached; try again shortly")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from api import __version__
 from api.db.engine import make_engine, make_sessionmaker
@@ -40,27 +39,50 @@ key as `X-API-Key`. Errors are RFC 9457 `application/problem+json`.
 """
 
 
-class BodyLimit(BaseHTTPMiddleware):
-    """Refuse request bodies larger than ``max_body_bytes`` (413 problem+json)."""
+class BodyLimit:
+    """Refuse request bodies larger than ``max_body_bytes`` (413 problem+json).
+
+    Pure ASGI: checks Content-Length, and counts the bytes of bodies sent without one.
+    """
 
     def __init__(self, app, max_bytes: int) -> None:
-        super().__init__(app)
+        self.app = app
         self.max_bytes = max_bytes
 
-    async def dispatch(self, request: Request, call_next):
-        """Check Content-Length before the body is read."""
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_bytes:
-            err = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes")
-            body = problem_body(
-                request,
-                status=413,
-                title=err.title,
-                type_=f"{request.app.state.settings.problem_base_uri}/{err.type_slug}",
-                detail=err.detail,
-            )
-            return problem_response(request, 413, body)
-        return await call_next(request)
+    async def __call__(self, scope, receive, send):
+        """Pass the request on, or answer 413 once the body is known to be too large."""
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            return await self._refuse(scope, receive, send)
+        received = 0
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(
+                        f"the request body exceeds {self.max_bytes} bytes"
+                    )
+            return message
+
+        return await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope, receive, send):
+        request = Request(scope, receive)
+        err = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes")
+        settings = scope["app"].state.settings
+        body = problem_body(
+            request,
+            status=413,
+            title=err.title,
+            type_=f"{settings.problem_base_uri}/{err.type_slug}",
+            detail=err.detail,
+        )
+        await problem_response(request, 413, body)(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

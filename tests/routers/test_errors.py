@@ -100,3 +100,23 @@ def test_oversized_body_is_413_problem(settings):
             headers={"content-type": "application/json"},
         )
     assert_problem(r, 413)
+
+
+def test_statement_timeout_is_a_clear_503(settings, session, actors):
+    from sqlalchemy import text
+
+    from api.deps import get_session
+
+    app = create_app(settings)
+    app.dependency_overrides[get_session] = lambda: session
+    slow = APIRouter()
+
+    @slow.get("/slow")
+    def slow_query():
+        session.execute(text("SET LOCAL statement_timeout = 50"))
+        session.execute(text("SELECT pg_sleep(1)"))
+
+    app.include_router(slow)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        body = assert_problem(c.get("/slow"), 503)
+    assert "took longer" in body["detail"]
