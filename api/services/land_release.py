@@ -39,6 +39,7 @@ PIECES_SQL = """
 rel AS (
     SELECT r.id, r.hazard_id, r.activity_id, r.outcome, r.date, r.area_m2,
            ST_Intersection(r.geom, hz.geom) AS inside,
+           GeometryType(hz.geom) = 'POINT' AS point_hazard,
            CASE r.outcome WHEN 'cleared' THEN 3 WHEN 'reduced' THEN 2 ELSE 1 END AS strength
     FROM release_polygons r
     JOIN hz ON hz.id = r.hazard_id
@@ -56,7 +57,9 @@ pieces AS (
     SELECT id, hazard_id, activity_id, outcome, date, area_m2, inside,
            COALESCE(sg_area_m2(CASE WHEN before IS NULL THEN inside
                                     ELSE ST_Difference(inside, before) END), 0) AS piece_m2,
-           GREATEST(area_m2 - COALESCE(sg_area_m2(inside), 0), 0) AS outside_m2
+           -- a release covering a spot hazard (a Point) releases it: nothing lies "outside"
+           CASE WHEN point_hazard AND NOT ST_IsEmpty(inside) THEN 0
+                ELSE GREATEST(area_m2 - COALESCE(sg_area_m2(inside), 0), 0) END AS outside_m2
     FROM ranked
 ),
 per_hazard AS (
@@ -105,7 +108,10 @@ activity_state AS (
 ),
 derived AS (
     SELECT f.hazard_id,
-           CASE WHEN COALESCE(s.completed, false) AND f.remaining < :closed_below THEN 'closed'
+           CASE WHEN COALESCE(s.completed, false) AND f.remaining < :closed_below
+                     -- a spot hazard whose releases do not cover it is not closed by them
+                     AND NOT (GeometryType(f.remaining_geom) = 'POINT'
+                              AND NOT ST_IsEmpty(f.remaining_geom)) THEN 'closed'
                 WHEN COALESCE(s.started, false) THEN 'worked_on'
                 ELSE 'open' END AS derived_status
     FROM figures_full f

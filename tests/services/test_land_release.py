@@ -248,3 +248,56 @@ def test_full_recompute_matches_incremental(session, hazard):
     after = figures(session, hid)
     for key in ("baseline_area_m2", "cleared_area_m2", "remaining_area_m2"):
         assert after[key] == approx(before[key], rel=1e-12)
+
+
+def test_release_covering_a_spot_hazard_closes_it_without_outside_warning(
+    session, settings, actors
+):
+    from shapely.geometry import Point
+
+    spot = make_hazard(
+        session,
+        settings,
+        actors.admin.principal,
+        Point(31.0, 49.0),
+        actors.org_a,
+        hazard_type="uxo_spot",
+    )
+    missed = make_hazard(
+        session,
+        settings,
+        actors.admin.principal,
+        Point(31.1, 49.0),
+        actors.org_a,
+        hazard_type="uxo_spot",
+    )
+    covering = box(30.9999, 48.9999, 31.0001, 49.0001)
+    result = make_activity(
+        session,
+        settings,
+        actors.admin.principal,
+        actors.org_a,
+        [spot],
+        [release(covering, "cleared")],
+        activity_type="eod_spot_task",
+    )
+    assert result.warnings == []
+    assert figures(session, spot)["outside_area_m2"] == 0
+    away = make_activity(
+        session,
+        settings,
+        actors.admin.principal,
+        actors.org_a,
+        [missed],
+        [release(covering, "cleared")],
+        activity_type="eod_spot_task",
+    )
+    assert any("outside hazard" in w for w in away.warnings)
+
+    def status(hid):
+        return session.execute(
+            text("SELECT status FROM hazards WHERE id = :h"), {"h": hid}
+        ).scalar_one()
+
+    assert status(spot) == "closed"
+    assert status(missed) == "worked_on"  # the release does not cover the spot
