@@ -64,6 +64,19 @@ def throwaway_database(prefix: str = "sg_test") -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Argon2 with the smallest cost: tests create many users; production keeps the default."""
+    from argon2 import PasswordHasher
+
+    from api.services import auth
+
+    default = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    auth._hasher = default
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A migrated throwaway database for the whole run."""
