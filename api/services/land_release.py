@@ -37,12 +37,13 @@ CLOSED_BELOW_M2 = 1.0
 # (nullable) keeps only releases dated on or before it.
 PIECES_SQL = """
 rel AS (
-    SELECT r.id, r.hazard_id, r.activity_id, r.outcome, r.date, r.area_m2,
-           ST_Intersection(r.geom, hz.geom) AS inside,
+    SELECT r.id, r.hazard_id, r.activity_id, r.outcome, r.date, r.area_m2, x.inside,
+           COALESCE(sg_area_m2(x.inside), 0) AS inside_m2,
            GeometryType(hz.geom) = 'POINT' AS point_hazard,
            CASE r.outcome WHEN 'cleared' THEN 3 WHEN 'reduced' THEN 2 ELSE 1 END AS strength
     FROM release_polygons r
     JOIN hz ON hz.id = r.hazard_id
+    CROSS JOIN LATERAL (SELECT ST_Intersection(r.geom, hz.geom) AS inside) x
     WHERE r.retired_at IS NULL
       AND (CAST(:as_of AS date) IS NULL OR r.date <= CAST(:as_of AS date))
 ),
@@ -55,11 +56,11 @@ ranked AS (
 ),
 pieces AS (
     SELECT id, hazard_id, activity_id, outcome, date, area_m2, inside,
-           COALESCE(sg_area_m2(CASE WHEN before IS NULL THEN inside
-                                    ELSE ST_Difference(inside, before) END), 0) AS piece_m2,
+           CASE WHEN before IS NULL THEN inside_m2
+                ELSE COALESCE(sg_area_m2(ST_Difference(inside, before)), 0) END AS piece_m2,
            -- a release covering a spot hazard (a Point) releases it: nothing lies "outside"
            CASE WHEN point_hazard AND NOT ST_IsEmpty(inside) THEN 0
-                ELSE GREATEST(area_m2 - COALESCE(sg_area_m2(inside), 0), 0) END AS outside_m2
+                ELSE GREATEST(area_m2 - inside_m2, 0) END AS outside_m2
     FROM ranked
 ),
 per_hazard AS (
