@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
+import geoalchemy2  # noqa: F401 (used by some revisions)
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

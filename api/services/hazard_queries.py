@@ -281,64 +281,31 @@ def search(
     ], int(matched)
 
 
-REMAINING_SQL = """
-SELECT h.id, h.name, h.classification, h.status, o.code AS organisation,
-       f.baseline_area_m2, f.released_area_m2, f.remaining_area_m2, f.computed_at,
-       ST_AsGeoJSON(COALESCE(f.remaining_geom, h.geom), 9) AS geometry
-FROM hazards h
-JOIN organisations o ON o.id = h.organisation_id
-LEFT JOIN hazard_land_release f ON f.hazard_id = h.id
-WHERE h.id = :id AND h.retired_at IS NULL
-"""
-
-
 def remaining_feature(
     session: Session, hazard_id: uuid.UUID, as_of: date | None = None
 ) -> dict:
     """The part of a hazard still hazardous, as a Feature (empty geometry if none remains)."""
-    if as_of is None:
-        row = session.execute(text(REMAINING_SQL), {"id": hazard_id}).mappings().first()
-        if row is None:
-            raise NotFound(f"no hazard {hazard_id}")
-        props = {
-            k: row[k]
-            for k in (
-                "id",
-                "name",
-                "classification",
-                "status",
-                "organisation",
-                "baseline_area_m2",
-                "released_area_m2",
-                "remaining_area_m2",
-                "computed_at",
-            )
-        }
-        return {
-            "type": "Feature",
-            "id": row["id"],
-            "geometry": _fragment(row["geometry"]),
-            "properties": props,
-        }
     feature = get_feature(session, hazard_id, as_of)  # raises NotFound as appropriate
-    figures = land_release.figures_as_of(session, as_of, [hazard_id])[hazard_id]
-    land = feature["properties"]["land_release"]
-    props = {
+    props = feature["properties"]
+    land = props["land_release"]
+    out = {
         "id": hazard_id,
-        "name": feature["properties"].get("name"),
-        "classification": feature["properties"].get("classification"),
-        "status": figures["status"],
-        "organisation": feature["properties"]["organisation"],
+        "name": props.get("name"),
+        "classification": props.get("classification"),
+        "status": props["status"],
+        "organisation": props["organisation"],
         "baseline_area_m2": land["baseline_area_m2"],
         "released_area_m2": land["released_area_m2"],
         "remaining_area_m2": land["remaining_area_m2"],
-        "as_of": as_of,
     }
+    if as_of:
+        out["as_of"] = as_of
+    geometry = land_release.remaining_geometry(session, hazard_id, as_of)
     return {
         "type": "Feature",
         "id": hazard_id,
-        "geometry": _fragment(figures["remaining_geojson"]),
-        "properties": props,
+        "geometry": _fragment(geometry),
+        "properties": out,
     }
 
 

@@ -5,20 +5,23 @@ The rule (also in the README):
 * remaining = hazard − ∪(its release polygons); released = hazard ∩ ∪(its release polygons);
 * each square metre is counted once: releases of one hazard are ranked cleared > reduced >
   cancelled (then by date, then id) and each counts only the part of the hazard that no
-  higher-ranked release already covers;
+  higher-ranked release already covers (its "piece");
 * released land outside the hazard counts as zero for it, and is reported as ``outside_area_m2``
   (and as a warning when the release is written);
 * areas are square metres on the WGS 84 ellipsoid (``sg_area_m2``: densified to 0.0002° and
   measured in the ellipsoidal equal-area projection EPSG:6933, never Web Mercator). Edges are
   straight lines in longitude/latitude as RFC 7946 defines them, so the measure is additive
-  over the overlays below (``ST_Area(geography)`` reads edges as geodesics and is not);
-* released + remaining = baseline, because the per-release pieces and the remaining part
-  partition the hazard.
+  over overlays (``ST_Area(geography)`` reads edges as geodesics and is not);
+* the pieces partition hazard ∩ ∪releases, so released = Σ pieces, and, the measure being
+  additive, remaining = baseline − released is the area of hazard − ∪releases: the balance
+  released + remaining = baseline holds by construction. The remaining geometry itself is
+  computed when asked for (``remaining_geometry``).
 
 Status is derived unless set: ``open``; ``worked_on`` once a linked activity has started
 (ongoing, suspended or completed); ``closed`` when less than 1 m² remains and a linked activity
-is completed. A status set by hand wins, except that ``closed`` or ``handed_over`` never hides
-land that is still hazardous: with 1 m² or more remaining the derived status is shown instead.
+is completed (a spot hazard, a Point, must also be covered by a release when it has any). A
+status set by hand wins, except that ``closed`` or ``handed_over`` never hides land that is
+still hazardous: with 1 m² or more remaining the derived status is shown instead.
 
 One statement computes the figures for any set of hazards: the same SQL serves the incremental
 update after a write (the touched hazards) and the full recomputation (all of them).
@@ -33,12 +36,11 @@ from sqlalchemy.orm import Session
 
 CLOSED_BELOW_M2 = 1.0
 
-# Per-release pieces for the hazards in the CTE ``hz(id, geom, status_set)``; ``:as_of``
-# (nullable) keeps only releases dated on or before it.
+# Per-release pieces and per-hazard figures for the hazards in the CTE ``hz(id, geom,
+# status_set)``; ``:as_of`` (nullable) keeps only releases and activities dated by then.
 PIECES_SQL = """
-rel AS (
+rel AS MATERIALIZED (  -- materialised: each intersection is computed once, not per reference
     SELECT r.id, r.hazard_id, r.activity_id, r.outcome, r.date, r.area_m2, x.inside,
-           COALESCE(sg_area_m2(x.inside), 0) AS inside_m2,
            GeometryType(hz.geom) = 'POINT' AS point_hazard,
            CASE r.outcome WHEN 'cleared' THEN 3 WHEN 'reduced' THEN 2 ELSE 1 END AS strength
     FROM release_polygons r
@@ -48,17 +50,18 @@ rel AS (
       AND (CAST(:as_of AS date) IS NULL OR r.date <= CAST(:as_of AS date))
 ),
 ranked AS (
-    SELECT rel.*,
+    SELECT rel.*, COALESCE(sg_area_m2(inside), 0) AS inside_m2,
            ST_Union(inside) OVER (
                PARTITION BY hazard_id ORDER BY strength DESC, date, id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
     FROM rel
 ),
 pieces AS (
-    SELECT id, hazard_id, activity_id, outcome, date, area_m2, inside,
+    SELECT id, hazard_id, activity_id, outcome, date, area_m2,
            CASE WHEN before IS NULL THEN inside_m2
                 ELSE COALESCE(sg_area_m2(ST_Difference(inside, before)), 0) END AS piece_m2,
            -- a release covering a spot hazard (a Point) releases it: nothing lies "outside"
+           point_hazard AND NOT ST_IsEmpty(inside) AS covers_spot,
            CASE WHEN point_hazard AND NOT ST_IsEmpty(inside) THEN 0
                 ELSE GREATEST(area_m2 - inside_m2, 0) END AS outside_m2
     FROM ranked
@@ -69,30 +72,25 @@ per_hazard AS (
            COALESCE(SUM(piece_m2) FILTER (WHERE outcome = 'reduced'), 0) AS reduced,
            COALESCE(SUM(piece_m2) FILTER (WHERE outcome = 'cleared'), 0) AS cleared,
            SUM(outside_m2) AS outside,
-           ST_Union(inside) AS released_geom
+           bool_or(covers_spot) AS covers_spot
     FROM pieces
     GROUP BY hazard_id
 ),
-figures AS (
-    SELECT hz.id AS hazard_id,
-           sg_area_m2(hz.geom) AS baseline,
+figures AS MATERIALIZED (
+    SELECT hz.id AS hazard_id, b.baseline,
            COALESCE(ph.cancelled, 0) AS cancelled,
            COALESCE(ph.reduced, 0) AS reduced,
            COALESCE(ph.cleared, 0) AS cleared,
            COALESCE(ph.cancelled + ph.reduced + ph.cleared, 0) AS released,
-           CASE WHEN ph.released_geom IS NULL OR ST_IsEmpty(ph.released_geom) THEN NULL
-                WHEN GeometryType(hz.geom) = 'POINT' THEN ST_Difference(hz.geom, ph.released_geom)
-                ELSE ST_Multi(ST_CollectionExtract(ST_Difference(hz.geom, ph.released_geom), 3))
-           END AS remaining_geom,
-           COALESCE(ph.outside, 0) AS outside
+           GREATEST(b.baseline - COALESCE(ph.cancelled + ph.reduced + ph.cleared, 0), 0)
+               AS remaining,
+           COALESCE(ph.outside, 0) AS outside,
+           -- a spot hazard with releases, none of which covers it, is not released by them
+           GeometryType(hz.geom) = 'POINT' AND ph.hazard_id IS NOT NULL
+               AND NOT ph.covers_spot AS spot_missed
     FROM hz
+    CROSS JOIN LATERAL (SELECT sg_area_m2(hz.geom) AS baseline) b
     LEFT JOIN per_hazard ph ON ph.hazard_id = hz.id
-),
-figures_full AS (
-    SELECT f.*,
-           CASE WHEN f.remaining_geom IS NULL THEN f.baseline
-                ELSE COALESCE(sg_area_m2(f.remaining_geom), 0) END AS remaining
-    FROM figures f
 ),
 activity_state AS (
     SELECT ah.hazard_id,
@@ -110,12 +108,10 @@ activity_state AS (
 derived AS (
     SELECT f.hazard_id,
            CASE WHEN COALESCE(s.completed, false) AND f.remaining < :closed_below
-                     -- a spot hazard whose releases do not cover it is not closed by them
-                     AND NOT (GeometryType(f.remaining_geom) = 'POINT'
-                              AND NOT ST_IsEmpty(f.remaining_geom)) THEN 'closed'
+                     AND NOT f.spot_missed THEN 'closed'
                 WHEN COALESCE(s.started, false) THEN 'worked_on'
                 ELSE 'open' END AS derived_status
-    FROM figures_full f
+    FROM figures f
     LEFT JOIN activity_state s ON s.hazard_id = f.hazard_id
 )
 """
@@ -124,8 +120,7 @@ EFFECTIVE_STATUS_SQL = """
 CASE WHEN {status_set} IS NULL THEN d.derived_status
      WHEN {status_set} IN ('closed', 'handed_over') AND f.remaining >= :closed_below
           THEN d.derived_status
-     ELSE {status_set} END
-"""
+     ELSE {status_set} END"""
 
 RECOMPUTE_SQL = (
     """
@@ -139,10 +134,9 @@ WITH hz AS (
 saved AS (
     INSERT INTO hazard_land_release AS t (
         hazard_id, baseline_area_m2, cancelled_area_m2, reduced_area_m2, cleared_area_m2,
-        released_area_m2, remaining_area_m2, outside_area_m2, remaining_geom, computed_at)
-    SELECT hazard_id, baseline, cancelled, reduced, cleared, released, remaining, outside,
-           remaining_geom, now()
-    FROM figures_full
+        released_area_m2, remaining_area_m2, outside_area_m2, computed_at)
+    SELECT hazard_id, baseline, cancelled, reduced, cleared, released, remaining, outside, now()
+    FROM figures
     ON CONFLICT (hazard_id) DO UPDATE SET
         baseline_area_m2 = EXCLUDED.baseline_area_m2,
         cancelled_area_m2 = EXCLUDED.cancelled_area_m2,
@@ -151,7 +145,6 @@ saved AS (
         released_area_m2 = EXCLUDED.released_area_m2,
         remaining_area_m2 = EXCLUDED.remaining_area_m2,
         outside_area_m2 = EXCLUDED.outside_area_m2,
-        remaining_geom = EXCLUDED.remaining_geom,
         computed_at = EXCLUDED.computed_at
     RETURNING 1
 ),
@@ -164,19 +157,20 @@ pieces_saved AS (
            OR r.outside_area_m2 IS DISTINCT FROM p.outside_m2)
     RETURNING 1
 ),
-status AS (
-    UPDATE hazards h
-    SET status = """
+effective AS (
+    SELECT f.hazard_id, f.baseline, """
     + EFFECTIVE_STATUS_SQL.format(status_set="hz.status_set")
-    + """,
-        area_m2 = f.baseline
-    FROM figures_full f
+    + """ AS status
+    FROM figures f
     JOIN derived d ON d.hazard_id = f.hazard_id
     JOIN hz ON hz.id = f.hazard_id
-    WHERE h.id = f.hazard_id
-      AND (h.status IS DISTINCT FROM ("""
-    + EFFECTIVE_STATUS_SQL.format(status_set="hz.status_set")
-    + """) OR h.area_m2 IS DISTINCT FROM f.baseline)
+),
+status AS (
+    UPDATE hazards h
+    SET status = e.status, area_m2 = e.baseline
+    FROM effective e
+    WHERE h.id = e.hazard_id
+      AND (h.status IS DISTINCT FROM e.status OR h.area_m2 IS DISTINCT FROM e.baseline)
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM saved) AS hazards, (SELECT count(*) FROM status) AS status_changes,
@@ -194,6 +188,10 @@ def recompute(session: Session, hazard_ids: Iterable[uuid.UUID] | None = None) -
     ids = None if hazard_ids is None else [str(i) for i in set(hazard_ids)]
     if ids == []:
         return 0
+    if (
+        ids is None
+    ):  # a maintenance job over every hazard: not bound by the API's time limit
+        session.execute(text("SET LOCAL statement_timeout = 0"))
     row = session.execute(
         text(RECOMPUTE_SQL),
         {
@@ -219,7 +217,7 @@ hz AS (
 
 
 def as_of_cte() -> str:
-    """``WITH hz AS (states as of :as_of), ..., figures_full, derived`` for further SELECTs.
+    """``WITH hz AS (states as of :as_of), ..., figures, derived`` for further SELECTs.
 
     Parameters: ``:as_of``, ``:all``, ``:ids``, ``:closed_below``.
     """
@@ -232,12 +230,10 @@ AS_OF_FIGURES_SQL = (
 SELECT f.hazard_id, f.baseline AS baseline_area_m2, f.cancelled AS cancelled_area_m2,
        f.reduced AS reduced_area_m2, f.cleared AS cleared_area_m2,
        f.released AS released_area_m2, f.remaining AS remaining_area_m2,
-       f.outside AS outside_area_m2,
-       """
+       f.outside AS outside_area_m2,"""
     + EFFECTIVE_STATUS_SQL.format(status_set="hz.status_set")
-    + """ AS status,
-       ST_AsGeoJSON(COALESCE(f.remaining_geom, hz.geom), 9) AS remaining_geojson
-FROM figures_full f
+    + """ AS status
+FROM figures f
 JOIN derived d ON d.hazard_id = f.hazard_id
 JOIN hz ON hz.id = f.hazard_id
 """
@@ -261,3 +257,40 @@ def figures_as_of(
         },
     ).mappings()
     return {row["hazard_id"]: dict(row) for row in rows}
+
+
+REMAINING_SQL = """
+WITH h AS (
+    SELECT geom FROM hazards
+    WHERE id = :id AND retired_at IS NULL AND CAST(:as_of AS date) IS NULL
+    UNION ALL
+    SELECT geom FROM hazard_states
+    WHERE hazard_id = :id AND CAST(:as_of AS date) IS NOT NULL AND NOT retired
+      AND valid_from <= CAST(:as_of AS date)
+      AND (valid_to IS NULL OR valid_to > CAST(:as_of AS date))
+)
+SELECT ST_AsGeoJSON(
+    CASE WHEN u.released IS NULL THEN h.geom
+         WHEN GeometryType(h.geom) = 'POINT' THEN ST_Difference(h.geom, u.released)
+         ELSE ST_Multi(ST_CollectionExtract(ST_Difference(h.geom, u.released), 3)) END,
+    9)
+FROM h
+LEFT JOIN LATERAL (
+    SELECT ST_Union(r.geom) AS released
+    FROM release_polygons r
+    WHERE r.hazard_id = :id AND r.retired_at IS NULL
+      AND (CAST(:as_of AS date) IS NULL OR r.date <= CAST(:as_of AS date))
+) u ON true
+"""
+
+
+def remaining_geometry(
+    session: Session, hazard_id: uuid.UUID, as_of: date | None = None
+) -> str | None:
+    """GeoJSON text of hazard − ∪ its releases: the land still hazardous (now or ``as_of``).
+
+    None when the hazard is unknown (or was not known on ``as_of``).
+    """
+    return session.execute(
+        text(REMAINING_SQL), {"id": hazard_id, "as_of": as_of}
+    ).scalar_one_or_none()

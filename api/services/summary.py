@@ -70,7 +70,7 @@ hf AS (
                AS admin2,
            f.baseline, f.cancelled, f.reduced, f.cleared, f.released, f.remaining
     FROM hz
-    JOIN figures_full f ON f.hazard_id = hz.id
+    JOIN figures f ON f.hazard_id = hz.id
     JOIN organisations o ON o.id = hz.organisation_id
     WHERE (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
       AND (CAST(:admin AS text) IS NULL OR EXISTS (

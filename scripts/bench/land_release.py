@@ -111,7 +111,8 @@ CROSS JOIN LATERAL (
 ) b;
 """
 
-# The same figures as land_release.recompute, as one plain query written by hand.
+# The same figures as land_release.recompute, as one plain query written by hand: per hazard,
+# the union of its releases by outcome, intersected with the hazard; remaining geometrically.
 FLOOR_SQL = """
 CREATE TEMP TABLE floor AS
 WITH u AS (
@@ -133,6 +134,20 @@ SELECT id, baseline, a_cleared AS cleared, a_strong - a_cleared AS reduced,
        a_all - a_strong AS cancelled, a_all AS released, remaining
 FROM parts
 """
+
+# The same, leaner: remaining = baseline - released (the area measure is additive), as ours
+# does; no difference overlay.
+FLOOR_LEAN_SQL = (
+    FLOOR_SQL.replace("CREATE TEMP TABLE floor AS", "CREATE TEMP TABLE floor_lean AS")
+    .replace(
+        "COALESCE(sg_area_m2(ST_Difference(h.geom, u.u_all)), sg_area_m2(h.geom)) AS remaining",
+        "0 AS remaining",
+    )
+    .replace(
+        "a_all AS released, remaining",
+        "a_all AS released, baseline - a_all AS remaining",
+    )
+)
 
 
 def log(message: str) -> None:
@@ -193,18 +208,22 @@ def generate(session: Session, hazards: int, releases: int, seed: float) -> None
     session.execute(text("ANALYZE"))
 
 
-def full_recompute(session: Session) -> tuple[float, float]:
-    """(a) ours, best of two, and the floor, best of two."""
+def full_recompute(session: Session) -> tuple[float, float, float]:
+    """(a) ours and the two floors, best of two runs each."""
     ours = []
     for _ in range(2):
         ours.append(
             timed(lambda: (land_release.recompute(session, None), session.commit()))
         )
-    floor = []
-    for _ in range(2):
-        session.execute(text("DROP TABLE IF EXISTS floor"))
-        floor.append(timed(lambda: session.execute(text(FLOOR_SQL))))
-    return min(ours), min(floor)
+    floors = {}
+    for name, sql in (("floor", FLOOR_SQL), ("floor_lean", FLOOR_LEAN_SQL)):
+        runs = []
+        for _ in range(2):
+            session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+            session.execute(text("SET LOCAL statement_timeout = 0"))
+            runs.append(timed(lambda sql=sql: session.execute(text(sql))))
+        floors[name] = min(runs)
+    return min(ours), floors["floor"], floors["floor_lean"]
 
 
 def cross_check(session: Session) -> dict[str, tuple[float, float]]:
@@ -389,7 +408,8 @@ def main() -> None:
                 f"generated {counts[0]} hazards ({counts[3] / 1e4:.2f}-{counts[4] / 1e4:.1f} ha,"
                 f" median {counts[2] / 1e4:.1f} ha) and {counts[1]} releases in {gen:.1f} s"
             )
-            ours, floor = full_recompute(session)
+            ours, floor_geometric, floor_lean = full_recompute(session)
+            floor = min(floor_geometric, floor_lean)
             check = cross_check(session)
             summary_s = min(
                 timed(lambda: summary.summarise(session, group_by="admin1"))
@@ -402,15 +422,16 @@ def main() -> None:
     log("")
     log("figure                                              value      target")
     log(f"(a) full recomputation, ours (best of 2)          {ours:8.2f} s")
-    log(f"    same figures as one plain PostGIS query       {floor:8.2f} s")
+    log(f"    floor A: one plain query, remaining by overlay{floor_geometric:8.2f} s")
+    log(f"    floor B: the same, remaining = baseline - rel.{floor_lean:8.2f} s")
     log(
-        f"    ours / floor                                  {ratio:8.2f}x   <= 1.5x  "
+        f"    ours / faster floor                           {ratio:8.2f}x   <= 1.5x  "
         f"{verdict(ratio <= 1.5)}"
     )
     for name, (a, b) in check.items():
         rel = abs(a - b) / max(abs(b), 1)
         log(
-            f"    cross-check {name:<10} ours {a:16.1f} floor {b:16.1f}  diff {rel:.1e}  "
+            f"    cross-check {name:<10} ours {a:16.1f} floor A {b:16.1f}  diff {rel:.1e}  "
             f"{verdict(rel <= 1e-6)}"
         )
     log(f"(b) summary by admin1 (best of 3)                 {summary_s * 1000:8.0f} ms")

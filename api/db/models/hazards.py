@@ -5,8 +5,8 @@
   geometry as submitted and as stored, and what it changed in the current state.
 * ``hazard_states`` is derived from the versions: the state valid from one date of information
   to the next, so that ``as_of`` queries are one indexed lookup.
-* ``hazard_land_release`` holds the land-release figures, recomputed on every write that
-  touches the hazard.
+* ``hazard_land_release`` holds the land-release figures (areas), recomputed on every write
+  that touches the hazard; the remaining geometry is computed when asked for.
 """
 
 import uuid
@@ -73,11 +73,9 @@ class Hazard(Base):
         ARRAY(Text), server_default=text("'{}'::text[]")
     )
     date_of_information: Mapped[date] = mapped_column(Date)
-    benchmark: Mapped[WKBElement | None] = mapped_column(
-        Geometry("POINT", srid=4326, spatial_index=False)
-    )
+    benchmark: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=4326))
     reference_point: Mapped[WKBElement | None] = mapped_column(
-        Geometry("POINT", srid=4326, spatial_index=False)
+        Geometry("POINT", srid=4326)
     )
     estimated_area_m2: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[str | None] = mapped_column(Text)
@@ -133,9 +131,7 @@ class HazardVersion(Base):
     source: Mapped[str] = mapped_column(Text, server_default=text("'api'"))
     report: Mapped[dict] = mapped_column(JSONB)
     submitted_geometry: Mapped[dict | None] = mapped_column(JSONB)
-    geom: Mapped[WKBElement | None] = mapped_column(
-        Geometry("GEOMETRY", srid=4326, spatial_index=False)
-    )
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("GEOMETRY", srid=4326))
     warnings: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     changes: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     superseded: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
@@ -158,9 +154,7 @@ class HazardState(Base):
     )
     retired: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     state: Mapped[dict] = mapped_column(JSONB)
-    geom: Mapped[WKBElement] = mapped_column(
-        Geometry("GEOMETRY", srid=4326, spatial_index=False)
-    )
+    geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326))
 
 
 class HazardLandRelease(Base):
@@ -178,7 +172,4 @@ class HazardLandRelease(Base):
     released_area_m2: Mapped[float] = mapped_column(Float)
     remaining_area_m2: Mapped[float] = mapped_column(Float)
     outside_area_m2: Mapped[float] = mapped_column(Float)
-    remaining_geom: Mapped[WKBElement | None] = mapped_column(
-        Geometry("GEOMETRY", srid=4326)
-    )
     computed_at: Mapped[datetime] = now_column()
