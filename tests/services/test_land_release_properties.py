@@ -1,6 +1,8 @@
 """Properties of the land-release arithmetic, on generated polygons (Hypothesis).
 
 * released + remaining = baseline, and the three outcomes add up to released;
+* each figure equals an independent computation with Shapely and pyproj on the stored
+  geometries (remaining = area(hazard - union), cleared = area(hazard & cleared), ...);
 * adding a release never increases what remains;
 * the order in which releases are recorded does not change the totals.
 
@@ -8,12 +10,16 @@ Polygons are generated near 50°N: valid boxes and triangles, self-intersecting 
 shapes that the intake repairs, polygons with holes, tiny and large ones.
 """
 
+from geoalchemy2.shape import to_shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
+from shapely.ops import unary_union
 from sqlalchemy import text
 
+from api.db.models import Hazard, ReleasePolygon
 from api.services import land_release
+from api.spatial.intake import ellipsoidal_area_m2
 from tests.factories import make_activity, make_hazard, release
 
 LON0, LAT0 = 30.0, 50.0
@@ -63,6 +69,40 @@ def figures(session, hid):
     )
 
 
+def independent(session, hid) -> dict[str, float]:
+    """The figures recomputed with Shapely and pyproj from the stored geometries."""
+    hazard = to_shape(session.get(Hazard, hid).geom)
+    by_outcome = {"cleared": [], "reduced": [], "cancelled": []}
+    for r in session.query(ReleasePolygon).filter_by(hazard_id=hid, retired_at=None):
+        by_outcome[r.outcome].append(to_shape(r.geom))
+    strong = by_outcome["cleared"]
+    cleared = hazard.intersection(unary_union(strong)) if strong else None
+    strong_reduced = strong + by_outcome["reduced"]
+    every = strong_reduced + by_outcome["cancelled"]
+
+    def area(geoms):
+        return (
+            ellipsoidal_area_m2(hazard.intersection(unary_union(geoms)))
+            if geoms
+            else 0.0
+        )
+
+    return {
+        "cleared_area_m2": ellipsoidal_area_m2(cleared) if cleared else 0.0,
+        "reduced_area_m2": area(strong_reduced) - area(strong),
+        "cancelled_area_m2": area(every) - area(strong_reduced),
+        "remaining_area_m2": ellipsoidal_area_m2(hazard.difference(unary_union(every)))
+        if every
+        else ellipsoidal_area_m2(hazard),
+    }
+
+
+def matches_independent(session, hid, f) -> bool:
+    tol = max(0.05, 1e-6 * f["baseline_area_m2"])
+    expected = independent(session, hid)
+    return all(abs(f[k] - v) <= tol for k, v in expected.items())
+
+
 def balanced(f) -> bool:
     tol = max(0.01, 1e-6 * f["baseline_area_m2"])
     parts = f["cancelled_area_m2"] + f["reduced_area_m2"] + f["cleared_area_m2"]
@@ -101,6 +141,10 @@ def test_released_plus_remaining_is_baseline_and_never_grows(
         )
         f = figures(session, hid)
         assert balanced(f), dict(f)
+        assert matches_independent(session, hid, f), (
+            dict(f),
+            independent(session, hid),
+        )
         tol = max(0.01, 1e-6 * f["baseline_area_m2"])
         assert f["remaining_area_m2"] <= previous + tol
         previous = f["remaining_area_m2"]
