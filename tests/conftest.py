@@ -7,22 +7,18 @@ SAVEPOINT. Database tests never skip: a missing database is an error telling you
 """
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from api.db import migrate
+from api.db.scratch import scratch_database
 from api.main import create_app
 from api.settings import Settings
 from tests.factories import Actors, make_actors
-
-TEMPLATE = "safeground_template"
 
 
 def _server_url() -> str:
@@ -37,31 +33,9 @@ def _server_url() -> str:
     return Settings(database_url=url).database_url
 
 
-@contextmanager
-def throwaway_database(prefix: str = "sg_test") -> Iterator[str]:
+def throwaway_database(prefix: str = "sg_test"):
     """Create an empty PostGIS database on the test server, yield its URL, drop it."""
-    server = make_url(_server_url())
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        has_template = conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :t AND datistemplate"),
-            {"t": TEMPLATE},
-        ).first()
-        template = f" TEMPLATE {TEMPLATE}" if has_template else ""
-        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        if not has_template:
-            eng = create_engine(url)
-            with eng.begin() as conn:
-                conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-            eng.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(_server_url(), prefix)
 
 
 @pytest.fixture(scope="session", autouse=True)

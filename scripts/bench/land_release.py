@@ -23,26 +23,20 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from api.db import migrate  # noqa: E402
-from api.db.engine import make_engine  # noqa: E402
-from api.schemas.activities import ActivityCreate  # noqa: E402
-from api.services import activities, admin_areas, auth, land_release, summary  # noqa: E402
-from api.settings import Settings  # noqa: E402
-from api.vocab import Role  # noqa: E402
-
-TEMPLATE = "safeground_template"
+from api.db import migrate
+from api.db.engine import make_engine
+from api.db.scratch import scratch_database
+from api.schemas.activities import ActivityCreate
+from api.services import activities, admin_areas, auth, land_release, summary
+from api.settings import Settings
+from api.vocab import Role
 
 GENERATE_SQL = """
 SELECT setseed(:seed);
@@ -157,37 +151,12 @@ def log(message: str) -> None:
 
 @contextmanager
 def bench_database(server_url: str, keep: bool):
-    """Create a migrated throwaway database; drop it afterwards unless ``keep``."""
-    server = make_url(Settings(database_url=server_url).database_url)
-    name = f"sg_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        template = conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :t AND datistemplate"),
-            {"t": TEMPLATE},
-        ).first()
-        conn.execute(
-            text(
-                f'CREATE DATABASE "{name}"'
-                + (f" TEMPLATE {TEMPLATE}" if template else "")
-            )
-        )
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        if not template:
-            eng = create_engine(url)
-            with eng.begin() as conn:
-                conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-            eng.dispose()
+    """A migrated throwaway database; dropped afterwards unless ``keep``."""
+    with scratch_database(server_url, "sg_bench", keep=keep) as url:
         migrate.upgrade(url)
         yield url
-    finally:
         if keep:
-            log(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            log(f"kept database {url.rsplit('/', 1)[1]}")
 
 
 def timed(fn) -> float:
@@ -318,7 +287,7 @@ def http_reads(url: str, session: Session, requests: int) -> list[float]:
     env = {**os.environ, "SAFEGROUND_DATABASE_URL": url, "DATABASE_URL": url}
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "safeground"),
+            str(Path(sys.executable).with_name("safeground")),
             "serve",
             "--host",
             "127.0.0.1",
