@@ -28,9 +28,10 @@ def downgrade(database_url: str, revision: str) -> None:
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Skip PostGIS's own tables (spatial_ref_sys, topology, tiger) in autogenerate."""
+    """Skip PostGIS's and procrastinate's own tables in autogenerate."""
     if type_ == "table" and (
         name == "spatial_ref_sys"
+        or name.startswith("procrastinate")  # the job queue's own schema (0003)
         or getattr(obj, "schema", None) in {"topology", "tiger", "tiger_data"}
     ):
         return False

@@ -29,7 +29,11 @@ def fresh_url():
 
 
 def _tables(engine) -> set[str]:
-    return set(inspect(engine).get_table_names()) - {"spatial_ref_sys"}
+    return {
+        t
+        for t in inspect(engine).get_table_names()
+        if t != "spatial_ref_sys" and not t.startswith("procrastinate")
+    }
 
 
 def test_upgrade_downgrade_upgrade(fresh_url):
@@ -50,8 +54,12 @@ def test_upgrade_downgrade_upgrade(fresh_url):
             "api_keys",
             "organisations",
         } <= tables
+        assert "procrastinate_jobs" in inspect(engine).get_table_names()  # job queue
         migrate.downgrade(fresh_url, "base")
         assert _tables(engine) == {"alembic_version"}
+        assert not [
+            t for t in inspect(engine).get_table_names() if t.startswith("procrastinate")
+        ]
         with engine.connect() as conn:
             assert (
                 conn.execute(

@@ -4,6 +4,7 @@ from api.db.models.activities import Activity, ActivityHazard, ReleasePolygon
 from api.db.models.geography import AdminArea
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
 from api.db.models.identity import ApiKey, Organisation, User
+from api.db.models.imports import Import, ImportFile, ImportMessage
 from api.db.models.ordnance import EOFind
 
 __all__ = [
@@ -16,6 +17,9 @@ __all__ = [
     "HazardLandRelease",
     "HazardState",
     "HazardVersion",
+    "Import",
+    "ImportFile",
+    "ImportMessage",
     "Organisation",
     "ReleasePolygon",
     "User",

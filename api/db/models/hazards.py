@@ -135,6 +135,10 @@ class HazardVersion(Base):
     warnings: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     changes: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     superseded: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    origin: Mapped[dict | None] = mapped_column(JSONB)
+    import_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("imports.id"), index=True
+    )
 
 
 class HazardState(Base):
