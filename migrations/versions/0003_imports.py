@@ -66,6 +66,10 @@ def upgrade() -> None:
         ),
         sa.Column("filename", sa.Text(), nullable=False),
         sa.Column("file_format", sa.Text(), nullable=True),
+        sa.Column(
+            "size_bytes", sa.BigInteger(), server_default=sa.text("0"), nullable=False
+        ),
+        sa.Column("sha256", sa.Text(), nullable=True),
         sa.Column("organisation_id", sa.UUID(), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=True),
         sa.Column("api_key_id", sa.UUID(), nullable=True),
@@ -119,18 +123,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
     )
     op.create_table(
-        "import_files",
+        "import_chunks",
         sa.Column("import_id", sa.UUID(), nullable=False),
-        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
-        sa.Column("sha256", sa.Text(), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["import_id"],
             ["imports.id"],
-            name=op.f("fk_import_files_import_id_imports"),
+            name=op.f("fk_import_chunks_import_id_imports"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("import_id", name=op.f("pk_import_files")),
+        sa.PrimaryKeyConstraint("import_id", "seq", name=op.f("pk_import_chunks")),
     )
     op.create_table(
         "import_messages",
@@ -192,6 +195,6 @@ def downgrade() -> None:
     op.drop_column("hazard_versions", "origin")
     op.drop_column("eo_finds", "origin")
     op.drop_table("import_messages")
-    op.drop_table("import_files")
+    op.drop_table("import_chunks")
     op.drop_table("imports")
     # ### end Alembic commands ###

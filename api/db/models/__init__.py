@@ -4,7 +4,7 @@ from api.db.models.activities import Activity, ActivityHazard, ReleasePolygon
 from api.db.models.geography import AdminArea
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
 from api.db.models.identity import ApiKey, Organisation, User
-from api.db.models.imports import Import, ImportFile, ImportMessage
+from api.db.models.imports import Import, ImportChunk, ImportMessage
 from api.db.models.ordnance import EOFind
 
 __all__ = [
@@ -18,7 +18,7 @@ __all__ = [
     "HazardState",
     "HazardVersion",
     "Import",
-    "ImportFile",
+    "ImportChunk",
     "ImportMessage",
     "Organisation",
     "ReleasePolygon",

@@ -4,7 +4,7 @@
   what happened (status, progress, counts, the reason of a failure). A worker keeps
   ``heartbeat_at`` fresh while it runs; a running import whose heartbeat is stale was
   interrupted (the worker crashed or was stopped) and is marked failed.
-* ``import_files`` holds the upload itself, so that a worker on another machine can read it and
+* ``import_chunks`` holds the upload itself, so that a worker on another machine can read it and
   a failed import can be run again.
 * ``import_messages`` is the report: every rejected row (``error``), every repair or adjustment
   (``warning``) and every possible duplicate or other finding for review (``flag``).
@@ -65,6 +65,8 @@ class Import(Base):
     options: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     filename: Mapped[str] = mapped_column(Text)
     file_format: Mapped[str | None] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    sha256: Mapped[str | None] = mapped_column(Text)
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("organisations.id")
     )
@@ -87,19 +89,20 @@ class Import(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ImportFile(Base):
-    """The uploaded bytes of an import (kept so that any worker can run it, and re-run it)."""
+class ImportChunk(Base):
+    """A piece of an uploaded file, in order (kept so that any worker can run, and re-run, it).
 
-    __tablename__ = "import_files"
+    Stored in pieces of a few MB so that neither the server nor a worker ever holds the whole
+    upload in memory.
+    """
+
+    __tablename__ = "import_chunks"
 
     import_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("imports.id", ondelete="CASCADE"),
-        primary_key=True,
+        UUID(as_uuid=True), ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True
     )
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(Text)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ImportMessage(Base):
