@@ -20,6 +20,7 @@ from api.routers import (
     admin_areas,
     auth,
     eo_finds,
+    exports,
     hazards,
     health,
     land_release,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hazards,
         activities,
         eo_finds,
+        exports,
         land_release,
         vocabularies,
     ):
