@@ -33,6 +33,23 @@ class Settings(BaseSettings):
     max_limit: int = Field(10_000, ge=1)
     max_vertices: int = Field(100_000, ge=4, description="vertex limit per geometry")
     max_body_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(
+        1024 * 1024 * 1024, ge=1024, description="size limit of an imported file (413)"
+    )
+    max_unpacked_bytes: int = Field(
+        4 * 1024 * 1024 * 1024,
+        ge=1024,
+        description="what an uploaded archive may unpack to",
+    )
+    max_import_features: int = Field(
+        2_000_000, ge=1, description="feature limit of one import (413)"
+    )
+    max_admin_vertices: int = Field(5_000_000, ge=4)
+    import_batch_size: int = Field(2_000, ge=1)
+    import_runner: Literal["queue", "inline"] = Field(
+        "queue",
+        description="queue: a worker runs imports (procrastinate); inline: the request does",
+    )
     problem_base_uri: str = "https://safeground.example.org/problems"
     web_dir: str | None = None
 

@@ -63,7 +63,10 @@ def database_url() -> Iterator[str]:
 def settings(database_url) -> Settings:
     """Settings pointing at the throwaway database."""
     return Settings(
-        database_url=database_url, env="test", secret_key="test-secret-" + "x" * 20
+        database_url=database_url,
+        env="test",
+        secret_key="test-secret-" + "x" * 20,
+        import_runner="inline",
     )
 
 

@@ -152,6 +152,33 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
     )
 
 
+def principal_for_import(
+    session: Session, user_id: uuid.UUID | None, api_key_id: uuid.UUID | None
+) -> Principal:
+    """The principal who asked for an import, as they are now (a revoked one may not write)."""
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise Unauthorized("the user who started the import is no longer active")
+        return _principal_for_user(session, user)
+    row = session.execute(
+        select(ApiKey, Organisation.code)
+        .join(Organisation, Organisation.id == ApiKey.organisation_id)
+        .where(ApiKey.id == api_key_id, ApiKey.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise Unauthorized("the API key that started the import has been revoked")
+    api_key, code = row
+    return Principal(
+        role=Role(api_key.role),
+        organisation_id=api_key.organisation_id,
+        organisation_code=code,
+        restricted=RESTRICTED_READ in (api_key.permissions or []),
+        api_key_id=api_key.id,
+        name=f"api-key:{api_key.name}",
+    )
+
+
 def organisation_by_code(session: Session, code: str) -> Organisation:
     """The organisation with ``code``; NotFound names the code."""
     org = session.scalar(select(Organisation).where(Organisation.code == code))

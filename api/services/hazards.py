@@ -14,7 +14,7 @@ from typing import Any
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -206,25 +206,35 @@ def _point(value: dict | None):
     return from_shape(Point(value["coordinates"]), srid=4326)
 
 
-def _apply_state(hazard: Hazard, state: history.State, geoms: dict[int, Any]) -> None:
+def state_columns(state: history.State, geom: Any) -> dict[str, Any]:
+    """The ``hazards`` columns of a folded state whose geometry is ``geom``."""
     values = state.values
-    hazard.external_id = values.get("external_id")
-    hazard.name = values.get("name")
-    hazard.classification = values["classification"]
-    hazard.hazard_type = values.get("hazard_type")
-    hazard.status_set = values.get("status")
-    hazard.contamination = values.get("contamination") or []
-    hazard.organisation_id = uuid.UUID(values["organisation"])
-    hazard.date_of_information = state.date_of_information
-    hazard.benchmark = _point(values.get("benchmark"))
-    hazard.reference_point = _point(values.get("reference_point"))
-    hazard.estimated_area_m2 = values.get("estimated_area_m2")
-    hazard.evidence = values.get("evidence")
-    hazard.blockages = values.get("blockages") or []
-    hazard.beneficiaries = values.get("beneficiaries")
-    hazard.notes = values.get("notes")
-    hazard.geom = geoms[values[history.GEOMETRY]]
-    hazard.version = state.version
+    return {
+        "external_id": values.get("external_id"),
+        "name": values.get("name"),
+        "classification": values["classification"],
+        "hazard_type": values.get("hazard_type"),
+        "status_set": values.get("status"),
+        "contamination": values.get("contamination") or [],
+        "organisation_id": uuid.UUID(values["organisation"]),
+        "date_of_information": state.date_of_information,
+        "benchmark": _point(values.get("benchmark")),
+        "reference_point": _point(values.get("reference_point")),
+        "estimated_area_m2": values.get("estimated_area_m2"),
+        "evidence": values.get("evidence"),
+        "blockages": values.get("blockages") or [],
+        "beneficiaries": values.get("beneficiaries"),
+        "notes": values.get("notes"),
+        "geom": geom,
+        "version": state.version,
+    }
+
+
+def _apply_state(hazard: Hazard, state: history.State, geoms: dict[int, Any]) -> None:
+    for name, value in state_columns(
+        state, geoms[state.values[history.GEOMETRY]]
+    ).items():
+        setattr(hazard, name, value)
     if state.retired and hazard.retired_at is None:
         hazard.retired_at = func.now()
 
@@ -245,26 +255,34 @@ def _check_geometry_kind(state: history.State, geoms: dict[int, Any]) -> None:
         )
 
 
-def _rebuild_timeline(session: Session, hazard: Hazard, reports, geoms) -> None:
-    session.execute(delete(HazardState).where(HazardState.hazard_id == hazard.id))
+def timeline_rows(hazard_id: uuid.UUID, reports, geoms) -> list[dict[str, Any]]:
+    """The ``hazard_states`` rows of a hazard's reports (its ``as_of`` timeline)."""
+    rows = []
     for entry in history.timeline(reports):
         values = entry.state.values
         if history.GEOMETRY not in values or "classification" not in values:
             continue  # not yet known as an area on that date
         state_json = {k: v for k, v in values.items() if k != history.GEOMETRY}
         state_json["date_of_information"] = entry.state.date_of_information.isoformat()
-        session.add(
-            HazardState(
-                hazard_id=hazard.id,
-                valid_from=entry.valid_from,
-                valid_to=entry.valid_to,
-                version=entry.state.version,
-                organisation_id=uuid.UUID(values["organisation"]),
-                retired=entry.state.retired,
-                state=state_json,
-                geom=geoms[values[history.GEOMETRY]],
-            )
+        rows.append(
+            {
+                "hazard_id": hazard_id,
+                "valid_from": entry.valid_from,
+                "valid_to": entry.valid_to,
+                "version": entry.state.version,
+                "organisation_id": uuid.UUID(values["organisation"]),
+                "retired": entry.state.retired,
+                "state": state_json,
+                "geom": geoms[values[history.GEOMETRY]],
+            }
         )
+    return rows
+
+
+def _rebuild_timeline(session: Session, hazard: Hazard, reports, geoms) -> None:
+    session.execute(delete(HazardState).where(HazardState.hazard_id == hazard.id))
+    for row in timeline_rows(hazard.id, reports, geoms):
+        session.add(HazardState(**row))
 
 
 def _record(
@@ -279,6 +297,8 @@ def _record(
     warnings: list[str],
     principal: Principal | None,
     source: str,
+    origin: dict[str, Any] | None = None,
+    import_id: uuid.UUID | None = None,
 ) -> HazardVersion:
     """Store one report, refold the hazard, rebuild its timeline and recompute its figures."""
     version = HazardVersion(
@@ -294,6 +314,8 @@ def _record(
         submitted_geometry=submitted_geometry,
         geom=from_shape(geometry, srid=4326) if geometry is not None else None,
         warnings=warnings,
+        origin=origin,
+        import_id=import_id,
     )
     session.add(version)
     session.flush()
@@ -336,9 +358,13 @@ def _json_changes(diff: dict[str, list[Any]]) -> dict[str, Any]:
     return out
 
 
-def _commit(session: Session) -> None:
+def _commit(session: Session, commit: bool = True) -> None:
+    """Commit (or, inside a larger unit of work such as an import, only flush)."""
     try:
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except IntegrityError as exc:
         session.rollback()
         if "external_id" in str(exc.orig):
@@ -359,6 +385,9 @@ def create_hazard(
     settings: Settings,
     source: str = "api",
     is_demo: bool = False,
+    commit: bool = True,
+    origin: dict[str, Any] | None = None,
+    import_id: uuid.UUID | None = None,
 ) -> WriteResult:
     """Create a hazard, or, when ``external_id`` is known for the organisation, add a report.
 
@@ -390,6 +419,9 @@ def create_hazard(
                 settings=settings,
                 if_match="*",
                 source=source,
+                commit=commit,
+                origin=origin,
+                import_id=import_id,
             )
     stated, warnings = _stated(session, props, principal, settings)
     stated["organisation"] = str(org.id)
@@ -435,8 +467,10 @@ def create_hazard(
         warnings=warnings,
         principal=principal,
         source=source,
+        origin=origin,
+        import_id=import_id,
     )
-    _commit(session)
+    _commit(session, commit)
     return WriteResult(hazard.id, hazard.version, True, warnings)
 
 
@@ -479,6 +513,9 @@ def update_hazard(
     settings: Settings,
     if_match: str | None,
     source: str = "api",
+    commit: bool = True,
+    origin: dict[str, Any] | None = None,
+    import_id: uuid.UUID | None = None,
 ) -> WriteResult:
     """Record a partial update as a new version, honouring If-Match and the DOI rule."""
     hazard = _locked(session, hazard_id)
@@ -523,13 +560,15 @@ def update_hazard(
         warnings=warnings,
         principal=principal,
         source=source,
+        origin=origin,
+        import_id=import_id,
     )
     if version.superseded:
         warnings.append(
             "recorded in history; newer information is kept for: "
             + ", ".join(version.superseded)
         )
-    _commit(session)
+    _commit(session, commit)
     return WriteResult(hazard.id, hazard.version, False, warnings)
 
 
@@ -594,3 +633,86 @@ def hazard_ids_for(session: Session, refs: list[str]) -> dict[str, uuid.UUID]:
                 )
             out[ext] = ids[0]
     return out
+
+
+@dataclass
+class NewHazard:
+    """A hazard to create in bulk: what a report states, already checked by the gate."""
+
+    organisation_id: uuid.UUID
+    stated: dict[str, Any]  # API names, JSON values, "organisation" as the id string
+    geometry: BaseGeometry
+    submitted_geometry: Any
+    date_of_information: date
+    warnings: list[str] = field(default_factory=list)
+    origin: dict[str, Any] | None = None
+
+
+def bulk_create(
+    session: Session,
+    items: list[NewHazard],
+    *,
+    principal: Principal | None,
+    source: str,
+    import_id: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """Create many hazards with a few set-based statements (the import path).
+
+    Each hazard gets exactly what ``create_hazard`` would record: the current state, version 1
+    with its changes, the timeline row, admin areas and land-release figures. The caller has
+    checked the organisation rights, the geometry (intake) and that no external id exists yet.
+    Nothing is committed.
+    """
+    if not items:
+        return []
+    hazards_rows, version_rows, state_rows, ids = [], [], [], []
+    empty = history.fold([])
+    for item in items:
+        hid = uuid.uuid4()
+        ids.append(hid)
+        stated = {
+            **item.stated,
+            "organisation": str(item.organisation_id),
+            "contamination": item.stated.get("contamination") or [],
+            "blockages": item.stated.get("blockages") or [],
+        }
+        report = history.Report(
+            1, item.date_of_information, "create", {**stated, history.GEOMETRY: 1}
+        )
+        after = history.fold([report])
+        geom = from_shape(item.geometry, srid=4326)
+        row = state_columns(after, geom)
+        row.update(
+            id=hid,
+            area_m2=ellipsoidal_area_m2(item.geometry),
+            is_demo=False,
+            created_by=principal.user_id if principal else None,
+        )
+        hazards_rows.append(row)
+        version_rows.append(
+            {
+                "hazard_id": hid,
+                "version": 1,
+                "kind": "create",
+                "date_of_information": item.date_of_information,
+                "author_user_id": principal.user_id if principal else None,
+                "author_api_key_id": principal.api_key_id if principal else None,
+                "author": principal.name if principal else "system",
+                "source": source,
+                "report": stated,
+                "submitted_geometry": item.submitted_geometry,
+                "geom": geom,
+                "warnings": item.warnings,
+                "changes": _json_changes(history.changes(empty, after)),
+                "superseded": [],
+                "origin": item.origin,
+                "import_id": import_id,
+            }
+        )
+        state_rows.extend(timeline_rows(hid, [report], {1: geom}))
+    session.execute(insert(Hazard), hazards_rows)
+    session.execute(insert(HazardVersion), version_rows)
+    session.execute(insert(HazardState), state_rows)
+    admin_areas.assign_hazards(session, ids)
+    land_release.recompute(session, ids)
+    return ids

@@ -1,0 +1,219 @@
+"""The spatial quality gate of imports, shared with the API's geometry intake.
+
+Per row, in order:
+
+1. **Intake** (``api.spatial.intake``, the same rules as ``POST /hazards``): rejected or repaired,
+   with the reason and place.
+2. **Shape findings**, flagged for review (never dropped, never changed):
+   * a *sliver*: a polygon part less than ``SLIVER_WIDTH_M`` wide on average (2·area/perimeter),
+     the mark of a digitising slip or an overlay remnant;
+   * a *vertex jump*: two consecutive vertices more than ``JUMP_M`` apart, the mark of one
+     mistyped coordinate.
+3. **Programme extent** (set-based, one query per batch): a geometry that touches none of the
+   programme's top-level admin areas is rejected; when swapping latitude and longitude, or
+   flipping the sign of either, would put it inside, the message says so. Nothing is moved
+   automatically.
+4. **Possible duplicates** (set-based): the same geometry as, or at least 95% overlap with, an
+   existing hazard under another id is flagged for review with that hazard's id; never merged.
+
+Overlap ratios are computed in degrees: a ratio of areas is unaffected by the projection at
+the scale of a hazard (the cosine of latitude is constant across it to 1e-4).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.spatial.intake import IntakeProblem, IntakeResult, intake_geometry
+
+GEOD = Geod(ellps="WGS84")
+SLIVER_WIDTH_M = 0.5
+JUMP_M = 5_000.0
+DUPLICATE_OVERLAP = 0.95
+
+
+@dataclass
+class GateRejection(Exception):
+    """A row's geometry was refused; ``field`` is the coordinate pointer, ``message`` why."""
+
+    field: str
+    message: str
+
+
+def intake(
+    geom: BaseGeometry | None,
+    *,
+    pointer: str,
+    allow_point: bool,
+    allow_polygon: bool = True,
+    max_vertices: int,
+) -> IntakeResult:
+    """Run the API's intake on a shapely geometry in EPSG:4326."""
+    if geom is None or geom.is_empty:
+        raise GateRejection(pointer, "the row has no geometry")
+    try:
+        return intake_geometry(
+            mapping(geom),
+            pointer=pointer,
+            allow_point=allow_point,
+            allow_polygon=allow_polygon,
+            max_vertices=max_vertices,
+        )
+    except IntakeProblem as exc:
+        first = exc.errors[0]
+        more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        raise GateRejection(first["pointer"], first["message"] + more) from exc
+
+
+def shape_findings(geom: BaseGeometry) -> list[str]:
+    """Slivers and vertex jumps of a stored geometry, as review messages."""
+    if geom.geom_type != "MultiPolygon":
+        return []
+    findings = []
+    for i, part in enumerate(geom.geoms):
+        area, perimeter = GEOD.geometry_area_perimeter(part)
+        if perimeter > 0 and 2 * abs(area) / perimeter < SLIVER_WIDTH_M:
+            findings.append(
+                f"sliver: polygon {i} is {2 * abs(area) / perimeter:.2f} m wide on average "
+                f"({abs(area):.1f} m²); check the digitising"
+            )
+        for r, ring in enumerate([part.exterior, *part.interiors]):
+            xy = np.asarray(ring.coords)
+            if len(xy) < 2:
+                continue
+            _, _, dist = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+            for j in np.nonzero(np.asarray(dist) > JUMP_M)[0][:3]:
+                findings.append(
+                    f"vertex jump: polygon {i} ring {r} vertices {j}->{j + 1} are "
+                    f"{dist[j] / 1000:.1f} km apart (from {xy[j][0]:.6f}, {xy[j][1]:.6f} "
+                    f"to {xy[j + 1][0]:.6f}, {xy[j + 1][1]:.6f}); check for a mistyped coordinate"
+                )
+    return findings
+
+
+def _swaps(geom: BaseGeometry) -> dict[str, BaseGeometry]:
+    out = {}
+    for label, fn in (
+        ("latitude and longitude look swapped", lambda xy: xy[:, ::-1]),
+        ("the longitude's sign looks flipped", lambda xy: xy * np.array([-1.0, 1.0])),
+        ("the latitude's sign looks flipped", lambda xy: xy * np.array([1.0, -1.0])),
+    ):
+        candidate = shapely.transform(geom, fn)
+        b = candidate.bounds
+        if b[0] >= -180 and b[2] <= 180 and b[1] >= -90 and b[3] <= 90:
+            out[label] = candidate
+    return out
+
+
+def programme_level(session: Session) -> int | None:
+    """The level of the programme's top admin areas (None when none are loaded)."""
+    return session.execute(text("SELECT min(level) FROM admin_areas")).scalar()
+
+
+def outside_programme(
+    session: Session, rows: list[tuple[int, BaseGeometry]], level: int | None
+) -> dict[int, str]:
+    """Rows whose geometry touches no admin area of the programme, with a hint when one fits."""
+    if level is None or not rows:
+        return {}
+    sql = text(
+        """
+        SELECT t.n FROM unnest(CAST(:ns AS int[]), CAST(:wkbs AS bytea[])) AS t(n, wkb)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM admin_areas a
+            WHERE a.level = :level
+              AND ST_Intersects(a.geom, ST_GeomFromWKB(t.wkb, 4326)))
+        """
+    )
+
+    def outside(items: list[tuple[int, BaseGeometry]]) -> set[int]:
+        if not items:
+            return set()
+        result = session.execute(
+            sql,
+            {
+                "ns": [n for n, _ in items],
+                "wkbs": [shapely.to_wkb(g) for _, g in items],
+                "level": level,
+            },
+        )
+        return {r[0] for r in result}
+
+    out = outside(rows)
+    if not out:
+        return {}
+    by_n = dict(rows)
+    messages = dict.fromkeys(
+        out, "lies outside the programme's country (it touches no admin area)"
+    )
+    candidates: list[tuple[int, BaseGeometry]] = []
+    labels: dict[tuple[int, int], str] = {}
+    for n in out:
+        for k, (label, geom) in enumerate(_swaps(by_n[n]).items()):
+            key = n * 4 + k
+            candidates.append((key, geom))
+            labels[(n, k)] = label
+    still_out = outside(candidates)
+    for n in out:
+        for k in range(3):
+            key = n * 4 + k
+            if (n, k) in labels and key not in still_out:
+                messages[n] += f"; {labels[(n, k)]}: corrected, it would lie inside"
+                break
+    return messages
+
+
+def possible_duplicates(
+    session: Session,
+    rows: list[tuple[int, BaseGeometry, Any, str | None]],
+) -> dict[int, list[str]]:
+    """Rows whose geometry equals, or overlaps ≥ 95%, an existing hazard under another id.
+
+    ``rows`` are ``(row, geometry, organisation_id, external_id)``; the hazard that a row
+    updates (same organisation and external id) is not its duplicate.
+    """
+    if not rows:
+        return {}
+    result = session.execute(
+        text(
+            """
+            WITH t AS (
+                SELECT n, ST_GeomFromWKB(wkb, 4326) AS g, org, ext
+                FROM unnest(CAST(:ns AS int[]), CAST(:wkbs AS bytea[]),
+                            CAST(:orgs AS uuid[]), CAST(:exts AS text[])) AS u(n, wkb, org, ext)
+            )
+            SELECT t.n, h.id, h.external_id,
+                   ST_Equals(h.geom, t.g) AS same,
+                   CASE WHEN GeometryType(t.g) = 'POINT' OR GeometryType(h.geom) = 'POINT'
+                        THEN 0
+                        ELSE ST_Area(ST_Intersection(h.geom, t.g))
+                             / NULLIF(LEAST(ST_Area(h.geom), ST_Area(t.g)), 0) END AS ratio
+            FROM t JOIN hazards h
+              ON h.geom && t.g AND ST_Intersects(h.geom, t.g) AND h.retired_at IS NULL
+             AND NOT (h.organisation_id = t.org AND h.external_id IS NOT DISTINCT FROM t.ext
+                      AND t.ext IS NOT NULL)
+            """
+        ),
+        {
+            "ns": [r[0] for r in rows],
+            "wkbs": [shapely.to_wkb(r[1]) for r in rows],
+            "orgs": [str(r[2]) for r in rows],
+            "exts": [r[3] for r in rows],
+        },
+    )
+    out: dict[int, list[str]] = {}
+    for n, hid, ext, same, ratio in result:
+        if same or (ratio is not None and ratio >= DUPLICATE_OVERLAP):
+            what = "the same geometry as" if same else f"{ratio:.0%} overlap with"
+            label = f"{hid}" + (f" ({ext})" if ext else "")
+            out.setdefault(n, []).append(
+                f"possible duplicate: {what} hazard {label}; review before merging"
+            )
+    return out

@@ -1,0 +1,272 @@
+"""Profiles: foreign columns and coded values mapped to ours, read from data files.
+
+A profile (``api/ingest/profiles/*.yaml``, format in the README there) says, per import kind,
+which source columns feed which of our fields, which foreign codes or labels stand for which of
+our codes, which fields are lists and which source fields are kept verbatim. A caller can pass
+their own mapping in the same format; it is laid over the named profile.
+
+``Mapper.map_row`` turns one source row into our field values plus per-field errors. It never
+guesses: an unknown coded value is an error naming the field and the value.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from api import vocab
+
+# Our coded fields and their vocabularies: our own codes are always accepted.
+VOCABULARIES = {
+    "classification": vocab.Classification,
+    "hazard_type": vocab.HazardType,
+    "status": vocab.HazardStatus,
+    "contamination": vocab.Contamination,
+    "evidence": vocab.Evidence,
+    "blockages": vocab.LandUse,
+    "eo_category": vocab.Contamination,
+    "condition": vocab.EOCondition,
+    "disposal_method": vocab.DisposalMethod,
+}
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+PROFILE_NAMES = ("native", "imsma", "kobo", "osm")
+
+
+class ProfileError(ValueError):
+    """A profile or mapping is malformed, or names an unknown profile."""
+
+
+def norm(name: str) -> str:
+    """Column names compare case-insensitively, ignoring spaces, underscores and dashes."""
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
+def norm_value(value: str) -> str:
+    """Coded values compare case-insensitively with collapsed whitespace."""
+    return re.sub(r"\s+", " ", str(value)).strip().lower()
+
+
+@cache
+def load_profile(name: str) -> dict[str, Any]:
+    """The profile ``name`` from the profiles folder."""
+    if name not in PROFILE_NAMES:
+        raise ProfileError(
+            f"unknown profile {name!r}; expected one of {', '.join(PROFILE_NAMES)}"
+        )
+    return yaml.safe_load((PROFILES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def parse_mapping(text: str | bytes) -> dict[str, Any]:
+    """A caller's mapping (YAML or JSON, same format as a profile)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"mapping is not valid YAML or JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ProfileError(
+            "mapping must be an object with 'kinds' (see the profiles README)"
+        )
+    return data
+
+
+def merged(profile: dict[str, Any], mapping: dict[str, Any] | None) -> dict[str, Any]:
+    """``mapping`` laid over ``profile``: its fields, values and lists replace the profile's."""
+    if not mapping:
+        return profile
+    out = {**profile, "coordinates": {**profile.get("coordinates", {})}}
+    out["coordinates"].update(mapping.get("coordinates") or {})
+    kinds = {k: dict(v) for k, v in (profile.get("kinds") or {}).items()}
+    for kind, spec in (mapping.get("kinds") or {}).items():
+        if not isinstance(spec, dict):
+            raise ProfileError(f"mapping kinds.{kind} must be an object")
+        base = kinds.setdefault(kind, {})
+        for key in ("fields", "values", "lists", "defaults", "require"):
+            if key in spec:
+                base[key] = {**(base.get(key) or {}), **spec[key]}
+        if "keep" in spec:
+            base["keep"] = [*(base.get("keep") or []), *spec["keep"]]
+    out["kinds"] = kinds
+    return out
+
+
+def _aliases(spec: dict[str, list[str] | str]) -> dict[str, list[str]]:
+    return {k: [v] if isinstance(v, str) else list(v) for k, v in (spec or {}).items()}
+
+
+@dataclass
+class Mapper:
+    """Maps the rows of one file (known columns) for one kind with one profile."""
+
+    profile: dict[str, Any]
+    kind: str
+    columns: list[str]
+    resolved: dict[str, str] = field(default_factory=dict)
+    coords: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        spec = (self.profile.get("kinds") or {}).get(self.kind)
+        if spec is None:
+            raise ProfileError(
+                f"profile {self.profile.get('profile')!r} has no mapping for kind {self.kind!r}"
+            )
+        self.spec = spec
+        by_norm: dict[str, str] = {}
+        for col in self.columns:
+            by_norm.setdefault(norm(col), col)
+            if "/" in col:  # Kobo group paths: group/sub/field also matches field
+                by_norm.setdefault(norm(col.rsplit("/", 1)[1]), col)
+        self.resolved = self._resolve(_aliases(spec.get("fields")), by_norm)
+        self.coords = self._resolve(_aliases(self.profile.get("coordinates")), by_norm)
+        self.keep = [
+            c
+            for c in self.columns
+            if norm(c) in {norm(k) for k in spec.get("keep") or []}
+        ]
+        used = set(self.resolved.values()) | set(self.coords.values()) | set(self.keep)
+        used |= {
+            c
+            for c in self.columns
+            if norm(c) in {norm(k) for k in spec.get("require") or {}}
+        }
+        self.ignored = [
+            c for c in self.columns if c not in used and not c.startswith("_")
+        ]
+        self.values = {
+            f: {
+                norm_value(a): code
+                for code, aliases in m.items()
+                for a in _as_list(aliases)
+            }
+            for f, m in (spec.get("values") or {}).items()
+        }
+        self.lists = {
+            f: re.compile(sep) for f, sep in (spec.get("lists") or {}).items()
+        }
+        self.defaults = spec.get("defaults") or {}
+        self.require = {
+            norm(k): {norm_value(v) for v in _as_list(vs)}
+            for k, vs in (spec.get("require") or {}).items()
+        }
+        self.require_cols = {
+            k: next((c for c in self.columns if norm(c) == k), None)
+            for k in self.require
+        }
+
+    @staticmethod
+    def _resolve(
+        aliases: dict[str, list[str]], by_norm: dict[str, str]
+    ) -> dict[str, str]:
+        out = {}
+        for ours, names in aliases.items():
+            for name in names:
+                if "[]" in name:
+                    continue  # repeat-group paths are resolved by the Kobo reader
+                col = by_norm.get(norm(name))
+                if col is None:
+                    # shapefiles cut names at 10 characters: date_of_in -> date_of_information
+                    col = next(
+                        (
+                            c
+                            for n, c in by_norm.items()
+                            if len(n) >= 8 and len(c) == 10 and norm(name).startswith(n)
+                        ),
+                        None,
+                    )
+                if col is not None:
+                    out[ours] = col
+                    break
+        return out
+
+    def applies(self, row: dict[str, Any]) -> bool:
+        """Whether a row matches the profile's ``require`` tags (OSM: boundary=hazard ...)."""
+        if not self.require:
+            return True
+        for key, allowed in self.require.items():
+            col = self.require_cols.get(key)
+            if col is not None and norm_value(row.get(col) or "") in allowed:
+                return True
+        return False
+
+    def map_row(
+        self, row: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
+        """Our values for ``row``, the ``(field, message)`` errors, and warnings."""
+        values: dict[str, Any] = {}
+        errors: list[tuple[str, str]] = []
+        warnings: list[str] = []
+        for ours, col in self.resolved.items():
+            raw = row.get(col)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            if ours in self.lists:
+                items = (
+                    raw
+                    if isinstance(raw, list)
+                    else [p for p in self.lists[ours].split(str(raw)) if p.strip()]
+                )
+                mapped = []
+                for item in items:
+                    code = self._code(ours, item, col, errors)
+                    if code is not None:
+                        mapped.append(code)
+                values[ours] = mapped
+            elif ours in self.values or ours in VOCABULARIES:
+                code = self._code(ours, raw, col, errors)
+                if code is not None:
+                    values[ours] = code
+            else:
+                values[ours] = raw.strip() if isinstance(raw, str) else raw
+        for ours, default in self.defaults.items():
+            if ours not in values:
+                values[ours] = default
+        return values, errors, warnings
+
+    def _code(
+        self, ours: str, raw: Any, col: str, errors: list[tuple[str, str]]
+    ) -> str | None:
+        text = norm_value(raw)
+        table = self.values.get(ours, {})
+        if text in table:
+            return table[text]
+        codes = set(table.values()) | {c.value for c in VOCABULARIES.get(ours, ())}
+        for code in codes:
+            if norm_value(code) == text:
+                return code
+        if not codes:
+            return str(raw).strip()  # a free-text list (no vocabulary)
+        expected = ", ".join(sorted(codes))
+        errors.append(
+            (
+                col,
+                f"unknown value {str(raw).strip()!r} for {ours} (expected one of {expected}, or a label listed in the profile)",
+            )
+        )
+        return None
+
+    def kept(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The source fields the profile keeps verbatim (e.g. imsma_links)."""
+        return {
+            c: _jsonable(row.get(c)) for c in self.keep if row.get(c) not in (None, "")
+        }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)

@@ -1,0 +1,104 @@
+"""Background jobs on a PostgreSQL-backed queue (procrastinate).
+
+Jobs live in the database (``procrastinate_jobs``, installed by migration 0003), so workers can
+run as separate processes or on other machines and a queued job survives a restart. A job is
+enqueued in the same transaction as the record it works on (``enqueue_import``): either both
+exist or neither. ``safeground worker`` runs a worker; ``make run`` starts one beside the server.
+
+A worker that dies mid-job leaves its import ``running`` with a stale heartbeat; the next worker
+to start, and every read of the import, marks it failed with the reason
+(``imports.sweep_interrupted``), and ``POST /imports/{id}/retry`` runs it again.
+"""
+
+import json
+import logging
+import uuid
+
+import procrastinate
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "imports"
+IMPORT_TASK = "safeground.run_import"
+
+
+def _conninfo(settings: Settings) -> str:
+    return settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def make_app(settings: Settings | None = None) -> procrastinate.App:
+    """The procrastinate app with Safeground's tasks, connected to the configured database."""
+    settings = settings or get_settings()
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=_conninfo(settings))
+    )
+
+    @app.task(name=IMPORT_TASK, queue=QUEUE)
+    def run_import(import_id: str) -> None:
+        run_import_now(uuid.UUID(import_id), settings)
+
+    return app
+
+
+def run_import_now(import_id: uuid.UUID, settings: Settings) -> None:
+    """Run one import with its own sessions: one for the data, one for progress."""
+    from api.db.engine import make_engine, make_sessionmaker
+    from api.services import imports
+
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    try:
+        with sessions() as book:
+            imports.sweep_interrupted(book)
+            book.commit()
+            if not imports.start(book, import_id):
+                logger.info("import %s is not queued; nothing to do", import_id)
+                return
+        with sessions() as data, sessions() as book:
+            data.execute(text("SET statement_timeout = 0"))
+            imports.run(data, book, import_id, settings)
+    finally:
+        engine.dispose()
+
+
+def enqueue_import(session: Session, import_id: uuid.UUID) -> int:
+    """Queue the import's job in the caller's transaction; returns the job id."""
+    job = {
+        "queue_name": QUEUE,
+        "task_name": IMPORT_TASK,
+        "priority": 0,
+        "lock": f"import:{import_id}",
+        "queueing_lock": None,
+        "args": json.dumps({"import_id": str(import_id)}),
+        "scheduled_at": None,
+    }
+    return session.execute(
+        text(
+            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue_name, :task_name, "
+            ":priority, :lock, :queueing_lock, CAST(:args AS jsonb), "
+            "CAST(:scheduled_at AS timestamptz))::procrastinate_job_to_defer_v1]))"
+        ),
+        job,
+    ).scalar_one()
+
+
+def run_worker(settings: Settings | None = None, *, wait: bool = True) -> None:
+    """Run a worker on the imports queue (``wait=False``: process what is queued, then stop)."""
+    from api.db.engine import make_engine, make_sessionmaker
+    from api.services import imports
+
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+    with make_sessionmaker(engine)() as session:
+        swept = imports.sweep_interrupted(session)
+        session.commit()
+        if swept:
+            logger.warning("marked %d interrupted import(s) as failed", swept)
+    engine.dispose()
+    app = make_app(settings)
+    with app.open():
+        app.run_worker(queues=[QUEUE], wait=wait, install_signal_handlers=wait)

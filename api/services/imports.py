@@ -1,0 +1,1243 @@
+"""Imports: a file in, checked row by row at the gate, written in batches, reported in full.
+
+The job (``run``) reads the stored upload in batches with bounded memory, maps each row through
+the profile, builds its geometry (file geometry, or coordinate columns), runs the spatial gate,
+then writes the batch with set-based statements:
+
+* ``dry_run``: everything is done inside a transaction that is rolled back, so the report
+  (created / updated / unchanged / rejected / flagged) is exactly what ``commit`` would do.
+* ``commit``: each batch is committed on its own; a bad row is reported and the good rows stay.
+* ``commit`` + ``atomic``: one transaction, committed only when no row was rejected.
+
+Re-importing the same file changes nothing: a row whose stated values and geometry equal the
+hazard's current state, with a date of information no newer, is counted as unchanged. A row
+dated before what is stored is recorded in the hazard's history only (domain.md §0).
+"""
+
+import hashlib
+import logging
+import tempfile
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import shapely
+from pydantic import ValidationError
+from pyproj import CRS, Transformer
+from shapely.geometry import Point, mapping
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from api.db.models import Import, ImportChunk, ImportMessage
+from api.errors import InvalidInput, NotFound, PayloadTooLarge, ProblemError
+from api.ingest import coords, gate, readers, values
+from api.ingest.profile import Mapper, ProfileError, load_profile, merged, parse_mapping
+from api.schemas.hazards import (
+    HazardFeaturePatch,
+    HazardPropertiesCreate,
+    HazardPropertiesPatch,
+)
+from api.services import admin_areas, hazards
+from api.services.auth import (
+    Principal,
+    organisation_by_code,
+    require_reader,
+    require_writer,
+)
+from api.settings import Settings
+from api.vocab import POINT_HAZARD_TYPES, Role
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 4 << 20
+SUPPORTED_KINDS = ("hazards", "admin_areas")
+COUNT_KEYS = (
+    "read",
+    "created",
+    "updated",
+    "unchanged",
+    "history_only",
+    "rejected",
+    "flagged",
+    "skipped",
+)
+
+
+class ImportFailed(Exception):
+    """The file as a whole cannot be imported (unreadable, no CRS, too many features...)."""
+
+
+# --------------------------------------------------------------------------- creating a job
+
+
+def _check_params(
+    kind: str, profile: str, mode: str, mapping: str | None
+) -> dict | None:
+    if kind not in SUPPORTED_KINDS:
+        if kind in ("activities", "releases", "eo_finds", "context"):
+            raise InvalidInput(
+                f"imports of kind {kind!r} are not available yet; this server imports "
+                + " and ".join(SUPPORTED_KINDS),
+                errors=[{"pointer": "/kind", "message": "not implemented yet"}],
+            )
+        raise InvalidInput(
+            f"unknown kind {kind!r}",
+            errors=[{"pointer": "/kind", "message": "unknown"}],
+        )
+    if mode not in ("dry_run", "commit"):
+        raise InvalidInput(
+            "mode must be dry_run or commit",
+            errors=[{"pointer": "/mode", "message": f"got {mode!r}"}],
+        )
+    try:
+        spec = merged(
+            load_profile(profile), parse_mapping(mapping) if mapping else None
+        )
+    except ProfileError as exc:
+        raise InvalidInput(
+            str(exc),
+            errors=[
+                {"pointer": "/mapping" if mapping else "/profile", "message": str(exc)}
+            ],
+        ) from exc
+    if kind not in (spec.get("kinds") or {}):
+        raise InvalidInput(
+            f"profile {profile!r} has no mapping for kind {kind!r}",
+            errors=[{"pointer": "/profile", "message": f"no {kind} in {profile}"}],
+        )
+    return parse_mapping(mapping) if mapping else None
+
+
+def _check_crs(crs: str | None) -> str | None:
+    if not crs:
+        return None
+    try:
+        return CRS.from_user_input(crs).to_string()
+    except Exception as exc:  # pyproj.exceptions.CRSError
+        raise InvalidInput(
+            f"unknown CRS {crs!r}", errors=[{"pointer": "/crs", "message": str(exc)}]
+        ) from exc
+
+
+def create(
+    session: Session,
+    *,
+    upload: BinaryIO,
+    filename: str,
+    kind: str,
+    profile: str,
+    mode: str,
+    atomic: bool,
+    principal: Principal | None,
+    settings: Settings,
+    layer: str | None = None,
+    crs: str | None = None,
+    mapping: str | None = None,
+    organisation: str | None = None,
+    dayfirst: bool = True,
+) -> Import:
+    """Check the request and the file's outline, store the upload, and record the job.
+
+    Raises 4xx problems for what can be known before reading rows: bad parameters, an
+    unreadable file, a GeoPackage with several layers and none chosen, too many features.
+    """
+    principal = require_reader(principal)
+    if principal.role not in (Role.admin, Role.coordinator):
+        from api.errors import Forbidden
+
+        raise Forbidden(f"the {principal.role.value} role cannot import records")
+    mapping_obj = _check_params(kind, profile, mode, mapping)
+    crs = _check_crs(crs)
+    org = None
+    if organisation:
+        try:
+            org = organisation_by_code(session, organisation)
+        except NotFound as exc:
+            raise InvalidInput(
+                f"unknown organisation {organisation!r}",
+                errors=[{"pointer": "/organisation", "message": "unknown"}],
+            ) from exc
+        require_writer(principal, org.id, org.code)
+    try:
+        fmt = readers.detect_format(filename)
+    except readers.ReadError as exc:
+        raise InvalidInput(
+            str(exc), errors=[{"pointer": "/file", "message": str(exc)}]
+        ) from exc
+    imp = Import(
+        kind=kind,
+        profile=profile,
+        mode=mode,
+        atomic=atomic,
+        options={
+            "layer": layer,
+            "crs": crs,
+            "mapping": mapping_obj,
+            "dayfirst": dayfirst,
+        },
+        filename=filename,
+        file_format=fmt,
+        organisation_id=org.id if org else principal.organisation_id,
+        created_by=principal.user_id,
+        api_key_id=principal.api_key_id,
+        author=principal.name,
+        status="queued",
+        counts=dict.fromkeys(COUNT_KEYS, 0),
+    )
+    session.add(imp)
+    session.flush()
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.TemporaryDirectory(prefix="sg-import-") as tmp:
+        path = Path(tmp) / (
+            "upload." + fmt.replace("shp.zip", "zip").replace("kobo_json", "json")
+        )
+        with path.open("wb") as out:
+            seq = 0
+            while chunk := upload.read(CHUNK_BYTES):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise PayloadTooLarge(
+                        f"the file exceeds the upload limit of {settings.max_upload_bytes} bytes"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+                session.execute(
+                    insert(ImportChunk),
+                    {"import_id": imp.id, "seq": seq, "data": chunk},
+                )
+                seq += 1
+        if size == 0:
+            raise InvalidInput(
+                "the file is empty", errors=[{"pointer": "/file", "message": "0 bytes"}]
+            )
+        try:
+            source = readers.open_source(
+                path,
+                fmt,
+                workdir=Path(tmp) / "x",
+                layer=layer,
+                max_unpacked_bytes=settings.max_unpacked_bytes,
+            )
+        except (readers.ReadError, ValueError) as exc:
+            raise InvalidInput(
+                f"{filename}: {exc}", errors=[{"pointer": "/file", "message": str(exc)}]
+            ) from exc
+        if (
+            source.feature_count is not None
+            and source.feature_count > settings.max_import_features
+        ):
+            raise PayloadTooLarge(
+                f"the file holds {source.feature_count} features; the limit is {settings.max_import_features}"
+            )
+        imp.options = {**imp.options, "layer": source.layer}
+    imp.size_bytes = size
+    imp.sha256 = digest.hexdigest()
+    session.flush()
+    return imp
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def report(
+    session: Session, import_id: uuid.UUID, principal: Principal | None
+) -> dict[str, Any]:
+    """The job's status, progress, counts and every message, as ``GET /imports/{id}`` shows it."""
+    principal = require_reader(principal)
+    imp = session.get(Import, import_id)
+    if imp is None or (
+        principal.role != Role.admin
+        and imp.organisation_id != principal.organisation_id
+        and imp.created_by != principal.user_id
+    ):
+        raise NotFound(f"no import {import_id}")
+    sweep_interrupted(session)
+    session.refresh(imp)
+    messages = session.execute(
+        select(
+            ImportMessage.severity,
+            ImportMessage.row,
+            ImportMessage.field,
+            ImportMessage.message,
+            ImportMessage.record_id,
+        )
+        .where(ImportMessage.import_id == import_id)
+        .order_by(ImportMessage.seq)
+    ).all()
+    out: dict[str, list] = {"error": [], "warning": [], "flag": []}
+    for sev, row, fld, msg, rid in messages:
+        item = {"row": row, "field": fld, "message": msg}
+        if rid:
+            item["record_id"] = str(rid)
+        out[sev].append(item)
+    return {
+        "id": str(imp.id),
+        "status": imp.status,
+        "progress": round(imp.progress, 4),
+        "kind": imp.kind,
+        "profile": imp.profile,
+        "mode": imp.mode,
+        "atomic": imp.atomic,
+        "filename": imp.filename,
+        "format": imp.file_format,
+        "layer": (imp.options or {}).get("layer"),
+        "size_bytes": imp.size_bytes,
+        "sha256": imp.sha256,
+        "counts": {k: (imp.counts or {}).get(k, 0) for k in COUNT_KEYS},
+        "errors": out["error"],
+        "warnings": out["warning"],
+        "flags": out["flag"],
+        "failure": imp.failure,
+        "attempts": imp.attempts,
+        "author": imp.author,
+        "created_at": imp.created_at.isoformat() if imp.created_at else None,
+        "started_at": imp.started_at.isoformat() if imp.started_at else None,
+        "finished_at": imp.finished_at.isoformat() if imp.finished_at else None,
+    }
+
+
+def prepare_retry(
+    session: Session, import_id: uuid.UUID, principal: Principal | None
+) -> Import:
+    """Put a failed import back in the queue (its report is replaced when it runs)."""
+    principal = require_reader(principal)
+    imp = session.get(Import, import_id, with_for_update=True)
+    if imp is None:
+        raise NotFound(f"no import {import_id}")
+    if (
+        principal.role != Role.admin
+        and imp.organisation_id != principal.organisation_id
+    ):
+        raise NotFound(f"no import {import_id}")
+    if principal.role not in (Role.admin, Role.coordinator):
+        from api.errors import Forbidden
+
+        raise Forbidden(f"the {principal.role.value} role cannot run imports")
+    if imp.status != "failed":
+        from api.errors import Conflict
+
+        raise Conflict(
+            f"only a failed import can be run again; this one is {imp.status}"
+        )
+    imp.status = "queued"
+    imp.counts = dict.fromkeys(COUNT_KEYS, 0)
+    imp.progress = 0
+    session.flush()
+    return imp
+
+
+def sweep_interrupted(
+    session: Session, stale_after: timedelta = timedelta(minutes=5)
+) -> int:
+    """Mark running imports whose worker stopped sending heartbeats as failed (re-runnable)."""
+    result = session.execute(
+        update(Import)
+        .where(
+            Import.status == "running", Import.heartbeat_at < func.now() - stale_after
+        )
+        .values(
+            status="failed",
+            finished_at=func.now(),
+            failure=(
+                "interrupted: the worker stopped (crash or restart) without finishing; "
+                "rows of committed batches are kept; run it again with "
+                "POST /api/v1/imports/{id}/retry (re-imported rows count as unchanged)"
+            ),
+        )
+    )
+    return result.rowcount or 0
+
+
+# --------------------------------------------------------------------------- running a job
+
+
+@dataclass
+class Book:
+    """Where the job's progress and report go: a separate session that commits (worker), or
+    the data session itself (inline runs), in which case everything is written at the end."""
+
+    session: Session
+    separate: bool
+    import_id: uuid.UUID
+    messages: list[tuple[str, int | None, str | None, str, uuid.UUID | None]] = field(
+        default_factory=list
+    )
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+
+    def add(
+        self,
+        severity: str,
+        row: int | None,
+        fld: str | None,
+        message: str,
+        record_id=None,
+    ) -> None:
+        """Record one line of the report."""
+        self.messages.append((severity, row, fld, message, record_id))
+
+    def progress(self, fraction: float) -> None:
+        """Publish progress and counts (visible to readers when the book is separate)."""
+        if not self.separate:
+            return
+        self.session.execute(
+            update(Import)
+            .where(Import.id == self.import_id)
+            .values(
+                progress=min(fraction, 0.999),
+                counts=dict(self.counts),
+                heartbeat_at=func.now(),
+            )
+        )
+        self.session.commit()
+
+    def finish(self, status: str, failure: str | None = None) -> None:
+        """Write the report and the final status."""
+        self.session.execute(
+            delete(ImportMessage).where(ImportMessage.import_id == self.import_id)
+        )
+        if self.messages:
+            self.session.execute(
+                insert(ImportMessage),
+                [
+                    {
+                        "import_id": self.import_id,
+                        "seq": i,
+                        "severity": s,
+                        "row": r,
+                        "field": f,
+                        "message": m,
+                        "record_id": rid,
+                    }
+                    for i, (s, r, f, m, rid) in enumerate(self.messages)
+                ],
+            )
+        self.session.execute(
+            update(Import)
+            .where(Import.id == self.import_id)
+            .values(
+                status=status,
+                failure=failure,
+                progress=1.0 if status == "succeeded" else Import.progress,
+                counts=dict(self.counts),
+                finished_at=func.now(),
+                heartbeat_at=func.now(),
+            )
+        )
+        self.session.commit()
+
+
+def _principal_of(session: Session, imp: Import) -> Principal:
+    from api.services.auth import principal_for_import
+
+    return principal_for_import(session, imp.created_by, imp.api_key_id)
+
+
+def _spool(session: Session, import_id: uuid.UUID, path: Path) -> None:
+    """Write the stored upload to ``path`` one chunk at a time."""
+    seqs = session.scalars(
+        select(ImportChunk.seq)
+        .where(ImportChunk.import_id == import_id)
+        .order_by(ImportChunk.seq)
+    ).all()
+    with path.open("wb") as out:
+        for seq in seqs:
+            out.write(
+                session.scalar(
+                    select(ImportChunk.data).where(
+                        ImportChunk.import_id == import_id, ImportChunk.seq == seq
+                    )
+                )
+            )
+
+
+def start(session: Session, import_id: uuid.UUID) -> bool:
+    """Claim a queued import for running; False if it is not queued (another worker has it)."""
+    result = session.execute(
+        update(Import)
+        .where(Import.id == import_id, Import.status == "queued")
+        .values(
+            status="running",
+            started_at=func.now(),
+            heartbeat_at=func.now(),
+            failure=None,
+            progress=0,
+            attempts=Import.attempts + 1,
+        )
+    )
+    session.commit()
+    return bool(result.rowcount)
+
+
+def run(
+    data: Session,
+    book_session: Session,
+    import_id: uuid.UUID,
+    settings: Settings,
+) -> None:
+    """Run an import job to the end; the outcome is in the ``imports`` row, never raised."""
+    imp = data.get(Import, import_id)
+    if imp is None:
+        raise NotFound(f"no import {import_id}")
+    book = Book(book_session, book_session is not data, import_id)
+    try:
+        principal = _principal_of(data, imp)
+        with tempfile.TemporaryDirectory(prefix="sg-import-") as tmp:
+            path = Path(tmp) / (
+                "upload."
+                + (imp.file_format or "bin")
+                .replace("shp.zip", "zip")
+                .replace("kobo_json", "json")
+            )
+            _spool(data, import_id, path)
+            source = readers.open_source(
+                path,
+                imp.file_format,
+                workdir=Path(tmp) / "x",
+                layer=(imp.options or {}).get("layer"),
+                max_unpacked_bytes=settings.max_unpacked_bytes,
+            )
+            job = Job(data, book, imp, principal, settings, source)
+            outcome = job.execute()
+        book.finish(*outcome)
+    except (ImportFailed, readers.ReadError, ProfileError, ValueError) as exc:
+        data.rollback()
+        book.add("error", None, None, str(exc))
+        book.finish("failed", str(exc))
+    except Exception:  # a fault of ours: logged in full, reported without internals
+        data.rollback()
+        logger.error("import %s failed:\n%s", import_id, traceback.format_exc())
+        book.finish(
+            "failed",
+            "an internal error stopped the import; it is logged for the administrators",
+        )
+
+
+GeomFn = Callable[[BaseGeometry], BaseGeometry]
+
+
+def _transformer(
+    source_crs: str | None, param_crs: str | None, notes: list[str]
+) -> tuple[GeomFn | None, str]:
+    crs_text = source_crs or param_crs
+    if (
+        source_crs
+        and param_crs
+        and CRS.from_user_input(source_crs) != CRS.from_user_input(param_crs)
+    ):
+        notes.append(
+            f"the file declares {source_crs}; the crs parameter ({param_crs}) is ignored"
+        )
+    if crs_text is None:
+        return None, "unknown"
+    crs = CRS.from_user_input(crs_text)
+    if crs.equals(CRS.from_epsg(4326), ignore_axis_order=True) or crs.to_epsg() == 4326:
+        return (lambda g: g), "EPSG:4326"
+    tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return (
+        lambda g: shapely.transform(
+            g, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
+    ), crs.to_string()
+
+
+def _stack(pair):
+    import numpy as np
+
+    return np.column_stack(pair)
+
+
+def _looks_projected(geom: BaseGeometry) -> bool:
+    b = geom.bounds
+    return not (
+        -180 <= b[0] <= 180
+        and -180 <= b[2] <= 180
+        and -90 <= b[1] <= 90
+        and -90 <= b[3] <= 90
+    )
+
+
+@dataclass
+class Candidate:
+    """A row that passed the gate, ready to be written."""
+
+    row: int
+    organisation_id: uuid.UUID
+    organisation_code: str
+    props: HazardPropertiesCreate
+    geometry: BaseGeometry
+    submitted: Any
+    doi: date
+    warnings: list[str]
+    origin: dict[str, Any]
+
+
+class Job:
+    """One run of one import."""
+
+    def __init__(
+        self,
+        data: Session,
+        book: Book,
+        imp: Import,
+        principal: Principal,
+        settings: Settings,
+        source: readers.Source,
+    ) -> None:
+        self.data, self.book, self.imp, self.principal, self.settings, self.source = (
+            data,
+            book,
+            imp,
+            principal,
+            settings,
+            source,
+        )
+        options = imp.options or {}
+        self.dayfirst = options.get("dayfirst", True)
+        spec = merged(load_profile(imp.profile), options.get("mapping"))
+        self.mapper = Mapper(spec, imp.kind, source.columns)
+        notes = list(source.notes)
+        self.to_wgs84, self.crs_name = _transformer(
+            source.crs, options.get("crs"), notes
+        )
+        self.crs_checked = self.to_wgs84 is not None
+        for note in notes:
+            book.add("warning", None, None, note)
+        if self.mapper.ignored:
+            book.add(
+                "warning",
+                None,
+                None,
+                "columns not used by profile "
+                + imp.profile
+                + ": "
+                + ", ".join(self.mapper.ignored),
+            )
+        self.orgs: dict[str, tuple[uuid.UUID, str]] = {}
+        self.seen_ids: dict[tuple[uuid.UUID, str], int] = {}
+        self.level = gate.programme_level(data)
+        if self.level is None:
+            book.add(
+                "warning",
+                None,
+                None,
+                "no admin areas are loaded: the programme-extent check was skipped",
+            )
+        self.source_name = f"import:{imp.id}"
+
+    # -- whole run
+    def execute(self) -> tuple[str, str | None]:
+        """Run every batch; returns the final status and failure text."""
+        imp, data = self.imp, self.data
+        keep_going = imp.mode == "commit" and not imp.atomic
+        outer = data.begin_nested() if not keep_going else None
+        total = self.source.feature_count
+        for batch in self.source.batches(self.settings.import_batch_size):
+            self.book.counts["read"] += len(batch)
+            if self.book.counts["read"] > self.settings.max_import_features:
+                raise ImportFailed(
+                    f"the file holds more than {self.settings.max_import_features} features (the limit)"
+                )
+            if imp.kind == "hazards":
+                self._hazards(batch)
+            else:
+                self._admin_areas(batch)
+            if keep_going:
+                data.commit()
+            self.book.progress(self.book.counts["read"] / total if total else 0.5)
+        rejected = self.book.counts["rejected"]
+        if imp.mode == "dry_run":
+            outer.rollback()
+            return "succeeded", None
+        if imp.atomic:
+            if rejected:
+                outer.rollback()
+                for key in ("created", "updated", "unchanged", "history_only"):
+                    self.book.counts[key] = 0
+                return (
+                    "failed",
+                    f"atomic import: {rejected} row(s) rejected, so nothing was written",
+                )
+            outer.commit()
+        data.commit()
+        return "succeeded", None
+
+    # -- per row
+    def reject(self, row: int, fld: str | None, message: str) -> None:
+        """Report a rejected row (one count per row, one message per problem)."""
+        self.book.add("error", row, fld, message)
+
+    def _geometry(
+        self, row: readers.Row, values_: dict[str, Any]
+    ) -> tuple[BaseGeometry, dict[str, Any]]:
+        """The row's geometry in WGS 84 and its origin (text as entered, CRS, GPS accuracy)."""
+        c = self.mapper.coords
+        origin: dict[str, Any] = {
+            "row": row.number,
+            "file": self.imp.filename,
+            "crs": self.crs_name,
+        }
+        acc_col = c.get("gps_accuracy")
+        if acc_col and row.values.get(acc_col) not in (None, ""):
+            try:
+                origin["gps_accuracy_m"] = values.parse_number(row.values[acc_col])
+            except values.ValueProblem as exc:
+                raise gate.GateRejection(acc_col, str(exc)) from exc
+        if row.geometry is not None:
+            geom = row.geometry
+            if not self.crs_checked:
+                if _looks_projected(geom):
+                    raise ImportFailed(
+                        "the file has no coordinate reference system (no .prj or CRS) and its "
+                        f"coordinates look projected (e.g. {geom.bounds[0]:.0f}, {geom.bounds[1]:.0f}); "
+                        "import it again with crs=EPSG:<code>"
+                    )
+                self.book.add(
+                    "warning",
+                    None,
+                    None,
+                    "the file declares no CRS; its coordinates are in the longitude/latitude range and are read as WGS 84 (EPSG:4326)",
+                )
+                self.to_wgs84, self.crs_name, self.crs_checked = (
+                    (lambda g: g),
+                    "EPSG:4326 (assumed)",
+                    True,
+                )
+                origin["crs"] = self.crs_name
+            if origin["crs"] != "EPSG:4326":
+                origin["coordinates_text"] = shapely.to_wkt(
+                    geom, rounding_precision=3 if _looks_projected(geom) else 8
+                )[:4000]
+            return self.to_wgs84(geom), origin
+        return self._coordinate_columns(row, origin), origin
+
+    def _coordinate_columns(
+        self, row: readers.Row, origin: dict[str, Any]
+    ) -> BaseGeometry:
+        c, v = self.mapper.coords, row.values
+
+        def cell(name: str) -> Any:
+            col = c.get(name)
+            value = v.get(col) if col else None
+            return None if value in (None, "") else value
+
+        try:
+            if cell("wkt") is not None:
+                origin["coordinates_text"] = str(cell("wkt"))[:4000]
+                geom = coords.parse_wkt(cell("wkt"))
+                return self._projected_or_wgs84(geom)
+            if cell("geoshape") is not None:
+                from api.ingest import kobo
+
+                origin["coordinates_text"] = str(cell("geoshape"))[:4000]
+                geom, acc = kobo.parse_geoshape(str(cell("geoshape")))
+                if acc is not None:
+                    origin.setdefault("gps_accuracy_m", acc)
+                return geom
+            if cell("geopoint") is not None:
+                from api.ingest import kobo
+
+                origin["coordinates_text"] = str(cell("geopoint"))
+                geom, acc = kobo.parse_geopoint(str(cell("geopoint")))
+                if acc is not None:
+                    origin.setdefault("gps_accuracy_m", acc)
+                return geom
+            if cell("mgrs") is not None:
+                origin["coordinates_text"] = str(cell("mgrs"))
+                origin["crs"] = "MGRS"
+                return Point(coords.parse_mgrs(cell("mgrs")))
+            if cell("utm_zone") is not None:
+                origin["coordinates_text"] = (
+                    f"{cell('utm_zone')} {cell('easting')} {cell('northing')}"
+                )
+                origin["crs"] = "UTM"
+                return Point(
+                    coords.parse_utm(
+                        cell("utm_zone"), cell("easting"), cell("northing")
+                    )
+                )
+            if cell("dms") is not None:
+                origin["coordinates_text"] = str(cell("dms"))
+                return Point(coords.parse_dms_pair(str(cell("dms"))))
+            if cell("lon") is not None or cell("lat") is not None:
+                lon_raw, lat_raw = cell("lon"), cell("lat")
+                if lon_raw is None or lat_raw is None:
+                    missing = "lat" if lat_raw is None else "lon"
+                    raise gate.GateRejection(
+                        c.get(missing) or missing, f"{missing} is empty"
+                    )
+                origin["coordinates_text"] = f"{lon_raw} {lat_raw}"
+                try:
+                    x = coords.parse_decimal(lon_raw, "longitude")
+                    y = coords.parse_decimal(lat_raw, "latitude")
+                except coords.CoordinateError:
+                    lon, lat = coords.parse_dms_pair(f"{lat_raw} {lon_raw}")
+                    return Point(lon, lat)
+                return self._projected_or_wgs84(Point(x, y))
+        except coords.CoordinateError as exc:
+            raise gate.GateRejection("coordinates", str(exc)) from exc
+        except ValueError as exc:  # kobo parsers
+            raise gate.GateRejection("coordinates", str(exc)) from exc
+        raise gate.GateRejection(
+            "geometry",
+            "the row has no geometry and no coordinate columns (lon/lat, wkt, dms, utm, mgrs)",
+        )
+
+    def _projected_or_wgs84(self, geom: BaseGeometry) -> BaseGeometry:
+        if self.to_wgs84 is not None and self.crs_name != "EPSG:4326":
+            return self.to_wgs84(geom)
+        if _looks_projected(geom):
+            raise ImportFailed(
+                f"coordinates such as {geom.bounds[0]:.0f}, {geom.bounds[1]:.0f} look projected but no CRS "
+                "was given; import again with crs=EPSG:<code>"
+            )
+        return geom
+
+    def _organisation(self, code: str | None) -> tuple[uuid.UUID, str]:
+        if code is None:
+            if self.imp.organisation_id is None:
+                raise gate.GateRejection(
+                    "organisation",
+                    "no organisation: give the column or the organisation parameter",
+                )
+            org_id = self.imp.organisation_id
+            code = next((c for c, (i, _) in self.orgs.items() if i == org_id), None)
+            if code is None:
+                from api.db.models import Organisation
+
+                code = self.data.get(Organisation, org_id).code
+        if code not in self.orgs:
+            try:
+                org = organisation_by_code(self.data, code)
+            except NotFound as exc:
+                raise gate.GateRejection(
+                    "organisation", f"unknown organisation {code!r}"
+                ) from exc
+            self.orgs[code] = (org.id, org.code)
+        org_id, org_code = self.orgs[code]
+        try:
+            require_writer(self.principal, org_id, org_code)
+        except ProblemError as exc:
+            raise gate.GateRejection("organisation", exc.detail) from exc
+        return org_id, org_code
+
+    def _prepare_hazard(self, row: readers.Row) -> Candidate | None:
+        if row.error:
+            self.reject(row.number, *row.error)
+            return None
+        if not self.mapper.applies(row.values):
+            self.book.counts["skipped"] += 1
+            return None
+        mapped, errors, warnings = self.mapper.map_row(row.values)
+        for fld, msg in errors:
+            self.reject(row.number, fld, msg)
+        doi = None
+        if "date_of_information" in mapped:
+            try:
+                doi = values.parse_date(
+                    mapped.pop("date_of_information"), dayfirst=self.dayfirst
+                )
+            except values.ValueProblem as exc:
+                errors.append(("date_of_information", str(exc)))
+                self.reject(
+                    row.number,
+                    self.mapper.resolved.get("date_of_information"),
+                    str(exc),
+                )
+        for num in ("estimated_area_m2",):
+            if num in mapped:
+                try:
+                    mapped[num] = values.parse_number(mapped[num])
+                except values.ValueProblem as exc:
+                    errors.append((num, str(exc)))
+                    self.reject(row.number, self.mapper.resolved.get(num), str(exc))
+        if errors:
+            return None
+        for key in ("external_id", "name", "notes", "organisation"):
+            if key in mapped and not isinstance(mapped[key], str):
+                mapped[key] = (
+                    str(int(mapped[key]))
+                    if isinstance(mapped[key], float) and mapped[key].is_integer()
+                    else str(mapped[key])
+                )
+        try:
+            props = HazardPropertiesCreate.model_validate(
+                {**mapped, "date_of_information": doi}
+            )
+        except ValidationError as exc:
+            for err in exc.errors():
+                name = str(err["loc"][0]) if err["loc"] else ""
+                self.reject(
+                    row.number,
+                    self.mapper.resolved.get(name, name),
+                    f"{name}: {err['msg']}",
+                )
+            return None
+        try:
+            org_id, org_code = self._organisation(props.organisation)
+            geom, origin = self._geometry(row, mapped)
+            allow_point = props.hazard_type in POINT_HAZARD_TYPES
+            if geom.geom_type == "Point" and not allow_point:
+                raise gate.GateRejection(
+                    "geometry",
+                    f"a point ({geom.x:.6f}, {geom.y:.6f}) is accepted only for uxo_spot and axo_site hazards; "
+                    "give the area's polygon",
+                )
+            result = gate.intake(
+                geom,
+                pointer="geometry",
+                allow_point=allow_point,
+                max_vertices=self.settings.max_vertices,
+            )
+        except gate.GateRejection as exc:
+            self.reject(row.number, exc.field, exc.message)
+            return None
+        if doi is None:
+            doi = datetime.now(UTC).date()
+            warnings.append(
+                f"date_of_information not given; recorded as today ({doi.isoformat()})"
+            )
+        if doi > datetime.now(UTC).date() + timedelta(days=1):
+            self.reject(
+                row.number,
+                self.mapper.resolved.get("date_of_information"),
+                f"date_of_information {doi} is in the future",
+            )
+            return None
+        kept = self.mapper.kept(row.values)
+        if kept:
+            origin["source_fields"] = kept
+        origin["import_id"] = str(self.imp.id)
+        for w in [*warnings, *result.warnings]:
+            self.book.add("warning", row.number, None, w)
+        for finding in gate.shape_findings(result.geometry):
+            self.book.add("flag", row.number, "geometry", finding)
+        return Candidate(
+            row.number,
+            org_id,
+            org_code,
+            props,
+            result.geometry,
+            mapping(row.geometry)
+            if row.geometry is not None and origin.get("crs") == "EPSG:4326"
+            else None,
+            doi,
+            [*warnings, *result.warnings],
+            origin,
+        )
+
+    def _hazards(self, batch: list[readers.Row]) -> None:
+        candidates = [
+            c for c in (self._prepare_hazard(r) for r in batch) if c is not None
+        ]
+        outside = gate.outside_programme(
+            self.data, [(c.row, c.geometry) for c in candidates], self.level
+        )
+        for n, msg in outside.items():
+            self.reject(n, "geometry", msg)
+        keep: list[Candidate] = []
+        for c in candidates:
+            if c.row in outside:
+                continue
+            ext = c.props.external_id
+            if ext:
+                key = (c.organisation_id, ext)
+                if key in self.seen_ids:
+                    self.reject(
+                        c.row,
+                        "external_id",
+                        f"external_id {ext!r} already appears in row {self.seen_ids[key]} of this file",
+                    )
+                    continue
+                self.seen_ids[key] = c.row
+            keep.append(c)
+        rejected_rows = {
+            m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None
+        }
+        existing = self._existing(keep)
+        new: list[Candidate] = []
+        for c in keep:
+            current = existing.get(c.row)
+            if current is None:
+                new.append(c)
+            else:
+                self._update(c, current)
+        dups = gate.possible_duplicates(
+            self.data,
+            [(c.row, c.geometry, c.organisation_id, c.props.external_id) for c in new],
+        )
+        for n, msgs in dups.items():
+            for msg in msgs:
+                self.book.add("flag", n, "geometry", msg)
+        self.book.counts["flagged"] = len(
+            {m[1] for m in self.book.messages if m[0] == "flag"}
+        )
+        self._create(new)
+        self.book.counts["rejected"] = len(
+            {m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None}
+            | rejected_rows
+        )
+
+    def _existing(self, cands: list[Candidate]) -> dict[int, dict[str, Any]]:
+        """The current state of the hazards that rows refer to (external id, or equal geometry)."""
+        if not cands:
+            return {}
+        rows = self.data.execute(
+            text(
+                """
+                WITH t AS (
+                    SELECT n, org, ext, ST_GeomFromWKB(wkb, 4326) AS g
+                    FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]), CAST(:exts AS text[]),
+                                CAST(:wkbs AS bytea[])) AS u(n, org, ext, wkb)
+                )
+                SELECT DISTINCT ON (t.n) t.n, h.id, h.version, h.date_of_information,
+                       ST_AsBinary(h.geom) AS wkb, s.state
+                FROM t JOIN hazards h ON h.organisation_id = t.org AND h.retired_at IS NULL
+                 AND ((t.ext IS NOT NULL AND h.external_id = t.ext)
+                      OR (t.ext IS NULL AND h.external_id IS NULL AND h.geom && t.g
+                          AND ST_Equals(h.geom, t.g)))
+                JOIN hazard_states s ON s.hazard_id = h.id AND s.valid_to IS NULL
+                ORDER BY t.n, h.created_at
+                """
+            ),
+            {
+                "ns": [c.row for c in cands],
+                "orgs": [str(c.organisation_id) for c in cands],
+                "exts": [c.props.external_id for c in cands],
+                "wkbs": [shapely.to_wkb(c.geometry) for c in cands],
+            },
+        ).mappings()
+        return {r["n"]: dict(r) for r in rows}
+
+    def _stated(self, c: Candidate) -> dict[str, Any]:
+        stated, _ = hazards._stated(self.data, c.props, self.principal, self.settings)
+        stated["organisation"] = str(c.organisation_id)
+        return stated
+
+    def _update(self, c: Candidate, current: dict[str, Any]) -> None:
+        stated = self._stated(c)
+        state = current["state"] or {}
+        same_values = all(
+            _same(stated[k], state.get(k))
+            for k in stated
+            if k != "external_id" or stated[k]
+        )
+        same_geom = shapely.from_wkb(current["wkb"]).equals(c.geometry)
+        if same_values and same_geom and c.doi <= current["date_of_information"]:
+            self.book.counts["unchanged"] += 1
+            return
+        patch_props = c.props.model_dump(exclude_unset=True, exclude={"organisation"})
+        patch_props["date_of_information"] = c.doi
+        patch = HazardFeaturePatch(
+            geometry=None if same_geom else mapping(c.geometry),
+            properties=HazardPropertiesPatch(**patch_props),
+        )
+        if same_geom:
+            patch = HazardFeaturePatch(properties=patch.properties)
+        try:
+            with self.data.begin_nested():
+                result = hazards.update_hazard(
+                    self.data,
+                    hazard_id=current["id"],
+                    patch=patch,
+                    principal=self.principal,
+                    settings=self.settings,
+                    if_match="*",
+                    source=self.source_name,
+                    commit=False,
+                    origin=c.origin,
+                    import_id=self.imp.id,
+                )
+        except ProblemError as exc:
+            self.reject(c.row, None, exc.detail)
+            return
+        if c.doi < current["date_of_information"]:
+            self.book.counts["history_only"] += 1
+            self.book.add(
+                "warning",
+                c.row,
+                "date_of_information",
+                f"dated {c.doi}, before the stored {current['date_of_information']}: kept in history; newer facts stay current",
+            )
+        else:
+            self.book.counts["updated"] += 1
+        for w in result.warnings:
+            if w.startswith("recorded in history"):
+                continue
+
+    def _create(self, cands: list[Candidate]) -> None:
+        if not cands:
+            return
+        items = [
+            hazards.NewHazard(
+                c.organisation_id,
+                self._stated(c),
+                c.geometry,
+                c.submitted,
+                c.doi,
+                c.warnings,
+                c.origin,
+            )
+            for c in cands
+        ]
+        try:
+            with self.data.begin_nested():
+                ids = hazards.bulk_create(
+                    self.data,
+                    items,
+                    principal=self.principal,
+                    source=self.source_name,
+                    import_id=self.imp.id,
+                )
+            self.book.counts["created"] += len(ids)
+            return
+        except (
+            Exception
+        ):  # one bad row spoils a set-based insert: isolate it row by row
+            logger.info(
+                "import %s: batch insert failed, retrying row by row",
+                self.imp.id,
+                exc_info=True,
+            )
+        for c, item in zip(cands, items, strict=True):
+            try:
+                with self.data.begin_nested():
+                    hazards.bulk_create(
+                        self.data,
+                        [item],
+                        principal=self.principal,
+                        source=self.source_name,
+                        import_id=self.imp.id,
+                    )
+                self.book.counts["created"] += 1
+            except (
+                Exception
+            ) as exc:  # reported per row; the message names the constraint
+                self.reject(
+                    c.row,
+                    None,
+                    f"the database refused the row: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
+                )
+
+    # -- admin areas
+    def _admin_areas(self, batch: list[readers.Row]) -> None:
+        good = []
+        for row in batch:
+            if row.error:
+                self.reject(row.number, *row.error)
+                continue
+            mapped, errors, _ = self.mapper.map_row(row.values)
+            for fld, msg in errors:
+                self.reject(row.number, fld, msg)
+            pcode = mapped.get("pcode")
+            if pcode is None:
+                self.reject(row.number, "pcode", "pcode is empty")
+                continue
+            if isinstance(pcode, int | float):
+                self.reject(
+                    row.number,
+                    self.mapper.resolved.get("pcode"),
+                    f"pcode is a number ({pcode!r}) in the file: leading zeros may have been lost; store the column as text",
+                )
+                continue
+            try:
+                level = (
+                    int(values.parse_number(mapped.get("level"), integer=True))
+                    if mapped.get("level") is not None
+                    else None
+                )
+            except values.ValueProblem as exc:
+                self.reject(row.number, self.mapper.resolved.get("level"), str(exc))
+                continue
+            if level is None or not mapped.get("name"):
+                self.reject(
+                    row.number,
+                    "level" if level is None else "name",
+                    "level and name are required",
+                )
+                continue
+            try:
+                geom, _origin = self._geometry(row, mapped)
+                result = gate.intake(
+                    geom,
+                    pointer="geometry",
+                    allow_point=False,
+                    max_vertices=self.settings.max_admin_vertices,
+                )
+            except gate.GateRejection as exc:
+                self.reject(row.number, exc.field, exc.message)
+                continue
+            for w in result.warnings:
+                self.book.add("warning", row.number, None, w)
+            parent = mapped.get("parent_pcode")
+            good.append(
+                {
+                    "n": row.number,
+                    "pcode": str(pcode).strip(),
+                    "name": str(mapped["name"]),
+                    "level": level,
+                    "parent": str(parent).strip() if parent not in (None, "") else None,
+                    "wkb": shapely.to_wkb(result.geometry),
+                }
+            )
+        if good:
+            rows = self.data.execute(
+                text(
+                    """
+                    WITH t AS (
+                        SELECT * FROM unnest(CAST(:pcodes AS text[]), CAST(:names AS text[]),
+                                             CAST(:levels AS int[]), CAST(:parents AS text[]),
+                                             CAST(:wkbs AS bytea[])) AS u(pcode, name, level, parent, wkb)
+                    ), up AS (
+                        INSERT INTO admin_areas (pcode, name, level, parent_pcode, geom)
+                        SELECT pcode, name, level, parent, ST_Multi(ST_GeomFromWKB(wkb, 4326)) FROM t
+                        ON CONFLICT (pcode) DO UPDATE
+                           SET name = EXCLUDED.name, level = EXCLUDED.level,
+                               parent_pcode = EXCLUDED.parent_pcode, geom = EXCLUDED.geom
+                         WHERE (admin_areas.name, admin_areas.level, admin_areas.parent_pcode)
+                               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_pcode)
+                            OR NOT ST_Equals(admin_areas.geom, EXCLUDED.geom)
+                        RETURNING pcode, (xmax = 0) AS inserted
+                    )
+                    SELECT pcode, inserted FROM up
+                    """
+                ),
+                {
+                    k: [g[v] for g in good]
+                    for k, v in (
+                        ("pcodes", "pcode"),
+                        ("names", "name"),
+                        ("levels", "level"),
+                        ("parents", "parent"),
+                        ("wkbs", "wkb"),
+                    )
+                },
+            ).all()
+            created = sum(1 for r in rows if r.inserted)
+            self.book.counts["created"] += created
+            self.book.counts["updated"] += len(rows) - created
+            self.book.counts["unchanged"] += len(good) - len(rows)
+            if rows:
+                admin_areas.assign_hazards(self.data, None)
+        self.book.counts["rejected"] = len(
+            {m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None}
+        )
+        if self.level is None:
+            self.level = gate.programme_level(self.data)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    return a == b
+
+
+def iter_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """``data`` in pieces (for callers that hold bytes)."""
+    for i in range(0, len(data), size):
+        yield data[i : i + size]

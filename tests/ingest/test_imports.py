@@ -1,0 +1,585 @@
+"""Imports through the API: every format and profile, each broken case, modes and re-imports."""
+
+import json
+import zipfile
+
+import pytest
+from pyproj import Geod
+from shapely.geometry import Point, box, shape
+from sqlalchemy import func, select
+
+from api.db.models import Hazard, HazardVersion
+from tests.ingest import files as F
+
+GEOD = Geod(ellps="WGS84")
+
+
+def upload(client, user, name: str, data: bytes, **form):
+    form.setdefault("mode", "commit")
+    return client.post(
+        "/api/v1/imports",
+        files={"file": (name, data)},
+        data={
+            k: str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in form.items()
+        },
+        headers=user.headers,
+    )
+
+
+def run(client, user, name: str, data: bytes, **form) -> dict:
+    res = upload(client, user, name, data, **form)
+    assert res.status_code == 202, res.text
+    report = client.get(res.headers["Location"], headers=user.headers)
+    assert report.status_code == 200, report.text
+    return report.json()
+
+
+def hazard_count(session, org_code: str | None = None) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Hazard).where(Hazard.retired_at.is_(None))
+    )
+
+
+def test_geojson_commit_then_reimport_is_unchanged(client, session, actors):
+    feats = [F.feature(F.square(i), F.hazard_props(i, actors.org_a)) for i in range(5)]
+    data = F.geojson_bytes(feats)
+    before = hazard_count(session)
+    rep = run(client, actors.coordinator_a, "hazards.geojson", data)
+    assert rep["status"] == "succeeded", rep
+    assert rep["counts"]["created"] == 5 and rep["counts"]["rejected"] == 0
+    assert hazard_count(session) == before + 5
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "IMP-00003"))
+    assert h.contamination == ["ap_mine", "av_mine"] and h.classification == "SHA"
+    assert str(h.date_of_information) == "2024-05-17"
+    # the area is the ellipsoidal area of the square
+    assert h.area_m2 == pytest.approx(
+        abs(GEOD.geometry_area_perimeter(F.square(3))[0]), rel=1e-4
+    )
+    version = session.scalar(
+        select(HazardVersion).where(HazardVersion.hazard_id == h.id)
+    )
+    assert version.origin["row"] == 4 and version.origin["crs"] == "EPSG:4326"
+    assert version.source.startswith("import:")
+    # the hazard API shows it with land-release figures
+    got = client.get(f"/api/v1/hazards/{h.id}", headers=actors.analyst_a.headers).json()
+    assert got["properties"]["land_release"]["remaining_area_m2"] == pytest.approx(
+        h.area_m2
+    )
+
+    versions_before = session.scalar(select(func.count()).select_from(HazardVersion))
+    again = run(client, actors.coordinator_a, "hazards.geojson", data)
+    assert again["counts"]["unchanged"] == 5
+    assert again["counts"]["created"] == again["counts"]["updated"] == 0
+    assert (
+        session.scalar(select(func.count()).select_from(HazardVersion))
+        == versions_before
+    )
+    assert hazard_count(session) == before + 5
+
+
+def test_dry_run_reports_and_writes_nothing(client, session, actors):
+    feats = [
+        F.feature(F.square(i + 10), F.hazard_props(i + 10, actors.org_a))
+        for i in range(3)
+    ]
+    before = hazard_count(session)
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes(feats),
+        mode="dry_run",
+    )
+    assert rep["status"] == "succeeded" and rep["counts"]["created"] == 3
+    assert hazard_count(session) == before
+
+
+BAD_RING = {
+    "type": "Polygon",
+    "coordinates": [[[30.5, 50.5], [30.501, 50.5], [30.501, 50.501], [30.5, 50.5001]]],
+}
+FEW_POINTS = {
+    "type": "Polygon",
+    "coordinates": [[[30.5, 50.5], [30.501, 50.5], [30.5, 50.5]]],
+}
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[30.6, 50.6], [30.601, 50.601], [30.601, 50.6], [30.6, 50.601], [30.6, 50.6]]
+    ],
+}
+
+
+def _mixed(org):
+    return [
+        F.feature(F.square(20), F.hazard_props(20, org)),
+        F.feature(BAD_RING, F.hazard_props(21, org)),
+        F.feature(FEW_POINTS, F.hazard_props(22, org)),
+        F.feature(BOWTIE, F.hazard_props(23, org)),
+        F.feature(F.square(24), F.hazard_props(24, org, classification="maybe")),
+    ]
+
+
+def test_bad_rows_are_reported_and_good_rows_kept(client, session, actors):
+    before = hazard_count(session)
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "mixed.geojson",
+        F.geojson_bytes(_mixed(actors.org_a)),
+    )
+    assert rep["status"] == "succeeded"
+    assert rep["counts"]["created"] == 2 and rep["counts"]["rejected"] == 3
+    by_row = {e["row"]: e for e in rep["errors"]}
+    assert "not closed" in by_row[2]["message"]
+    assert "at least 4 positions" in by_row[3]["message"]
+    assert "classification" in by_row[5]["message"]
+    assert any(
+        w["row"] == 4 and "repaired" in w["message"] for w in rep["warnings"]
+    )  # bowtie
+    assert hazard_count(session) == before + 2
+
+
+def test_atomic_import_is_all_or_nothing(client, session, actors):
+    before = hazard_count(session)
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "mixed.geojson",
+        F.geojson_bytes(_mixed(actors.org_a)),
+        atomic=True,
+    )
+    assert rep["status"] == "failed" and "nothing was written" in rep["failure"]
+    assert rep["counts"]["created"] == 0 and rep["counts"]["rejected"] == 3
+    assert hazard_count(session) == before
+
+
+def test_older_date_of_information_goes_to_history_only(client, session, actors):
+    feats = [
+        F.feature(
+            F.square(30),
+            F.hazard_props(30, actors.org_a, date_of_information="2024-06-01"),
+        )
+    ]
+    run(client, actors.coordinator_a, "a.geojson", F.geojson_bytes(feats))
+    older = [
+        F.feature(
+            F.square(30),
+            F.hazard_props(
+                30, actors.org_a, date_of_information="2023-01-01", classification="CHA"
+            ),
+        )
+    ]
+    rep = run(client, actors.coordinator_a, "b.geojson", F.geojson_bytes(older))
+    assert rep["counts"]["history_only"] == 1
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "IMP-00030"))
+    assert h.classification == "SHA" and str(h.date_of_information) == "2024-06-01"
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(HazardVersion)
+            .where(HazardVersion.hazard_id == h.id)
+        )
+        == 2
+    )
+
+
+def test_gpkg_lists_layers_and_imports_the_chosen_one(
+    client, session, actors, tmp_path
+):
+    gdf = F.hazards_gdf(4, actors.org_a)
+    data = F.write_gpkg(tmp_path / "h.gpkg", {"hazards": gdf, "other": gdf.iloc[:1]})
+    res = upload(client, actors.coordinator_a, "h.gpkg", data)
+    assert res.status_code == 422
+    assert "hazards" in res.json()["detail"] and "other" in res.json()["detail"]
+    rep = run(client, actors.coordinator_a, "h.gpkg", data, layer="hazards")
+    assert rep["counts"]["created"] == 4, rep
+
+
+def test_projected_shapefile_is_transformed(client, session, actors, tmp_path):
+    gdf = F.hazards_gdf(3, actors.org_a, crs="EPSG:32636")
+    rep = run(client, actors.coordinator_a, "h.zip", F.shapefile_zip(tmp_path, gdf))
+    assert rep["counts"]["created"] == 3, rep
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "IMP-00001"))
+    assert h.area_m2 == pytest.approx(
+        abs(GEOD.geometry_area_perimeter(F.square(1))[0]), rel=1e-3
+    )
+    v = session.scalar(select(HazardVersion).where(HazardVersion.hazard_id == h.id))
+    assert "32636" in v.origin["crs"] and v.origin["coordinates_text"].startswith(
+        "POLYGON"
+    )
+
+
+def test_shapefile_without_prj(client, session, actors, tmp_path):
+    projected = F.shapefile_zip(
+        tmp_path, F.hazards_gdf(2, actors.org_a, crs="EPSG:32636"), drop=(".prj",)
+    )
+    rep = run(client, actors.coordinator_a, "p.zip", projected)
+    assert rep["status"] == "failed" and "crs=EPSG" in rep["failure"]
+    # with the CRS given, it imports
+    rep = run(client, actors.coordinator_a, "p.zip", projected, crs="EPSG:32636")
+    assert rep["counts"]["created"] == 2, rep
+
+
+@pytest.mark.parametrize(
+    ("name", "members", "expected"),
+    [
+        ("noshp.zip", {"readme.txt": b"x"}, "no .shp"),
+        ("slip.zip", {"../evil.shp": b"x"}, "outside the archive"),
+        ("bomb.zip", {"a.shp": b"\0" * (60 << 20)}, "zip bomb"),
+    ],
+)
+def test_unsafe_or_incomplete_zips_are_refused(client, actors, name, members, expected):
+    res = upload(client, actors.coordinator_a, name, F.zip_bytes(members))
+    assert res.status_code == 422, res.text
+    assert expected in res.json()["detail"]
+    assert res.headers["content-type"].startswith("application/problem+json")
+
+
+def test_kml_and_kmz(client, session, actors):
+    marks = [
+        (
+            f"KML {i}",
+            {
+                "external_id": f"KML-{i}",
+                "classification": "CHA",
+                "organisation": actors.org_a,
+                "date_of_information": "17.05.2024",
+            },
+            F.kml_polygon(F.square(40 + i)),
+        )
+        for i in range(2)
+    ]
+    rep = run(client, actors.coordinator_a, "h.kml", F.kml_bytes(marks))
+    assert rep["counts"]["created"] == 2, rep
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "KML-1"))
+    assert h.classification == "CHA" and str(h.date_of_information) == "2024-05-17"
+    kmz = F.zip_bytes({"doc.kml": F.kml_bytes(marks)})
+    assert run(client, actors.coordinator_a, "h.kmz", kmz)["counts"]["unchanged"] == 2
+
+
+def test_kml_with_external_entity_is_refused(client, actors):
+    evil = b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]><kml><Document><Placemark><name>&x;</name></Placemark></Document></kml>'
+    res = upload(client, actors.coordinator_a, "evil.kml", evil)
+    assert res.status_code == 422
+    assert "DTD" in res.json()["detail"] and "root:" not in res.text
+
+
+def test_csv_coordinates_in_every_notation(client, session, actors):
+    org = actors.org_a
+    rows = [
+        "external_id,hazard_type,classification,organisation,date_of_information,lon,lat,dms,utm_zone,easting,northing,mgrs,wkt,gps_accuracy",
+        f'P1,uxo_spot,SHA,{org},2024-05-17,"30,6","50,6",,,,,,,4.5',
+        f'P2,uxo_spot,SHA,{org},17/05/2024,,,"50°36\'00""N 30°36\'36""E",,,,,,',
+        f"P3,uxo_spot,SHA,{org},May 17 2024,,,,36U,368000,5442000,,,",
+        f"P4,uxo_spot,SHA,{org},20240517,,,,,,,36UUA1234567890,,",
+        f'P5,minefield,SHA,{org},2024/05/17,,,,,,,,"POLYGON ((30.7 50.7, 30.701 50.7, 30.701 50.701, 30.7 50.701, 30.7 50.7))",',
+        f"P6,uxo_spot,SHA,{org},31/02/2024,30.6,50.6,,,,,,,",
+        f"P7,uxo_spot,SHA,{org},2024-05-17,,,,36S,368000,5442000,,,",
+    ]
+    rep = run(client, actors.coordinator_a, "points.csv", "\n".join(rows).encode())
+    assert rep["counts"]["created"] == 5, rep["errors"]
+    errors = {e["row"]: e["message"] for e in rep["errors"]}
+    assert "31/02/2024" in errors[7]  # impossible date, quoted
+    assert "band S" in errors[8]  # UTM zone letter read as a band, not 'south'
+    geoms = {
+        h.external_id: h
+        for h in session.scalars(
+            select(Hazard).where(Hazard.external_id.in_(["P1", "P2", "P3"]))
+        )
+    }
+    from geoalchemy2.shape import to_shape
+
+    assert to_shape(geoms["P1"].geom).equals(Point(30.6, 50.6))
+    assert to_shape(geoms["P2"].geom).distance(Point(30.61, 50.6)) < 1e-9
+    v = session.scalar(
+        select(HazardVersion).where(HazardVersion.hazard_id == geoms["P1"].id)
+    )
+    assert (
+        v.origin["gps_accuracy_m"] == 4.5
+        and v.origin["coordinates_text"] == "30,6 50,6"
+    )
+    v3 = session.scalar(
+        select(HazardVersion).where(HazardVersion.hazard_id == geoms["P3"].id)
+    )
+    assert (
+        v3.origin["crs"] == "UTM"
+        and v3.origin["coordinates_text"] == "36U 368000 5442000"
+    )
+
+
+def test_csv_with_wrong_columns_rejects_rows(client, actors):
+    rep = run(client, actors.coordinator_a, "w.csv", b"foo,bar\n1,2\n3,4\n")
+    assert rep["counts"]["rejected"] == 2 and rep["counts"]["created"] == 0
+    assert any("foo" in w["message"] for w in rep["warnings"])  # unused columns listed
+
+
+def test_empty_file(client, actors):
+    res = upload(client, actors.coordinator_a, "e.csv", b"")
+    assert res.status_code == 422 and "empty" in res.json()["detail"]
+
+
+def test_xlsx_formula_rejects_the_row(client, actors):
+    org = actors.org_a
+    data = F.xlsx_bytes(
+        [
+            [
+                "external_id",
+                "classification",
+                "hazard_type",
+                "organisation",
+                "date_of_information",
+                "lon",
+                "lat",
+            ],
+            ["X1", "SHA", "uxo_spot", org, "2024-05-17", 30.8, 50.8],
+            ["X2", "SHA", "uxo_spot", org, "2024-05-17", "=1+1", 50.8],
+        ]
+    )
+    rep = run(client, actors.coordinator_a, "h.xlsx", data)
+    assert rep["counts"]["created"] == 1 and rep["counts"]["rejected"] == 1
+    assert (
+        "F3" in rep["errors"][0]["message"] and "formula" in rep["errors"][0]["message"]
+    )
+
+
+def test_imsma_profile_labels_links_and_unknown_values(client, session, actors):
+    org = actors.org_a
+    feats = [
+        F.feature(
+            F.square(50),
+            {
+                "IMSMA_ID": "HAZ-0001",
+                "Hazard_Name": "North field",
+                "Hazard_Type_Status": "Confirmed Hazardous Area",
+                "HAZARD_TYPE": "Mined Area",
+                "Device_Classification": "AP Mine; Anti-Tank Mine",
+                "Organisation_Code": org,
+                "DateOfInfo": "05.03.2024",
+                "imsma_links": "ACT-9;ACT-10",
+            },
+        ),
+        F.feature(
+            F.square(51),
+            {
+                "IMSMA_ID": "HAZ-0002",
+                "Hazard_Type_Status": "probably",
+                "Organisation_Code": org,
+            },
+        ),
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "imsma.geojson",
+        F.geojson_bytes(feats),
+        profile="imsma",
+    )
+    assert rep["counts"]["created"] == 1 and rep["counts"]["rejected"] == 1
+    assert "'probably'" in rep["errors"][0]["message"] and rep["errors"][0]["row"] == 2
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "HAZ-0001"))
+    assert (h.classification, h.hazard_type, h.contamination) == (
+        "CHA",
+        "minefield",
+        ["ap_mine", "av_mine"],
+    )
+    v = session.scalar(select(HazardVersion).where(HazardVersion.hazard_id == h.id))
+    assert v.origin["source_fields"]["imsma_links"] == "ACT-9;ACT-10"
+
+
+def test_osm_profile_imports_hazard_tags_only(client, session, actors):
+    feats = [
+        F.feature(
+            F.square(60),
+            {
+                "@id": "way/1",
+                "boundary": "hazard",
+                "hazard": "minefield",
+                "name": "Mined slope",
+            },
+        ),
+        F.feature(F.square(61), {"@id": "way/2", "military": "danger_area"}),
+        F.feature(F.square(62), {"@id": "way/3", "landuse": "farmland"}),
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "osm.geojson",
+        F.geojson_bytes(feats),
+        profile="osm",
+        organisation=actors.org_a,
+    )
+    assert rep["counts"]["created"] == 2 and rep["counts"]["skipped"] == 1, rep
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "way/1"))
+    assert (h.classification, h.hazard_type) == ("SHA", "minefield")
+
+
+def test_kobo_submission_json(client, session, actors):
+    subs = [
+        {
+            "_uuid": "kobo-uuid-1",
+            "hazard/hazard_type": "minefield",
+            "hazard/classification": "suspected",
+            "hazard/contamination": "ap_mine av_mine",
+            "hazard/hazard_area": "50.9 30.9 0 5; 50.9 30.901 0 5; 50.901 30.901 0 5; 50.901 30.9 0 5; 50.9 30.9 0 5",
+            "today": "2024-05-17",
+        }
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "kobo.json",
+        json.dumps(subs).encode(),
+        profile="kobo",
+        organisation=actors.org_a,
+    )
+    assert rep["counts"]["created"] == 1, rep
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "kobo-uuid-1"))
+    from geoalchemy2.shape import to_shape
+
+    assert to_shape(h.geom).bounds == pytest.approx(
+        (30.9, 50.9, 30.901, 50.901)
+    )  # lat-first order
+    assert h.contamination == ["ap_mine", "av_mine"]
+
+
+def test_outside_the_programme_and_swapped_coordinates(client, session, actors):
+    ukraine_ish = box(22, 44, 40, 52.5)
+    admin = F.geojson_bytes(
+        [F.feature(ukraine_ish, {"pcode": "UA", "name": "Country", "level": 0})]
+    )
+    rep = run(client, actors.admin, "adm.geojson", admin, kind="admin_areas")
+    assert (
+        rep["counts"]["created"] + rep["counts"]["updated"] + rep["counts"]["unchanged"]
+        == 1
+    ), rep
+    swapped = box(50.45, 30.5, 50.451, 30.501)  # lat/lon swapped Kyiv square
+    far = box(-70, -30, -69.999, -29.999)
+    feats = [
+        F.feature(swapped, F.hazard_props(70, actors.org_a)),
+        F.feature(far, F.hazard_props(71, actors.org_a)),
+    ]
+    rep = run(client, actors.coordinator_a, "out.geojson", F.geojson_bytes(feats))
+    errors = {e["row"]: e["message"] for e in rep["errors"]}
+    assert "outside the programme" in errors[1] and "swapped" in errors[1]
+    assert "outside the programme" in errors[2] and "swapped" not in errors[2]
+
+
+def test_possible_duplicates_are_flagged_not_merged(client, session, actors):
+    first = [F.feature(F.square(80), F.hazard_props(80, actors.org_a))]
+    run(client, actors.coordinator_a, "a.geojson", F.geojson_bytes(first))
+    other_id = [F.feature(F.square(80), F.hazard_props(81, actors.org_a))]
+    rep = run(client, actors.coordinator_a, "b.geojson", F.geojson_bytes(other_id))
+    assert rep["counts"]["created"] == 1 and rep["counts"]["flagged"] == 1
+    assert (
+        "possible duplicate" in rep["flags"][0]["message"]
+        and "IMP-00080" in rep["flags"][0]["message"]
+    )
+
+
+def test_slivers_and_vertex_jumps_are_flagged(client, actors):
+    sliver = box(30.5, 50.9, 30.51, 50.900001)
+    jump = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [30.5, 50.95],
+                [30.6, 50.95],
+                [30.6, 50.951],
+                [30.5, 50.951],
+                [30.5, 50.95],
+            ]
+        ],
+    }
+    feats = [
+        F.feature(sliver, F.hazard_props(90, actors.org_a)),
+        F.feature(jump, F.hazard_props(91, actors.org_a)),
+    ]
+    rep = run(client, actors.coordinator_a, "s.geojson", F.geojson_bytes(feats))
+    flags = {f["row"]: f["message"] for f in rep["flags"]}
+    assert flags[1].startswith("sliver") and flags[2].startswith("vertex jump")
+
+
+def test_admin_areas_keep_leading_zeros_and_refuse_numeric_pcodes(
+    client, session, actors
+):
+    csv = 'pcode,name,level,parent_pcode,wkt\n0102,Zero-led,1,,"POLYGON ((30 50, 30.1 50, 30.1 50.1, 30 50.1, 30 50))"\n'
+    rep = run(client, actors.admin, "adm.csv", csv.encode(), kind="admin_areas")
+    assert rep["counts"]["created"] == 1, rep
+    got = client.get(
+        "/api/v1/admin-areas?level=1", headers=actors.analyst_a.headers
+    ).json()
+    assert "0102" in json.dumps(got)
+    xlsx = F.xlsx_bytes(
+        [
+            ["pcode", "name", "level", "wkt"],
+            [
+                102,
+                "Numeric",
+                1,
+                "POLYGON ((30 50, 30.1 50, 30.1 50.1, 30 50.1, 30 50))",
+            ],
+        ]
+    )
+    rep = run(client, actors.admin, "adm.xlsx", xlsx, kind="admin_areas")
+    assert (
+        rep["counts"]["rejected"] == 1
+        and "leading zeros" in rep["errors"][0]["message"]
+    )
+
+
+def test_permissions_and_limits(client, actors, settings):
+    data = F.geojson_bytes([F.feature(F.square(95), F.hazard_props(95, actors.org_a))])
+    assert (
+        client.post("/api/v1/imports", files={"file": ("h.geojson", data)}).status_code
+        == 401
+    )
+    assert upload(client, actors.analyst_a, "h.geojson", data).status_code == 403
+    # a coordinator of another organisation: the row is rejected, not written
+    rep = run(client, actors.coordinator_b, "h.geojson", data)
+    assert (
+        rep["counts"]["rejected"] == 1
+        and "own organisation" in rep["errors"][0]["message"]
+    )
+    assert (
+        upload(
+            client, actors.coordinator_a, "h.geojson", data, kind="releases"
+        ).status_code
+        == 422
+    )
+
+
+def test_feature_limit_is_413(client, actors, settings, app):
+    app.state.settings = settings.model_copy(update={"max_import_features": 2})
+    feats = [F.feature(F.square(i), F.hazard_props(i, actors.org_a)) for i in range(3)]
+    res = upload(client, actors.coordinator_a, "h.geojson", F.geojson_bytes(feats))
+    assert res.status_code == 413 and res.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+
+
+def test_unknown_import_is_404(client, actors):
+    res = client.get(
+        "/api/v1/imports/00000000-0000-0000-0000-000000000000",
+        headers=actors.analyst_a.headers,
+    )
+    assert res.status_code == 404
+
+
+def test_ten_thousand_features(client, session, actors, tmp_path):
+    gdf = F.hazards_gdf(10_000, actors.org_a)
+    data = F.write_gpkg(tmp_path / "big.gpkg", {"hazards": gdf})
+    before = hazard_count(session)
+    rep = run(client, actors.coordinator_a, "big.gpkg", data)
+    assert rep["status"] == "succeeded" and rep["counts"]["created"] == 10_000, rep[
+        "errors"
+    ][:3]
+    assert hazard_count(session) == before + 10_000
+
+
+def test_zip_member_names(tmp_path):
+    data = F.zip_bytes({"a/b.txt": b"x"})
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as zf:
+        assert zf.namelist() == ["a/b.txt"]
+    assert shape(F.feature(F.square(0), {})["geometry"]).area > 0
