@@ -29,9 +29,11 @@ db: install  ## provision PostGIS (local when DATABASE_URL is unset) and write .
 migrate: db  ## apply the Alembic migrations
 	$(WITH_DB) $(BIN)/safeground db upgrade
 
-run: migrate  ## install, provision, migrate, load demo data into an empty DB, serve on HOST:PORT
+run: migrate  ## install, provision, migrate, load demo data into an empty DB, serve on HOST:PORT with an import worker
 	$(WITH_DB) $(BIN)/safeground demo load --if-empty
-	$(WITH_DB) $(BIN)/safeground serve --host $(HOST) --port $(PORT)
+	$(WITH_DB) { $(BIN)/safeground worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/safeground serve --host $(HOST) --port $(PORT); }
 
 test: db  ## lint and run the whole suite against a throwaway PostGIS database
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ import logging
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -194,6 +195,108 @@ def recompute() -> None:
         count = land_release.recompute(session, None)
         session.commit()
     typer.echo(f"recomputed {count} hazards in {time.perf_counter() - started:.2f} s")
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    user: Annotated[
+        str, typer.Option(help="the admin or coordinator account the import runs as")
+    ],
+    kind: Annotated[str, typer.Option(help="hazards or admin_areas")] = "hazards",
+    profile: Annotated[str, typer.Option(help="native, imsma, kobo or osm")] = "native",
+    mode: Annotated[str, typer.Option(help="dry_run or commit")] = "dry_run",
+    atomic: Annotated[bool, typer.Option(help="all or nothing")] = False,
+    layer: Annotated[str | None, typer.Option(help="GeoPackage layer")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS when the file has none")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="a profile file (YAML/JSON) laid over --profile")
+    ] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="organisation code for rows without one")
+    ] = None,
+    queue: Annotated[
+        bool, typer.Option(help="queue it for a worker instead of running it here")
+    ] = False,
+    report_file: Annotated[
+        Path | None, typer.Option("--report", help="write the full JSON report here")
+    ] = None,
+) -> None:
+    """Import a file exactly as POST /api/v1/imports does, and print its report."""
+    import json
+
+    from sqlalchemy import select
+
+    from api import jobs
+    from api.db.models import User
+    from api.services import auth, imports
+
+    settings = get_settings()
+    with _session() as session:
+        account = session.scalar(select(User).where(User.username == user))
+        if account is None or not account.active:
+            typer.echo(f"error: no active user {user!r}", err=True)
+            raise typer.Exit(1)
+        principal = auth.principal_for_import(session, account.id, None)
+        try:
+            with path.open("rb") as upload:
+                imp = imports.create(
+                    session,
+                    upload=upload,
+                    filename=path.name,
+                    kind=kind,
+                    profile=profile,
+                    mode=mode,
+                    atomic=atomic,
+                    principal=principal,
+                    settings=settings,
+                    layer=layer,
+                    crs=crs,
+                    mapping=mapping.read_text(encoding="utf-8") if mapping else None,
+                    organisation=organisation,
+                )
+            if queue:
+                imp.job_id = jobs.enqueue_import(session, imp.id)
+        except ProblemError as exc:
+            _fail(exc)
+        session.commit()
+        import_id = imp.id
+    if queue:
+        typer.echo(f"queued import {import_id}")
+        return
+    started = time.perf_counter()
+    jobs.run_import_now(import_id, settings)
+    with _session() as session:
+        report = imports.report(session, import_id, principal)
+    if report_file:
+        report_file.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    counts = ", ".join(f"{k} {v}" for k, v in report["counts"].items())
+    typer.echo(
+        f"import {import_id}: {report['status']} in {time.perf_counter() - started:.1f} s"
+        f" ({counts})"
+    )
+    for kind_, items in (("error", report["errors"]), ("flag", report["flags"])):
+        for item in items[:50]:
+            where = f"row {item['row']}" if item["row"] is not None else "file"
+            field = f" [{item['field']}]" if item["field"] else ""
+            typer.echo(f"  {kind_}: {where}{field}: {item['message']}")
+        if len(items) > 50:
+            typer.echo(f"  ... and {len(items) - 50} more {kind_}s (see --report)")
+    if report["failure"]:
+        typer.echo(f"  failure: {report['failure']}")
+    if report["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option(help="run what is queued, then stop")] = False,
+) -> None:
+    """Run a background worker for imports (PostgreSQL-backed queue)."""
+    from api import jobs
+
+    logging.basicConfig(level=logging.INFO)
+    jobs.run_worker(wait=not once)
 
 
 @app.command("serve")

@@ -10,11 +10,13 @@ to start, and every read of the import, marks it failed with the reason
 (``imports.sweep_interrupted``), and ``POST /imports/{id}/retry`` runs it again.
 """
 
+import asyncio
 import json
 import logging
 import uuid
 
 import procrastinate
+from procrastinate.jobs import Status
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -99,6 +101,20 @@ def run_worker(settings: Settings | None = None, *, wait: bool = True) -> None:
         if swept:
             logger.warning("marked %d interrupted import(s) as failed", swept)
     engine.dispose()
-    app = make_app(settings)
-    with app.open():
-        app.run_worker(queues=[QUEUE], wait=wait, install_signal_handlers=wait)
+    asyncio.run(_work(make_app(settings), wait))
+
+
+async def _work(app: procrastinate.App, wait: bool) -> None:
+    async with app.open_async():
+        # jobs left "doing" by a worker that died: failed, so that their lock is freed and the
+        # import (already marked failed above) can be queued again
+        for job in await app.job_manager.get_stalled_jobs(queue=QUEUE):
+            logger.warning(
+                "job %s was left running by a dead worker: marked failed", job.id
+            )
+            await app.job_manager.finish_job_by_id_async(
+                job.id, status=Status.FAILED, delete_job=False
+            )
+        await app.run_worker_async(
+            queues=[QUEUE], wait=wait, install_signal_handlers=wait
+        )
