@@ -31,7 +31,12 @@ VOCABULARIES = {
     "eo_category": vocab.Contamination,
     "condition": vocab.EOCondition,
     "disposal_method": vocab.DisposalMethod,
+    "activity_type": vocab.ActivityType,
+    "methods": vocab.Method,
+    "outcome": vocab.ReleaseOutcome,
 }
+# Where a field name means another vocabulary in one kind.
+KIND_VOCABULARIES = {"activities": {"status": vocab.ActivityStatus}}
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 PROFILE_NAMES = ("native", "imsma", "kobo", "osm")
@@ -116,6 +121,7 @@ class Mapper:
                 f"profile {self.profile.get('profile')!r} has no mapping for kind {self.kind!r}"
             )
         self.spec = spec
+        self.vocabularies = {**VOCABULARIES, **KIND_VOCABULARIES.get(self.kind, {})}
         by_norm: dict[str, str] = {}
         for col in self.columns:
             by_norm.setdefault(norm(col), col)
@@ -216,7 +222,7 @@ class Mapper:
                     if code is not None:
                         mapped.append(code)
                 values[ours] = mapped
-            elif ours in self.values or ours in VOCABULARIES:
+            elif ours in self.values or ours in self.vocabularies:
                 code = self._code(ours, raw, col, errors)
                 if code is not None:
                     values[ours] = code
@@ -234,7 +240,7 @@ class Mapper:
         table = self.values.get(ours, {})
         if text in table:
             return table[text]
-        codes = set(table.values()) | {c.value for c in VOCABULARIES.get(ours, ())}
+        codes = set(table.values()) | {c.value for c in self.vocabularies.get(ours, ())}
         for code in codes:
             if norm_value(code) == text:
                 return code

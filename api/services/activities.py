@@ -266,9 +266,13 @@ def _outside_warnings(session: Session, activity_id: uuid.UUID) -> list[str]:
     ]
 
 
-def _commit(session: Session) -> None:
+def _commit(session: Session, commit: bool = True) -> None:
+    """Commit (or, inside a larger unit of work such as an import, only flush)."""
     try:
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except IntegrityError as exc:
         session.rollback()
         if "external_id" in str(exc.orig):
@@ -286,6 +290,7 @@ def create_activity(
     principal: Principal | None,
     settings: Settings,
     is_demo: bool = False,
+    commit: bool = True,
 ) -> ActivityWriteResult:
     """Create an activity with its releases, or replace the one with the same external_id."""
     code = body.organisation or (principal.organisation_code if principal else None)
@@ -353,7 +358,7 @@ def create_activity(
     warnings = [w for r in releases for w in r.warnings] + _outside_warnings(
         session, activity.id
     )
-    _commit(session)
+    _commit(session, commit)
     return ActivityWriteResult(activity.id, activity.version, created, warnings)
 
 
@@ -374,6 +379,7 @@ def update_activity(
     principal: Principal | None,
     settings: Settings,
     if_match: str | None,
+    commit: bool = True,
 ) -> ActivityWriteResult:
     """Change an activity; sent ``releases`` replace the previous ones (kept as retired)."""
     activity = _locked(session, activity_id)
@@ -443,7 +449,7 @@ def update_activity(
     warnings = [w for r in releases for w in r.warnings] + _outside_warnings(
         session, activity.id
     )
-    _commit(session)
+    _commit(session, commit)
     return ActivityWriteResult(activity.id, activity.version, False, warnings)
 
 

@@ -36,6 +36,8 @@ def create(
     feature: EOFindFeature,
     principal: Principal | None,
     is_demo: bool = False,
+    commit: bool = True,
+    origin: dict[str, Any] | None = None,
 ) -> tuple[uuid.UUID, bool, list[str]]:
     """Record a find (or update the one with the same external_id); returns id, created."""
     props = feature.properties
@@ -124,8 +126,13 @@ def create(
     )
     find.notes = props.notes
     find.geom = from_shape(point, srid=4326)
+    if origin is not None:
+        find.origin = origin
     try:
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("external_id already used for another find") from exc

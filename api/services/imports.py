@@ -55,7 +55,7 @@ from api.vocab import POINT_HAZARD_TYPES, Role
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 << 20
-SUPPORTED_KINDS = ("hazards", "admin_areas")
+SUPPORTED_KINDS = ("hazards", "activities", "releases", "eo_finds", "admin_areas")
 COUNT_KEYS = (
     "read",
     "created",
@@ -79,7 +79,7 @@ def _check_params(
     kind: str, profile: str, mode: str, mapping: str | None
 ) -> dict | None:
     if kind not in SUPPORTED_KINDS:
-        if kind in ("activities", "releases", "eo_finds", "context"):
+        if kind == "context":
             raise InvalidInput(
                 f"imports of kind {kind!r} are not available yet; this server imports "
                 + " and ".join(SUPPORTED_KINDS),
@@ -629,6 +629,7 @@ class Job:
                 "no admin areas are loaded: the programme-extent check was skipped",
             )
         self.source_name = f"import:{imp.id}"
+        self.groups: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
 
     # -- whole run
     def execute(self) -> tuple[str, str | None]:
@@ -643,13 +644,21 @@ class Job:
                 raise ImportFailed(
                     f"the file holds more than {self.settings.max_import_features} features (the limit)"
                 )
-            if imp.kind == "hazards":
-                self._hazards(batch)
-            else:
-                self._admin_areas(batch)
+            {
+                "hazards": self._hazards,
+                "activities": self._activity_rows,
+                "releases": self._activity_rows,
+                "eo_finds": self._eo_finds,
+                "admin_areas": self._admin_areas,
+            }[imp.kind](batch)
             if keep_going:
                 data.commit()
             self.book.progress(self.book.counts["read"] / total if total else 0.5)
+        if imp.kind in ("activities", "releases"):
+            self._write_activities()
+            if keep_going:
+                data.commit()
+        self._count_rejected()
         rejected = self.book.counts["rejected"]
         if imp.mode == "dry_run":
             outer.rollback()
@@ -1124,6 +1133,447 @@ class Job:
                     f"the database refused the row: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
                 )
 
+    # -- activities and releases: rows grouped by activity, written at the end
+    def _count_rejected(self) -> None:
+        self.book.counts["rejected"] = len(
+            {m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None}
+        )
+
+    def _common(self, row: readers.Row) -> dict[str, Any] | None:
+        """Map a row and report its errors; None when it cannot be used."""
+        if row.error:
+            self.reject(row.number, *row.error)
+            return None
+        mapped, errors, _ = self.mapper.map_row(row.values)
+        for fld, msg in errors:
+            self.reject(row.number, fld, msg)
+        if errors:
+            return None
+        for key in (
+            "external_id",
+            "activity",
+            "release_hazard_id",
+            "hazard_id",
+            "organisation",
+            "notes",
+            "model",
+        ):
+            v = mapped.get(key)
+            if v is not None and not isinstance(v, str):
+                mapped[key] = (
+                    str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                )
+        return mapped
+
+    def _activity_rows(self, batch: list[readers.Row]) -> None:
+        releases_kind = self.imp.kind == "releases"
+        for row in batch:
+            mapped = self._common(row)
+            if mapped is None:
+                continue
+            try:
+                _typed(
+                    mapped,
+                    ("start_date", "end_date", "release_date"),
+                    ("clearance_depth_cm",),
+                    self.dayfirst,
+                )
+                ref = mapped.get("activity" if releases_kind else "external_id")
+                if not ref:
+                    raise _RowProblem(
+                        "activity" if releases_kind else "external_id",
+                        "the activity's external id is required to group rows",
+                    )
+                org_id, org_code = self._organisation(mapped.get("organisation"))
+                geom = None
+                if row.geometry is not None or any(
+                    self.mapper.coords.get(k)
+                    and row.values.get(self.mapper.coords[k]) not in (None, "")
+                    for k in ("wkt", "geoshape", "lon", "lat")
+                ):
+                    geom4326, _ = self._geometry(row, mapped)
+                    geom = gate.intake(
+                        geom4326,
+                        pointer="geometry",
+                        allow_point=False,
+                        max_vertices=self.settings.max_vertices,
+                    )
+                if (geom is None) == releases_kind and releases_kind:
+                    raise _RowProblem("geometry", "a release row needs its polygon")
+                if geom is not None and not mapped.get("outcome"):
+                    raise _RowProblem(
+                        "outcome",
+                        "a release polygon needs its outcome (cancelled, reduced or cleared)",
+                    )
+            except _RowProblem as exc:
+                self.reject(
+                    row.number,
+                    self.mapper.resolved.get(exc.field, exc.field),
+                    exc.message,
+                )
+                continue
+            except gate.GateRejection as exc:
+                self.reject(row.number, exc.field, exc.message)
+                continue
+            group = self.groups.setdefault(
+                (org_id, ref),
+                {"org": org_code, "ref": ref, "fields": {}, "rows": [], "releases": []},
+            )
+            group["rows"].append(row.number)
+            if not releases_kind:
+                for name in (*ACTIVITY_FIELDS, "hazard_ids"):
+                    if (
+                        mapped.get(name) not in (None, "", [])
+                        and name not in group["fields"]
+                    ):
+                        group["fields"][name] = mapped[name]
+                    elif (
+                        name in group["fields"]
+                        and mapped.get(name) not in (None, "", [])
+                        and mapped[name] != group["fields"][name]
+                    ):
+                        self.book.add(
+                            "warning",
+                            row.number,
+                            name,
+                            f"{name} differs from the activity's first row ({group['fields'][name]!r}); the first row's value is kept",
+                        )
+            if geom is not None:
+                for w in geom.warnings:
+                    self.book.add("warning", row.number, None, w)
+                group["releases"].append(
+                    {
+                        "row": row.number,
+                        "geometry": geom.geometry,
+                        "outcome": mapped["outcome"],
+                        "date": mapped.get("release_date"),
+                        "hazard": mapped.get("release_hazard_id"),
+                    }
+                )
+
+    def _untouched_releases(
+        self, group: dict[str, Any], hazard_ids: list[uuid.UUID]
+    ) -> set[int]:
+        """Rows whose release polygon touches none of its hazards (one query per activity)."""
+        if not group["releases"]:
+            return set()
+        refs = [r["hazard"] for r in group["releases"] if r["hazard"]]
+        by_ref = hazards.hazard_ids_for(self.data, refs) if refs else {}
+        rows, wkbs, hids = [], [], []
+        for r in group["releases"]:
+            targets = [by_ref[r["hazard"]]] if r["hazard"] in by_ref else hazard_ids
+            if r["hazard"] and r["hazard"] not in by_ref:
+                self.reject(r["row"], "hazard_id", f"no hazard {r['hazard']!r}")
+                continue
+            rows.append(r["row"])
+            wkbs.append(shapely.to_wkb(r["geometry"]))
+            hids.append([str(h) for h in targets])
+        if not rows:
+            return set()
+        result = self.data.execute(
+            text(
+                """
+                SELECT t.n FROM unnest(CAST(:ns AS int[]), CAST(:wkbs AS bytea[])) WITH ORDINALITY AS t(n, wkb, i)
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM hazards h
+                    WHERE h.id = ANY(CAST((CAST(:hids AS text[]))[t.i] AS uuid[]))
+                      AND ST_Intersects(h.geom, ST_GeomFromWKB(t.wkb, 4326)))
+                """
+            ),
+            {"ns": rows, "wkbs": wkbs, "hids": ["{" + ",".join(h) + "}" for h in hids]},
+        )
+        bad = {r[0] for r in result}
+        for n in bad:
+            self.reject(
+                n,
+                "geometry",
+                "the release polygon does not touch its hazard: released land must lie in the hazard area",
+            )
+        return bad
+
+    def _write_activities(self) -> None:
+        from api.db.models import Activity, ReleasePolygon
+        from api.schemas.activities import ActivityCreate, ActivityPatch
+        from api.services import activities
+
+        for (org_id, ref), group in self.groups.items():
+            existing = self.data.scalar(
+                select(Activity).where(
+                    Activity.organisation_id == org_id,
+                    Activity.external_id == ref,
+                    Activity.retired_at.is_(None),
+                )
+            )
+            if existing is None:
+                try:
+                    existing = self.data.get(Activity, uuid.UUID(ref))
+                except ValueError:
+                    existing = None
+            first = group["rows"][0]
+            try:
+                if self.imp.kind == "releases" and existing is None:
+                    raise _RowProblem(
+                        "activity",
+                        f"no activity {ref!r} of {group['org']}: import the activity first",
+                    )
+                hazard_refs = group["fields"].get("hazard_ids") or []
+                if self.imp.kind == "activities" and not hazard_refs:
+                    raise _RowProblem(
+                        "hazard_ids",
+                        "an activity needs the hazards it addresses (hazard_ids)",
+                    )
+                resolved = (
+                    hazards.hazard_ids_for(self.data, hazard_refs)
+                    if hazard_refs
+                    else {}
+                )
+                missing = [h for h in hazard_refs if h not in resolved]
+                if missing:
+                    raise _RowProblem(
+                        "hazard_ids", "unknown hazard(s): " + ", ".join(missing)
+                    )
+                if existing is not None:
+                    from api.db.models import ActivityHazard
+
+                    linked = list(
+                        self.data.scalars(
+                            select(ActivityHazard.hazard_id).where(
+                                ActivityHazard.activity_id == existing.id
+                            )
+                        )
+                    )
+                else:
+                    linked = []
+                bad = self._untouched_releases(group, list(resolved.values()) or linked)
+            except (_RowProblem, ProblemError) as exc:
+                fld, msg = (
+                    (exc.field, exc.message)
+                    if isinstance(exc, _RowProblem)
+                    else (None, exc.detail)
+                )
+                for n in group["rows"]:
+                    self.reject(n, fld, msg)
+                continue
+            releases = [
+                r
+                for r in group["releases"]
+                if r["row"] not in bad
+                and not any(
+                    m[0] == "error" and m[1] == r["row"] for m in self.book.messages
+                )
+            ]
+            features = [
+                {
+                    "type": "Feature",
+                    "geometry": mapping(r["geometry"]),
+                    "properties": {
+                        "outcome": r["outcome"],
+                        **({"date": r["date"].isoformat()} if r["date"] else {}),
+                        **({"hazard_id": r["hazard"]} if r["hazard"] else {}),
+                    },
+                }
+                for r in releases
+            ]
+            if existing is not None and self._activity_unchanged(
+                existing, group, releases, ReleasePolygon
+            ):
+                self.book.counts["unchanged"] += 1
+                continue
+            try:
+                with self.data.begin_nested():
+                    if self.imp.kind == "releases":
+                        result = activities.update_activity(
+                            self.data,
+                            activity_id=existing.id,
+                            body=ActivityPatch(
+                                releases={
+                                    "type": "FeatureCollection",
+                                    "features": features,
+                                }
+                            ),
+                            principal=self.principal,
+                            settings=self.settings,
+                            if_match="*",
+                            commit=False,
+                        )
+                    else:
+                        fields = group["fields"]
+                        body = ActivityCreate.model_validate(
+                            {
+                                "external_id": ref,
+                                "organisation": group["org"],
+                                "hazard_ids": hazard_refs,
+                                **{
+                                    k: (v.isoformat() if isinstance(v, date) else v)
+                                    for k, v in fields.items()
+                                    if k in ACTIVITY_FIELDS
+                                },
+                                "releases": {
+                                    "type": "FeatureCollection",
+                                    "features": features,
+                                },
+                            }
+                        )
+                        result = activities.create_activity(
+                            self.data,
+                            body=body,
+                            principal=self.principal,
+                            settings=self.settings,
+                            commit=False,
+                        )
+            except ValidationError as exc:
+                for err in exc.errors():
+                    name = ".".join(str(p) for p in err["loc"])
+                    self.reject(first, name, f"{name}: {err['msg']}")
+                continue
+            except ProblemError as exc:
+                self.reject(first, None, exc.detail)
+                continue
+            self.book.counts["created" if result.created else "updated"] += 1
+            for w in result.warnings:
+                self.book.add("warning", first, None, w)
+
+    def _activity_unchanged(self, existing, group, releases, ReleasePolygon) -> bool:
+        fields = group["fields"]
+        if self.imp.kind == "activities":
+            for name in ACTIVITY_FIELDS:
+                if name in fields:
+                    ours = fields[name]
+                    theirs = getattr(existing, name)
+                    if name == "methods":
+                        ours = list(dict.fromkeys(ours))
+                    if ours != theirs:
+                        return False
+        stored = self.data.execute(
+            select(
+                ReleasePolygon.outcome,
+                ReleasePolygon.date,
+                func.ST_AsBinary(ReleasePolygon.geom),
+            )
+            .distinct(ReleasePolygon.feature_index)
+            .where(
+                ReleasePolygon.activity_id == existing.id,
+                ReleasePolygon.retired_at.is_(None),
+            )
+            .order_by(ReleasePolygon.feature_index)
+        ).all()
+        mine = sorted(
+            (r["outcome"], r["date"] or existing.end_date, _norm_wkb(r["geometry"]))
+            for r in releases
+        )
+        theirs = sorted(
+            (o, d, _norm_wkb(shapely.from_wkb(bytes(w)))) for o, d, w in stored
+        )
+        return mine == theirs
+
+    # -- EO finds: points, one by one through the API's own service
+    def _eo_finds(self, batch: list[readers.Row]) -> None:
+        from api.db.models import EOFind
+        from api.schemas.eo_finds import EOFindFeature
+        from api.services import eo_finds
+
+        for row in batch:
+            mapped = self._common(row)
+            if mapped is None:
+                continue
+            try:
+                _typed(mapped, ("found_on",), ("quantity", "depth_cm"), self.dayfirst)
+                if isinstance(mapped.get("found_on"), date):
+                    mapped["found_on"] = mapped["found_on"].isoformat()
+                org_id, org_code = self._organisation(mapped.get("organisation"))
+                mapped["organisation"] = org_code
+                geom, origin = self._geometry(row, mapped)
+                point = gate.intake(
+                    geom,
+                    pointer="geometry",
+                    allow_point=True,
+                    allow_polygon=False,
+                    max_vertices=10,
+                )
+                feature = EOFindFeature.model_validate(
+                    {
+                        "type": "Feature",
+                        "geometry": mapping(point.geometry),
+                        "properties": mapped,
+                    }
+                )
+            except _RowProblem as exc:
+                self.reject(
+                    row.number,
+                    self.mapper.resolved.get(exc.field, exc.field),
+                    exc.message,
+                )
+                continue
+            except gate.GateRejection as exc:
+                self.reject(row.number, exc.field, exc.message)
+                continue
+            except ValidationError as exc:
+                for err in exc.errors():
+                    name = str(err["loc"][-1]) if err["loc"] else ""
+                    self.reject(
+                        row.number,
+                        self.mapper.resolved.get(name, name),
+                        f"{name}: {err['msg']}",
+                    )
+                continue
+            kept = self.mapper.kept(row.values)
+            if kept:
+                origin["source_fields"] = kept
+            origin["import_id"] = str(self.imp.id)
+            props = feature.properties
+            if props.external_id:
+                current = self.data.scalar(
+                    select(EOFind).where(
+                        EOFind.organisation_id == org_id,
+                        EOFind.external_id == props.external_id,
+                        EOFind.retired_at.is_(None),
+                    )
+                )
+                if current is not None and self._find_unchanged(
+                    current, props, point.geometry
+                ):
+                    self.book.counts["unchanged"] += 1
+                    continue
+            try:
+                with self.data.begin_nested():
+                    _fid, created, warnings = eo_finds.create(
+                        self.data,
+                        feature=feature,
+                        principal=self.principal,
+                        commit=False,
+                        origin=origin,
+                    )
+            except ProblemError as exc:
+                errs = getattr(exc, "errors", None) or []
+                self.reject(
+                    row.number,
+                    errs[0]["pointer"].rsplit("/", 1)[-1] if errs else None,
+                    exc.detail,
+                )
+                continue
+            self.book.counts["created" if created else "updated"] += 1
+            for w in [*point.warnings, *warnings]:
+                self.book.add("warning", row.number, None, w)
+
+    def _find_unchanged(self, current, props, point: BaseGeometry) -> bool:
+        from geoalchemy2.shape import to_shape
+
+        pairs = {
+            "eo_category": props.eo_category.value,
+            "model": props.model,
+            "quantity": props.quantity,
+            "condition": props.condition.value if props.condition else None,
+            "depth_cm": props.depth_cm,
+            "found_on": props.found_on,
+            "disposal_method": props.disposal_method.value
+            if props.disposal_method
+            else None,
+            "notes": props.notes,
+        }
+        return all(getattr(current, k) == v for k, v in pairs.items()) and to_shape(
+            current.geom
+        ).equals(point)
+
     # -- admin areas
     def _admin_areas(self, batch: list[readers.Row]) -> None:
         good = []
@@ -1229,6 +1679,47 @@ class Job:
         )
         if self.level is None:
             self.level = gate.programme_level(self.data)
+
+
+ACTIVITY_FIELDS = (
+    "activity_type",
+    "status",
+    "start_date",
+    "end_date",
+    "methods",
+    "clearance_depth_cm",
+    "notes",
+)
+
+
+class _RowProblem(Exception):
+    def __init__(self, fld: str | None, message: str) -> None:
+        self.field, self.message = fld, message
+
+
+def _typed(
+    mapped: dict[str, Any],
+    dates: tuple[str, ...],
+    ints: tuple[str, ...],
+    dayfirst: bool,
+) -> None:
+    """Parse date and integer fields in place; raises _RowProblem naming the field."""
+    for name in dates:
+        if mapped.get(name) not in (None, ""):
+            try:
+                mapped[name] = values.parse_date(mapped[name], dayfirst=dayfirst)
+            except values.ValueProblem as exc:
+                raise _RowProblem(name, str(exc)) from exc
+    for name in ints:
+        if mapped.get(name) not in (None, ""):
+            try:
+                mapped[name] = values.parse_number(mapped[name], integer=True)
+            except values.ValueProblem as exc:
+                raise _RowProblem(name, f"{name}: {exc}") from exc
+
+
+def _norm_wkb(geom: BaseGeometry) -> bytes:
+    return shapely.to_wkb(shapely.normalize(geom))
 
 
 def _same(a: Any, b: Any) -> bool:

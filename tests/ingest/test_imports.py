@@ -544,7 +544,7 @@ def test_permissions_and_limits(client, actors, settings):
     )
     assert (
         upload(
-            client, actors.coordinator_a, "h.geojson", data, kind="releases"
+            client, actors.coordinator_a, "h.geojson", data, kind="context"
         ).status_code
         == 422
     )
@@ -583,3 +583,127 @@ def test_zip_member_names(tmp_path):
     with zipfile.ZipFile(__import__("io").BytesIO(data)) as zf:
         assert zf.namelist() == ["a/b.txt"]
     assert shape(F.feature(F.square(0), {})["geometry"]).area > 0
+
+
+def test_activities_with_release_polygons(client, session, actors):
+    from api.db.models import Activity, HazardLandRelease
+
+    org = actors.org_a
+    run(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(300), F.hazard_props(300, org))]),
+    )
+    hz = F.square(300)
+    left = box(
+        hz.bounds[0], hz.bounds[1], (hz.bounds[0] + hz.bounds[2]) / 2, hz.bounds[3]
+    )
+    away = box(31.9, 50.1, 31.901, 50.101)  # touches no hazard
+    act = {
+        "external_id": "ACT-1",
+        "activity_type": "clearance",
+        "organisation": org,
+        "hazard_ids": "IMP-00300",
+        "status": "completed",
+        "start_date": "2024-06-01",
+        "end_date": "2024-06-20",
+        "methods": "manual",
+    }
+    feats = [
+        F.feature(left, {**act, "outcome": "cleared", "release_date": "20.06.2024"}),
+        F.feature(away, {**act, "outcome": "cancelled"}),
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "act.geojson",
+        F.geojson_bytes(feats),
+        kind="activities",
+    )
+    assert rep["counts"]["created"] == 1, rep
+    assert (
+        rep["errors"][0]["row"] == 2
+        and "does not touch its hazard" in rep["errors"][0]["message"]
+    )
+    a = session.scalar(select(Activity).where(Activity.external_id == "ACT-1"))
+    assert a.status == "completed" and a.methods == ["manual"]
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "IMP-00300"))
+    fig = session.get(HazardLandRelease, h.id)
+    assert fig.cleared_area_m2 == pytest.approx(
+        abs(GEOD.geometry_area_perimeter(left)[0]), rel=1e-3
+    )
+    again = run(
+        client,
+        actors.coordinator_a,
+        "act.geojson",
+        F.geojson_bytes(feats[:1]),
+        kind="activities",
+    )
+    assert again["counts"]["unchanged"] == 1 and again["counts"]["updated"] == 0, again
+    # the releases kind replaces an existing activity's polygons
+    whole = [
+        F.feature(
+            hz,
+            {
+                "activity_external_id": "ACT-1",
+                "outcome": "cleared",
+                "release_date": "2024-06-21",
+            },
+        )
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "rel.geojson",
+        F.geojson_bytes(whole),
+        kind="releases",
+        organisation=org,
+    )
+    assert rep["counts"]["updated"] == 1, rep
+    session.expire_all()
+    assert session.get(HazardLandRelease, h.id).remaining_area_m2 == pytest.approx(
+        0, abs=0.01
+    )
+    missing = [F.feature(hz, {"activity_external_id": "NOPE", "outcome": "cleared"})]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "rel.geojson",
+        F.geojson_bytes(missing),
+        kind="releases",
+        organisation=org,
+    )
+    assert "import the activity first" in rep["errors"][0]["message"]
+
+
+def test_eo_finds_csv(client, session, actors):
+    from api.db.models import EOFind
+
+    org = actors.org_a
+    run(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(310), F.hazard_props(310, org))]),
+    )
+    c = F.square(310).centroid
+    csv = (
+        "external_id,eo_category,model,quantity,condition,found_on,hazard_id,organisation,lon,lat\n"
+        f"EO-1,AP_MINE,PMN-2,2,armed,12/06/2024,IMP-00310,{org},{c.x},{c.y}\n"
+        f"EO-2,rocket,,1,,2024-06-12,IMP-00310,{org},{c.x},{c.y}\n"
+        f"EO-3,uxo,,x,,2024-06-12,IMP-00310,{org},{c.x},{c.y}\n"
+    )
+    rep = run(client, actors.coordinator_a, "eo.csv", csv.encode(), kind="eo_finds")
+    assert rep["counts"]["created"] == 1 and rep["counts"]["rejected"] == 2, rep
+    errors = {e["row"]: e["message"] for e in rep["errors"]}
+    assert "'rocket'" in errors[3] and "quantity" in errors[4]
+    f = session.scalar(select(EOFind).where(EOFind.external_id == "EO-1"))
+    assert (f.eo_category, f.quantity, str(f.found_on)) == ("ap_mine", 2, "2024-06-12")
+    assert f.origin["row"] == 2
+    assert (
+        run(client, actors.coordinator_a, "eo.csv", csv.encode(), kind="eo_finds")[
+            "counts"
+        ]["unchanged"]
+        == 1
+    )
