@@ -24,6 +24,7 @@ from api.routers import (
     hazards,
     health,
     land_release,
+    ogc,
     organisations,
     vocabularies,
 )
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(health.router)
     app.include_router(v1)
+    app.include_router(ogc.router)
 
     index = (
         Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web")

@@ -1,0 +1,319 @@
+"""OGC API – Features (Part 1 core, GeoJSON, HTML; Part 3 CQL2-text filtering) at ``/ogc``.
+
+Every collection is restricted operational data: anonymous callers get the landing page,
+the conformance classes and an empty collections list, and 401 on a collection. JSON or
+HTML is chosen by ``f=json|html``, else by the Accept header. The items endpoints answer
+400 to query parameters they do not know (OGC API – Features permits either), so that a
+misspelt ``filter`` or ``bbox`` never silently returns everything.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import BBoxDep, PrincipalDep, SessionDep, SettingsDep
+from api.errors import BadRequest, NotFound, problem_responses
+from api.ogc import collections, cql2, documents, html, params, queries
+from api.ogc.collections import Collection
+from api.responses import GeoJSONOut, JSONOut
+from api.services.auth import Principal, require_reader
+
+router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+
+FormatQuery = Annotated[
+    str | None, Query(description="json or html (default: from the Accept header)")
+]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
+CollectionId = Annotated[
+    str,
+    Path(
+        alias="collectionId",
+        description="collection id: hazards, remaining, releases or admin-areas",
+    ),
+]
+
+SCHEMA_JSON = "application/schema+json"
+
+
+def _collection(collection_id: str, principal: Principal | None) -> Collection:
+    coll = collections.REGISTRY.get(collection_id)
+    if coll is None:
+        raise NotFound(f"no collection {collection_id!r}")
+    if not coll.public:
+        require_reader(principal)
+    return coll
+
+
+def _html(template: str, request: Request, **context) -> HTMLResponse:
+    urls = {
+        "home": request.url_for(documents.LANDING),
+        "collections_url": request.url_for(documents.COLLECTIONS),
+        "conformance_url": request.url_for(documents.CONFORMANCE),
+    }
+    return HTMLResponse(html.render(template, **urls, **context))
+
+
+@router.get(
+    "",
+    name=documents.LANDING,
+    response_class=JSONOut,
+    responses={200: {"content": {"text/html": {}}}},
+)
+def ogc_landing_page(
+    request: Request, f: FormatQuery = None, accept: AcceptHeader = None
+):
+    """Landing page: links to the API definition, the conformance classes and the data."""
+    fmt = params.output_format(f, accept)
+    doc = documents.landing_page(request, fmt)
+    if fmt == "html":
+        return _html("landing.html", request, title=doc["title"], doc=doc)
+    return JSONOut(doc)
+
+
+@router.get(
+    "/conformance",
+    name=documents.CONFORMANCE,
+    response_class=JSONOut,
+    responses={200: {"content": {"text/html": {}}}},
+)
+def ogc_conformance(
+    request: Request, f: FormatQuery = None, accept: AcceptHeader = None
+):
+    """The conformance classes implemented (Features core, GeoJSON, HTML, CQL2 text)."""
+    fmt = params.output_format(f, accept)
+    doc = documents.conformance(request, fmt)
+    if fmt == "html":
+        return _html("conformance.html", request, title="Conformance", doc=doc)
+    return JSONOut(doc)
+
+
+@router.get(
+    "/collections",
+    name=documents.COLLECTIONS,
+    response_class=JSONOut,
+    responses={200: {"content": {"text/html": {}}}, **problem_responses(401)},
+)
+def ogc_collections(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    f: FormatQuery = None,
+    accept: AcceptHeader = None,
+):
+    """The collections the caller may read: none for anonymous callers."""
+    fmt = params.output_format(f, accept)
+    described = [
+        documents.collection(request, coll, queries.extent(session, coll))
+        for coll in collections.visible(principal is not None)
+    ]
+    doc = documents.collections(request, fmt, described)
+    if fmt == "html":
+        return _html("collections.html", request, title="Collections", doc=doc)
+    return JSONOut(doc)
+
+
+@router.get(
+    "/collections/{collectionId}",
+    name=documents.COLLECTION,
+    response_class=JSONOut,
+    responses={200: {"content": {"text/html": {}}}, **problem_responses(401, 404)},
+)
+def ogc_collection(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    collection_id: CollectionId,
+    f: FormatQuery = None,
+    accept: AcceptHeader = None,
+):
+    """One collection: its extent (from the data), CRS and links."""
+    coll = _collection(collection_id, principal)
+    fmt = params.output_format(f, accept)
+    doc = documents.collection(request, coll, queries.extent(session, coll))
+    if fmt == "html":
+        return _html(
+            "collection.html",
+            request,
+            title=coll.title,
+            doc=doc,
+            queryables=documents.queryables(request, coll),
+            items_html=request.url_for(
+                documents.ITEMS, collectionId=coll.id
+            ).include_query_params(f="html"),
+            items_json=request.url_for(documents.ITEMS, collectionId=coll.id),
+            queryables_url=request.url_for(documents.QUERYABLES, collectionId=coll.id),
+        )
+    return JSONOut(doc)
+
+
+@router.get(
+    "/collections/{collectionId}/queryables",
+    name=documents.QUERYABLES,
+    response_class=JSONOut,
+    responses={
+        200: {"content": {SCHEMA_JSON: {}, "text/html": {}}},
+        **problem_responses(401, 404),
+    },
+)
+def ogc_queryables(
+    request: Request,
+    principal: PrincipalDep,
+    collection_id: CollectionId,
+    f: FormatQuery = None,
+    accept: AcceptHeader = None,
+):
+    """The properties a ``filter`` may name, as a JSON Schema."""
+    coll = _collection(collection_id, principal)
+    doc = documents.queryables(request, coll)
+    if params.output_format(f, accept) == "html":
+        return _html(
+            "queryables.html",
+            request,
+            title=f"Queryables of {coll.title}",
+            doc=doc,
+            collection_url=request.url_for(documents.COLLECTION, collectionId=coll.id),
+        )
+    return JSONOut(doc, media_type=SCHEMA_JSON)
+
+
+@router.get(
+    "/collections/{collectionId}/items",
+    name=documents.ITEMS,
+    response_class=GeoJSONOut,
+    responses={200: {"content": {"text/html": {}}}, **problem_responses(400, 401, 404)},
+)
+def ogc_items(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    collection_id: CollectionId,
+    bbox: BBoxDep,
+    limit: Annotated[
+        str | None,
+        Query(
+            description="page size, 1 to the configured maximum (10,000); default 100"
+        ),
+    ] = None,
+    offset: Annotated[
+        str | None, Query(description="features to skip (the next link sets it)")
+    ] = None,
+    datetime: Annotated[
+        str | None,
+        Query(
+            description=(
+                "date or date-time, or an interval a/b, ../b, a/..; hazards and "
+                "remaining: date_of_information; releases: the release date"
+            ),
+            examples=["2024-01-01/..", "2024-05-01"],
+        ),
+    ] = None,
+    filter: Annotated[
+        str | None,
+        Query(
+            description="CQL2 text over the collection's queryables",
+            examples=["classification = 'CHA' AND remaining_area_m2 > 1000"],
+        ),
+    ] = None,
+    filter_lang: Annotated[
+        str | None, Query(alias="filter-lang", description="cql2-text (the default)")
+    ] = None,
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", description="CRS84 only")
+    ] = None,
+    bbox_crs: Annotated[
+        str | None, Query(alias="bbox-crs", description="CRS84 only")
+    ] = None,
+    crs: Annotated[str | None, Query(description="CRS84 only")] = None,
+    f: FormatQuery = None,
+    accept: AcceptHeader = None,
+):
+    """Features of a collection as GeoJSON, with ``numberMatched`` and a ``next`` link.
+
+    Filters combine: ``bbox`` (CRS84), ``datetime`` and ``filter`` (CQL2 text; see the
+    collection's queryables). Unknown query parameters are answered with 400.
+    """
+    coll = _collection(collection_id, principal)
+    params.reject_unknown(request.query_params.keys(), params.ITEMS_PARAMETERS)
+    fmt = params.output_format(f, accept)
+    page_size = params.limit(
+        limit, default=settings.default_limit, maximum=settings.max_limit
+    )
+    skip = params.offset(offset)
+    for name, value in (
+        ("filter-crs", filter_crs),
+        ("bbox-crs", bbox_crs),
+        ("crs", crs),
+    ):
+        params.crs(name, value)
+    params.filter_lang(filter_lang)
+    days = params.datetime_days(datetime)
+    if days is not None and coll.temporal is None:
+        raise BadRequest(
+            f"datetime: collection {coll.id!r} has no temporal property",
+            errors=[
+                {"parameter": "datetime", "in": "query", "message": "not temporal"}
+            ],
+        )
+    selection = queries.ItemsFilter(
+        bbox=bbox,
+        dates=days,
+        cql=cql2.parse(filter) if filter is not None else None,
+    )
+    features, matched = queries.items(
+        session, coll, selection, limit=page_size, offset=skip
+    )
+    doc = documents.feature_collection(
+        request, coll, fmt, features, matched=matched, limit=page_size, offset=skip
+    )
+    if fmt == "html":
+        return _html(
+            "items.html",
+            request,
+            title=f"{coll.title}: items",
+            doc=doc,
+            offset=skip,
+            collection_title=coll.title,
+            collection_url=request.url_for(documents.COLLECTION, collectionId=coll.id),
+            item_base=request.url_for(documents.ITEMS, collectionId=coll.id),
+            columns=[p.name for p in coll.properties if p.kind != "geojson"][:12],
+        )
+    return GeoJSONOut(doc, headers={"OGC-NumberMatched": str(matched)})
+
+
+@router.get(
+    "/collections/{collectionId}/items/{featureId}",
+    name=documents.ITEM,
+    response_class=GeoJSONOut,
+    responses={200: {"content": {"text/html": {}}}, **problem_responses(400, 401, 404)},
+)
+def ogc_item(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    collection_id: CollectionId,
+    feature_id: Annotated[str, Path(alias="featureId")],
+    crs: Annotated[str | None, Query(description="CRS84 only")] = None,
+    f: FormatQuery = None,
+    accept: AcceptHeader = None,
+):
+    """One feature as GeoJSON."""
+    coll = _collection(collection_id, principal)
+    params.reject_unknown(request.query_params.keys(), params.ITEM_PARAMETERS)
+    params.crs("crs", crs)
+    fmt = params.output_format(f, accept)
+    doc = documents.feature(request, coll, fmt, queries.item(session, coll, feature_id))
+    if fmt == "html":
+        return _html(
+            "item.html",
+            request,
+            title=f"{coll.title}: {feature_id}",
+            doc=doc,
+            collection_title=coll.title,
+            collection_url=request.url_for(documents.COLLECTION, collectionId=coll.id),
+            items_url=request.url_for(
+                documents.ITEMS, collectionId=coll.id
+            ).include_query_params(f="html"),
+        )
+    return GeoJSONOut(doc)
