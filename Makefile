@@ -9,10 +9,10 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 WITH_DB := source .dev-db.env &&
 
-.PHONY: help install db migrate run test lint fmt bench clean
+.PHONY: help install db migrate run test lint fmt bench bench-import clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	scripts/bootstrap.sh
@@ -49,6 +49,10 @@ fmt: install  ## format the code
 
 bench: db  ## benchmarks (scripts/bench/); never part of `make test`
 	$(WITH_DB) $(BIN)/python scripts/bench/land_release.py
+	$(WITH_DB) $(BIN)/python scripts/bench/import.py
+
+bench-import: db  ## only the import / OGC benchmark (scripts/bench/import.py)
+	$(WITH_DB) $(BIN)/python scripts/bench/import.py
 
 clean:  ## remove the virtualenv and caches (the database is left alone)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .dev-db.env

@@ -1472,6 +1472,7 @@ class Job:
         from api.schemas.eo_finds import EOFindFeature
         from api.services import eo_finds
 
+        ready = []
         for row in batch:
             mapped = self._common(row)
             if mapped is None:
@@ -1520,6 +1521,15 @@ class Job:
             if kept:
                 origin["source_fields"] = kept
             origin["import_id"] = str(self.imp.id)
+            ready.append((row.number, feature, point, origin, org_id))
+        outside = gate.outside_programme(
+            self.data, [(r[0], r[2].geometry) for r in ready], self.level
+        )
+        for n, msg in outside.items():
+            self.reject(n, "geometry", msg)
+        for number, feature, point, origin, org_id in ready:
+            if number in outside:
+                continue
             props = feature.properties
             if props.external_id:
                 current = self.data.scalar(
@@ -1546,14 +1556,14 @@ class Job:
             except ProblemError as exc:
                 errs = getattr(exc, "errors", None) or []
                 self.reject(
-                    row.number,
+                    number,
                     errs[0]["pointer"].rsplit("/", 1)[-1] if errs else None,
                     exc.detail,
                 )
                 continue
             self.book.counts["created" if created else "updated"] += 1
             for w in [*point.warnings, *warnings]:
-                self.book.add("warning", row.number, None, w)
+                self.book.add("warning", number, None, w)
 
     def _find_unchanged(self, current, props, point: BaseGeometry) -> bool:
         from geoalchemy2.shape import to_shape
