@@ -2,6 +2,7 @@
 
 from api.db.models.activities import Activity, ActivityHazard, ReleasePolygon
 from api.db.models.geography import AdminArea
+from api.db.models.hazard_reports import HazardReport
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
 from api.db.models.identity import ApiKey, Organisation, User
 from api.db.models.imports import Import, ImportChunk, ImportMessage
@@ -15,6 +16,7 @@ __all__ = [
     "EOFind",
     "Hazard",
     "HazardLandRelease",
+    "HazardReport",
     "HazardState",
     "HazardVersion",
     "Import",
