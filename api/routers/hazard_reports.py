@@ -1,0 +1,235 @@
+"""Hazard reports: unverified intake and its workflow (submitted → verified → accepted or
+rejected). Reports never appear among hazards; accepting one links or creates a hazard."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+
+from api.db.models.hazard_reports import ReportSource, ReportStatus
+from api.deps import (
+    BBoxDep,
+    IfMatchDep,
+    PageDep,
+    PrincipalDep,
+    ReaderDep,
+    SessionDep,
+    SettingsDep,
+)
+from api.errors import problem_responses
+from api.responses import GeoJSONOut, feature_collection
+from api.services import hazard_reports
+from api.services.auth import Principal, require_reader
+from api.services.hazard_reports import (
+    ACCEPT_EXAMPLES,
+    REPORT_EXAMPLES,
+    AcceptBody,
+    HazardReportFeature,
+    RejectBody,
+    ReportFilters,
+    TransitionNote,
+)
+
+router = APIRouter(prefix="/hazard-reports", tags=["hazard reports"])
+
+
+def written(
+    session, principal: Principal, result: hazard_reports.Written, status: int = 200
+) -> GeoJSONOut:
+    """The report as the caller may see it, with ``warnings`` and its ETag."""
+    feature = hazard_reports.get(
+        session, principal=require_reader(principal), report_id=result.report_id
+    )
+    if result.warnings:
+        feature["warnings"] = result.warnings
+    return GeoJSONOut(
+        feature,
+        status_code=status,
+        headers={"ETag": hazard_reports.etag(result.version)},
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_class=GeoJSONOut,
+    responses={
+        200: {"description": "this external_id was received before: the stored report"},
+        **problem_responses(401, 403, 409, 422),
+    },
+)
+def submit_hazard_report(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    feature: Annotated[HazardReportFeature, Body(openapi_examples=REPORT_EXAMPLES)],
+):
+    """Submit a hazard report (hotline call, risk-education session, community survey).
+
+    Coordinators and EORE staff submit for their own organisation, admins for any. The
+    report is *unverified*: it is not a hazard and never appears in ``/hazards``. Informants'
+    contacts (``properties.contacts``) are stored apart and read back only with
+    ``restricted:read``. Re-sending the same ``external_id`` returns the stored report (200).
+    """
+    result = hazard_reports.submit(
+        session, principal=principal, feature=feature, settings=settings
+    )
+    return written(session, principal, result, 201 if result.created else 200)
+
+
+@router.get("", response_class=GeoJSONOut, responses=problem_responses(400, 401, 422))
+def list_hazard_reports(
+    request: Request,
+    session: SessionDep,
+    principal: ReaderDep,
+    page: PageDep,
+    bbox: BBoxDep,
+    status: ReportStatus | None = None,
+    source: ReportSource | None = None,
+    organisation: Annotated[
+        str | None, Query(description="code of the receiving organisation")
+    ] = None,
+):
+    """Reports as a FeatureCollection, newest first. EORE staff see their organisation's.
+
+    Lists never carry informants' contacts or the raw submission; read one report for those
+    (with ``restricted:read``).
+    """
+    filters = ReportFilters(
+        status=status.value if status else None,
+        source=source.value if source else None,
+        organisation=organisation,
+        bbox=bbox,
+    )
+    features, matched = hazard_reports.search(
+        session,
+        principal=principal,
+        filters=filters,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return GeoJSONOut(
+        feature_collection(
+            request, features, matched=matched, limit=page.limit, offset=page.offset
+        )
+    )
+
+
+@router.get(
+    "/{report_id}",
+    response_class=GeoJSONOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_hazard_report(report_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
+    """One report with its workflow log (``events``).
+
+    With ``restricted:read`` it also carries ``contacts`` and ``raw_submission``.
+    """
+    feature = hazard_reports.get(session, principal=principal, report_id=report_id)
+    return GeoJSONOut(
+        feature,
+        headers={"ETag": hazard_reports.etag(feature["properties"]["version"])},
+    )
+
+
+@router.post(
+    "/{report_id}/verify",
+    response_class=GeoJSONOut,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def verify_hazard_report(
+    report_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Annotated[
+        TransitionNote | None,
+        Body(
+            openapi_examples={
+                "checked": {
+                    "summary": "Checked by phone with the informant",
+                    "value": {"note": "Called back; location confirmed on the map"},
+                }
+            }
+        ),
+    ] = None,
+    if_match: IfMatchDep = None,
+):
+    """Record that the report was checked (submitted → verified).
+
+    Coordinators of the receiving organisation and admins only. ``If-Match`` is optional;
+    when sent, a stale ETag is refused (412).
+    """
+    result = hazard_reports.verify(
+        session,
+        principal=principal,
+        report_id=report_id,
+        note=body.note if body else None,
+        if_match=if_match,
+    )
+    return written(session, principal, result)
+
+
+@router.post(
+    "/{report_id}/accept",
+    response_class=GeoJSONOut,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def accept_hazard_report(
+    report_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    body: Annotated[AcceptBody, Body(openapi_examples=ACCEPT_EXAMPLES)],
+    if_match: IfMatchDep = None,
+):
+    """Accept a verified report (verified → accepted).
+
+    ``{"hazard_id": ...}`` links it to an existing hazard and changes nothing on that
+    hazard. ``{"create": {...}}`` creates one new SHA from the report's geometry (or from
+    ``create.geometry``, the perimeter drawn after verification) for the accepting
+    coordinator's organisation, and links it. A report located by a single point can only
+    make a ``uxo_spot`` or ``axo_site`` hazard (422 otherwise). ``properties.hazard_id`` of
+    the answer is the linked hazard.
+    """
+    result = hazard_reports.accept(
+        session,
+        principal=principal,
+        report_id=report_id,
+        body=body,
+        settings=settings,
+        if_match=if_match,
+    )
+    return written(session, principal, result)
+
+
+@router.post(
+    "/{report_id}/reject",
+    response_class=GeoJSONOut,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def reject_hazard_report(
+    report_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Annotated[
+        RejectBody,
+        Body(
+            openapi_examples={
+                "duplicate": {
+                    "summary": "Already known",
+                    "value": {"note": "Duplicate of the report of 12 May"},
+                }
+            }
+        ),
+    ],
+    if_match: IfMatchDep = None,
+):
+    """Reject a verified report (verified → rejected); ``note`` saying why is required."""
+    result = hazard_reports.reject(
+        session,
+        principal=principal,
+        report_id=report_id,
+        note=body.note,
+        if_match=if_match,
+    )
+    return written(session, principal, result)

@@ -1,0 +1,256 @@
+"""The KoboToolbox/ODK webhook: organisation API keys only; submissions become hazard reports."""
+
+import copy
+
+import pytest
+from shapely.geometry import shape
+
+from api.services import auth
+from api.vocab import Role
+from tests.routers.test_errors import assert_problem
+
+URL = "/api/v1/integrations/kobo"
+
+SUBMISSION = {
+    "_id": 40213,
+    "_uuid": "5b8f5d0e-2f55-4a43-9a9b-2f1f0e5d7c11",
+    "meta/instanceID": "uuid:5b8f5d0e-2f55-4a43-9a9b-2f1f0e5d7c11",
+    "_submission_time": "2024-05-17T06:05:07",
+    "_submitted_by": "enumerator1",
+    "_xform_id_string": "aXk9mQ2cR8vF",
+    "_attachments": [],
+    "_geolocation": [49.1032, 36.2051],
+    "today": "2024-05-17",
+    "report/description": "Children found a metal object near the stream",
+    "report/contamination": "ap_mine unexploded",
+    "report/location_text": "stream behind the school",
+    "report/hazard_location": "49.1032 36.2051 152.0 4.5",
+    "devices": [
+        {"devices/device_type": "AT", "devices/count": "2"},
+        {"devices/device_type": "ap_mine", "devices/count": "1"},
+    ],
+    "informant/informant_name": "Petro Informant",
+    "informant/informant_phone": "+380 67 765 4321",
+    "informant/consent_to_contact": "yes",
+}
+
+
+@pytest.fixture
+def key_a(session, actors) -> dict[str, str]:
+    plain, _ = auth.create_api_key(
+        session, organisation_code=actors.org_a, name="kobo-a"
+    )
+    return {"X-API-Key": plain}
+
+
+def submission(**changes) -> dict:
+    body = copy.deepcopy(SUBMISSION)
+    for key, value in changes.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def hazard_count(client, actors) -> int:
+    return client.get("/api/v1/hazards?limit=1", headers=actors.admin.headers).json()[
+        "numberMatched"
+    ]
+
+
+def test_submission_becomes_an_unverified_report(client, actors, key_a):
+    before = hazard_count(client, actors)
+    r = client.post(URL, json=SUBMISSION, headers=key_a)
+    assert r.status_code == 201, r.text
+    assert r.headers["content-type"] == "application/geo+json"
+    feature = r.json()
+    props = feature["properties"]
+    assert props["source"] == "kobo" and props["status"] == "submitted"
+    assert props["organisation"] == actors.org_a
+    assert props["external_id"] == SUBMISSION["_uuid"]
+    assert props["reported_on"] == "2024-05-17"
+    assert props["description"] == SUBMISSION["report/description"]
+    assert props["location_text"] == "stream behind the school"
+    assert props["contamination"] == ["ap_mine", "uxo", "av_mine"]  # multiple + repeat
+    assert feature["geometry"] == {"type": "Point", "coordinates": [36.2051, 49.1032]}
+    assert props["gps_accuracy_m"] == 4.5
+    assert props["submitted_by"] == "api-key:kobo-a"
+    assert "contacts" not in props and "Petro" not in r.text
+    assert hazard_count(client, actors) == before
+
+    detail = client.get(
+        f"/api/v1/hazard-reports/{feature['id']}",
+        headers=actors.analyst_restricted.headers,
+    ).json()["properties"]
+    assert detail["contacts"][0]["name"] == "Petro Informant"
+    assert detail["contacts"][0]["phone"] == "+380 67 765 4321"
+    assert detail["contacts"][0]["consent_to_contact"] is True
+    assert detail["raw_submission"] == SUBMISSION
+    plain = client.get(
+        f"/api/v1/hazard-reports/{feature['id']}", headers=actors.analyst_a.headers
+    )
+    assert (
+        "Petro" not in plain.text and "raw_submission" not in plain.json()["properties"]
+    )
+
+
+def test_resent_submission_is_not_a_duplicate(client, actors, key_a):
+    first = client.post(URL, json=SUBMISSION, headers=key_a)
+    again = client.post(URL, json=SUBMISSION, headers=key_a)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["properties"]["version"] == 1
+    listed = client.get(
+        "/api/v1/hazard-reports",
+        params={"source": "kobo", "organisation": actors.org_a},
+        headers=actors.coordinator_a.headers,
+    ).json()
+    assert listed["numberMatched"] == 1
+
+    # Kobo metadata that is not part of the report does not make it a different report.
+    noisy = submission(_status="submitted_via_web", _validation_status={"uid": "x"})
+    assert (
+        client.post(URL, json=noisy, headers=key_a).json()["properties"]["version"] == 1
+    )
+
+    rid = first.json()["id"]
+    client.post(
+        f"/api/v1/hazard-reports/{rid}/verify", headers=actors.coordinator_a.headers
+    )
+    assert client.post(URL, json=SUBMISSION, headers=key_a).status_code == 200
+    edited = submission(**{"report/description": "edited after verification"})
+    problem = assert_problem(client.post(URL, json=edited, headers=key_a), 409)
+    assert problem["current_status"] == "verified"
+
+
+def test_bearer_tokens_are_refused(client, actors, key_a):
+    problem = assert_problem(
+        client.post(URL, json=SUBMISSION, headers=actors.coordinator_a.headers), 401
+    )
+    assert "X-API-Key" in problem["detail"] and "bearer" in problem["detail"].lower()
+    both = {**actors.admin.headers, **key_a}
+    assert_problem(client.post(URL, json=SUBMISSION, headers=both), 401)
+    assert_problem(client.post(URL, json=SUBMISSION), 401)
+    assert_problem(
+        client.post(URL, json=SUBMISSION, headers={"X-API-Key": "sgk_wrong"}), 401
+    )
+    listed = client.get("/api/v1/hazard-reports", headers=actors.admin.headers).json()
+    assert listed["numberMatched"] == 0
+
+
+def test_read_only_key_cannot_submit(client, session, actors):
+    plain, _ = auth.create_api_key(
+        session, organisation_code=actors.org_a, name="ro", role=Role.analyst
+    )
+    assert_problem(client.post(URL, json=SUBMISSION, headers={"X-API-Key": plain}), 403)
+
+
+def test_key_decides_the_receiving_organisation(client, session, actors):
+    plain, _ = auth.create_api_key(
+        session, organisation_code=actors.org_b, name="kobo-b"
+    )
+    r = client.post(URL, json=SUBMISSION, headers={"X-API-Key": plain})
+    assert (
+        r.status_code == 201 and r.json()["properties"]["organisation"] == actors.org_b
+    )
+    assert_problem(
+        client.post(
+            f"/api/v1/hazard-reports/{r.json()['id']}/verify",
+            headers=actors.coordinator_a.headers,
+        ),
+        403,
+    )
+
+
+def test_geoshape_is_read_latitude_first(client, key_a):
+    shape_text = (
+        "49.10 36.20 150 3;49.10 36.21 151 8.5;49.11 36.21 149 4;49.10 36.20 150 3"
+    )
+    body = submission(
+        **{"report/hazard_location": None, "survey/hazard_area": shape_text}
+    )
+    r = client.post(URL, json=body, headers=key_a)
+    assert r.status_code == 201, r.text
+    geometry = shape(r.json()["geometry"])
+    assert geometry.geom_type == "MultiPolygon"
+    assert geometry.bounds == pytest.approx((36.20, 49.10, 36.21, 49.11))
+    assert r.json()["properties"]["gps_accuracy_m"] == 8.5
+
+
+def test_unknown_coded_value_names_field_and_value(client, key_a):
+    body = submission(**{"report/contamination": "ap_mine tank_trap"})
+    problem = assert_problem(client.post(URL, json=body, headers=key_a), 422)
+    assert "contamination" in problem["detail"] and "'tank_trap'" in problem["detail"]
+    assert problem["errors"] == [
+        {"pointer": "/report~1contamination", "message": problem["detail"]}
+    ]
+
+
+def test_unknown_code_in_a_repeat_points_at_the_repeat(client, key_a):
+    body = submission(devices=[{"devices/device_type": "landmine-ish"}])
+    problem = assert_problem(client.post(URL, json=body, headers=key_a), 422)
+    assert "'landmine-ish'" in problem["detail"]
+    assert problem["errors"][0]["pointer"] == "/devices"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("report/hazard_location", "49.1032 east 152 4.5", "'east' is not a number"),
+        ("report/hazard_location", "36.2051 189.1 0 5", "longitude 189.1 is outside"),
+        ("report/hazard_location", "149.1 36.2 0 5", "latitude 149.1 is outside"),
+        ("g/hazard_area", "49.1 36.2;49.1 36.3;49.1 36.4", "zero area"),
+        ("g/hazard_area", "49.1 36.2;49.2 36.3", "at least 3 distinct points"),
+    ],
+)
+def test_invalid_geometry_points_at_the_form_field(client, key_a, key, value, message):
+    body = submission(**{"report/hazard_location": None, key: value})
+    problem = assert_problem(client.post(URL, json=body, headers=key_a), 422)
+    assert problem["type"].endswith("/invalid-geometry")
+    assert message in problem["errors"][0]["message"]
+    assert problem["errors"][0]["pointer"] == "/" + key.replace("/", "~1")
+
+
+def test_bad_date_is_refused(client, key_a):
+    problem = assert_problem(
+        client.post(URL, json=submission(today="17/05/2024"), headers=key_a), 422
+    )
+    assert problem["errors"][0]["pointer"] == "/today"
+    problem = assert_problem(
+        client.post(URL, json=submission(today="2999-01-01"), headers=key_a), 422
+    )
+    assert problem["errors"][0]["pointer"] == "/today"
+
+
+def test_odk_central_style_submission(client, key_a):
+    body = {
+        "__id": "uuid:0c1f3c2a-8a51-4c4e-b3a4-6f2d1c9e8b70",
+        "meta": {"instanceID": "uuid:0c1f3c2a-8a51-4c4e-b3a4-6f2d1c9e8b70"},
+        "__system": {"submissionDate": "2024-05-18T09:12:44.120Z"},
+        "report": {
+            "description": "Rows of anti-tank mines along the track",
+            "contamination": "av_mine",
+            "hazard_area": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[36.20, 49.10], [36.21, 49.10], [36.21, 49.11], [36.20, 49.10]]
+                ],
+            },
+        },
+        "devices": [{"device_type": "ap_mine"}],
+    }
+    r = client.post(URL, json=body, headers=key_a)
+    assert r.status_code == 201, r.text
+    props = r.json()["properties"]
+    assert props["external_id"] == "0c1f3c2a-8a51-4c4e-b3a4-6f2d1c9e8b70"
+    assert props["reported_on"] == "2024-05-18"
+    assert props["contamination"] == ["av_mine", "ap_mine"]
+    assert shape(r.json()["geometry"]).bounds == pytest.approx(
+        (36.20, 49.10, 36.21, 49.11)
+    )
+    assert client.post(URL, json=body, headers=key_a).status_code == 200
+
+
+def test_body_must_be_a_submission_object(client, key_a):
+    assert_problem(client.post(URL, json=[SUBMISSION], headers=key_a), 422)
