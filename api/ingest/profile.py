@@ -121,6 +121,7 @@ class Mapper:
                 f"profile {self.profile.get('profile')!r} has no mapping for kind {self.kind!r}"
             )
         self.spec = spec
+        self._memo: dict[tuple[str, Any], str | None] = {}
         self.vocabularies = {**VOCABULARIES, **KIND_VOCABULARIES.get(self.kind, {})}
         by_norm: dict[str, str] = {}
         for col in self.columns:
@@ -234,6 +235,18 @@ class Mapper:
         return values, errors, warnings
 
     def _code(
+        self, ours: str, raw: Any, col: str, errors: list[tuple[str, str]]
+    ) -> str | None:
+        key = (ours, raw if isinstance(raw, str | int | float) else str(raw))
+        if key in self._memo:
+            return self._memo[key]
+        before = len(errors)
+        code = self._lookup(ours, raw, col, errors)
+        if len(errors) == before:  # only successes are remembered; errors name their row
+            self._memo[key] = code
+        return code
+
+    def _lookup(
         self, ours: str, raw: Any, col: str, errors: list[tuple[str, str]]
     ) -> str | None:
         text = norm_value(raw)

@@ -54,6 +54,22 @@ def _body(request: Request, imp) -> dict:
         },
         413: {"description": "file or feature count over the configured limit"},
     },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "example": {
+                        "file": "hazards.gpkg",
+                        "kind": "hazards",
+                        "profile": "native",
+                        "mode": "dry_run",
+                        "atomic": False,
+                        "layer": "hazards",
+                    }
+                }
+            }
+        }
+    },
 )
 def create_import(
     request: Request,

@@ -924,17 +924,15 @@ class Job:
         origin["import_id"] = str(self.imp.id)
         for w in [*warnings, *result.warnings]:
             self.book.add("warning", row.number, None, w)
-        for finding in gate.shape_findings(result.geometry):
-            self.book.add("flag", row.number, "geometry", finding)
         return Candidate(
             row.number,
             org_id,
             org_code,
             props,
             result.geometry,
-            mapping(row.geometry)
-            if row.geometry is not None and origin.get("crs") == "EPSG:4326"
-            else None,
+            # as submitted, when the stored geometry differs (a repair); the file itself is
+            # kept with the import, and origin names its row
+            mapping(geom) if result.repaired else None,
             doi,
             [*warnings, *result.warnings],
             origin,
@@ -944,6 +942,10 @@ class Job:
         candidates = [
             c for c in (self._prepare_hazard(r) for r in batch) if c is not None
         ]
+        findings = gate.shape_findings([c.geometry for c in candidates])
+        for c, messages in zip(candidates, findings, strict=True):
+            for message in messages:
+                self.book.add("flag", c.row, "geometry", message)
         outside = gate.outside_programme(
             self.data, [(c.row, c.geometry) for c in candidates], self.level
         )
@@ -993,35 +995,55 @@ class Job:
         )
 
     def _existing(self, cands: list[Candidate]) -> dict[int, dict[str, Any]]:
-        """The current state of the hazards that rows refer to (external id, or equal geometry)."""
-        if not cands:
-            return {}
-        rows = self.data.execute(
-            text(
-                """
-                WITH t AS (
-                    SELECT n, org, ext, ST_GeomFromWKB(wkb, 4326) AS g
-                    FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]), CAST(:exts AS text[]),
-                                CAST(:wkbs AS bytea[])) AS u(n, org, ext, wkb)
-                )
-                SELECT DISTINCT ON (t.n) t.n, h.id, h.version, h.date_of_information,
-                       ST_AsBinary(h.geom) AS wkb, s.state
-                FROM t JOIN hazards h ON h.organisation_id = t.org AND h.retired_at IS NULL
-                 AND ((t.ext IS NOT NULL AND h.external_id = t.ext)
-                      OR (t.ext IS NULL AND h.external_id IS NULL AND h.geom && t.g
-                          AND ST_Equals(h.geom, t.g)))
-                JOIN hazard_states s ON s.hazard_id = h.id AND s.valid_to IS NULL
-                ORDER BY t.n, h.created_at
-                """
-            ),
-            {
-                "ns": [c.row for c in cands],
-                "orgs": [str(c.organisation_id) for c in cands],
-                "exts": [c.props.external_id for c in cands],
-                "wkbs": [shapely.to_wkb(c.geometry) for c in cands],
-            },
-        ).mappings()
-        return {r["n"]: dict(r) for r in rows}
+        """The current state of the hazards that rows refer to: by external id (indexed), or,
+        for rows without one, an equal geometry of the same organisation."""
+        out: dict[int, dict[str, Any]] = {}
+        with_id = [c for c in cands if c.props.external_id]
+        if with_id:
+            rows = self.data.execute(
+                text(
+                    """
+                    SELECT t.n, h.id, h.version, h.date_of_information,
+                           ST_AsBinary(h.geom) AS wkb, s.state
+                    FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]),
+                                CAST(:exts AS text[])) AS t(n, org, ext)
+                    JOIN hazards h ON h.organisation_id = t.org AND h.external_id = t.ext
+                                  AND h.retired_at IS NULL
+                    JOIN hazard_states s ON s.hazard_id = h.id AND s.valid_to IS NULL
+                    """
+                ),
+                {
+                    "ns": [c.row for c in with_id],
+                    "orgs": [str(c.organisation_id) for c in with_id],
+                    "exts": [c.props.external_id for c in with_id],
+                },
+            ).mappings()
+            out.update({r["n"]: dict(r) for r in rows})
+        without = [c for c in cands if not c.props.external_id]
+        if without:
+            rows = self.data.execute(
+                text(
+                    """
+                    SELECT DISTINCT ON (t.n) t.n, h.id, h.version, h.date_of_information,
+                           ST_AsBinary(h.geom) AS wkb, s.state
+                    FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]),
+                                CAST(:wkbs AS bytea[])) AS t(n, org, wkb)
+                    JOIN hazards h ON h.geom && ST_GeomFromWKB(t.wkb, 4326)
+                                  AND ST_Equals(h.geom, ST_GeomFromWKB(t.wkb, 4326))
+                                  AND h.organisation_id = t.org AND h.external_id IS NULL
+                                  AND h.retired_at IS NULL
+                    JOIN hazard_states s ON s.hazard_id = h.id AND s.valid_to IS NULL
+                    ORDER BY t.n, h.created_at
+                    """
+                ),
+                {
+                    "ns": [c.row for c in without],
+                    "orgs": [str(c.organisation_id) for c in without],
+                    "wkbs": [shapely.to_wkb(c.geometry) for c in without],
+                },
+            ).mappings()
+            out.update({r["n"]: dict(r) for r in rows})
+        return out
 
     def _stated(self, c: Candidate) -> dict[str, Any]:
         stated, _ = hazards._stated(self.data, c.props, self.principal, self.settings)

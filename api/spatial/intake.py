@@ -78,6 +78,21 @@ def ellipsoidal_area_m2(geom: BaseGeometry) -> float:
     return projected.area
 
 
+def ellipsoidal_areas(geoms: list[BaseGeometry]) -> np.ndarray:
+    """``ellipsoidal_area_m2`` of many geometries at once (one projection call in all)."""
+    arr = np.array(geoms, dtype=object)
+    polygonal = np.isin(shapely.get_type_id(arr), (3, 6))
+    out = np.zeros(len(arr))
+    if polygonal.any():
+        dense = shapely.segmentize(arr[polygonal], DENSIFY_DEG)
+        projected = shapely.transform(
+            dense,
+            lambda xy: np.column_stack(_TO_EQUAL_AREA.transform(xy[:, 0], xy[:, 1])),
+        )
+        out[polygonal] = shapely.area(projected)
+    return out
+
+
 def _reject(pointer: str, message: str) -> IntakeProblem:
     return IntakeProblem([{"pointer": pointer, "message": message}])
 
@@ -204,7 +219,7 @@ def _parse(obj: Any, pointer: str, allowed: tuple[str, ...], max_vertices: int):
 def _polygonal_part(geom: BaseGeometry) -> MultiPolygon:
     """Keep only the polygons of ``geom`` (e.g. the output of make_valid)."""
     if geom.geom_type == "Polygon":
-        return MultiPolygon([geom])
+        return shapely.multipolygons([geom])
     if geom.geom_type == "MultiPolygon":
         return geom
     polys: list[Polygon] = []
@@ -289,6 +304,95 @@ def intake_geometry(
     if not geom.is_valid:  # pragma: no cover - make_valid guarantees validity
         raise _reject(
             pointer, "geometry could not be repaired: " + explain_validity(geom)
+        )
+    return IntakeResult(geom, warnings)
+
+
+_M_PER_DEG_LAT = (
+    110_574.0  # the smallest length of a degree of latitude (at the equator)
+)
+_M_PER_DEG_LON = 111_320.0  # a degree of longitude at the equator
+
+
+def surely_not_degenerate(geom: BaseGeometry) -> bool:
+    """A cheap bound: True when the area certainly exceeds 100 x MIN_AREA_M2.
+
+    The planar area in square degrees times the smallest scale over the geometry's latitudes
+    is a lower bound of the area in m² (to within 1 %, hence the factor 100 of margin); when it
+    is not conclusive the caller measures on the ellipsoid.
+    """
+    minx, miny, maxx, maxy = geom.bounds
+    coslat = math.cos(math.radians(min(89.9, max(abs(miny), abs(maxy)))))
+    return (
+        geom.area * _M_PER_DEG_LAT * _M_PER_DEG_LON * coslat * 0.99 > 100 * MIN_AREA_M2
+    )
+
+
+def intake_shape(
+    geom: BaseGeometry | None,
+    *,
+    pointer: str,
+    allow_point: bool = False,
+    allow_polygon: bool = True,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
+) -> IntakeResult:
+    """The intake's rules for a geometry already read into Shapely (files, not JSON).
+
+    Same outcome as ``intake_geometry(mapping(geom))`` (tests check it), without the round trip
+    through GeoJSON: type, coordinates (finite, in range), vertex limit, zero area, repairs.
+    """
+    allowed = (*POLYGONAL,) if allow_polygon else ()
+    if allow_point:
+        allowed = (*allowed, "Point")
+    if geom is None or geom.is_empty:
+        raise _reject(pointer, "geometry is empty")
+    if geom.geom_type not in allowed:
+        raise _reject(
+            pointer + "/type",
+            f"geometry type {geom.geom_type!r} is not accepted here; expected {' or '.join(allowed)}",
+        )
+    coords = shapely.get_coordinates(geom)
+    if len(coords) > max_vertices:
+        raise _reject(
+            pointer + "/coordinates",
+            f"geometry has {len(coords)} vertices; the limit is {max_vertices}",
+        )
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _reject(pointer + f"/coordinates/{i}", f"coordinate {i} is not finite")
+    for axis, limit, name in ((0, 180.0, "longitude"), (1, 90.0, "latitude")):
+        out = np.abs(coords[:, axis]) > limit
+        if out.any():
+            i = int(np.argmax(out))
+            raise _reject(
+                pointer + f"/coordinates/{i}",
+                f"{name} {coords[i, axis]:g} is outside -{limit:g}..{limit:g}",
+            )
+    warnings: list[str] = []
+    if shapely.has_z(geom):
+        warnings.append(
+            f"{pointer}: Z/M values dropped; only longitude and latitude are stored"
+        )
+        geom = shapely.force_2d(geom)
+    if geom.geom_type == "Point":
+        return IntakeResult(geom, warnings)
+    if not geom.is_valid:
+        reason = explain_validity(geom)
+        repaired = _polygonal_part(shapely.make_valid(geom))
+        if repaired.is_empty or ellipsoidal_area_m2(repaired) < MIN_AREA_M2:
+            raise _reject(
+                pointer, "geometry has zero area: its positions enclose no surface"
+            )
+        warnings.append(
+            f"repaired {pointer}: {_location_hint(reason)}; made valid as "
+            f"{len(repaired.geoms)} polygon(s) of {ellipsoidal_area_m2(repaired):.1f} m² in all"
+        )
+        return IntakeResult(repaired, warnings)
+    geom = _polygonal_part(geom)
+    if not surely_not_degenerate(geom) and ellipsoidal_area_m2(geom) < MIN_AREA_M2:
+        raise _reject(
+            pointer, "geometry has zero area: its positions enclose no surface"
         )
     return IntakeResult(geom, warnings)
 

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
-import httpx
+import httpx2 as httpx
 import numpy as np
 import psutil
 from shapely.geometry import Polygon

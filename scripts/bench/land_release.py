@@ -26,7 +26,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
