@@ -470,6 +470,9 @@ def _store(
     geometry was read from a form answer (a string), so intake errors point at the answer.
     """
     principal = _require_submitter(principal, org)
+    fingerprint = _fingerprint(
+        source, fields
+    )  # as sent, before any default is filled in
     warnings = list(fields.warnings)
     geometry = None
     if fields.geometry is not None:
@@ -496,7 +499,6 @@ def _store(
                 }
             ],
         )
-    fingerprint = _fingerprint(source, fields)
 
     if fields.external_id:
         existing = session.scalar(
@@ -672,6 +674,7 @@ def submit_kobo(
     if principal.organisation_id is None:
         raise Forbidden("this key belongs to no organisation")
     org = session.get(Organisation, principal.organisation_id)
+    _require_submitter(principal, org)  # before reading the form: 403 beats 422
     try:
         fields = kobo.map_report(
             submission, codes={"contamination": [c.value for c in Contamination]}

@@ -144,6 +144,8 @@ def test_read_only_key_cannot_submit(client, session, actors):
         session, organisation_code=actors.org_a, name="ro", role=Role.analyst
     )
     assert_problem(client.post(URL, json=SUBMISSION, headers={"X-API-Key": plain}), 403)
+    bad = submission(**{"report/hazard_location": "not a point"})
+    assert_problem(client.post(URL, json=bad, headers={"X-API-Key": plain}), 403)
 
 
 def test_key_decides_the_receiving_organisation(client, session, actors):
