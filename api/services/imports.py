@@ -1003,7 +1003,7 @@ class Job:
             rows = self.data.execute(
                 text(
                     """
-                    SELECT t.n, h.id, h.version, h.date_of_information,
+                    SELECT t.n, h.id, h.version, h.date_of_information, h.status,
                            ST_AsBinary(h.geom) AS wkb, s.state
                     FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]),
                                 CAST(:exts AS text[])) AS t(n, org, ext)
@@ -1025,7 +1025,7 @@ class Job:
                 text(
                     """
                     SELECT DISTINCT ON (t.n) t.n, h.id, h.version, h.date_of_information,
-                           ST_AsBinary(h.geom) AS wkb, s.state
+                           h.status, ST_AsBinary(h.geom) AS wkb, s.state
                     FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]),
                                 CAST(:wkbs AS bytea[])) AS t(n, org, wkb)
                     JOIN hazards h ON h.geom && ST_GeomFromWKB(t.wkb, 4326)
@@ -1053,6 +1053,13 @@ class Job:
     def _update(self, c: Candidate, current: dict[str, Any]) -> None:
         stated = self._stated(c)
         state = current["state"] or {}
+        derived_status = state.get("status") is None
+        if derived_status and stated.get("status") == current["status"]:
+            # the file repeats the status derived from activities (an export does): not a
+            # statement that pins it by hand
+            del stated["status"]
+            c.props = c.props.model_copy(update={"status": None})
+            c.props.model_fields_set.discard("status")
         same_values = all(
             _same(stated[k], state.get(k))
             for k in stated

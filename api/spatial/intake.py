@@ -369,6 +369,15 @@ def intake_shape(
                 pointer + f"/coordinates/{i}",
                 f"{name} {coords[i, axis]:g} is outside -{limit:g}..{limit:g}",
             )
+    polygons = [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
+    for i, poly in enumerate(polygons):
+        for r, ring in enumerate([poly.exterior, *poly.interiors]):
+            if len(ring.coords) < 4:
+                where = f"/{r}" if geom.geom_type == "Polygon" else f"/{i}/{r}"
+                raise _reject(
+                    pointer + "/coordinates" + where,
+                    f"a linear ring needs at least 4 positions, got {len(ring.coords)}",
+                )
     warnings: list[str] = []
     if shapely.has_z(geom):
         warnings.append(

@@ -707,3 +707,21 @@ def test_eo_finds_csv(client, session, actors):
         ]["unchanged"]
         == 1
     )
+
+
+def test_a_repeated_derived_status_is_not_pinned(client, session, actors):
+    """An export states each hazard's (derived) status; importing it back pins nothing."""
+    feats = [F.feature(F.square(320), F.hazard_props(320, actors.org_a))]
+    run(client, actors.coordinator_a, "a.geojson", F.geojson_bytes(feats))
+    again = [F.feature(F.square(320), F.hazard_props(320, actors.org_a, status="open"))]
+    rep = run(client, actors.coordinator_a, "b.geojson", F.geojson_bytes(again))
+    assert rep["counts"]["unchanged"] == 1, rep
+    h = session.scalar(select(Hazard).where(Hazard.external_id == "IMP-00320"))
+    assert h.status_set is None and h.version == 1
+    closed = [
+        F.feature(F.square(320), F.hazard_props(320, actors.org_a, status="suspended"))
+    ]
+    rep = run(client, actors.coordinator_a, "c.geojson", F.geojson_bytes(closed))
+    assert rep["counts"]["updated"] == 1
+    session.expire_all()
+    assert session.get(Hazard, h.id).status_set == "suspended"

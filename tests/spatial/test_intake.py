@@ -160,3 +160,52 @@ def test_intake_point_validates_range():
 def test_geodesic_area_is_zero_for_points_and_positive_for_polygons():
     assert ellipsoidal_area_m2(shape({"type": "Point", "coordinates": [1, 2]})) == 0.0
     assert 790_000 < ellipsoidal_area_m2(shape(poly(SQUARE))) < 800_000
+
+
+SHAPE_CASES = [
+    {
+        "type": "Polygon",
+        "coordinates": [[[30, 50], [30.01, 50], [30.01, 50.01], [30, 50.01], [30, 50]]],
+    },
+    {
+        "type": "Polygon",
+        "coordinates": [[[30, 50], [30.01, 50.01], [30.01, 50], [30, 50.01], [30, 50]]],
+    },
+    {
+        "type": "Polygon",
+        "coordinates": [[[30, 50, 5], [30.01, 50, 5], [30.01, 50.01, 5], [30, 50, 5]]],
+    },
+    {
+        "type": "Polygon",
+        "coordinates": [[[30, 50], [30.01, 50], [30.02, 50], [30, 50]]],
+    },
+    {
+        "type": "Polygon",
+        "coordinates": [[[190, 50], [30.01, 50], [30.01, 50.01], [190, 50]]],
+    },
+    {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[30, 50], [30.01, 50], [30.01, 50.01], [30, 50]]],
+            [[[31, 50], [31.01, 50], [31.01, 50.01], [31, 50]]],
+        ],
+    },
+    {"type": "Point", "coordinates": [30, 50]},
+]
+
+
+@pytest.mark.parametrize("obj", SHAPE_CASES)
+def test_intake_shape_agrees_with_intake_geometry(obj):
+    """Files take the Shapely path, the API the GeoJSON path: same geometry, same verdict."""
+    from shapely.geometry import shape
+
+    from api.spatial.intake import intake_shape
+
+    def outcome(fn, arg):
+        try:
+            r = fn(arg, pointer="/geometry", allow_point=True)
+        except IntakeProblem as exc:
+            return ("rejected", " ".join(exc.errors[0]["message"].split()[:4:3]))
+        return ("accepted", r.geometry.wkb, [w.split(":")[0] for w in r.warnings])
+
+    assert outcome(intake_shape, shape(obj)) == outcome(intake_geometry, obj)
