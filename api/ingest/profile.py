@@ -126,16 +126,21 @@ class Mapper:
         by_norm: dict[str, str] = {}
         for col in self.columns:
             by_norm.setdefault(norm(col), col)
-            if "/" in col:  # Kobo group paths: group/sub/field also matches field
-                by_norm.setdefault(norm(col.rsplit("/", 1)[1]), col)
-        self.resolved = self._resolve(_aliases(spec.get("fields")), by_norm)
+            parts = col.split("/")
+            for i in range(
+                1, len(parts)
+            ):  # Kobo group paths: a/b[]/c matches b[]/c and c
+                by_norm.setdefault(norm("/".join(parts[i:])), col)
+        self.candidates = self._candidates(_aliases(spec.get("fields")), by_norm)
+        self.resolved = {k: v[0] for k, v in self.candidates.items()}
         self.coords = self._resolve(_aliases(self.profile.get("coordinates")), by_norm)
         self.keep = [
             c
             for c in self.columns
             if norm(c) in {norm(k) for k in spec.get("keep") or []}
         ]
-        used = set(self.resolved.values()) | set(self.coords.values()) | set(self.keep)
+        used = {c for cols in self.candidates.values() for c in cols}
+        used |= set(self.coords.values()) | set(self.keep)
         used |= {
             c
             for c in self.columns
@@ -166,16 +171,15 @@ class Mapper:
         }
 
     @staticmethod
-    def _resolve(
+    def _candidates(
         aliases: dict[str, list[str]], by_norm: dict[str, str]
-    ) -> dict[str, str]:
-        out = {}
+    ) -> dict[str, list[str]]:
+        """Per field, the file's columns that its aliases name, in the profile's order."""
+        out: dict[str, list[str]] = {}
         for ours, names in aliases.items():
             for name in names:
-                if "[]" in name:
-                    continue  # repeat-group paths are resolved by the Kobo reader
-                col = by_norm.get(norm(name))
-                if col is None:
+                col = by_norm.get(norm(name))  # incl. Kobo repeat paths: devices[]/type
+                if col is None and "[]" not in name:
                     # shapefiles cut names at 10 characters: date_of_in -> date_of_information
                     col = next(
                         (
@@ -185,10 +189,15 @@ class Mapper:
                         ),
                         None,
                     )
-                if col is not None:
-                    out[ours] = col
-                    break
+                if col is not None and col not in out.get(ours, []):
+                    out.setdefault(ours, []).append(col)
         return out
+
+    @classmethod
+    def _resolve(
+        cls, aliases: dict[str, list[str]], by_norm: dict[str, str]
+    ) -> dict[str, str]:
+        return {k: v[0] for k, v in cls._candidates(aliases, by_norm).items()}
 
     def applies(self, row: dict[str, Any]) -> bool:
         """Whether a row matches the profile's ``require`` tags (OSM: boundary=hazard ...)."""
@@ -207,10 +216,12 @@ class Mapper:
         values: dict[str, Any] = {}
         errors: list[tuple[str, str]] = []
         warnings: list[str] = []
-        for ours, col in self.resolved.items():
-            raw = row.get(col)
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
+        for ours, cols in self.candidates.items():
+            # the first column named by the profile that this row fills in
+            col = next((c for c in cols if not _blank(row.get(c))), None)
+            if col is None:
                 continue
+            raw = row.get(col)
             if ours in self.lists:
                 items = (
                     raw
@@ -242,7 +253,9 @@ class Mapper:
             return self._memo[key]
         before = len(errors)
         code = self._lookup(ours, raw, col, errors)
-        if len(errors) == before:  # only successes are remembered; errors name their row
+        if (
+            len(errors) == before
+        ):  # only successes are remembered; errors name their row
             self._memo[key] = code
         return code
 
@@ -273,6 +286,12 @@ class Mapper:
         return {
             c: _jsonable(row.get(c)) for c in self.keep if row.get(c) not in (None, "")
         }
+
+
+def _blank(value: Any) -> bool:
+    return (
+        value is None or value == [] or (isinstance(value, str) and not value.strip())
+    )
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -424,7 +424,18 @@ def test_kobo_submission_json(client, session, actors):
             "hazard/contamination": "ap_mine av_mine",
             "hazard/hazard_area": "50.9 30.9 0 5; 50.9 30.901 0 5; 50.901 30.901 0 5; 50.901 30.9 0 5; 50.9 30.9 0 5",
             "today": "2024-05-17",
-        }
+        },
+        {  # a repeat group of devices, and a point form (uxo spot)
+            "_uuid": "kobo-uuid-2",
+            "hazard/hazard_type": "uxo_spot",
+            "hazard/classification": "SHA",
+            "hazard/hazard_location": "50.95 30.95 120 3.5",
+            "hazard/devices": [
+                {"hazard/devices/device_type": "uxo"},
+                {"hazard/devices/device_type": "cmr"},
+            ],
+            "today": "2024-05-18",
+        },
     ]
     rep = run(
         client,
@@ -434,7 +445,12 @@ def test_kobo_submission_json(client, session, actors):
         profile="kobo",
         organisation=actors.org_a,
     )
-    assert rep["counts"]["created"] == 1, rep
+    assert rep["counts"]["created"] == 2, rep
+    spot = session.scalar(select(Hazard).where(Hazard.external_id == "kobo-uuid-2"))
+    assert spot.contamination == ["uxo", "cmr"]
+    v = session.scalar(select(HazardVersion).where(HazardVersion.hazard_id == spot.id))
+    assert v.origin["gps_accuracy_m"] == 3.5
+    assert v.origin["coordinates_text"] == "50.95 30.95 120 3.5"
     h = session.scalar(select(Hazard).where(Hazard.external_id == "kobo-uuid-1"))
     from geoalchemy2.shape import to_shape
 
