@@ -33,11 +33,18 @@ A whole layer as one file, for GIS, national information systems and spreadsheet
   (cancelled, reduced and cleared polygons), `eo-finds` (exact points: needs the
   `restricted:read` permission, otherwise 403) and `admin-areas`.
 * **Formats:** `geojson` (RFC 7946), `gpkg`, `shp.zip`, `kml`, `csv`; all in EPSG:4326.
-  Example: `GET /api/v1/exports/hazards.shp.zip?profile=imsma`.
+  Example: `GET /api/v1/exports/hazards.shp.zip?profile=imsma`. Coordinates are exact in
+  every format but KML (text formats carry the shortest text that reads back as the stored
+  value), so an export imported back finds the same geometry.
+* **Hazard columns:** the hazard properties (`id`, `external_id`, `name`, `classification`,
+  `hazard_type`, `status`, `status_source` (`derived` from activities or `set`),
+  `contamination`, `organisation`, `date_of_information`, `estimated_area_m2`, `evidence`,
+  `blockages`, `notes`, `area_m2`, `version`, `admin`) and the land-release figures
+  (`baseline_area_m2` … `remaining_area_m2`).
 * **Columns:** our field names (`profile=native`), or with `profile=imsma` the IMSMA column
   names of the `imsma` import profile (`external_id` → `imsma_id`, …); values stay our codes.
 * **Lists** (`contamination`, `blockages`, `admin`) are JSON arrays in GeoJSON and
-  comma-separated elsewhere. Dates are `YYYY-MM-DD`.
+  comma-separated elsewhere; an empty list is null. Dates are `YYYY-MM-DD`.
 * **CSV:** the geometry as WKT in `wkt`, plus `lon`/`lat` for point layers. Text cells that
   start with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading `'` so spreadsheets
   do not run them as formulas (such cells do not re-import unchanged); numbers are untouched.

@@ -1,8 +1,9 @@
 """Layer exports as files: GeoJSON, GeoPackage, zipped Shapefile, KML and CSV.
 
 Each layer is read with ONE set-based SQL statement, held as a GeoDataFrame (EPSG:4326),
-written by pyogrio into a temporary directory and handed to the router, which streams the file
-and deletes the directory afterwards. Nothing is queried per row.
+written into a temporary directory (by pyogrio; GeoJSON by us, see ``write_geojson``) and
+handed to the router, which streams the file and deletes the directory afterwards. Nothing is
+queried per row.
 
 Columns are our own field names (docs/api.md); ``profile="imsma"`` renames them to the FIRST
 column name that ``api/ingest/profiles/imsma.yaml`` lists for the field, so an IMSMA import
@@ -11,10 +12,11 @@ column name that ``api/ingest/profiles/imsma.yaml`` lists for the field, so an I
 Format rules:
 
 * list fields (``contamination``, ``blockages``, ``admin``) are JSON arrays in GeoJSON and
-  comma-joined text elsewhere; dates are ISO 8601 text (``2024-05-17``) everywhere;
-* GeoJSON is RFC 7946 (lon/lat, exterior rings counter-clockwise); coordinates keep 15
-  significant digits in GeoJSON, 16 in CSV WKT and all of them in GeoPackage and Shapefile, so
-  an export read back gives the stored geometry (to within 1e-12°);
+  comma-joined text elsewhere, null when empty; dates are ISO 8601 text (``2024-05-17``);
+* GeoJSON is RFC 7946 (lon/lat, exterior rings counter-clockwise); coordinates are exact in
+  GeoJSON and CSV (the shortest text that reads back as the stored double) and in GeoPackage
+  and Shapefile (binary), so an export imported back finds the very same geometry; KML has
+  GDAL's 15 significant digits;
 * Shapefile field names have at most 10 characters (``SHAPEFILE_NAMES``; the zip carries the
   mapping as ``fields.csv``); a Shapefile holds one geometry type, so hazards are split into
   ``hazards_polygons.shp`` and ``hazards_points.shp``; text longer than 254 bytes is cut;
@@ -39,6 +41,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import pyogrio
 import shapely
@@ -52,9 +55,8 @@ from api.services.hazard_queries import CURRENT_FILTER, HazardFilters
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "ingest" / "profiles"
 PROFILES = ("native", "imsma")
-# GDAL writes at most 15 significant digits in GeoJSON whatever it is asked; the API's 9
-# decimals would move full-precision (reprojected) vertices by up to 0.05 mm on a round trip.
-GEOJSON_DECIMALS = 15
+# GEOS writes the shortest text that reads back exactly, up to this many decimals.
+WKT_DECIMALS = 30
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -72,6 +74,7 @@ BBOX_SQL = """(CAST(:bbox AS float8[]) IS NULL
 HAZARDS_SQL = (
     """
 SELECT h.id, h.external_id, h.name, h.classification, h.hazard_type, h.status,
+       CASE WHEN h.status_set IS NULL THEN 'derived' ELSE 'set' END AS status_source,
        h.contamination, o.code AS organisation, h.date_of_information, h.estimated_area_m2,
        h.evidence, h.blockages, h.notes, h.area_m2, h.version, h.admin_pcodes AS admin,
        f.baseline_area_m2, f.cancelled_area_m2, f.reduced_area_m2, f.cleared_area_m2,
@@ -135,6 +138,7 @@ class Layer:
     sql: str
     columns: tuple[tuple[str, str], ...]
     geometry_type: str  # "Unknown" when Points and MultiPolygons mix
+    key: str | None  # the column written as the GeoJSON Feature ``id``
     filters: frozenset[str]
     restricted: bool = False
 
@@ -163,6 +167,10 @@ LAYERS: dict[str, Layer] = {
                 ("classification", TEXT),
                 ("hazard_type", TEXT),
                 ("status", TEXT),
+                (
+                    "status_source",
+                    TEXT,
+                ),  # as in the API: derived from activities, or set
                 ("contamination", LIST),
                 ("organisation", TEXT),
                 ("date_of_information", DATE),
@@ -176,6 +184,7 @@ LAYERS: dict[str, Layer] = {
                 *LAND_RELEASE_COLUMNS,
             ),
             geometry_type="Unknown",
+            key="id",
             filters=frozenset(
                 {
                     "bbox",
@@ -204,6 +213,7 @@ LAYERS: dict[str, Layer] = {
                 ("counted_area_m2", FLOAT),
             ),
             geometry_type="MultiPolygon",
+            key="id",
             filters=frozenset({"bbox", "organisation", "admin"}),
         ),
         Layer(
@@ -226,6 +236,7 @@ LAYERS: dict[str, Layer] = {
                 ("notes", TEXT),
             ),
             geometry_type="Point",
+            key="id",
             filters=frozenset({"bbox", "organisation", "admin"}),
             restricted=True,
         ),
@@ -240,6 +251,7 @@ LAYERS: dict[str, Layer] = {
                 ("parent_pcode", TEXT),
             ),
             geometry_type="MultiPolygon",
+            key=None,  # GDAL would read a Feature id as an extra ``id`` column
             filters=frozenset({"bbox"}),
         ),
     )
@@ -275,6 +287,7 @@ SHAPEFILE_NAMES: dict[str, str] = {
     "external_id": "ext_id",
     "classification": "class",
     "hazard_type": "haz_type",
+    "status_source": "status_src",
     "contamination": "contam",
     "organisation": "org",
     "date_of_information": "doi",
@@ -457,7 +470,9 @@ def read_layer(
                 None if v is None else v.isoformat() for v in values
             )
         elif kind == LIST:
-            data[column] = _objects(list(v or []) for v in values)
+            # empty lists as null: GDAL reads a GeoJSON field whose every value is []
+            # as the text "[ ]"
+            data[column] = _objects(list(v) if v else None for v in values)
         elif kind == INT:
             data[column] = pd.array(
                 [None if v is None or pd.isna(v) else int(v) for v in values],
@@ -541,15 +556,36 @@ def _layer_name(layer: Layer) -> str:
 def write_geojson(
     gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str
 ) -> None:
-    """RFC 7946 GeoJSON; list fields as JSON arrays."""
-    pyogrio.write_dataframe(
-        _renamed(gdf, layer, profile),
-        path,
-        driver="GeoJSON",
-        layer=_layer_name(layer),
-        geometry_type=layer.geometry_type,
-        layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": GEOJSON_DECIMALS},
-    )
+    """RFC 7946 GeoJSON, one Feature per line; list fields as JSON arrays.
+
+    Written by us rather than by GDAL, whose GeoJSON driver keeps at most 15 significant
+    digits: a reprojected vertex such as 30.110000000000003 would come back as 30.11, and
+    importing the export would record a new version of an unchanged hazard. GEOS writes the
+    shortest text that reads back exactly, and orjson does the same for numbers.
+    """
+    renamed = _renamed(gdf, layer, profile)
+    key = profile_columns(profile, layer)[layer.key] if layer.key else None
+    columns = [c for c in renamed.columns if c != renamed.geometry.name]
+    values = {
+        c: renamed[c].astype(object).where(renamed[c].notna(), None) for c in columns
+    }
+    # RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise
+    oriented = shapely.orient_polygons(renamed.geometry.values, exterior_cw=False)
+    geometries = shapely.to_geojson(oriented)
+    with open(path, "wb") as out:
+        out.write(b'{"type":"FeatureCollection","name":')
+        out.write(orjson.dumps(_layer_name(layer)) + b',"features":[')
+        for i, geometry in enumerate(geometries):
+            props = {c: values[c].iat[i] for c in columns}
+            feature = {
+                "type": "Feature",
+                **({"id": props[key]} if key else {}),
+                "geometry": orjson.Fragment(geometry),
+                "properties": props,
+            }
+            out.write(b",\n" if i else b"\n")
+            out.write(orjson.dumps(feature, option=orjson.OPT_SERIALIZE_NUMPY))
+        out.write(b"\n]}\n")
 
 
 def write_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> None:
@@ -605,7 +641,9 @@ def write_csv(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> 
     if layer.is_point:
         table["lon"] = shapely.get_x(geoms)
         table["lat"] = shapely.get_y(geoms)
-    table["wkt"] = _objects(shapely.to_wkt(geoms, rounding_precision=-1, trim=True))
+    table["wkt"] = _objects(
+        shapely.to_wkt(geoms, rounding_precision=WKT_DECIMALS, trim=True)
+    )
     pyogrio.write_dataframe(
         _renamed(table, layer, profile), path, driver="CSV", layer=_layer_name(layer)
     )

@@ -281,10 +281,9 @@ def test_hazard_geometries_and_values_match_the_database(
     assert set(gdf["id"]) == set(stored)
     for row in gdf.itertuples():
         expected = gpd.GeoSeries.from_wkt([stored[row.id]]).iloc[0]
-        if fmt == "gpkg":  # binary doubles: exact
-            assert row.geometry.equals_exact(expected, tolerance=0), row.id
-        else:  # text: 15+ significant digits (shapefiles: clockwise, one-part Polygons)
-            assert row.geometry.hausdorff_distance(expected) < 1e-12, row.id
+        # exact coordinates (shapefiles turn rings clockwise and one-part MultiPolygons
+        # into Polygons, which topological equality ignores)
+        assert row.geometry.equals(expected), row.id
     by_ext = gdf.set_index("external_id")
     assert by_ext.loc["H-5", "name"] == UKRAINIAN
     assert by_ext.loc["H-1", "estimated_area_m2"] == 1250000.5
@@ -306,20 +305,40 @@ def test_hazard_geometries_and_values_match_the_database(
         assert h1["admin"] == "UA63,UA6304"
 
 
-def test_geojson_is_rfc7946(client, actors, programme):
+def test_geojson_is_rfc7946_and_exact(client, session, settings, actors, programme):
+    clockwise = box(30.04, 50.04, 30.045, 50.045, ccw=False)
+    make_hazard(
+        session,
+        settings,
+        actors.coordinator_a.principal,
+        clockwise,
+        actors.org_a,
+        external_id="H-CW",
+    )
+    stored_cw = "SELECT ST_IsPolygonCW(geom) FROM hazards WHERE external_id = 'H-CW'"
+    assert session.scalar(text(stored_cw))
     r = download(client, actors.analyst_a, "hazards.geojson")
     body = r.json()
     assert body["type"] == "FeatureCollection" and "crs" not in body
-    feature = next(
-        f for f in body["features"] if f["properties"]["external_id"] == "H-1"
-    )
+    by_ext = {f["properties"]["external_id"]: f for f in body["features"]}
+    feature = by_ext["H-1"]
+    assert feature["id"] == feature["properties"]["id"] == str(programme["cmd"])
     assert feature["properties"]["contamination"] == ["ap_mine", "av_mine"]
     assert feature["properties"]["admin"] == ["UA63", "UA6304"]
+    assert feature["properties"]["blockages"] is None  # empty lists are null
+    assert feature["properties"]["version"] == 1
+    assert feature["properties"]["status_source"] == "derived"
+    assert by_ext["H-2"]["properties"]["status_source"] == "set"
     assert feature["geometry"]["type"] == "MultiPolygon"
-    ring = feature["geometry"]["coordinates"][0][0]
-    signed = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring))
-    assert signed > 0  # exterior ring counter-clockwise
-    assert [30.0, 50.0] in ring and [30.01, 50.01] in ring
+    for ext in ("H-1", "H-CW"):
+        ring = by_ext[ext]["geometry"]["coordinates"][0][0]
+        signed = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring))
+        assert signed > 0, ext  # exterior rings counter-clockwise (RFC 7946 §3.1.6)
+    # coordinates exactly as stored: 30.1 + 0.01 is 30.110000000000003, not 30.11
+    ring = by_ext["H-3"]["geometry"]["coordinates"][0][0]
+    assert [30.1 + 0.01, 50.1 + 0.01] in ring
+    assert "30.110000000000003" in r.text
+    assert by_ext["H-4"]["geometry"] == {"type": "Point", "coordinates": [30.03, 50.03]}
 
 
 def test_releases_carry_activity_and_hazard_references(
@@ -634,3 +653,97 @@ def test_export_is_documented(client):
     operation = paths["/api/v1/exports/{layer}.{fmt}"]["get"]
     assert "date_of_information" in operation["description"]
     assert {"401", "403", "404", "422"} <= set(operation["responses"])
+
+
+# --- round trip through the importer -----------------------------------------------------
+
+
+@pytest.fixture
+def importable(session, settings, actors):
+    """Hazards as the importer accepts them (inside the programme's admin areas): derived and
+    set statuses, a point, lists, Ukrainian text, a full-precision (reprojected-like) vertex,
+    two organisations and released land."""
+    make_admin_area(session, "UA63", box(29.9, 49.9, 30.3, 50.3), 1)
+    a, b = actors.coordinator_a.principal, actors.coordinator_b.principal
+    make_hazard(
+        session,
+        settings,
+        a,
+        square(30.1, 50.1, 0.01),  # 30.1 + 0.01 = 30.110000000000003
+        actors.org_a,
+        name=UKRAINIAN,
+        external_id="R-1",
+        contamination=["ap_mine", "av_mine"],
+        blockages=["school", "road_track"],
+        evidence="direct",
+        estimated_area_m2=1234567.891,
+        notes="Нотатка, з комою",
+    )
+    make_hazard(
+        session,
+        settings,
+        a,
+        square(30.0, 50.0, 0.005),
+        actors.org_a,
+        external_id="R-2",
+        status="suspended",
+    )
+    make_hazard(
+        session,
+        settings,
+        a,
+        Point(30.0 + 1 / 30, 50.2),  # 30.033333333333335
+        actors.org_a,
+        external_id="R-3",
+        hazard_type="uxo_spot",
+        contamination=["uxo"],
+    )
+    worked = make_hazard(
+        session, settings, b, square(30.2, 50.2, 0.01), actors.org_b, external_id="R-4"
+    )
+    make_activity(
+        session,
+        settings,
+        b,
+        actors.org_b,
+        [worked],
+        [release(box(30.2, 50.2, 30.205, 50.21), "cleared")],
+    )
+    return 4
+
+
+def import_back(client, user, name: str, content: bytes) -> dict:
+    r = client.post(
+        "/api/v1/imports",
+        files={"file": (name, content)},
+        data={"kind": "hazards", "profile": "native", "mode": "commit"},
+        headers=user.headers,
+    )
+    assert r.status_code == 202, r.text
+    report = client.get(r.headers["Location"], headers=user.headers).json()
+    assert report["status"] == "succeeded", report
+    return report
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
+def test_exported_hazards_import_back_unchanged(
+    client, session, actors, importable, fmt
+):
+    versions = dict(session.execute(text("SELECT id, version FROM hazards")).all())
+    history = session.scalar(text("SELECT count(*) FROM hazard_versions"))
+    exported = download(client, actors.admin, f"hazards.{fmt}").content
+    report = import_back(client, actors.admin, f"hazards.{fmt}", exported)
+    counts = report["counts"]
+    assert counts["read"] == counts["unchanged"] == importable, report
+    assert counts["created"] == counts["updated"] == counts["rejected"] == 0, report
+    assert dict(session.execute(text("SELECT id, version FROM hazards")).all()) == (
+        versions
+    )
+    assert session.scalar(text("SELECT count(*) FROM hazard_versions")) == history
+    # the hazards whose status is derived from activities still derive it
+    assert (
+        session.scalar(
+            text("SELECT count(*) FROM hazards WHERE status_set IS NOT NULL")
+        )
+        == 1
+    )
