@@ -120,7 +120,9 @@ def _hazards_base(columns: list) -> Select:
     return (
         select(*columns)
         .select_from(Hazard)
-        .join(Organisation, Organisation.id == Hazard.organisation_id)
+        # a left join (organisation_id is NOT NULL with a foreign key, so the rows are the
+        # same) lets PostgreSQL drop the join where no organisation column is used (counts)
+        .outerjoin(Organisation, Organisation.id == Hazard.organisation_id)
         .outerjoin(HazardLandRelease, HazardLandRelease.hazard_id == Hazard.id)
         .where(Hazard.retired_at.is_(None))
     )

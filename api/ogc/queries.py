@@ -1,10 +1,12 @@
 """Reading a collection: one page of features, one feature, the extent.
 
-A page is one SQL statement: the filtered, ordered, limited rows with ``count(*) OVER ()``
-for ``numberMatched`` in an inner query, and the output geometry computed in the outer query
-for the page's rows only (the remaining geometry of ``remaining`` is costly: never computed
-for rows that are not returned). Only a page past the end, which has no row to carry the
-count, costs a second statement.
+A page is the filtered, ordered, limited rows in an inner query (an index scan for the
+default order), with the output geometry computed in the outer query for the page's rows only
+(the remaining geometry of ``remaining`` is costly: never computed for rows that are not
+returned). ``numberMatched`` is a second, narrow ``count(*)`` statement, skipped on the last
+page, where it is the offset plus the rows returned. (A ``count(*) OVER ()`` in the page query
+would make PostgreSQL build and sort every matching row, geometry included, before the limit:
+365 ms instead of a few at 100,000 hazards, see scripts/bench/import.py.)
 """
 
 import uuid
@@ -14,7 +16,7 @@ from typing import Any
 
 import orjson
 from pygeofilter import ast
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound
@@ -95,21 +97,25 @@ def items(
     src = collection.source()
     conditions = _conditions(collection, src, selection)
     inner = (
-        select(src, func.count().over().label("number_matched"))
+        select(src)
         .where(*conditions)
         .order_by(*collection.ordering(src))
         .limit(limit)
         .offset(offset)
     )
     rows = session.execute(_page_statement(collection, inner)).mappings().all()
-    if rows:
-        return [_feature(collection, r) for r in rows], int(rows[0]["number_matched"])
-    if offset == 0:
+    if rows and len(rows) < limit:  # the last page: the count is known without counting
+        return [_feature(collection, r) for r in rows], offset + len(rows)
+    if not rows and offset == 0:
         return [], 0
-    matched = session.execute(
-        select(func.count()).select_from(src).where(*conditions)
-    ).scalar_one()
-    return [], int(matched)
+    if conditions:
+        counted = select(func.count()).select_from(src).where(*conditions)
+    else:  # no filter: count the base rows only, which an index-only scan answers
+        counted = select(func.count()).select_from(
+            collection.base([literal_column("1")]).subquery("counted")
+        )
+    matched = session.execute(counted).scalar_one()
+    return [_feature(collection, r) for r in rows], int(matched)
 
 
 def item(session: Session, collection: Collection, feature_id: str) -> dict[str, Any]:

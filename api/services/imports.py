@@ -56,6 +56,14 @@ logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 << 20
 SUPPORTED_KINDS = ("hazards", "activities", "releases", "eo_finds", "admin_areas")
+ANALYZE_AFTER = 5_000  # rows written by one import
+ANALYZED = {
+    "hazards": ("hazards", "hazard_versions", "hazard_states", "hazard_land_release"),
+    "activities": ("activities", "release_polygons", "hazard_land_release"),
+    "releases": ("release_polygons", "hazard_land_release"),
+    "eo_finds": ("eo_finds",),
+    "admin_areas": ("admin_areas", "hazards"),
+}
 COUNT_KEYS = (
     "read",
     "created",
@@ -674,6 +682,11 @@ class Job:
                 )
             outer.commit()
         data.commit()
+        if self.book.counts["created"] + self.book.counts["updated"] >= ANALYZE_AFTER:
+            # fresh statistics, so that the planner pages and counts with the indexes at once
+            # (autovacuum would come later)
+            data.execute(text(f"ANALYZE {', '.join(ANALYZED[imp.kind])}"))
+            data.commit()
         return "succeeded", None
 
     # -- per row

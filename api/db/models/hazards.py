@@ -57,6 +57,13 @@ class Hazard(Base):
         ),
         Index("ix_hazards_admin_pcodes", "admin_pcodes", postgresql_using="gin"),
         Index("ix_hazards_contamination", "contamination", postgresql_using="gin"),
+        # the default order of lists and OGC pages: newest information first
+        Index(
+            "ix_hazards_current_by_doi",
+            text("date_of_information DESC"),
+            "id",
+            postgresql_where=text("retired_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
