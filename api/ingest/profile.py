@@ -35,6 +35,14 @@ VOCABULARIES = {
     "methods": vocab.Method,
     "outcome": vocab.ReleaseOutcome,
 }
+# Fields whose surrounding blanks are trimmed (identifiers, references, dates, numbers);
+# free text (names, notes) is kept exactly as entered.
+IDENTIFIERS = {
+    "external_id", "organisation", "hazard_ids", "hazard_id", "release_hazard_id",
+    "activity", "pcode", "parent_pcode", "date_of_information", "found_on", "start_date",
+    "end_date", "release_date", "estimated_area_m2", "quantity", "depth_cm",
+    "clearance_depth_cm", "level",
+}  # fmt: skip
 # Where a field name means another vocabulary in one kind.
 KIND_VOCABULARIES = {"activities": {"status": vocab.ActivityStatus}}
 
@@ -238,8 +246,12 @@ class Mapper:
                 code = self._code(ours, raw, col, errors)
                 if code is not None:
                     values[ours] = code
+            elif ours in IDENTIFIERS and isinstance(raw, str):
+                values[ours] = (
+                    raw.strip()
+                )  # ids and codes: surrounding blanks are noise
             else:
-                values[ours] = raw.strip() if isinstance(raw, str) else raw
+                values[ours] = raw  # free text exactly as entered
         for ours, default in self.defaults.items():
             if ours not in values:
                 values[ours] = default

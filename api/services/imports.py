@@ -243,7 +243,7 @@ def create(
             raise PayloadTooLarge(
                 f"the file holds {source.feature_count} features; the limit is {settings.max_import_features}"
             )
-        imp.options = {**imp.options, "layer": source.layer}
+        imp.options = {**imp.options, "layer": source.layer or layer}
     imp.size_bytes = size
     imp.sha256 = digest.hexdigest()
     session.flush()
@@ -1078,7 +1078,7 @@ class Job:
             for k in stated
             if k != "external_id" or stated[k]
         )
-        same_geom = shapely.from_wkb(current["wkb"]).equals(c.geometry)
+        same_geom = _same_geometry(shapely.from_wkb(current["wkb"]), c.geometry)
         if same_values and same_geom and c.doi <= current["date_of_information"]:
             self.book.counts["unchanged"] += 1
             return
@@ -1772,6 +1772,21 @@ def _typed(
 
 def _norm_wkb(geom: BaseGeometry) -> bytes:
     return shapely.to_wkb(shapely.normalize(geom))
+
+
+SAME_GEOMETRY_DEG = 1e-9  # about 0.1 mm: below what any survey or file format resolves
+
+
+def _same_geometry(stored: BaseGeometry, row: BaseGeometry) -> bool:
+    """Whether a row repeats the stored geometry: the same shape, vertex for vertex, to within
+    1e-9° (files that print 15 significant digits round the last one)."""
+    if stored.equals(row):
+        return True
+    return bool(
+        shapely.equals_exact(
+            shapely.normalize(stored), shapely.normalize(row), SAME_GEOMETRY_DEG
+        )
+    )
 
 
 def _same(a: Any, b: Any) -> bool:

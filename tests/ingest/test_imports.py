@@ -741,3 +741,33 @@ def test_a_repeated_derived_status_is_not_pinned(client, session, actors):
     assert rep["counts"]["updated"] == 1
     session.expire_all()
     assert session.get(Hazard, h.id).status_set == "suspended"
+
+
+@pytest.mark.parametrize("profile", ["native", "imsma"])
+def test_shapefile_export_imports_back_unchanged(client, session, actors, profile):
+    feats = [
+        F.feature(
+            F.square(330 + i),
+            F.hazard_props(330 + i, actors.org_a, notes="\tkept as is"),
+        )
+        for i in range(3)
+    ]
+    run(client, actors.coordinator_a, "a.geojson", F.geojson_bytes(feats))
+    exported = client.get(
+        "/api/v1/exports/hazards.shp.zip",
+        params={"organisation": actors.org_a, "profile": profile},
+        headers=actors.admin.headers,
+    )
+    assert exported.status_code == 200, exported.text
+    rep = run(
+        client,
+        actors.admin,
+        "h.zip",
+        exported.content,
+        layer="hazards_polygons",
+        profile=profile,
+    )
+    assert rep["counts"]["rejected"] == 0 and rep["counts"]["created"] == 0, rep[
+        "errors"
+    ][:3]
+    assert rep["counts"]["unchanged"] == rep["counts"]["read"] >= 3, rep["counts"]
