@@ -30,14 +30,12 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from shapely.geometry import Point, Polygon
 
-PROFILES_DIR = Path(__file__).parent / "profiles"
+from api.ingest.profile import load_profile
+
 REPEAT = "[]"
 GEOJSON_TYPES = frozenset(
     {
@@ -380,15 +378,6 @@ def geometry_from_answer(value: Any, kind: str) -> tuple[dict[str, Any], float |
 # --- profiles ---------------------------------------------------------------------------------
 
 
-@lru_cache
-def load_profile(name: str = "kobo") -> dict[str, Any]:
-    """The import profile ``api/ingest/profiles/<name>.yaml`` (see its README)."""
-    path = PROFILES_DIR / f"{name}.yaml"
-    if not path.is_file():
-        raise ValueError(f"no import profile named {name!r}")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 # --- a submission as a hazard report -------------------------------------------------------
 
 
@@ -458,7 +447,7 @@ def map_report(
         MappingProblem: an answer cannot be mapped (an unknown code, a bad date, a malformed
             geopoint...); the message names the field and the value.
     """
-    profile = profile or load_profile("kobo")
+    profile = profile or load_profile("kobo")  # api.ingest.profile, cached
     kind = profile["kinds"]["hazard_reports"]
     fields: dict[str, list[str]] = kind.get("fields", {})
     synonyms: dict[str, dict] = kind.get("values", {}) or {}
