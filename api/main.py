@@ -24,6 +24,7 @@ from api.routers import (
     hazard_reports,
     hazards,
     health,
+    imports,
     integrations,
     land_release,
     ogc,
@@ -43,23 +44,28 @@ key as `X-API-Key`. Errors are RFC 9457 `application/problem+json`.
 """
 
 
+UPLOAD_PATHS = {"/api/v1/imports"}
+
+
 class BodyLimit:
     """Refuse request bodies larger than ``max_body_bytes`` (413 problem+json).
 
     Pure ASGI: checks Content-Length, and counts the bytes of bodies sent without one.
     """
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app, max_bytes: int, upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = max(upload_bytes, max_bytes)
 
     async def __call__(self, scope, receive, send):
         """Pass the request on, or answer 413 once the body is known to be too large."""
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.upload_bytes if scope["path"] in UPLOAD_PATHS else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
-            return await self._refuse(scope, receive, send)
+        if length.isdigit() and int(length) > limit:
+            return await self._refuse(scope, receive, send, limit)
         received = 0
 
         async def counting_receive():
@@ -67,17 +73,15 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(
-                        f"the request body exceeds {self.max_bytes} bytes"
-                    )
+                if received > limit:
+                    raise PayloadTooLarge(f"the request body exceeds {limit} bytes")
             return message
 
         return await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, scope, receive, send):
+    async def _refuse(self, scope, receive, send, limit: int):
         request = Request(scope, receive)
-        err = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes")
+        err = PayloadTooLarge(f"the request body exceeds {limit} bytes")
         settings = scope["app"].state.settings
         body = problem_body(
             request,
@@ -115,7 +119,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     add_exception_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes + 1024 * 1024,  # + multipart framing
+    )
 
     v1 = APIRouter(prefix="/api/v1")
     for module in (
@@ -130,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exports,
         land_release,
         vocabularies,
+        imports,
     ):
         v1.include_router(module.router)
     app.include_router(health.router)
