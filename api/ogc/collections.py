@@ -12,7 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Date, Select, Text, bindparam, case, column, func, select, text
+from sqlalchemy import (
+    Date,
+    Select,
+    Text,
+    bindparam,
+    case,
+    column,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.sql import FromClause, Subquery
 
 from api.db.models import (
@@ -77,6 +88,19 @@ class Collection:
     temporal: str | None = None
     public: bool = False
     page_geometry: PageGeometry = field(default=footprint_geojson)
+    # what an unfiltered count counts: by default the base rows; a single-table count lets
+    # PostgreSQL answer from an index alone
+    count_base: Callable[[], Select] | None = None
+
+    def unfiltered_count(self) -> Select:
+        """``SELECT count(*)`` of every feature of the collection."""
+        if self.count_base is not None:
+            return select(func.count()).select_from(
+                self.count_base().subquery("counted")
+            )
+        return select(func.count()).select_from(
+            self.base([literal_column("1")]).subquery("counted")
+        )
 
     def source(self) -> Subquery:
         """SELECT of every feature: its properties and its footprint ``geom``."""
@@ -234,6 +258,7 @@ HAZARDS = Collection(
         *_FIGURES.values(),
     ),
     footprint=Hazard.geom,
+    count_base=lambda: select(Hazard.id).where(Hazard.retired_at.is_(None)),
     order=(("date_of_information", True),),
     temporal="date_of_information",
 )

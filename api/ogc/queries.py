@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from pygeofilter import ast
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound
@@ -110,10 +110,8 @@ def items(
         return [], 0
     if conditions:
         counted = select(func.count()).select_from(src).where(*conditions)
-    else:  # no filter: count the base rows only, which an index-only scan answers
-        counted = select(func.count()).select_from(
-            collection.base([literal_column("1")]).subquery("counted")
-        )
+    else:  # no filter: count the base rows only, which an index can answer
+        counted = collection.unfiltered_count()
     matched = session.execute(counted).scalar_one()
     return [_feature(collection, r) for r in rows], int(matched)
 
