@@ -5,6 +5,7 @@ session of the other tests.
 """
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -202,3 +203,109 @@ def test_cli_import_dry_run_and_commit(queue_db, tmp_path):
         assert res.exit_code == 1 and "nothing was written" in res.output
     finally:
         get_settings.cache_clear()
+
+
+def _format_files(tmp_path) -> dict[str, tuple[str, bytes, list[str]]]:
+    """One small file per format and profile: name, bytes and extra CLI options."""
+    org = "QORG"
+    gdf = F.hazards_gdf(2, org)
+    gdf["external_id"] = [f"CLI-{i}" for i in range(2)]
+    sq = F.square(500)
+    csv = (
+        "external_id,classification,hazard_type,organisation,date_of_information,mgrs\n"
+        f"CLI-CSV,SHA,uxo_spot,{org},17.05.2024,36UUA1234567890\n"
+    )
+    kobo = [
+        {
+            "_uuid": "cli-kobo",
+            "g/hazard_type": "minefield",
+            "g/classification": "suspected",
+            "g/hazard_area": "50.9 30.9 0 5; 50.9 30.901 0 5; 50.901 30.901 0 5; 50.9 30.9 0 5",
+        }
+    ]
+    imsma = [
+        F.feature(
+            sq,
+            {
+                "IMSMA_ID": "CLI-IMSMA",
+                "Hazard_Type_Status": "Suspected",
+                "Organisation_Code": org,
+            },
+        )
+    ]
+    osm = [
+        F.feature(
+            F.square(501),
+            {"@id": "way/77", "boundary": "hazard", "hazard": "minefield"},
+        )
+    ]
+    kml = F.kml_bytes(
+        [
+            (
+                "K",
+                {
+                    "external_id": "CLI-KML",
+                    "classification": "SHA",
+                    "organisation": org,
+                },
+                F.kml_polygon(F.square(502)),
+            )
+        ]
+    )
+    xlsx = F.xlsx_bytes(
+        [
+            ["external_id", "classification", "organisation", "wkt"],
+            ["CLI-XLSX", "CHA", org, F.square(503).wkt],
+        ]
+    )
+    return {
+        "gpkg": ("h.gpkg", F.write_gpkg(tmp_path / "h.gpkg", {"hazards": gdf}), []),
+        "shp": ("h.zip", F.shapefile_zip(tmp_path, gdf), []),
+        "kml": ("h.kml", kml, []),
+        "kmz": ("h.kmz", F.zip_bytes({"doc.kml": kml}), []),
+        "csv": ("h.csv", csv.encode(), []),
+        "xlsx": ("h.xlsx", xlsx, []),
+        "imsma": ("i.geojson", F.geojson_bytes(imsma), ["--profile", "imsma"]),
+        "kobo": (
+            "k.json",
+            json.dumps(kobo).encode(),
+            ["--profile", "kobo", "--organisation", "QORG"],
+        ),
+        "osm": (
+            "o.geojson",
+            F.geojson_bytes(osm),
+            ["--profile", "osm", "--organisation", "QORG"],
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "fmt", ["gpkg", "shp", "kml", "kmz", "csv", "xlsx", "imsma", "kobo", "osm"]
+)
+def test_cli_imports_every_format_and_profile(queue_db, tmp_path, fmt):
+    settings, engine = queue_db
+    _setup(engine)
+    name, data, options = _format_files(tmp_path)[fmt]
+    path = tmp_path / name
+    path.write_bytes(data)
+    env = {
+        "SAFEGROUND_DATABASE_URL": settings.database_url,
+        "DATABASE_URL": settings.database_url,
+    }
+    get_settings.cache_clear()
+    try:
+        res = CliRunner().invoke(
+            cli,
+            ["import", str(path), "--user", "q-coord", "--mode", "commit", *options],
+            env=env,
+        )
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 0, res.output
+    counts = {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"(\w+) (\d+)", res.output.split("(", 1)[1])
+    }
+    assert counts["rejected"] == 0 and counts["read"] >= 1, res.output
+    # every row stored, or already stored by an earlier format carrying the same ids
+    assert counts["created"] + counts["unchanged"] == counts["read"], res.output
