@@ -683,11 +683,24 @@ class Job:
             outer.commit()
         data.commit()
         if self.book.counts["created"] + self.book.counts["updated"] >= ANALYZE_AFTER:
-            # fresh statistics, so that the planner pages and counts with the indexes at once
-            # (autovacuum would come later)
-            data.execute(text(f"ANALYZE {', '.join(ANALYZED[imp.kind])}"))
-            data.commit()
+            self._tidy(ANALYZED[imp.kind])
         return "succeeded", None
+
+    def _tidy(self, tables: tuple[str, ...]) -> None:
+        """After a large load: fresh statistics and a visibility map, as autovacuum would
+        give later, so that pages and counts use the indexes at once. A worker runs
+        VACUUM (ANALYZE) on its own autocommit connection; an inline run, inside its
+        caller's transaction, can only ANALYZE."""
+        names = ", ".join(tables)
+        if self.book.separate:
+            engine = self.data.get_bind().engine
+            with engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as conn:
+                conn.execute(text(f"VACUUM (ANALYZE) {names}"))
+        else:
+            self.data.execute(text(f"ANALYZE {names}"))
+            self.data.commit()
 
     # -- per row
     def reject(self, row: int, fld: str | None, message: str) -> None:

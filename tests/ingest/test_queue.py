@@ -83,8 +83,11 @@ def _status(engine, import_id):
         return s.get(Import, import_id)
 
 
-def test_worker_runs_queued_import_and_a_crashed_one_can_run_again(queue_db):
+def test_worker_runs_queued_import_and_a_crashed_one_can_run_again(
+    queue_db, monkeypatch
+):
     settings, engine = queue_db
+    monkeypatch.setattr(imports, "ANALYZE_AFTER", 1)  # tidy up even after a small load
     principal = _setup(engine)
     data = F.geojson_bytes(
         [F.feature(F.square(i), F.hazard_props(i, "QORG")) for i in range(4)]
@@ -106,6 +109,13 @@ def test_worker_runs_queued_import_and_a_crashed_one_can_run_again(queue_db):
         imp.failure,
         imp.counts,
     )
+    with engine.connect() as conn:  # the worker vacuumed and analysed what it loaded
+        assert conn.execute(
+            text(
+                "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
+                "FROM pg_stat_user_tables WHERE relname = 'hazards'"
+            )
+        ).scalar()
 
     # a worker that dies mid-job leaves the import running with a stale heartbeat
     second = _queue(settings, engine, principal, data)
