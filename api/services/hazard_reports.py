@@ -58,7 +58,6 @@ from api.schemas.hazards import HazardFeatureCreate
 from api.services import hazards
 from api.services.auth import (
     Principal,
-    organisation_by_code,
     require_reader,
     require_writer,
 )
@@ -335,25 +334,8 @@ def _receiving_org(
     session: Session, code: str | None, principal: Principal | None
 ) -> Organisation:
     if code is None:
-        principal = require_reader(principal)
-        if principal.organisation_code is None:
-            raise InvalidInput(
-                "properties.organisation is required (you belong to no organisation)",
-                errors=[{"pointer": "/properties/organisation", "message": "required"}],
-            )
-        code = principal.organisation_code
-    try:
-        return organisation_by_code(session, code)
-    except NotFound as exc:
-        raise InvalidInput(
-            f"unknown organisation {code!r}",
-            errors=[
-                {
-                    "pointer": "/properties/organisation",
-                    "message": f"no organisation {code!r}",
-                }
-            ],
-        ) from exc
+        require_reader(principal)  # anonymous: 401 before "organisation is required"
+    return hazards.resolve_org(session, code, principal)
 
 
 def _fingerprint(source: str, fields: kobo.ReportFields) -> str:

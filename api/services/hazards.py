@@ -170,9 +170,10 @@ def _stated(
     return stated, warnings
 
 
-def _resolve_org(
+def resolve_org(
     session: Session, code: str | None, principal: Principal | None
 ) -> Organisation:
+    """The organisation a record names, or the caller's; 422 naming /properties/organisation."""
     if code is None:
         if principal is None or principal.organisation_code is None:
             raise InvalidInput(
@@ -398,7 +399,7 @@ def create_hazard(
     Re-sending a record with the same ``external_id`` is an update, never a duplicate.
     """
     props = feature.properties
-    org = _resolve_org(session, props.organisation, principal)
+    org = resolve_org(session, props.organisation, principal)
     require_writer(principal, org.id, org.code)
     if props.external_id:
         existing = session.scalar(
@@ -529,7 +530,7 @@ def update_hazard(
     props = patch.properties or HazardPropertiesPatch()
     stated, warnings = _stated(session, props, principal, settings)
     if "organisation" in props.model_fields_set:
-        org = _resolve_org(session, props.organisation, principal)
+        org = resolve_org(session, props.organisation, principal)
         require_writer(principal, org.id, org.code)
         stated["organisation"] = str(org.id)
     geometry = None
