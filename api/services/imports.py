@@ -31,6 +31,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from api.db.models import Import, ImportChunk, ImportMessage
@@ -1505,7 +1506,7 @@ class Job:
                 ReleasePolygon.date,
                 func.ST_AsBinary(ReleasePolygon.geom),
             )
-            .distinct(ReleasePolygon.feature_index)
+            .ext(distinct_on(ReleasePolygon.feature_index))
             .where(
                 ReleasePolygon.activity_id == existing.id,
                 ReleasePolygon.retired_at.is_(None),
