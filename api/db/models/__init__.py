@@ -1,6 +1,13 @@
 """All ORM models, imported here so ``Base.metadata`` knows every table."""
 
 from api.db.models.activities import Activity, ActivityHazard, ReleasePolygon
+from api.db.models.context import (
+    Facility,
+    LandUseArea,
+    Road,
+    SecurityZone,
+    Settlement,
+)
 from api.db.models.geography import AdminArea
 from api.db.models.hazard_reports import HazardReport
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
@@ -14,6 +21,11 @@ __all__ = [
     "AdminArea",
     "ApiKey",
     "EOFind",
+    "Facility",
+    "LandUseArea",
+    "Road",
+    "SecurityZone",
+    "Settlement",
     "Hazard",
     "HazardLandRelease",
     "HazardReport",
