@@ -203,7 +203,12 @@ def import_file(
     user: Annotated[
         str, typer.Option(help="the admin or coordinator account the import runs as")
     ],
-    kind: Annotated[str, typer.Option(help="hazards or admin_areas")] = "hazards",
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="hazards, activities, releases, eo_finds, admin_areas or context"
+        ),
+    ] = "hazards",
     profile: Annotated[str, typer.Option(help="native, imsma, kobo or osm")] = "native",
     mode: Annotated[str, typer.Option(help="dry_run or commit")] = "dry_run",
     atomic: Annotated[bool, typer.Option(help="all or nothing")] = False,
@@ -214,6 +219,10 @@ def import_file(
     ] = None,
     organisation: Annotated[
         str | None, typer.Option(help="organisation code for rows without one")
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(help="for --kind context: settlements, roads, facilities, ..."),
     ] = None,
     queue: Annotated[
         bool, typer.Option(help="queue it for a worker instead of running it here")
@@ -254,6 +263,7 @@ def import_file(
                     crs=crs,
                     mapping=mapping.read_text(encoding="utf-8") if mapping else None,
                     organisation=organisation,
+                    context=context,
                 )
             if queue:
                 imp.job_id = jobs.enqueue_import(session, imp.id)

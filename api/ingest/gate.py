@@ -240,3 +240,59 @@ def possible_duplicates(
                 f"possible duplicate: {what} hazard {label}; review before merging"
             )
     return out
+
+
+def intake_context(geom: BaseGeometry | None, kind: str, *, max_vertices: int):
+    """The intake for a context feature: ``point``, ``line`` or ``polygon`` (see module doc).
+
+    Lines (roads and tracks) are stored as MultiLineString: coordinates finite and in range,
+    Z dropped, each line with at least two distinct positions.
+    """
+    if kind == "point":
+        return intake(
+            geom,
+            pointer="geometry",
+            allow_point=True,
+            allow_polygon=False,
+            max_vertices=max_vertices,
+        )
+    if kind == "polygon":
+        return intake(
+            geom, pointer="geometry", allow_point=False, max_vertices=max_vertices
+        )
+    if geom is None or geom.is_empty:
+        raise GateRejection("geometry", "the row has no geometry")
+    if geom.geom_type not in ("LineString", "MultiLineString"):
+        raise GateRejection(
+            "geometry/type",
+            f"geometry type {geom.geom_type!r} is not accepted here; expected LineString or MultiLineString",
+        )
+    coords = shapely.get_coordinates(geom)
+    if len(coords) > max_vertices:
+        raise GateRejection(
+            "geometry/coordinates",
+            f"geometry has {len(coords)} vertices; the limit is {max_vertices}",
+        )
+    if (
+        not np.isfinite(coords).all()
+        or (np.abs(coords[:, 0]) > 180).any()
+        or (np.abs(coords[:, 1]) > 90).any()
+    ):
+        raise GateRejection(
+            "geometry/coordinates",
+            "coordinates must be finite longitudes (-180..180) and latitudes (-90..90)",
+        )
+    warnings = []
+    if shapely.has_z(geom):
+        warnings.append(
+            "geometry: Z/M values dropped; only longitude and latitude are stored"
+        )
+        geom = shapely.force_2d(geom)
+    lines = [geom] if geom.geom_type == "LineString" else list(geom.geoms)
+    for i, line in enumerate(lines):
+        if len({tuple(c) for c in line.coords}) < 2:
+            raise GateRejection(
+                f"geometry/coordinates/{i}",
+                "a line needs at least two distinct positions",
+            )
+    return IntakeResult(shapely.multilinestrings(lines), warnings)

@@ -12,6 +12,7 @@ guesses: an unknown coded value is an error naming the field and the value.
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from api import vocab
+from api.db.models.context import FACILITY_TYPES
 
 # Our coded fields and their vocabularies: our own codes are always accepted.
 VOCABULARIES = {
@@ -34,6 +36,8 @@ VOCABULARIES = {
     "activity_type": vocab.ActivityType,
     "methods": vocab.Method,
     "outcome": vocab.ReleaseOutcome,
+    "land_use": vocab.LandUse,
+    "facility_type": StrEnum("FacilityType", {t: t for t in FACILITY_TYPES}),
 }
 # Fields whose surrounding blanks are trimmed (identifiers, references, dates, numbers);
 # free text (names, notes) is kept exactly as entered.

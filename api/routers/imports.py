@@ -95,6 +95,11 @@ def create_import(
         str | None, Form(description="organisation code for rows without one")
     ] = None,
     dayfirst: Annotated[bool, Form(description="read 05/06/2024 as 5 June")] = True,
+    context: Annotated[
+        Literal["settlements", "roads", "facilities", "land_use", "security_zones"]
+        | None,
+        Form(description="the context layer, for kind=context"),
+    ] = None,
 ):
     """Store the upload, queue the job (or run it inline), answer 202 with its id."""
     imp = imports.create(
@@ -112,6 +117,7 @@ def create_import(
         mapping=mapping,
         organisation=organisation,
         dayfirst=dayfirst,
+        context=context,
     )
     if settings.import_runner == "queue":
         imp.job_id = jobs.enqueue_import(session, imp.id)

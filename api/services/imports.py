@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
 import shapely
 from pydantic import ValidationError
 from pyproj import CRS, Transformer
@@ -56,7 +57,15 @@ from api.vocab import POINT_HAZARD_TYPES, Role
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 << 20
-SUPPORTED_KINDS = ("hazards", "activities", "releases", "eo_finds", "admin_areas")
+SUPPORTED_KINDS = (
+    "hazards",
+    "activities",
+    "releases",
+    "eo_finds",
+    "admin_areas",
+    "context",
+)
+CONTEXT_LAYERS = ("settlements", "roads", "facilities", "land_use", "security_zones")
 ANALYZE_AFTER = 5_000  # rows written by one import
 ANALYZED = {
     "hazards": ("hazards", "hazard_versions", "hazard_states", "hazard_land_release"),
@@ -64,6 +73,13 @@ ANALYZED = {
     "releases": ("release_polygons", "hazard_land_release"),
     "eo_finds": ("eo_finds",),
     "admin_areas": ("admin_areas", "hazards"),
+    "context": (
+        "context_settlements",
+        "context_roads",
+        "context_facilities",
+        "context_land_use",
+        "context_security_zones",
+    ),
 }
 COUNT_KEYS = (
     "read",
@@ -85,15 +101,14 @@ class ImportFailed(Exception):
 
 
 def _check_params(
-    kind: str, profile: str, mode: str, mapping: str | None
+    kind: str, profile: str, mode: str, mapping: str | None, context: str | None = None
 ) -> dict | None:
+    if kind == "context" and context not in CONTEXT_LAYERS:
+        raise InvalidInput(
+            "a context import names its layer: context=" + "|".join(CONTEXT_LAYERS),
+            errors=[{"pointer": "/context", "message": f"got {context!r}"}],
+        )
     if kind not in SUPPORTED_KINDS:
-        if kind == "context":
-            raise InvalidInput(
-                f"imports of kind {kind!r} are not available yet; this server imports "
-                + " and ".join(SUPPORTED_KINDS),
-                errors=[{"pointer": "/kind", "message": "not implemented yet"}],
-            )
         raise InvalidInput(
             f"unknown kind {kind!r}",
             errors=[{"pointer": "/kind", "message": "unknown"}],
@@ -114,10 +129,13 @@ def _check_params(
                 {"pointer": "/mapping" if mapping else "/profile", "message": str(exc)}
             ],
         ) from exc
-    if kind not in (spec.get("kinds") or {}):
+    mapped_kind = context if kind == "context" else kind
+    if mapped_kind not in (spec.get("kinds") or {}):
         raise InvalidInput(
-            f"profile {profile!r} has no mapping for kind {kind!r}",
-            errors=[{"pointer": "/profile", "message": f"no {kind} in {profile}"}],
+            f"profile {profile!r} has no mapping for {mapped_kind!r}",
+            errors=[
+                {"pointer": "/profile", "message": f"no {mapped_kind} in {profile}"}
+            ],
         )
     return parse_mapping(mapping) if mapping else None
 
@@ -149,6 +167,7 @@ def create(
     mapping: str | None = None,
     organisation: str | None = None,
     dayfirst: bool = True,
+    context: str | None = None,
 ) -> Import:
     """Check the request and the file's outline, store the upload, and record the job.
 
@@ -160,7 +179,7 @@ def create(
         from api.errors import Forbidden
 
         raise Forbidden(f"the {principal.role.value} role cannot import records")
-    mapping_obj = _check_params(kind, profile, mode, mapping)
+    mapping_obj = _check_params(kind, profile, mode, mapping, context)
     crs = _check_crs(crs)
     org = None
     if organisation:
@@ -188,6 +207,7 @@ def create(
             "crs": crs,
             "mapping": mapping_obj,
             "dayfirst": dayfirst,
+            "context": context,
         },
         filename=filename,
         file_format=fmt,
@@ -609,7 +629,8 @@ class Job:
         options = imp.options or {}
         self.dayfirst = options.get("dayfirst", True)
         spec = merged(load_profile(imp.profile), options.get("mapping"))
-        self.mapper = Mapper(spec, imp.kind, source.columns)
+        mapped_kind = options.get("context") if imp.kind == "context" else imp.kind
+        self.mapper = Mapper(spec, mapped_kind, source.columns)
         notes = list(source.notes)
         self.to_wgs84, self.crs_name = _transformer(
             source.crs, options.get("crs"), notes
@@ -659,6 +680,7 @@ class Job:
                 "releases": self._activity_rows,
                 "eo_finds": self._eo_finds,
                 "admin_areas": self._admin_areas,
+                "context": self._context,
             }[imp.kind](batch)
             if keep_going:
                 data.commit()
@@ -1640,6 +1662,125 @@ class Job:
             current.geom
         ).equals(point)
 
+    # -- context layers: programme-wide reference data, upserted by external id
+    def _context(self, batch: list[readers.Row]) -> None:
+        from api.db.models.context import CONTEXT_LAYERS
+
+        layer = self.imp.options["context"]
+        table = CONTEXT_LAYERS[layer].__tablename__
+        spec = CONTEXT_SPECS[layer]
+        good = []
+        for row in batch:
+            mapped = self._common(row)
+            if mapped is None:
+                continue
+            try:
+                _typed(mapped, spec.dates, spec.ints, self.dayfirst)
+                for name in spec.required:
+                    if mapped.get(name) in (None, ""):
+                        raise _RowProblem(name, f"{name} is required for {layer}")
+                geom, _origin = self._geometry(row, mapped)
+                geom = gate.intake_context(
+                    geom, spec.geometry, max_vertices=self.settings.max_admin_vertices
+                )
+            except _RowProblem as exc:
+                self.reject(
+                    row.number,
+                    self.mapper.resolved.get(exc.field, exc.field),
+                    exc.message,
+                )
+                continue
+            except gate.GateRejection as exc:
+                self.reject(row.number, exc.field, exc.message)
+                continue
+            for w in geom.warnings:
+                self.book.add("warning", row.number, None, w)
+            attrs = self.mapper.kept(row.values)
+            values_ = {k: mapped.get(k) for k in spec.columns}
+            ext = mapped.get("external_id") or _content_id(
+                layer, geom.geometry, values_
+            )
+            good.append(
+                (row.number, ext, mapped.get("name"), values_, attrs, geom.geometry)
+            )
+        outside = gate.outside_programme(
+            self.data, [(g[0], g[5]) for g in good], self.level
+        )
+        for n, msg in outside.items():
+            self.reject(n, "geometry", msg)
+        good = [g for g in good if g[0] not in outside]
+        seen: dict[str, int] = {}
+        unique = []
+        for g in good:
+            if g[1] in seen:
+                self.reject(
+                    g[0],
+                    "external_id",
+                    f"external_id {g[1]!r} already appears in row {seen[g[1]]} of this file",
+                )
+                continue
+            seen[g[1]] = g[0]
+            unique.append(g)
+        self._seen_context = getattr(self, "_seen_context", {})
+        for g in unique:
+            if g[1] in self._seen_context:
+                self.reject(
+                    g[0],
+                    "external_id",
+                    f"external_id {g[1]!r} already appears in row {self._seen_context[g[1]]} of this file",
+                )
+        unique = [g for g in unique if g[1] not in self._seen_context]
+        self._seen_context.update({g[1]: g[0] for g in unique})
+        if unique:
+            cols = list(spec.columns)
+            assign = ", ".join(
+                f"{c} = EXCLUDED.{c}"
+                for c in ["name", *cols, "attributes", "geom", "import_id"]
+            )
+            changed = " OR ".join(
+                [
+                    f"t.{c} IS DISTINCT FROM EXCLUDED.{c}"
+                    for c in ["name", *cols, "attributes"]
+                ]
+                + ["NOT ST_OrderingEquals(t.geom, EXCLUDED.geom)"]
+            )
+            rows = self.data.execute(
+                text(
+                    f"""
+                    INSERT INTO {table} AS t (external_id, name, {", ".join(cols)}, attributes, geom, import_id)
+                    SELECT u.ext, u.name, {", ".join(f"u.{c}" for c in cols)}, u.attrs,
+                           ST_GeomFromWKB(u.wkb, 4326), CAST(:import_id AS uuid)
+                    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(
+                        ext text, name text, {", ".join(f"{c} {t}" for c, t in spec.sql_types.items())},
+                        attrs jsonb, wkb bytea)
+                    ON CONFLICT (external_id) WHERE external_id IS NOT NULL DO UPDATE
+                       SET {assign}, updated_at = now()
+                     WHERE {changed}
+                    RETURNING (xmax = 0) AS inserted
+                    """
+                ),
+                {
+                    "import_id": str(self.imp.id),
+                    "rows": orjson.dumps(
+                        [
+                            {
+                                "ext": ext,
+                                "name": name,
+                                **{c: _jsonable_value(v.get(c)) for c in cols},
+                                "attrs": attrs,
+                                "wkb": "\\x" + shapely.to_wkb(geom, hex=True),
+                            }
+                            for _n, ext, name, v, attrs, geom in unique
+                        ]
+                    ).decode(),
+                },
+            ).all()
+            created = sum(1 for r in rows if r.inserted)
+            self.book.counts["created"] += created
+            self.book.counts["updated"] += len(rows) - created
+            self.book.counts["unchanged"] += len(unique) - len(rows)
+        self._count_rejected()
+
     # -- admin areas
     def _admin_areas(self, batch: list[readers.Row]) -> None:
         good = []
@@ -1745,6 +1886,53 @@ class Job:
         )
         if self.level is None:
             self.level = gate.programme_level(self.data)
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    """What a context layer's rows carry besides external_id and name."""
+
+    geometry: str  # point, line or polygon
+    sql_types: dict[str, str]
+    required: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    ints: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The layer's own columns."""
+        return tuple(self.sql_types)
+
+
+CONTEXT_SPECS = {
+    "settlements": ContextSpec("point", {"population": "int"}, ints=("population",)),
+    "roads": ContextSpec("line", {"road_class": "text"}),
+    "facilities": ContextSpec(
+        "point", {"facility_type": "text"}, required=("facility_type",)
+    ),
+    "land_use": ContextSpec("polygon", {"land_use": "text"}, required=("land_use",)),
+    "security_zones": ContextSpec(
+        "polygon",
+        {"reason": "text", "valid_from": "date", "valid_to": "date"},
+        dates=("valid_from", "valid_to"),
+    ),
+}
+
+
+def _jsonable_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _content_id(layer: str, geom: BaseGeometry, values_: dict[str, Any]) -> str:
+    """An id for a row that has none: the same feature re-imported gets the same id."""
+    digest = hashlib.sha1(
+        shapely.to_wkb(shapely.normalize(geom))
+        + orjson.dumps(
+            {k: _jsonable_value(v) for k, v in values_.items()},
+            option=orjson.OPT_SORT_KEYS,
+        )
+    ).hexdigest()
+    return f"sha1:{layer}:{digest[:20]}"
 
 
 ACTIVITY_FIELDS = (

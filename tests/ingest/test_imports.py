@@ -771,3 +771,146 @@ def test_shapefile_export_imports_back_unchanged(client, session, actors, profil
         "errors"
     ][:3]
     assert rep["counts"]["unchanged"] == rep["counts"]["read"] >= 3, rep["counts"]
+
+
+def test_context_layers(client, session, actors):
+    from shapely.geometry import LineString
+
+    from api.db.models import Facility, LandUseArea, Road, SecurityZone, Settlement
+
+    settlements = (
+        "geonameid,name,population,lon,lat\n"
+        "703448,Kyiv,2797553,30.5234,50.4501\n"
+        "706483,Kharkiv,1430885,36.25,49.98\n"
+    )
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "s.csv",
+        settlements.encode(),
+        kind="context",
+        context="settlements",
+    )
+    assert rep["counts"]["created"] == 2, rep
+    kyiv = session.scalar(select(Settlement).where(Settlement.external_id == "703448"))
+    assert kyiv.population == 2797553 and kyiv.name == "Kyiv"
+    assert (
+        run(
+            client,
+            actors.coordinator_a,
+            "s.csv",
+            settlements.encode(),
+            kind="context",
+            context="settlements",
+        )["counts"]["unchanged"]
+        == 2
+    )
+
+    roads = [
+        F.feature(
+            LineString([(30.5, 50.45), (30.6, 50.46)]),
+            {"highway": "primary", "name": "M-06"},
+        )
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "r.geojson",
+        F.geojson_bytes(roads),
+        kind="context",
+        context="roads",
+    )
+    assert rep["counts"]["created"] == 1, rep
+    # no id in the file: a content id makes the re-import unchanged
+    again = run(
+        client,
+        actors.coordinator_a,
+        "r.geojson",
+        F.geojson_bytes(roads),
+        kind="context",
+        context="roads",
+    )
+    assert again["counts"]["unchanged"] == 1, again
+    road = session.scalar(select(Road).where(Road.name == "M-06"))
+    assert road.road_class == "primary" and road.external_id.startswith("sha1:roads:")
+
+    facilities = [
+        F.feature(
+            Point(30.51, 50.45),
+            {"osm_id": "n1", "amenity": "school", "name": "School 1"},
+        ),
+        F.feature(Point(30.52, 50.45), {"osm_id": "n2", "amenity": "bar"}),
+        F.feature(F.square(400), {"osm_id": "n3", "amenity": "clinic"}),
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "f.geojson",
+        F.geojson_bytes(facilities),
+        kind="context",
+        context="facilities",
+    )
+    assert rep["counts"]["created"] == 1 and rep["counts"]["rejected"] == 2, rep
+    errors = {e["row"]: e["message"] for e in rep["errors"]}
+    assert "'bar'" in errors[2] and "Polygon" in errors[3]
+    assert (
+        session.scalar(
+            select(Facility).where(Facility.external_id == "n1")
+        ).facility_type
+        == "school"
+    )
+
+    land = [F.feature(F.square(401), {"id": "lu1", "landuse": "farmland"})]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "l.geojson",
+        F.geojson_bytes(land),
+        kind="context",
+        context="land_use",
+    )
+    assert rep["counts"]["created"] == 1, rep
+    assert (
+        session.scalar(
+            select(LandUseArea).where(LandUseArea.external_id == "lu1")
+        ).land_use
+        == "agricultural_crop"
+    )
+
+    zones = [
+        F.feature(
+            F.square(402),
+            {"id": "z1", "reason": "shelling", "valid_from": "01.03.2024"},
+        )
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "z.geojson",
+        F.geojson_bytes(zones),
+        kind="context",
+        context="security_zones",
+    )
+    assert rep["counts"]["created"] == 1, rep
+    z = session.scalar(select(SecurityZone).where(SecurityZone.external_id == "z1"))
+    assert str(z.valid_from) == "2024-03-01" and z.reason == "shelling"
+
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "z.geojson",
+        F.geojson_bytes(zones),
+        kind="context",
+    )
+    assert res.status_code == 422 and "context=" in res.json()["detail"]
+    assert (
+        upload(
+            client,
+            actors.analyst_a,
+            "z.geojson",
+            F.geojson_bytes(zones),
+            kind="context",
+            context="roads",
+        ).status_code
+        == 403
+    )
