@@ -369,7 +369,9 @@ def intake_shape(
                 pointer + f"/coordinates/{i}",
                 f"{name} {coords[i, axis]:g} is outside -{limit:g}..{limit:g}",
             )
-    polygons = [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
+    polygons = (
+        [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
+    )
     for i, poly in enumerate(polygons):
         for r, ring in enumerate([poly.exterior, *poly.interiors]):
             if len(ring.coords) < 4:

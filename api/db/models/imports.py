@@ -99,7 +99,9 @@ class ImportChunk(Base):
     __tablename__ = "import_chunks"
 
     import_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True
+        UUID(as_uuid=True),
+        ForeignKey("imports.id", ondelete="CASCADE"),
+        primary_key=True,
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
