@@ -18,6 +18,7 @@ from api.errors import (
 from api.routers import (
     activities,
     admin_areas,
+    analytics,
     auth,
     eo_finds,
     exports,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations,
         exports,
         land_release,
+        analytics,
         vocabularies,
         imports,
     ):
