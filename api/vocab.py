@@ -178,6 +178,44 @@ class DisposalMethod(StrEnum):
     not_disposed = "not_disposed"
 
 
+class AccidentClass(StrEnum):
+    """Demining accident (at a worksite) vs mine/ERW accident (domain.md §1.7, MDR)."""
+
+    demining_accident = "demining_accident"
+    mine_erw_accident = "mine_erw_accident"
+    other = "other"
+
+
+class Sex(StrEnum):
+    """Sex of a victim, as reported."""
+
+    female = "female"
+    male = "male"
+    unknown = "unknown"
+
+
+class AgeBand(StrEnum):
+    """Age band of a victim at the accident: children are under 18 (Landmine Monitor)."""
+
+    child = "child"
+    adult = "adult"
+    unknown = "unknown"
+
+
+class VictimRole(StrEnum):
+    """Whether a victim was a civilian or a deminer at work."""
+
+    civilian = "civilian"
+    deminer = "deminer"
+
+
+class CasualtyOutcome(StrEnum):
+    """Consequence of an accident for a victim."""
+
+    killed = "killed"
+    injured = "injured"
+
+
 VOCABULARIES: dict[str, type[StrEnum]] = {
     "organisation_type": OrganisationType,
     "role": Role,
@@ -193,6 +231,11 @@ VOCABULARIES: dict[str, type[StrEnum]] = {
     "release_outcome": ReleaseOutcome,
     "eo_condition": EOCondition,
     "disposal_method": DisposalMethod,
+    "accident_class": AccidentClass,
+    "sex": Sex,
+    "age_band": AgeBand,
+    "victim_role": VictimRole,
+    "casualty_outcome": CasualtyOutcome,
 }
 
 

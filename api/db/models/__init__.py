@@ -1,5 +1,6 @@
 """All ORM models, imported here so ``Base.metadata`` knows every table."""
 
+from api.db.models.accidents import Accident, Victim, VictimPersonalData
 from api.db.models.activities import Activity, ActivityHazard, ReleasePolygon
 from api.db.models.context import (
     Facility,
@@ -16,6 +17,7 @@ from api.db.models.imports import Import, ImportChunk, ImportMessage
 from api.db.models.ordnance import EOFind
 
 __all__ = [
+    "Accident",
     "Activity",
     "ActivityHazard",
     "AdminArea",
@@ -37,4 +39,6 @@ __all__ = [
     "Organisation",
     "ReleasePolygon",
     "User",
+    "Victim",
+    "VictimPersonalData",
 ]
