@@ -15,6 +15,13 @@ from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, Hazard
 from api.db.models.identity import ApiKey, Organisation, User
 from api.db.models.imports import Import, ImportChunk, ImportMessage
 from api.db.models.ordnance import EOFind
+from api.db.models.priorities import (
+    HazardIndicators,
+    PriorityFlag,
+    PriorityModel,
+    PriorityOverride,
+    PriorityScore,
+)
 
 __all__ = [
     "Accident",
@@ -37,6 +44,11 @@ __all__ = [
     "ImportChunk",
     "ImportMessage",
     "Organisation",
+    "HazardIndicators",
+    "PriorityFlag",
+    "PriorityModel",
+    "PriorityOverride",
+    "PriorityScore",
     "ReleasePolygon",
     "User",
     "Victim",
