@@ -16,6 +16,7 @@ from api.errors import (
     problem_response,
 )
 from api.routers import (
+    accidents,
     activities,
     admin_areas,
     analytics,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hazards,
         activities,
         eo_finds,
+        accidents,
         hazard_reports,
         integrations,
         exports,

@@ -203,10 +203,11 @@ class AgeBand(StrEnum):
 
 
 class VictimRole(StrEnum):
-    """Whether a victim was a civilian or a deminer at work."""
+    """Whether a victim was a civilian or a deminer at work (``unknown`` when not known)."""
 
     civilian = "civilian"
     deminer = "deminer"
+    unknown = "unknown"
 
 
 class CasualtyOutcome(StrEnum):

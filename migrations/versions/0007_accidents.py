@@ -156,7 +156,7 @@ def upgrade() -> None:
             "outcome IN ('killed', 'injured')", name=op.f("ck_victims_outcome")
         ),
         sa.CheckConstraint(
-            "role IN ('civilian', 'deminer')", name=op.f("ck_victims_role")
+            "role IN ('civilian', 'deminer', 'unknown')", name=op.f("ck_victims_role")
         ),
         sa.CheckConstraint(
             "sex IN ('female', 'male', 'unknown')", name=op.f("ck_victims_sex")

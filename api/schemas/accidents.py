@@ -1,0 +1,157 @@
+"""Accident and victim request bodies.
+
+Accidents are GeoJSON Point Features. Victims are plain JSON objects under an accident; a
+victim's personal data (``personal``) is written with it and stored apart.
+"""
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+
+from api.schemas.common import GeoJSONGeometry
+from api.vocab import AccidentClass, CasualtyOutcome, Contamination, Sex, VictimRole
+
+NOTES_DESCRIPTION = (
+    "free text; never put names or contacts here (use a victim's `personal` object)"
+)
+
+
+class AccidentProperties(BaseModel):
+    """What happened, when, and how many people were killed and injured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="the sender's id; re-sending it updates the accident",
+    )
+    organisation: str | None = Field(None, description="code; defaults to the caller's")
+    occurred_on: date = Field(description="date of the accident")
+    accident_class: AccidentClass
+    device_category: Contamination | None = Field(
+        None, description="category of the device that caused it (contamination codes)"
+    )
+    killed: NonNegativeInt = Field(
+        0, description="reported number of people killed (itemised or not)"
+    )
+    injured: NonNegativeInt = Field(
+        0, description="reported number of people injured (itemised or not)"
+    )
+    hazard_id: str | None = Field(None, description="hazard id or external id")
+    notes: str | None = Field(None, max_length=10_000, description=NOTES_DESCRIPTION)
+
+
+class AccidentFeature(BaseModel):
+    """An accident as a Point Feature, located where it happened."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"] = "Feature"
+    id: Any = None
+    geometry: GeoJSONGeometry | None
+    properties: AccidentProperties
+
+
+class AccidentPropertiesPatch(BaseModel):
+    """Properties to change; members left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    occurred_on: date | None = None
+    accident_class: AccidentClass | None = None
+    device_category: Contamination | None = None
+    killed: NonNegativeInt | None = None
+    injured: NonNegativeInt | None = None
+    hazard_id: str | None = None
+    notes: str | None = Field(None, max_length=10_000, description=NOTES_DESCRIPTION)
+
+
+class AccidentPatch(BaseModel):
+    """A partial Feature: ``geometry`` and/or ``properties``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"] = "Feature"
+    geometry: GeoJSONGeometry | None = None
+    properties: AccidentPropertiesPatch | None = None
+
+
+class VictimPersonal(BaseModel):
+    """A victim's personal data: stored apart, read back only with ``restricted:read``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=500)
+    date_of_birth: date | None = None
+    address: str | None = Field(None, max_length=2000)
+    phone: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=320)
+
+
+class VictimCreate(BaseModel):
+    """A person killed or injured in the accident.
+
+    ``age`` is the age at the accident; when left out it is derived from
+    ``personal.date_of_birth``. ``age_band`` (child under 18, adult, unknown) is derived.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    sex: Sex = Sex.unknown
+    age: int | None = Field(None, ge=0, le=130, description="age at the accident")
+    role: VictimRole
+    outcome: CasualtyOutcome
+    activity_at_time: str | None = Field(
+        None, max_length=200, description="e.g. farming, herding, travelling, demining"
+    )
+    personal: VictimPersonal | None = None
+
+
+class VictimPatch(BaseModel):
+    """Members to change; ``personal`` replaces the personal data (null removes it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sex: Sex | None = None
+    age: int | None = Field(None, ge=0, le=130)
+    role: VictimRole | None = None
+    outcome: CasualtyOutcome | None = None
+    activity_at_time: str | None = Field(None, max_length=200)
+    personal: VictimPersonal | None = None
+
+
+ACCIDENT_EXAMPLE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [36.2113, 49.0871]},
+    "properties": {
+        "external_id": "HALO-UA-ACC-20240614-1030",
+        "occurred_on": "2024-06-14",
+        "accident_class": "mine_erw_accident",
+        "device_category": "av_mine",
+        "killed": 1,
+        "injured": 2,
+        "notes": "tractor ploughing a field edge",
+    },
+}
+
+ACCIDENT_PATCH_EXAMPLE = {"properties": {"injured": 3}}
+
+VICTIM_EXAMPLE = {
+    "sex": "male",
+    "age": 47,
+    "role": "civilian",
+    "outcome": "injured",
+    "activity_at_time": "farming",
+    "personal": {
+        "name": "Ivan Example",
+        "date_of_birth": "1977-03-02",
+        "address": "Example village, Kharkiv oblast",
+        "phone": "+380 00 000 0000",
+    },
+}
+
+VICTIM_PATCH_EXAMPLE = {"outcome": "killed"}

@@ -1,0 +1,853 @@
+"""Accidents, their victims, and casualty figures disaggregated with small-cell suppression.
+
+Who may do what:
+
+* read accidents and victims: every signed-in role (anonymous callers get 401);
+* write: coordinators for their own organisation, admins for any;
+* victims' personal data (name, date of birth, address, phone, email): written with the victim,
+  stored in ``victim_personal_data`` and returned **only** to callers with ``restricted:read``,
+  and only by the single-victim read. Lists, accident Features, write responses and error
+  bodies never carry it, and nothing here logs it.
+
+Exact accident locations are restricted like EO finds (domain.md §5.2: exact accident points
+in small communities let victims be re-identified): admins, coordinators and callers with
+``restricted:read`` see them exactly; other roles see them snapped to a 0.01° grid.
+
+Totals and victims: ``killed`` and ``injured`` on an accident are the reported totals, which may
+include people not (yet) itemised; victims are the known individuals. The victims recorded with
+each outcome may never outnumber the accident's total for it: a victim write or an accident
+change that would break this is refused (422).
+"""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+from geoalchemy2.shape import from_shape
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db.models import Accident, Organisation, Victim, VictimPersonalData
+from api.errors import (
+    BadRequest,
+    Conflict,
+    InvalidGeometry,
+    InvalidInput,
+    NotFound,
+    ProblemError,
+)
+from api.schemas.accidents import (
+    AccidentFeature,
+    AccidentPatch,
+    AccidentPropertiesPatch,
+    VictimCreate,
+    VictimPatch,
+    VictimPersonal,
+)
+from api.services.auth import Principal, require_reader, require_writer
+from api.services.eo_finds import GENERALISED_GRID_DEG, sees_exact_locations
+from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
+from api.spatial.intake import IntakeProblem, intake_point
+from api.vocab import AgeBand, label
+
+FUTURE_TOLERANCE = timedelta(days=1)  # "today" in a time zone ahead of UTC
+CHILD_AGE_LIMIT = 18
+SUPPRESSION_THRESHOLD = (
+    5  # counts 1..4 are suppressed for callers without restricted:read
+)
+DIMENSIONS = ("sex", "age_band", "role", "outcome")
+PERSONAL_FIELDS = ("name", "date_of_birth", "address", "phone", "email")
+
+
+def etag(version: int) -> str:
+    """The entity tag of an accident or victim version."""
+    return f'"{version}"'
+
+
+# --- ages ------------------------------------------------------------------------------------
+
+
+def age_at(born: date, on: date) -> int:
+    """Completed years from ``born`` to ``on``."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def age_band(age: int | None) -> AgeBand:
+    """``child`` under 18, ``adult`` from 18, ``unknown`` without an age."""
+    if age is None:
+        return AgeBand.unknown
+    return AgeBand.child if age < CHILD_AGE_LIMIT else AgeBand.adult
+
+
+# --- accidents: writing ----------------------------------------------------------------------
+
+
+def _check_date(value: date, pointer: str) -> None:
+    if value > datetime.now(UTC).date() + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            "the accident date lies in the future",
+            errors=[{"pointer": pointer, "message": "must not be in the future"}],
+        )
+
+
+def _point(geometry: Any):
+    try:
+        return intake_point(geometry, pointer="/geometry")
+    except IntakeProblem as exc:
+        raise InvalidGeometry(exc.errors[0]["message"], errors=exc.errors) from exc
+
+
+def _hazard(session: Session, ref: str | None) -> uuid.UUID | None:
+    if ref is None:
+        return None
+    hazard_id = hazard_ids_for(session, [ref]).get(ref)
+    if hazard_id is None:
+        raise InvalidInput(
+            "unknown hazard",
+            errors=[
+                {"pointer": "/properties/hazard_id", "message": f"no hazard {ref!r}"}
+            ],
+        )
+    return hazard_id
+
+
+def _itemised(session: Session, accident_id: uuid.UUID) -> dict[str, int]:
+    """Victims recorded per outcome."""
+    rows = session.execute(
+        select(Victim.outcome, func.count())
+        .where(Victim.accident_id == accident_id)
+        .group_by(Victim.outcome)
+    ).all()
+    return {outcome: int(n) for outcome, n in rows}
+
+
+def _check_totals(
+    itemised: dict[str, int], killed: int, injured: int, pointer: str | None = None
+) -> None:
+    """Victims per outcome may not outnumber the accident's reported totals."""
+    errors = []
+    for outcome, total in (("killed", killed), ("injured", injured)):
+        n = itemised.get(outcome, 0)
+        if n > total:
+            errors.append(
+                {
+                    "pointer": pointer or f"/properties/{outcome}",
+                    "message": f"{n} victim(s) recorded as {outcome}, more than the "
+                    f"accident's total of {total}; raise the total first",
+                }
+            )
+    if errors:
+        raise InvalidInput(
+            "the victims recorded outnumber the accident's reported totals",
+            errors=errors,
+        )
+
+
+@contextmanager
+def _undone_on_refusal(session: Session) -> Iterator[None]:
+    """A refused write leaves nothing half-applied in the session."""
+    try:
+        yield
+    except ProblemError:
+        session.rollback()
+        raise
+
+
+def _commit(session: Session, what: str) -> None:
+    """Commit; database refusals become problems without echoing the values sent."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"the {what} conflicts with a stored record") from None
+    except DBAPIError:
+        session.rollback()
+        raise InvalidInput(f"the {what} could not be stored") from None
+
+
+def _create_accident(
+    session: Session, *, feature: AccidentFeature, principal: Principal | None
+) -> tuple[uuid.UUID, bool]:
+    """Record an accident, or update the one with the same external_id; returns id, created."""
+    require_reader(principal)
+    props = feature.properties
+    point = _point(feature.geometry)
+    _check_date(props.occurred_on, "/properties/occurred_on")
+    org = resolve_org(session, props.organisation, principal)
+    require_writer(principal, org.id, org.code)
+    hazard_id = _hazard(session, props.hazard_id)
+    accident = None
+    if props.external_id:
+        accident = session.scalar(
+            select(Accident)
+            .where(
+                Accident.organisation_id == org.id,
+                Accident.external_id == props.external_id,
+                Accident.retired_at.is_(None),
+            )
+            .with_for_update()
+        )
+    created = accident is None
+    if created:
+        accident = Accident(organisation_id=org.id, created_by=principal.user_id)
+        session.add(accident)
+    else:
+        _check_totals(_itemised(session, accident.id), props.killed, props.injured)
+        accident.version += 1
+        accident.updated_at = func.now()
+    accident.external_id = props.external_id
+    accident.occurred_on = props.occurred_on
+    accident.accident_class = props.accident_class.value
+    accident.device_category = (
+        props.device_category.value if props.device_category else None
+    )
+    accident.killed = props.killed
+    accident.injured = props.injured
+    accident.hazard_id = hazard_id
+    accident.notes = props.notes
+    accident.geom = from_shape(point, srid=4326)
+    _commit(session, "accident")
+    return accident.id, created
+
+
+def _locked_accident(session: Session, accident_id: uuid.UUID) -> Accident:
+    accident = session.scalar(
+        select(Accident).where(Accident.id == accident_id).with_for_update()
+    )
+    if accident is None or accident.retired_at is not None:
+        raise NotFound(f"no accident {accident_id}")
+    return accident
+
+
+def _require_accident_writer(
+    session: Session, principal: Principal | None, accident: Accident
+) -> Principal:
+    org = session.get(Organisation, accident.organisation_id)
+    require_writer(principal, org.id, org.code)
+    return principal  # type: ignore[return-value]
+
+
+def _update_accident(
+    session: Session,
+    *,
+    accident_id: uuid.UUID,
+    patch: AccidentPatch,
+    principal: Principal | None,
+    if_match: str | None,
+) -> int:
+    """Change an accident (If-Match required); returns the new version."""
+    accident = _locked_accident(session, accident_id)
+    _require_accident_writer(session, principal, accident)
+    check_if_match(if_match, accident.version)
+    props = patch.properties or AccidentPropertiesPatch()
+    given = props.model_fields_set
+    if "geometry" not in patch.model_fields_set and not given:
+        raise InvalidInput("nothing to change: send geometry and/or properties")
+    required = ("occurred_on", "accident_class", "killed", "injured")
+    nulls = [f for f in required if f in given and getattr(props, f) is None]
+    if nulls:
+        raise InvalidInput(
+            "these properties cannot be removed",
+            errors=[
+                {"pointer": f"/properties/{f}", "message": "may not be null"}
+                for f in nulls
+            ],
+        )
+    if "geometry" in patch.model_fields_set:
+        accident.geom = from_shape(_point(patch.geometry), srid=4326)
+    if "occurred_on" in given:
+        _check_date(props.occurred_on, "/properties/occurred_on")
+        accident.occurred_on = props.occurred_on
+        _rederive_ages(session, accident)
+    if "accident_class" in given:
+        accident.accident_class = props.accident_class.value
+    if "device_category" in given:
+        accident.device_category = (
+            props.device_category.value if props.device_category else None
+        )
+    if "killed" in given:
+        accident.killed = props.killed
+    if "injured" in given:
+        accident.injured = props.injured
+    if "killed" in given or "injured" in given:
+        _check_totals(
+            _itemised(session, accident.id),
+            accident.killed,
+            accident.injured,
+        )
+    if "hazard_id" in given:
+        accident.hazard_id = _hazard(session, props.hazard_id)
+    if "external_id" in given:
+        accident.external_id = props.external_id
+    if "notes" in given:
+        accident.notes = props.notes
+    accident.version += 1
+    accident.updated_at = func.now()
+    _commit(session, "accident")
+    return accident.version
+
+
+def _retire_accident(
+    session: Session,
+    *,
+    accident_id: uuid.UUID,
+    principal: Principal | None,
+    if_match: str | None,
+) -> None:
+    """Retire an accident recorded in error or twice; nothing is deleted."""
+    accident = _locked_accident(session, accident_id)
+    _require_accident_writer(session, principal, accident)
+    check_if_match(if_match, accident.version)
+    accident.retired_at = func.now()
+    accident.version += 1
+    _commit(session, "accident")
+
+
+# --- accidents: reading ----------------------------------------------------------------------
+
+# Never victim_personal_data: personal data is read apart, with restricted:read.
+SELECT_SQL = """
+SELECT a.id, a.external_id, o.code AS organisation, a.occurred_on, a.accident_class,
+       a.device_category, a.killed, a.injured, a.hazard_id, a.notes, a.version,
+       a.created_at, a.updated_at,
+       (SELECT count(*) FROM victims v WHERE v.accident_id = a.id) AS victims_recorded,
+       ST_AsGeoJSON(CASE WHEN CAST(:exact AS boolean) THEN a.geom
+                         ELSE ST_SnapToGrid(a.geom, :grid) END, 9) AS geometry
+FROM accidents a
+JOIN organisations o ON o.id = a.organisation_id
+"""
+
+FILTER_SQL = """
+WHERE a.retired_at IS NULL
+  AND (CAST(:bbox AS float8[]) IS NULL
+       OR a.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
+                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
+                                    4326))
+  AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
+  AND (CAST(:date_from AS date) IS NULL OR a.occurred_on >= CAST(:date_from AS date))
+  AND (CAST(:date_to AS date) IS NULL OR a.occurred_on <= CAST(:date_to AS date))
+  AND (CAST(:accident_class AS text) IS NULL OR a.accident_class = :accident_class)
+  AND (CAST(:admin AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM admin_areas aa
+        WHERE aa.pcode = :admin AND ST_Intersects(aa.geom, a.geom)))
+"""
+
+
+@dataclass
+class AccidentFilters:
+    """Filters of ``GET /accidents`` and of the casualty figures; every member is optional."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    organisation: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    accident_class: str | None = None
+    admin: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        """Bound parameters of ``FILTER_SQL``."""
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise BadRequest("from is later than to")
+        return {
+            "bbox": list(self.bbox) if self.bbox else None,
+            "organisation": self.organisation,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "accident_class": self.accident_class,
+            "admin": self.admin,
+        }
+
+
+def _feature(row: dict[str, Any], exact: bool) -> dict[str, Any]:
+    props = {k: row[k] for k in row if k != "geometry"}
+    props["location_precision"] = "exact" if exact else "generalised_0.01deg"
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": orjson.Fragment(row["geometry"]),
+        "properties": props,
+    }
+
+
+def search_accidents(
+    session: Session,
+    *,
+    principal: Principal,
+    filters: AccidentFilters,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict], int]:
+    """A page of accidents as Features (never with victims' data), and the number matched."""
+    exact = sees_exact_locations(principal)
+    params = {
+        **filters.params(),
+        "exact": exact,
+        "grid": GENERALISED_GRID_DEG,
+        "limit": limit,
+        "offset": offset,
+    }
+    matched = session.execute(
+        text(
+            "SELECT count(*) FROM accidents a "
+            "JOIN organisations o ON o.id = a.organisation_id" + FILTER_SQL
+        ),
+        params,
+    ).scalar_one()
+    rows = session.execute(
+        text(
+            SELECT_SQL + FILTER_SQL + " ORDER BY a.occurred_on DESC, a.id "
+            "LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).mappings()
+    return [_feature(dict(r), exact) for r in rows], int(matched)
+
+
+def get_accident(
+    session: Session, *, principal: Principal, accident_id: uuid.UUID
+) -> dict[str, Any]:
+    """One accident as a Feature."""
+    exact = sees_exact_locations(principal)
+    row = (
+        session.execute(
+            text(SELECT_SQL + " WHERE a.id = :id AND a.retired_at IS NULL"),
+            {"id": accident_id, "exact": exact, "grid": GENERALISED_GRID_DEG},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no accident {accident_id}")
+    return _feature(dict(row), exact)
+
+
+# --- victims ---------------------------------------------------------------------------------
+
+
+def _live_accident(session: Session, accident_id: uuid.UUID, lock: bool) -> Accident:
+    query = select(Accident).where(Accident.id == accident_id)
+    accident = session.scalar(query.with_for_update() if lock else query)
+    if accident is None or accident.retired_at is not None:
+        raise NotFound(f"no accident {accident_id}")
+    return accident
+
+
+def _derive_age(
+    age: int | None, born: date | None, accident: Accident, age_given: bool
+) -> int | None:
+    """The age at the accident: as given, else from the date of birth. 422 if they disagree."""
+    if born is not None and born > accident.occurred_on:
+        raise InvalidInput(
+            "the date of birth is after the accident",
+            errors=[
+                {
+                    "pointer": "/personal/date_of_birth",
+                    "message": "must not be after the accident date",
+                }
+            ],
+        )
+    derived = age_at(born, accident.occurred_on) if born is not None else None
+    if age_given and age is not None:
+        if derived is not None and derived != age:
+            raise InvalidInput(
+                "age and date of birth disagree",
+                errors=[
+                    {
+                        "pointer": "/age",
+                        "message": "does not match personal.date_of_birth at the "
+                        "accident date; send one of them",
+                    }
+                ],
+            )
+        return age
+    return derived
+
+
+def _set_personal(
+    session: Session, victim_id: uuid.UUID, personal: VictimPersonal | None
+) -> None:
+    """Replace the personal data of a victim (None, or all members empty, removes it)."""
+    row = session.get(VictimPersonalData, victim_id)
+    values = personal.model_dump() if personal is not None else {}
+    if not any(v is not None for v in values.values()):
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        row = VictimPersonalData(victim_id=victim_id)
+        session.add(row)
+    for name in PERSONAL_FIELDS:
+        setattr(row, name, values.get(name))
+
+
+def _rederive_ages(session: Session, accident: Accident) -> None:
+    """After the accident date changes, ages derived from dates of birth follow it."""
+    rows = session.execute(
+        select(Victim, VictimPersonalData.date_of_birth)
+        .join(VictimPersonalData, VictimPersonalData.victim_id == Victim.id)
+        .where(
+            Victim.accident_id == accident.id,
+            VictimPersonalData.date_of_birth.is_not(None),
+        )
+    ).all()
+    for victim, born in rows:
+        if born > accident.occurred_on:
+            raise InvalidInput(
+                "a victim's date of birth is after the new accident date",
+                errors=[
+                    {
+                        "pointer": "/properties/occurred_on",
+                        "message": "earlier than a victim's date of birth",
+                    }
+                ],
+            )
+        victim.age = age_at(born, accident.occurred_on)
+        victim.age_band = age_band(victim.age).value
+        victim.version += 1
+
+
+def _create_victim(
+    session: Session,
+    *,
+    accident_id: uuid.UUID,
+    body: VictimCreate,
+    principal: Principal | None,
+) -> uuid.UUID:
+    """Record a victim of an accident, with their personal data stored apart."""
+    require_reader(principal)
+    accident = _live_accident(session, accident_id, lock=True)
+    _require_accident_writer(session, principal, accident)
+    born = body.personal.date_of_birth if body.personal else None
+    age = _derive_age(body.age, born, accident, age_given=True)
+    itemised = _itemised(session, accident.id)
+    itemised[body.outcome.value] = itemised.get(body.outcome.value, 0) + 1
+    _check_totals(itemised, accident.killed, accident.injured, "/outcome")
+    victim = Victim(
+        accident_id=accident.id,
+        sex=body.sex.value,
+        age=age,
+        age_band=age_band(age).value,
+        role=body.role.value,
+        outcome=body.outcome.value,
+        activity_at_time=body.activity_at_time,
+        created_by=principal.user_id,
+    )
+    session.add(victim)
+    session.flush()
+    _set_personal(session, victim.id, body.personal)
+    _commit(session, "victim")
+    return victim.id
+
+
+def _locked_victim(
+    session: Session, accident_id: uuid.UUID, victim_id: uuid.UUID
+) -> Victim:
+    victim = session.scalar(
+        select(Victim)
+        .where(Victim.id == victim_id, Victim.accident_id == accident_id)
+        .with_for_update()
+    )
+    if victim is None:
+        raise NotFound(f"no victim {victim_id} in accident {accident_id}")
+    return victim
+
+
+def _update_victim(
+    session: Session,
+    *,
+    accident_id: uuid.UUID,
+    victim_id: uuid.UUID,
+    patch: VictimPatch,
+    principal: Principal | None,
+    if_match: str | None,
+) -> int:
+    """Change a victim (If-Match required); returns the new version."""
+    require_reader(principal)
+    accident = _live_accident(session, accident_id, lock=True)
+    _require_accident_writer(session, principal, accident)
+    victim = _locked_victim(session, accident_id, victim_id)
+    check_if_match(if_match, victim.version)
+    given = patch.model_fields_set
+    if not given:
+        raise InvalidInput("nothing to change")
+    nulls = [
+        f
+        for f in ("sex", "role", "outcome")
+        if f in given and getattr(patch, f) is None
+    ]
+    if nulls:
+        raise InvalidInput(
+            "these members cannot be removed",
+            errors=[{"pointer": f"/{f}", "message": "may not be null"} for f in nulls],
+        )
+    if "personal" in given:
+        born = patch.personal.date_of_birth if patch.personal else None
+    else:
+        born = session.scalar(
+            select(VictimPersonalData.date_of_birth).where(
+                VictimPersonalData.victim_id == victim.id
+            )
+        )
+    if "age" in given:
+        age = _derive_age(patch.age, born, accident, age_given=True)
+    elif "personal" in given and born is not None:
+        age = _derive_age(None, born, accident, age_given=False)
+    else:
+        age = victim.age
+    victim.age = age
+    victim.age_band = age_band(age).value
+    for name in ("sex", "role", "outcome"):
+        if name in given:
+            setattr(victim, name, getattr(patch, name).value)
+    if "activity_at_time" in given:
+        victim.activity_at_time = patch.activity_at_time
+    if "outcome" in given:
+        session.flush()
+        _check_totals(
+            _itemised(session, accident.id),
+            accident.killed,
+            accident.injured,
+            "/outcome",
+        )
+    if "personal" in given:
+        _set_personal(session, victim.id, patch.personal)
+    victim.version += 1
+    victim.updated_at = func.now()
+    _commit(session, "victim")
+    return victim.version
+
+
+VICTIM_COLUMNS = """
+SELECT v.id, v.accident_id, v.sex, v.age, v.age_band, v.role, v.outcome, v.activity_at_time,
+       v.version, v.created_at, v.updated_at,
+       EXISTS (SELECT 1 FROM victim_personal_data p WHERE p.victim_id = v.id)
+           AS has_personal_data
+FROM victims v
+"""
+
+
+def list_victims(
+    session: Session, *, principal: Principal, accident_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The victims of an accident, never with personal data."""
+    _live_accident(session, accident_id, lock=False)
+    rows = session.execute(
+        text(VICTIM_COLUMNS + " WHERE v.accident_id = :id ORDER BY v.created_at, v.id"),
+        {"id": accident_id},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def get_victim(
+    session: Session,
+    *,
+    principal: Principal,
+    accident_id: uuid.UUID,
+    victim_id: uuid.UUID,
+    with_personal: bool = True,
+) -> dict[str, Any]:
+    """One victim; ``personal`` is present only for callers with ``restricted:read``."""
+    _live_accident(session, accident_id, lock=False)
+    row = (
+        session.execute(
+            text(VICTIM_COLUMNS + " WHERE v.id = :id AND v.accident_id = :accident"),
+            {"id": victim_id, "accident": accident_id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no victim {victim_id} in accident {accident_id}")
+    victim = dict(row)
+    if with_personal and principal.restricted:
+        personal = session.get(VictimPersonalData, victim_id)
+        victim["personal"] = (
+            {name: getattr(personal, name) for name in PERSONAL_FIELDS}
+            if personal is not None
+            else None
+        )
+    return victim
+
+
+def create_accident(session: Session, **kw: Any) -> tuple[uuid.UUID, bool]:
+    """Record an accident, or update the one with the same external_id; returns id, created."""
+    with _undone_on_refusal(session):
+        return _create_accident(session, **kw)
+
+
+def update_accident(session: Session, **kw: Any) -> int:
+    """Change an accident (If-Match required); returns the new version."""
+    with _undone_on_refusal(session):
+        return _update_accident(session, **kw)
+
+
+def retire_accident(session: Session, **kw: Any) -> None:
+    """Retire an accident recorded in error or twice; nothing is deleted."""
+    with _undone_on_refusal(session):
+        _retire_accident(session, **kw)
+
+
+def create_victim(session: Session, **kw: Any) -> uuid.UUID:
+    """Record a victim of an accident, with their personal data stored apart."""
+    with _undone_on_refusal(session):
+        return _create_victim(session, **kw)
+
+
+def update_victim(session: Session, **kw: Any) -> int:
+    """Change a victim (If-Match required); returns the new version."""
+    with _undone_on_refusal(session):
+        return _update_victim(session, **kw)
+
+
+# --- casualty figures ------------------------------------------------------------------------
+
+
+def parse_group_by(value: str | None) -> list[str]:
+    """The dimensions to group by, in the order given; 400 names an unknown one."""
+    if value is None:
+        return list(DIMENSIONS)
+    dims = [d.strip() for d in value.split(",") if d.strip()]
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        raise BadRequest(
+            f"group_by accepts {', '.join(DIMENSIONS)}; not {', '.join(unknown)}",
+            errors=[{"parameter": "group_by", "in": "query", "message": "unknown"}],
+        )
+    if len(set(dims)) != len(dims):
+        raise BadRequest("group_by names a dimension twice")
+    return dims
+
+
+CASUALTY_SQL = (
+    """
+WITH acc AS (
+    SELECT a.id, a.killed, a.injured
+    FROM accidents a JOIN organisations o ON o.id = a.organisation_id
+"""
+    + FILTER_SQL
+    + """
+), itemised AS (
+    SELECT v.sex, v.age_band, v.role, v.outcome, count(*) AS n
+    FROM victims v JOIN acc ON acc.id = v.accident_id
+    GROUP BY v.sex, v.age_band, v.role, v.outcome
+), rest AS (
+    SELECT 'killed' AS outcome,
+           COALESCE(sum(acc.killed), 0)
+           - (SELECT count(*) FROM victims v JOIN acc a2 ON a2.id = v.accident_id
+               WHERE v.outcome = 'killed') AS n
+    FROM acc
+    UNION ALL
+    SELECT 'injured',
+           COALESCE(sum(acc.injured), 0)
+           - (SELECT count(*) FROM victims v JOIN acc a2 ON a2.id = v.accident_id
+               WHERE v.outcome = 'injured')
+    FROM acc
+)
+SELECT sex, age_band, role, outcome, n FROM itemised
+UNION ALL
+SELECT 'unknown', 'unknown', 'unknown', outcome, n FROM rest WHERE n > 0
+"""
+)
+
+
+def suppress(
+    cells: dict[tuple[str, ...], int], threshold: int = SUPPRESSION_THRESHOLD
+) -> set[tuple[str, ...]]:
+    """The cells to withhold from callers without ``restricted:read``.
+
+    Primary: every cell counting 1 to ``threshold - 1``. Secondary: within every line of the
+    table (the cells that agree on all dimensions but one, and the whole table, whose sum is
+    the published total), if the withheld cells are exactly one, or together hold fewer than
+    ``threshold``, the smallest other non-zero cell of the line is withheld too, until no line
+    lets a withheld cell be recovered by subtracting the visible ones from the line's total
+    (which a coarser ``group_by`` publishes). Zero cells are simply absent.
+    """
+    hidden = {k for k, n in cells.items() if 0 < n < threshold}
+    if not hidden:
+        return hidden
+    width = len(next(iter(cells)))
+    lines: list[list[tuple[str, ...]]] = [list(cells)]
+    for i in range(width):
+        groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for key in cells:
+            groups.setdefault(key[:i] + key[i + 1 :], []).append(key)
+        lines.extend(g for g in groups.values() if len(g) > 1)
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            withheld = [k for k in line if k in hidden]
+            if not withheld:
+                continue
+            if len(withheld) > 1 and sum(cells[k] for k in withheld) >= threshold:
+                continue
+            others = sorted(
+                (cells[k], k) for k in line if k not in hidden and cells[k] > 0
+            )
+            if others:
+                hidden.add(others[0][1])
+                changed = True
+    return hidden
+
+
+def casualties(
+    session: Session,
+    *,
+    principal: Principal,
+    group_by: list[str],
+    filters: AccidentFilters,
+    language: str,
+) -> dict[str, Any]:
+    """Casualties by the requested dimensions, suppressed for callers without the right."""
+    rows = session.execute(text(CASUALTY_SQL), filters.params()).mappings()
+    cells: dict[tuple[str, ...], int] = {}
+    for row in rows:
+        key = tuple(row[d] for d in group_by)
+        cells[key] = cells.get(key, 0) + int(row["n"])
+    cells = {k: n for k, n in cells.items() if n > 0}
+    total = sum(cells.values())
+    apply = not principal.restricted
+    hidden = suppress(cells) if apply and cells else set()
+    vocab_of = {
+        "sex": "sex",
+        "age_band": "age_band",
+        "role": "victim_role",
+        "outcome": "casualty_outcome",
+    }
+    out = []
+    for key in sorted(cells):
+        cell: dict[str, Any] = dict(zip(group_by, key, strict=True))
+        cell["labels"] = {
+            d: label(vocab_of[d], v, language)
+            for d, v in zip(group_by, key, strict=True)
+        }
+        withheld = key in hidden
+        cell["count"] = None if withheld else cells[key]
+        cell["suppressed"] = withheld
+        out.append(cell)
+    total_hidden = apply and 0 < total < SUPPRESSION_THRESHOLD
+    return {
+        "group_by": group_by,
+        "cells": out,
+        "total": {"count": None if total_hidden else total, "suppressed": total_hidden},
+        "suppression": {
+            "applied": apply,
+            "threshold": SUPPRESSION_THRESHOLD,
+            "rule": (
+                "counts from 1 to 4 are withheld; so is the smallest other cell of any "
+                "row, column or table total that would otherwise let a withheld count be "
+                "recovered by subtraction"
+            )
+            if apply
+            else "none: the caller has restricted:read",
+        },
+        "not_itemised": (
+            "people counted in accidents' killed/injured totals but not recorded as "
+            "victims are counted with sex, age_band and role 'unknown'"
+        ),
+    }
