@@ -184,6 +184,8 @@ def test_accident_input_is_checked(client, actors):
         ({"killed": -1}, "/properties/killed"),
         ({"accident_class": "traffic"}, "/properties/accident_class"),
         ({"occurred_on": "2999-01-01"}, "/properties/occurred_on"),
+        ({"hazard_id": "NO-SUCH-HAZARD"}, "/properties/hazard_id"),
+        ({"organisation": "NO-SUCH-ORG"}, "/properties/organisation"),
     ):
         problem = assert_problem(
             client.post("/api/v1/accidents", json=accident(**props), headers=h), 422
@@ -511,3 +513,35 @@ def test_suppress_rule():
             line = [k for k in cells if k[i] == value]
             assert len([k for k in line if k in hidden]) != 1
     assert suppress({("a",): 5, ("b",): 0}) == set()
+
+
+def test_casualty_filters_and_not_itemised_totals(client, actors, session):
+    from shapely.geometry import box
+
+    from tests.factories import make_admin_area
+
+    make_admin_area(session, "ZZ77", box(36.0, 49.0, 36.5, 49.5), level=1)
+    make_admin_area(session, "ZZ78", box(30.0, 45.0, 30.5, 45.5), level=1)
+    first = post_accident(client, actors, killed=2, injured=0)
+    post_victim(client, actors, first, outcome="killed", personal=None, age=9)
+    post_accident(client, actors, occurred_on="2023-01-10", killed=0, injured=6)
+    h = actors.analyst_restricted
+    everything = _casualties(client, h, actors.org_a, group_by="age_band,outcome")
+    assert _cells(everything) == {
+        ("child", "killed"): (1, False),
+        ("unknown", "killed"): (1, False),
+        ("unknown", "injured"): (6, False),
+    }
+    assert everything["total"]["count"] == 8  # the accidents' killed + injured
+    in_2024 = _casualties(
+        client, h, actors.org_a, group_by="outcome", **{"from": "2024-01-01"}
+    )
+    assert _cells(in_2024) == {("killed",): (2, False)}
+    before = _casualties(client, h, actors.org_a, group_by="outcome", to="2023-12-31")
+    assert _cells(before) == {("injured",): (6, False)}
+    inside = _casualties(client, h, actors.org_a, group_by="outcome", admin="ZZ77")
+    assert inside["total"]["count"] == 8
+    outside = _casualties(client, h, actors.org_a, group_by="outcome", admin="ZZ78")
+    assert outside["cells"] == [] and outside["total"]["count"] == 0
+    other_org = _casualties(client, h, actors.org_b, group_by="outcome")
+    assert other_org["cells"] == []
