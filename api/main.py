@@ -31,6 +31,7 @@ from api.routers import (
     land_release,
     ogc,
     organisations,
+    priorities,
     vocabularies,
 )
 from api.settings import DEV_SECRET, Settings, get_settings
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analytics,
         vocabularies,
         imports,
+        priorities,
     ):
         v1.include_router(module.router)
     app.include_router(health.router)

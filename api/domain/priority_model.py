@@ -96,7 +96,11 @@ def validate(model: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(spec, dict):
             raise ModelError(ptr, "a criterion has a weight and indicators")
         weight = spec.get("weight")
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 <= weight <= 1
+        ):
             raise ModelError(ptr + "/weight", "a weight is a number from 0 to 1")
         indicators = spec.get("indicators")
         if not isinstance(indicators, dict) or not 1 <= len(indicators) <= 5:
@@ -105,14 +109,22 @@ def validate(model: dict[str, Any]) -> dict[str, Any]:
         for ind, rule in indicators.items():
             iptr = f"{ptr}/indicators/{ind}"
             if ind not in INDICATORS:
-                raise ModelError(iptr, f"unknown indicator; known: {', '.join(INDICATORS)}")
+                raise ModelError(
+                    iptr, f"unknown indicator; known: {', '.join(INDICATORS)}"
+                )
             how = (rule or {}).get("normalise")
             if how not in NORMALISATIONS:
-                raise ModelError(iptr + "/normalise", f"one of {', '.join(NORMALISATIONS)}")
+                raise ModelError(
+                    iptr + "/normalise", f"one of {', '.join(NORMALISATIONS)}"
+                )
             out = {"normalise": how}
             if how != "identity":
                 cap = rule.get("cap")
-                if isinstance(cap, bool) or not isinstance(cap, int | float) or cap <= 0:
+                if (
+                    isinstance(cap, bool)
+                    or not isinstance(cap, int | float)
+                    or cap <= 0
+                ):
                     raise ModelError(iptr + "/cap", "a cap is a positive number")
                 out["cap"] = float(cap)
             checked[ind] = out
@@ -125,9 +137,19 @@ def validate(model: dict[str, Any]) -> dict[str, Any]:
             raise ModelError(f"/gates/{i}", f"unknown gate; known: {', '.join(GATES)}")
     bands = model.get("bands", DEFAULT_MODEL["bands"])
     high, medium = bands.get("high"), bands.get("medium")
-    if not all(isinstance(v, int | float) for v in (high, medium)) or not 0 <= medium <= high <= 100:
-        raise ModelError("/bands", "bands are {high, medium}: score thresholds, 0 <= medium <= high <= 100")
-    return {"criteria": criteria, "gates": list(gates), "bands": {"high": float(high), "medium": float(medium)}}
+    if (
+        not all(isinstance(v, int | float) for v in (high, medium))
+        or not 0 <= medium <= high <= 100
+    ):
+        raise ModelError(
+            "/bands",
+            "bands are {high, medium}: score thresholds, 0 <= medium <= high <= 100",
+        )
+    return {
+        "criteria": criteria,
+        "gates": list(gates),
+        "bands": {"high": float(high), "medium": float(medium)},
+    }
 
 
 def normalise(value: float, rule: dict[str, Any]) -> float:
@@ -152,7 +174,12 @@ def band(score: float, bands: dict[str, float]) -> str:
     return "low"
 
 
-def explain(rank: int | None, score: float | None, breakdown: dict[str, Any], gates: dict[str, bool]) -> str:
+def explain(
+    rank: int | None,
+    score: float | None,
+    breakdown: dict[str, Any],
+    gates: dict[str, bool],
+) -> str:
     """One plain sentence saying why a hazard ranks where it does."""
     failed = [GATES[g] for g, ok in gates.items() if not ok]
     if failed:
@@ -160,7 +187,11 @@ def explain(rank: int | None, score: float | None, breakdown: dict[str, Any], ga
     parts = sorted(
         ((c["contribution"], name) for name, c in breakdown.items()), reverse=True
     )
-    top = [f"{name.replace('_', ' ')} ({points:.1f} points)" for points, name in parts if points > 0][:2]
+    top = [
+        f"{name.replace('_', ' ')} ({points:.1f} points)"
+        for points, name in parts
+        if points > 0
+    ][:2]
     lead = f"Ranked {rank} with {score:.1f} of 100"
     if not top:
         return lead + ": no criterion adds to its priority."

@@ -37,7 +37,7 @@ from api.schemas.hazards import (
     HazardPropertiesCreate,
     HazardPropertiesPatch,
 )
-from api.services import admin_areas, land_release
+from api.services import admin_areas, land_release, priorities
 from api.services.auth import Principal, organisation_by_code, require_writer
 from api.settings import Settings
 from api.spatial.intake import (
@@ -350,6 +350,7 @@ def _record(
     if geometry_changed:
         admin_areas.assign_hazards(session, [hazard.id])
     land_release.recompute(session, [hazard.id])
+    priorities.refresh(session, [hazard.id])
     return version
 
 
@@ -808,4 +809,5 @@ def bulk_create(
                     copy.write_row(row)
     admin_areas.assign_hazards(session, ids)
     land_release.recompute(session, ids)
+    priorities.refresh(session, ids)
     return ids

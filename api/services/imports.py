@@ -44,7 +44,7 @@ from api.schemas.hazards import (
     HazardPropertiesCreate,
     HazardPropertiesPatch,
 )
-from api.services import admin_areas, hazards
+from api.services import admin_areas, hazards, priorities
 from api.services.auth import (
     Principal,
     organisation_by_code,
@@ -685,6 +685,8 @@ class Job:
             if keep_going:
                 data.commit()
             self.book.progress(self.book.counts["read"] / total if total else 0.5)
+        if imp.kind == "context" and imp.mode == "commit":
+            priorities.refresh(data, None)  # surroundings changed: every hazard's indicators
         if imp.kind in ("activities", "releases"):
             self._write_activities()
             if keep_going:

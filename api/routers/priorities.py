@@ -1,0 +1,315 @@
+"""Clearance priorities: the versioned model, the ranked list and its exports, overrides."""
+
+import csv
+import io
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from api.deps import PrincipalDep, SessionDep
+from api.domain.priority_model import DEFAULT_MODEL
+from api.errors import problem_responses
+from api.responses import JSONOut
+from api.services import priorities
+
+router = APIRouter(tags=["priorities"])
+
+
+class ModelCreate(BaseModel):
+    """A new version of the priority model."""
+
+    name: str = Field(..., min_length=1, max_length=200)
+    notes: str | None = Field(None, max_length=5000)
+    activate: bool = True
+    model: dict[str, Any] = Field(..., description="criteria, gates and bands")
+
+
+class OverrideCreate(BaseModel):
+    """A manual band with its written justification."""
+
+    band: Literal["high", "medium", "low"]
+    justification: str = Field(..., max_length=5000)
+
+
+class Justification(BaseModel):
+    """A written reason."""
+
+    justification: str = Field(..., max_length=5000)
+
+
+class DoNoHarm(BaseModel):
+    """The do-no-harm gate of a hazard."""
+
+    do_no_harm: bool
+    justification: str = Field(..., max_length=5000)
+
+
+MODEL_EXAMPLE = {
+    "name": "Agriculture first (spring 2025)",
+    "notes": "Raise socio-economic blockage before the planting season",
+    "activate": True,
+    "model": {
+        **DEFAULT_MODEL,
+        "criteria": {
+            **DEFAULT_MODEL["criteria"],
+            "socio_economic_blockage": {
+                "weight": 0.35,
+                "indicators": {"blocked_land_uses": {"normalise": "cap", "cap": 3}},
+            },
+        },
+    },
+}
+
+
+@router.get("/priority-models", summary="Every version of the priority model")
+def list_models(session: SessionDep, principal: PrincipalDep):
+    """Versions, newest first, with the active one marked."""
+    return JSONOut({"items": priorities.list_models(session, principal)})
+
+
+@router.post(
+    "/priority-models",
+    status_code=201,
+    summary="Store a new version (and by default activate it: every hazard is re-scored)",
+    responses=problem_responses(401, 403, 422),
+)
+def create_model(
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Annotated[
+        ModelCreate,
+        Body(
+            openapi_examples={
+                "agriculture": {"summary": "New weights", "value": MODEL_EXAMPLE}
+            }
+        ),
+    ],
+):
+    """Validate, store and (optionally) activate a model version."""
+    return JSONOut(
+        priorities.create_model(
+            session,
+            document=body.model,
+            name=body.name,
+            notes=body.notes,
+            activate=body.activate,
+            principal=principal,
+        ),
+        status_code=201,
+    )
+
+
+@router.post(
+    "/priority-models/{model_id}/activate",
+    summary="Make a stored version the active one",
+    responses=problem_responses(401, 403, 404),
+)
+def activate_model(model_id: uuid.UUID, session: SessionDep, principal: PrincipalDep):
+    """Activate a version; scores are computed again from the stored indicators."""
+    return JSONOut(priorities.activate_model(session, model_id, principal))
+
+
+EXPORT_COLUMNS = (
+    "rank", "score", "band", "override_band", "override_justification", "external_id",
+    "name", "organisation", "hazard_type", "classification", "status", "area_m2", "admin",
+    "gates", "explanation", "hazard_id",
+)  # fmt: skip
+
+
+def _rows(page: dict[str, Any]) -> list[list[Any]]:
+    out = []
+    for item in page["items"]:
+        ov = item["override"] or {}
+        values = {
+            **item,
+            "override_band": ov.get("band"),
+            "override_justification": ov.get("justification"),
+            "admin": ",".join(item["admin"] or []),
+            "gates": ",".join(f"{k}:{v}" for k, v in item["gates"].items()),
+        }
+        out.append([_cell(values[c]) for c in EXPORT_COLUMNS])
+    return out
+
+
+def _cell(value: Any) -> Any:
+    """Neutralise text that a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@router.get(
+    "/priorities",
+    summary="Hazards ranked for clearance, with an explained score",
+    responses=problem_responses(400, 401),
+)
+def ranked(
+    session: SessionDep,
+    principal: PrincipalDep,
+    admin: Annotated[str | None, Query(description="P-code of any level")] = None,
+    organisation: Annotated[str | None, Query(description="organisation code")] = None,
+    hazard_type: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+):
+    """The ranking: score, band, per-criterion breakdown, gates, override, explanation.
+
+    ``format=csv`` or ``xlsx`` gives the same rows for tasking meetings.
+    """
+    page = priorities.ranked(
+        session,
+        principal=principal,
+        admin=admin,
+        organisation=organisation,
+        hazard_type=hazard_type,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    if format == "json":
+        return JSONOut(page)
+    name = f"safeground-priorities-v{page['model']['version']}"
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(_rows(page))
+        return Response(
+            buf.getvalue().encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "priorities"
+    ws.append(list(EXPORT_COLUMNS))
+    for row in _rows(page):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@router.get("/priorities/{hazard_id}/overrides", summary="The override audit trail")
+def overrides(hazard_id: uuid.UUID, session: SessionDep, principal: PrincipalDep):
+    """Every override of the hazard, with who, when and why; revoked ones included."""
+    return JSONOut(priorities.override_history(session, hazard_id, principal))
+
+
+@router.post(
+    "/priorities/{hazard_id}/override",
+    status_code=201,
+    summary="Override a hazard's band, with a written justification",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def set_override(
+    hazard_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Annotated[
+        OverrideCreate,
+        Body(
+            openapi_examples={
+                "road": {
+                    "summary": "Community request",
+                    "value": {
+                        "band": "high",
+                        "justification": "The only road to the school crosses this field; "
+                        "the village council asked for it in writing on 3 May.",
+                    },
+                }
+            }
+        ),
+    ],
+):
+    """Record the band; it is shown beside the computed rank, never instead of it."""
+    return JSONOut(
+        priorities.set_override(
+            session,
+            hazard_id=hazard_id,
+            band=body.band,
+            justification=body.justification,
+            principal=principal,
+        ),
+        status_code=201,
+    )
+
+
+@router.post(
+    "/priorities/{hazard_id}/override/revoke",
+    summary="Revoke a hazard's override (kept in the audit trail)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def revoke_override(
+    hazard_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Annotated[
+        Justification,
+        Body(
+            openapi_examples={
+                "done": {
+                    "summary": "Reason",
+                    "value": {
+                        "justification": "The council withdrew its request after the road was rebuilt.",
+                    },
+                }
+            }
+        ),
+    ],
+):
+    """Revoke with a reason."""
+    return JSONOut(
+        priorities.revoke_override(
+            session,
+            hazard_id=hazard_id,
+            justification=body.justification,
+            principal=principal,
+        )
+    )
+
+
+@router.post(
+    "/priorities/{hazard_id}/do-no-harm",
+    summary="Set or clear the do-no-harm gate (e.g. a land dispute)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def do_no_harm(
+    hazard_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Annotated[
+        DoNoHarm,
+        Body(
+            openapi_examples={
+                "dispute": {
+                    "summary": "Land dispute",
+                    "value": {
+                        "do_no_harm": True,
+                        "justification": "Two families claim the land; clearing now would decide the dispute.",
+                    },
+                }
+            }
+        ),
+    ],
+):
+    """A gate, not a weight: a flagged hazard is listed but not ranked for tasking."""
+    priorities.set_do_no_harm(
+        session,
+        hazard_id=hazard_id,
+        flag=body.do_no_harm,
+        justification=body.justification,
+        principal=principal,
+    )
+    return JSONOut({"hazard_id": str(hazard_id), "do_no_harm": body.do_no_harm})

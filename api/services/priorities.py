@@ -1,0 +1,618 @@
+"""Clearance priorities: indicators in PostGIS, scores from the active model, overrides.
+
+* ``refresh_indicators`` computes every raw indicator of the given hazards (or all) in one
+  statement: distances on the WGS 84 ellipsoid (``ST_DWithin`` on geography), after an index
+  filter on a box expanded by the distance in degrees at the hazard's latitude.
+* ``score`` turns stored indicators into scores under a model in one statement; it needs no
+  indicator computation, so a weight change re-ranks at once. A hazard's score depends on its
+  own indicators only (fixed caps), so refreshing one hazard scores only that hazard.
+* ``ranked`` reads a page of the ranking (an index scan) with each hazard's breakdown, gates,
+  override and a one-sentence explanation.
+
+Hazard writes, context imports and accident writes call ``refresh``.
+"""
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from api.db.models import (
+    Hazard,
+    PriorityFlag,
+    PriorityModel,
+    PriorityOverride,
+)
+from api.domain import priority_model as pm
+from api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from api.services.auth import Principal, require_reader, require_writer
+from api.vocab import Role
+
+# metres per degree of latitude (its smallest value) and of longitude at the equator
+_M_LAT, _M_LON = 110_574.0, 111_320.0
+
+
+def _near(table: str, alias: str, metres: int) -> str:
+    """SQL: rows of ``table`` within ``metres`` of hazard ``h`` (ellipsoidal distance)."""
+    return f"""
+        {table} {alias}
+        WHERE {alias}.geom && ST_Expand(h.geom, {metres} / (:m_lon * e.coslat), {metres} / :m_lat)
+          AND ST_DWithin({alias}.geom::geography, h.geom::geography, {metres})"""
+
+
+INDICATORS_SQL = f"""
+INSERT INTO hazard_indicators AS t (
+    hazard_id, accidents_1km_24m, threat_class, evidence_class, population_1km,
+    facilities_500m, roads_50m, blocked_land_uses, area_m2, development_requests,
+    security_exclusion, computed_at)
+SELECT h.id,
+    (SELECT count(*) FROM {_near("accidents", "a", 1000)}
+        AND a.retired_at IS NULL AND a.occurred_on >= CURRENT_DATE - INTERVAL '24 months')
+    + (SELECT count(*) FROM accidents a2
+        WHERE a2.hazard_id = h.id AND a2.retired_at IS NULL
+          AND a2.occurred_on >= CURRENT_DATE - INTERVAL '24 months'
+          AND NOT ST_DWithin(a2.geom::geography, h.geom::geography, 1000)),
+    COALESCE((SELECT max(CASE c WHEN 'ap_mine' THEN 1.0 WHEN 'ied' THEN 1.0
+                                WHEN 'booby_trap' THEN 1.0 WHEN 'cmr' THEN 0.8
+                                WHEN 'av_mine' THEN 0.6 WHEN 'uxo' THEN 0.4 ELSE 0.3 END)
+              FROM unnest(h.contamination) c), 0.3),
+    CASE h.classification WHEN 'CHA' THEN 1.0 ELSE 0.5 END,
+    (SELECT COALESCE(sum(s.population), 0) FROM {_near("context_settlements", "s", 1000)}),
+    (SELECT count(*) FROM {_near("context_facilities", "f", 500)}),
+    (SELECT count(*) FROM {_near("context_roads", "r", 50)}),
+    (SELECT count(DISTINCT u) FROM (
+        SELECT unnest(h.blockages) AS u
+        UNION
+        SELECT l.land_use FROM context_land_use l
+        WHERE l.geom && h.geom AND ST_Intersects(l.geom, h.geom)
+          AND l.land_use NOT IN ('wasteland', 'other')) x),
+    COALESCE(lr.remaining_area_m2, h.area_m2),
+    0,
+    EXISTS (SELECT 1 FROM context_security_zones z
+            WHERE z.geom && h.geom AND ST_Intersects(z.geom, h.geom)
+              AND (z.valid_from IS NULL OR z.valid_from <= CURRENT_DATE)
+              AND (z.valid_to IS NULL OR z.valid_to >= CURRENT_DATE)),
+    now()
+FROM hazards h
+LEFT JOIN hazard_land_release lr ON lr.hazard_id = h.id
+CROSS JOIN LATERAL (
+    SELECT cos(radians(LEAST(89.0, GREATEST(abs(ST_YMin(h.geom)), abs(ST_YMax(h.geom))) + 0.1)))
+           AS coslat
+) e
+WHERE h.retired_at IS NULL
+  AND (CAST(:all AS boolean) OR h.id = ANY(CAST(:ids AS uuid[])))
+ON CONFLICT (hazard_id) DO UPDATE SET
+    accidents_1km_24m = EXCLUDED.accidents_1km_24m, threat_class = EXCLUDED.threat_class,
+    evidence_class = EXCLUDED.evidence_class, population_1km = EXCLUDED.population_1km,
+    facilities_500m = EXCLUDED.facilities_500m, roads_50m = EXCLUDED.roads_50m,
+    blocked_land_uses = EXCLUDED.blocked_land_uses, area_m2 = EXCLUDED.area_m2,
+    development_requests = EXCLUDED.development_requests,
+    security_exclusion = EXCLUDED.security_exclusion, computed_at = EXCLUDED.computed_at
+"""
+
+
+def refresh_indicators(
+    session: Session, hazard_ids: Iterable[uuid.UUID] | None = None
+) -> None:
+    """Compute the raw indicators of ``hazard_ids`` (None: every current hazard)."""
+    ids = None if hazard_ids is None else [str(i) for i in set(hazard_ids)]
+    if ids == []:
+        return
+    if ids is None:
+        session.execute(text("SET LOCAL statement_timeout = 0"))
+    session.execute(
+        text(INDICATORS_SQL),
+        {"all": ids is None, "ids": ids or [], "m_lat": _M_LAT, "m_lon": _M_LON},
+    )
+
+
+def _normalised_sql(
+    indicator: str, rule: dict[str, Any], params: dict[str, Any]
+) -> str:
+    """SQL for an indicator's normalised value; the cap is a bound parameter."""
+    column = f"i.{indicator}"  # a name from pm.INDICATORS, checked by pm.validate
+    how = rule["normalise"]
+    if how == "identity":
+        return f"LEAST(GREATEST({column}, 0), 1)"
+    key = f"cap_{indicator}"
+    params[key] = rule["cap"]
+    if how == "cap":
+        return f"LEAST({column} / CAST(:{key} AS float8), 1)"
+    if how == "log_cap":
+        return f"LEAST(ln(1 + {column}) / ln(1 + CAST(:{key} AS float8)), 1)"
+    return f"1 - LEAST({column} / CAST(:{key} AS float8), 1)"
+
+
+def _scoring_sql(model: dict[str, Any], params: dict[str, Any]) -> str:
+    """One INSERT ... SELECT that scores hazards under ``model`` (validated)."""
+    criteria = model["criteria"]
+    total = sum(c["weight"] for c in criteria.values())
+    params["total_weight"] = total
+    crit_sql, breakdown = [], []
+    for ci, (name, crit) in enumerate(criteria.items()):
+        params[f"w{ci}"] = crit["weight"]
+        norms = []
+        ind_json = []
+        for ii, (ind, rule) in enumerate(crit["indicators"].items()):
+            expr = _normalised_sql(ind, rule, params)
+            norms.append(expr)
+            params[f"rule_{ci}_{ii}"] = rule["normalise"] + (
+                f" (cap {rule['cap']:g})" if "cap" in rule else ""
+            )
+            ind_json.append(
+                f"'{ind}', jsonb_build_object('value', i.{ind}, 'normalised', round(CAST({expr} AS numeric), 4), "
+                f"'rule', CAST(:rule_{ci}_{ii} AS text))"
+            )
+        mean = "(" + " + ".join(norms) + f") / {len(norms)}.0"
+        crit_sql.append(f"{mean} AS c{ci}")
+        breakdown.append(
+            f"'{name}', jsonb_build_object('weight', CAST(:w{ci} AS float8), "
+            f"'score', round(CAST(c.c{ci} AS numeric), 4), "
+            f"'contribution', round(CAST(100 * CAST(:w{ci} AS float8) * c.c{ci} / CAST(:total_weight AS float8) AS numeric), 2), "
+            f"'indicators', c.ind{ci})"
+        )
+        crit_sql.append(f"jsonb_build_object({', '.join(ind_json)}) AS ind{ci}")
+    score = " + ".join(
+        f"CAST(:w{ci} AS float8) * c.c{ci}" for ci in range(len(criteria))
+    )
+    gates = model["gates"]
+    gate_json = ", ".join(
+        f"'{g}', NOT {'c.security_exclusion' if g == 'security_exclusion' else 'c.do_no_harm'}"
+        for g in gates
+    )
+    gated = (
+        " OR ".join(
+            "c.security_exclusion" if g == "security_exclusion" else "c.do_no_harm"
+            for g in gates
+        )
+        or "false"
+    )
+    params["high"], params["medium"] = model["bands"]["high"], model["bands"]["medium"]
+    return f"""
+    WITH c AS (
+        SELECT i.hazard_id, i.security_exclusion,
+               COALESCE(f.do_no_harm, false) AS do_no_harm,
+               {", ".join(crit_sql)}
+        FROM hazard_indicators i
+        JOIN hazards h ON h.id = i.hazard_id AND h.retired_at IS NULL
+        LEFT JOIN priority_flags f ON f.hazard_id = i.hazard_id
+        WHERE CAST(:all AS boolean) OR i.hazard_id = ANY(CAST(:ids AS uuid[]))
+    ), s AS (
+        SELECT c.*, 100 * ({score}) / CAST(:total_weight AS float8) AS score FROM c
+    )
+    INSERT INTO priority_scores AS t
+        (model_id, hazard_id, score, band, gated, gates, breakdown, computed_at)
+    SELECT CAST(:model_id AS uuid), c.hazard_id, round(CAST(c.score AS numeric), 2),
+           CASE WHEN c.score >= :high THEN 'high' WHEN c.score >= :medium THEN 'medium'
+                ELSE 'low' END,
+           {gated}, jsonb_build_object({gate_json}),
+           jsonb_build_object({", ".join(breakdown)}), now()
+    FROM s c
+    ON CONFLICT (model_id, hazard_id) DO UPDATE SET
+        score = EXCLUDED.score, band = EXCLUDED.band, gated = EXCLUDED.gated,
+        gates = EXCLUDED.gates, breakdown = EXCLUDED.breakdown,
+        computed_at = EXCLUDED.computed_at
+    """
+
+
+def score(
+    session: Session,
+    model: PriorityModel,
+    hazard_ids: Iterable[uuid.UUID] | None = None,
+) -> None:
+    """Score hazards (None: all) under ``model`` from their stored indicators."""
+    ids = None if hazard_ids is None else [str(i) for i in set(hazard_ids)]
+    if ids == []:
+        return
+    params: dict[str, Any] = {
+        "model_id": str(model.id),
+        "all": ids is None,
+        "ids": ids or [],
+    }
+    sql = _scoring_sql(pm.validate(model.document), params)
+    if ids is None:
+        session.execute(
+            text("DELETE FROM priority_scores WHERE model_id = CAST(:m AS uuid)"),
+            {"m": str(model.id)},
+        )
+    else:
+        session.execute(
+            text(
+                "DELETE FROM priority_scores WHERE model_id = CAST(:m AS uuid) "
+                "AND hazard_id = ANY(CAST(:ids AS uuid[]))"
+            ),
+            {"m": str(model.id), "ids": ids},
+        )
+    session.execute(text(sql), params)
+
+
+def active_model(session: Session) -> PriorityModel:
+    """The active model, created from the defaults the first time it is needed."""
+    model = session.scalar(select(PriorityModel).where(PriorityModel.is_active))
+    if model is None:
+        model = PriorityModel(
+            version=1,
+            name="default (docs/domain.md §4.7)",
+            document=pm.validate(pm.DEFAULT_MODEL),
+            is_active=True,
+            author="system",
+            activated_at=func.now(),
+        )
+        session.add(model)
+        session.flush()
+    return model
+
+
+def refresh(session: Session, hazard_ids: Iterable[uuid.UUID] | None = None) -> None:
+    """Recompute indicators and the active model's scores of ``hazard_ids`` (None: all)."""
+    ids = None if hazard_ids is None else list(hazard_ids)
+    refresh_indicators(session, ids)
+    score(session, active_model(session), ids)
+
+
+def refresh_near(session: Session, wkb_hex: str, metres: float = 1000) -> None:
+    """Refresh the hazards within ``metres`` of a geometry (an accident, a context feature)."""
+    ids = session.scalars(
+        text(
+            "SELECT h.id FROM hazards h WHERE h.retired_at IS NULL AND "
+            "ST_DWithin(h.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :m)"
+        ),
+        {"g": wkb_hex, "m": metres},
+    ).all()
+    refresh(session, ids)
+
+
+# ------------------------------------------------------------------------------ models
+
+
+def _model_json(m: PriorityModel) -> dict[str, Any]:
+    return {
+        "id": str(m.id),
+        "version": m.version,
+        "name": m.name,
+        "active": m.is_active,
+        "notes": m.notes,
+        "author": m.author,
+        "created_at": m.created_at.isoformat() if m.created_at else None,
+        "activated_at": m.activated_at.isoformat() if m.activated_at else None,
+        "model": m.document,
+    }
+
+
+def list_models(session: Session, principal: Principal | None) -> list[dict[str, Any]]:
+    """Every version, newest first (the default model is created if none exists)."""
+    require_reader(principal)
+    active_model(session)
+    return [
+        _model_json(m)
+        for m in session.scalars(
+            select(PriorityModel).order_by(PriorityModel.version.desc())
+        )
+    ]
+
+
+def _require_tasking(principal: Principal | None) -> Principal:
+    principal = require_reader(principal)
+    if principal.role not in (Role.admin, Role.coordinator):
+        raise Forbidden(f"the {principal.role.value} role cannot change priorities")
+    return principal
+
+
+def create_model(
+    session: Session,
+    *,
+    document: dict[str, Any],
+    name: str,
+    notes: str | None,
+    activate: bool,
+    principal: Principal | None,
+) -> dict[str, Any]:
+    """Store a new version of the model; when ``activate``, score every hazard under it."""
+    principal = _require_tasking(principal)
+    try:
+        checked = pm.validate(document)
+    except pm.ModelError as exc:
+        raise InvalidInput(
+            exc.message,
+            errors=[{"pointer": "/model" + exc.pointer, "message": exc.message}],
+        ) from exc
+    active_model(session)
+    version = (session.scalar(select(func.max(PriorityModel.version))) or 0) + 1
+    model = PriorityModel(
+        version=version,
+        name=name,
+        document=checked,
+        notes=notes,
+        author=principal.name,
+        created_by=principal.user_id,
+    )
+    session.add(model)
+    session.flush()
+    if activate:
+        _activate(session, model)
+    session.commit()
+    return _model_json(model)
+
+
+def _activate(session: Session, model: PriorityModel) -> None:
+    session.execute(
+        update(PriorityModel).where(PriorityModel.is_active).values(is_active=False)
+    )
+    session.flush()
+    model.is_active = True
+    model.activated_at = func.now()
+    session.flush()
+    if not session.scalar(text("SELECT EXISTS (SELECT 1 FROM hazard_indicators)")):
+        refresh_indicators(session, None)
+    score(session, model, None)
+
+
+def activate_model(
+    session: Session, model_id: uuid.UUID, principal: Principal | None
+) -> dict[str, Any]:
+    """Make a stored version the active one and score every hazard under it."""
+    _require_tasking(principal)
+    model = session.get(PriorityModel, model_id)
+    if model is None:
+        raise NotFound(f"no priority model {model_id}")
+    _activate(session, model)
+    session.commit()
+    session.refresh(model)
+    return _model_json(model)
+
+
+# ------------------------------------------------------------------------------ ranking
+
+RANKED_SQL = """
+SELECT p.hazard_id, p.score, p.band, p.gated, p.gates, p.breakdown,
+       h.external_id, h.name, h.classification, h.hazard_type, h.status,
+       o.code AS organisation, h.admin_pcodes, h.area_m2,
+       ov.band AS override_band, ov.justification AS override_justification,
+       ov.author AS override_author, ov.created_at AS override_at,
+       count(*) OVER () AS matched
+FROM priority_scores p
+JOIN hazards h ON h.id = p.hazard_id AND h.retired_at IS NULL
+JOIN organisations o ON o.id = h.organisation_id
+LEFT JOIN priority_overrides ov ON ov.hazard_id = p.hazard_id AND ov.revoked_at IS NULL
+WHERE p.model_id = CAST(:model_id AS uuid)
+  AND (CAST(:admin AS text) IS NULL OR CAST(:admin AS text) = ANY(h.admin_pcodes))
+  AND (CAST(:organisation AS text) IS NULL OR o.code = CAST(:organisation AS text))
+  AND (CAST(:hazard_type AS text) IS NULL OR h.hazard_type = CAST(:hazard_type AS text))
+  AND (CAST(:status AS text) IS NULL OR h.status = CAST(:status AS text))
+ORDER BY p.gated, p.score DESC, p.hazard_id
+LIMIT :limit OFFSET :offset
+"""
+
+
+def ranked(
+    session: Session,
+    *,
+    principal: Principal | None,
+    admin: str | None = None,
+    organisation: str | None = None,
+    hazard_type: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A page of hazards in priority order, each with its breakdown and explanation."""
+    require_reader(principal)
+    model = active_model(session)
+    if not session.scalar(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM priority_scores WHERE model_id = CAST(:m AS uuid))"
+        ),
+        {"m": str(model.id)},
+    ):
+        refresh(session, None)  # first use: compute everything once
+    session.commit()
+    rows = (
+        session.execute(
+            text(RANKED_SQL),
+            {
+                "model_id": str(model.id),
+                "admin": admin,
+                "organisation": organisation,
+                "hazard_type": hazard_type,
+                "status": status,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        .mappings()
+        .all()
+    )
+    items = []
+    for position, r in enumerate(rows, start=offset + 1):
+        rank = None if r["gated"] else position
+        item = {
+            "hazard_id": str(r["hazard_id"]),
+            "external_id": r["external_id"],
+            "name": r["name"],
+            "classification": r["classification"],
+            "hazard_type": r["hazard_type"],
+            "status": r["status"],
+            "organisation": r["organisation"],
+            "admin": r["admin_pcodes"],
+            "area_m2": r["area_m2"],
+            "rank": rank,
+            "score": r["score"],
+            "band": r["band"],
+            "gates": {g: ("pass" if ok else "fail") for g, ok in r["gates"].items()},
+            "breakdown": r["breakdown"],
+            "explanation": pm.explain(rank, r["score"], r["breakdown"], r["gates"]),
+            "override": None,
+        }
+        if r["override_band"]:
+            item["override"] = {
+                "band": r["override_band"],
+                "justification": r["override_justification"],
+                "author": r["override_author"],
+                "at": r["override_at"].isoformat(),
+            }
+        items.append(item)
+    return {
+        "model": {"id": str(model.id), "version": model.version, "name": model.name},
+        "numberMatched": int(rows[0]["matched"]) if rows else 0,
+        "numberReturned": len(items),
+        "items": items,
+    }
+
+
+# ------------------------------------------------------------------------------ overrides
+
+
+def _hazard_for_tasking(
+    session: Session, hazard_id: uuid.UUID, principal: Principal
+) -> Hazard:
+    hazard = session.get(Hazard, hazard_id)
+    if hazard is None or hazard.retired_at is not None:
+        raise NotFound(f"no hazard {hazard_id}")
+    from api.db.models import Organisation
+
+    org = session.get(Organisation, hazard.organisation_id)
+    require_writer(principal, hazard.organisation_id, org.code)
+    return hazard
+
+
+def _justification(text_: str | None, pointer: str) -> str:
+    if text_ is None or len(text_.strip()) < 10:
+        raise InvalidInput(
+            "a written justification of at least 10 characters is required",
+            errors=[{"pointer": pointer, "message": "justify the decision in writing"}],
+        )
+    return text_.strip()
+
+
+def set_override(
+    session: Session,
+    *,
+    hazard_id: uuid.UUID,
+    band: str,
+    justification: str | None,
+    principal: Principal | None,
+) -> dict[str, Any]:
+    """Record a manual band for a hazard (the previous one, if any, is revoked)."""
+    principal = _require_tasking(principal)
+    _hazard_for_tasking(session, hazard_id, principal)
+    if band not in pm.BANDS:
+        raise InvalidInput(
+            f"band must be one of {', '.join(pm.BANDS)}",
+            errors=[{"pointer": "/band", "message": f"got {band!r}"}],
+        )
+    why = _justification(justification, "/justification")
+    session.execute(
+        update(PriorityOverride)
+        .where(
+            PriorityOverride.hazard_id == hazard_id,
+            PriorityOverride.revoked_at.is_(None),
+        )
+        .values(
+            revoked_at=func.now(),
+            revoked_by=principal.name,
+            revoke_justification="replaced: " + why,
+        )
+    )
+    override = PriorityOverride(
+        hazard_id=hazard_id,
+        band=band,
+        justification=why,
+        author=principal.name,
+        author_user_id=principal.user_id,
+    )
+    session.add(override)
+    session.commit()
+    return override_history(session, hazard_id, principal)
+
+
+def revoke_override(
+    session: Session,
+    *,
+    hazard_id: uuid.UUID,
+    justification: str | None,
+    principal: Principal | None,
+) -> dict[str, Any]:
+    """Revoke the current override (kept in the audit trail)."""
+    principal = _require_tasking(principal)
+    _hazard_for_tasking(session, hazard_id, principal)
+    why = _justification(justification, "/justification")
+    result = session.execute(
+        update(PriorityOverride)
+        .where(
+            PriorityOverride.hazard_id == hazard_id,
+            PriorityOverride.revoked_at.is_(None),
+        )
+        .values(
+            revoked_at=func.now(), revoked_by=principal.name, revoke_justification=why
+        )
+    )
+    if not result.rowcount:
+        raise Conflict("this hazard has no override to revoke")
+    session.commit()
+    return override_history(session, hazard_id, principal)
+
+
+def override_history(
+    session: Session, hazard_id: uuid.UUID, principal: Principal | None
+) -> dict[str, Any]:
+    """Every override of a hazard, current first (the audit trail)."""
+    require_reader(principal)
+    rows = session.scalars(
+        select(PriorityOverride)
+        .where(PriorityOverride.hazard_id == hazard_id)
+        .order_by(
+            PriorityOverride.revoked_at.is_not(None), PriorityOverride.created_at.desc()
+        )
+    ).all()
+    return {
+        "hazard_id": str(hazard_id),
+        "overrides": [
+            {
+                "id": str(o.id),
+                "band": o.band,
+                "justification": o.justification,
+                "author": o.author,
+                "created_at": o.created_at.isoformat(),
+                "revoked_at": o.revoked_at.isoformat() if o.revoked_at else None,
+                "revoked_by": o.revoked_by,
+                "revoke_justification": o.revoke_justification,
+            }
+            for o in rows
+        ],
+    }
+
+
+def set_do_no_harm(
+    session: Session,
+    *,
+    hazard_id: uuid.UUID,
+    flag: bool,
+    justification: str | None,
+    principal: Principal | None,
+) -> None:
+    """Set or clear the do-no-harm gate of a hazard, with a reason; scores it again."""
+    principal = _require_tasking(principal)
+    _hazard_for_tasking(session, hazard_id, principal)
+    why = _justification(justification, "/justification")
+    existing = session.get(PriorityFlag, hazard_id)
+    if existing is None:
+        session.add(
+            PriorityFlag(
+                hazard_id=hazard_id,
+                do_no_harm=flag,
+                justification=why,
+                author=principal.name,
+            )
+        )
+    else:
+        existing.do_no_harm, existing.justification, existing.author = (
+            flag,
+            why,
+            principal.name,
+        )
+        existing.set_at = func.now()
+    session.flush()
+    refresh(session, [hazard_id])
+    session.commit()
