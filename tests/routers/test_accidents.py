@@ -545,3 +545,24 @@ def test_casualty_filters_and_not_itemised_totals(client, actors, session):
     assert outside["cells"] == [] and outside["total"]["count"] == 0
     other_org = _casualties(client, h, actors.org_b, group_by="outcome")
     assert other_org["cells"] == []
+
+
+def test_ages_from_dates_of_birth_follow_the_accident_date(client, actors):
+    accident_id = post_accident(client, actors, killed=0, injured=1)
+    v = post_victim(
+        client, actors, accident_id, personal={"date_of_birth": "2006-06-15"}
+    )
+    assert (v["age"], v["age_band"]) == (17, "child")
+    h = {**actors.coordinator_a.headers, "If-Match": "*"}
+    url = f"/api/v1/accidents/{accident_id}"
+    r = client.patch(url, json={"properties": {"occurred_on": "2024-06-20"}}, headers=h)
+    assert r.status_code == 200, r.text
+    after = client.get(f"{url}/victims/{v['id']}", headers=actors.analyst_a.headers)
+    assert (after.json()["age"], after.json()["age_band"]) == (18, "adult")
+    too_early = client.patch(
+        url, json={"properties": {"occurred_on": "2005-01-01"}}, headers=h
+    )
+    assert assert_problem(too_early, 422)["errors"][0]["pointer"] == (
+        "/properties/occurred_on"
+    )
+    assert_no_personal(too_early)
