@@ -9,7 +9,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 WITH_DB := source .dev-db.env &&
 
-.PHONY: help install db migrate run test lint fmt bench bench-import clean
+.PHONY: help install db migrate run test lint fmt bench bench-import bench-priorities clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -50,6 +50,10 @@ fmt: install  ## format the code
 bench: db  ## benchmarks (scripts/bench/); never part of `make test`
 	$(WITH_DB) $(BIN)/python scripts/bench/land_release.py
 	$(WITH_DB) $(BIN)/python scripts/bench/import.py
+	$(WITH_DB) $(BIN)/python scripts/bench/priorities.py
+
+bench-priorities: db  ## only the prioritisation benchmark (scripts/bench/priorities.py)
+	$(WITH_DB) $(BIN)/python scripts/bench/priorities.py
 
 bench-import: db  ## only the import / OGC benchmark (scripts/bench/import.py)
 	$(WITH_DB) $(BIN)/python scripts/bench/import.py

@@ -165,6 +165,42 @@ def normalise(value: float, rule: dict[str, Any]) -> float:
     return 1.0 - min(value / cap, 1.0)  # inverse_cap
 
 
+def breakdown(
+    values: dict[str, Any], model: dict[str, Any]
+) -> tuple[float, dict[str, Any]]:
+    """A hazard's score and its per-criterion breakdown from its raw indicator values.
+
+    The same arithmetic as the SQL that ranks every hazard (a test holds them equal): each
+    indicator's raw value, normalised value and rule; each criterion's weight, score (the mean
+    of its indicators) and contribution in points out of 100.
+    """
+    criteria = model["criteria"]
+    total = sum(c["weight"] for c in criteria.values())
+    out, score = {}, 0.0
+    for name, crit in criteria.items():
+        indicators = {}
+        for ind, rule in crit["indicators"].items():
+            n = normalise(float(values[ind]), rule)
+            indicators[ind] = {
+                "value": values[ind],
+                "normalised": round(n, 4),
+                "rule": rule["normalise"]
+                + (f" (cap {rule['cap']:g})" if "cap" in rule else ""),
+            }
+        mean = sum(
+            normalise(float(values[i]), r) for i, r in crit["indicators"].items()
+        ) / len(crit["indicators"])
+        contribution = 100 * crit["weight"] * mean / total
+        score += contribution
+        out[name] = {
+            "weight": crit["weight"],
+            "score": round(mean, 4),
+            "contribution": round(contribution, 2),
+            "indicators": indicators,
+        }
+    return score, out
+
+
 def band(score: float, bands: dict[str, float]) -> str:
     """High, medium or low."""
     if score >= bands["high"]:

@@ -49,6 +49,7 @@ from api.schemas.accidents import (
     VictimPatch,
     VictimPersonal,
 )
+from api.services import priorities
 from api.services.auth import Principal, require_reader, require_writer
 from api.services.eo_finds import GENERALISED_GRID_DEG, sees_exact_locations
 from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
@@ -193,10 +194,12 @@ def _create_accident(
             .with_for_update()
         )
     created = accident is None
+    before: set[uuid.UUID] = set()
     if created:
         accident = Accident(organisation_id=org.id, created_by=principal.user_id)
         session.add(accident)
     else:
+        before = priorities.hazards_near_accident(session, accident.id)
         _check_totals(_itemised(session, accident.id), props.killed, props.injured)
         accident.version += 1
         accident.updated_at = func.now()
@@ -211,6 +214,10 @@ def _create_accident(
     accident.hazard_id = hazard_id
     accident.notes = props.notes
     accident.geom = from_shape(point, srid=4326)
+    session.flush()
+    priorities.refresh(
+        session, before | priorities.hazards_near_accident(session, accident.id)
+    )
     _commit(session, "accident")
     return accident.id, created
 
@@ -244,6 +251,7 @@ def _update_accident(
     accident = _locked_accident(session, accident_id)
     _require_accident_writer(session, principal, accident)
     check_if_match(if_match, accident.version)
+    before = priorities.hazards_near_accident(session, accident.id)  # where it was
     props = patch.properties or AccidentPropertiesPatch()
     given = props.model_fields_set
     if "geometry" not in patch.model_fields_set and not given:
@@ -288,6 +296,10 @@ def _update_accident(
         accident.notes = props.notes
     accident.version += 1
     accident.updated_at = func.now()
+    session.flush()
+    priorities.refresh(
+        session, before | priorities.hazards_near_accident(session, accident.id)
+    )
     _commit(session, "accident")
     return accident.version
 
@@ -303,8 +315,11 @@ def _retire_accident(
     accident = _locked_accident(session, accident_id)
     _require_accident_writer(session, principal, accident)
     check_if_match(if_match, accident.version)
+    before = priorities.hazards_near_accident(session, accident.id)
     accident.retired_at = func.now()
     accident.version += 1
+    session.flush()
+    priorities.refresh(session, before)
     _commit(session, "accident")
 
 

@@ -126,73 +126,48 @@ def _normalised_sql(
 
 
 def _scoring_sql(model: dict[str, Any], params: dict[str, Any]) -> str:
-    """One INSERT ... SELECT that scores hazards under ``model`` (validated)."""
+    """One INSERT ... SELECT that scores hazards under ``model`` (validated).
+
+    Only the number: the breakdown of the hazards a page shows is computed from their stored
+    indicators by ``priority_model.breakdown`` with the same arithmetic (a test holds them
+    equal).
+    """
     criteria = model["criteria"]
-    total = sum(c["weight"] for c in criteria.values())
-    params["total_weight"] = total
-    crit_sql, breakdown = [], []
-    for ci, (name, crit) in enumerate(criteria.items()):
+    params["total_weight"] = sum(c["weight"] for c in criteria.values())
+    terms = []
+    for ci, crit in enumerate(criteria.values()):
         params[f"w{ci}"] = crit["weight"]
-        norms = []
-        ind_json = []
-        for ii, (ind, rule) in enumerate(crit["indicators"].items()):
-            expr = _normalised_sql(ind, rule, params)
-            norms.append(expr)
-            params[f"rule_{ci}_{ii}"] = rule["normalise"] + (
-                f" (cap {rule['cap']:g})" if "cap" in rule else ""
-            )
-            ind_json.append(
-                f"'{ind}', jsonb_build_object('value', i.{ind}, 'normalised', round(CAST({expr} AS numeric), 4), "
-                f"'rule', CAST(:rule_{ci}_{ii} AS text))"
-            )
-        mean = "(" + " + ".join(norms) + f") / {len(norms)}.0"
-        crit_sql.append(f"{mean} AS c{ci}")
-        breakdown.append(
-            f"'{name}', jsonb_build_object('weight', CAST(:w{ci} AS float8), "
-            f"'score', round(CAST(c.c{ci} AS numeric), 4), "
-            f"'contribution', round(CAST(100 * CAST(:w{ci} AS float8) * c.c{ci} / CAST(:total_weight AS float8) AS numeric), 2), "
-            f"'indicators', c.ind{ci})"
-        )
-        crit_sql.append(f"jsonb_build_object({', '.join(ind_json)}) AS ind{ci}")
-    score = " + ".join(
-        f"CAST(:w{ci} AS float8) * c.c{ci}" for ci in range(len(criteria))
-    )
-    gates = model["gates"]
-    gate_json = ", ".join(
-        f"'{g}', NOT {'c.security_exclusion' if g == 'security_exclusion' else 'c.do_no_harm'}"
-        for g in gates
-    )
+        norms = [
+            _normalised_sql(ind, rule, params)
+            for ind, rule in crit["indicators"].items()
+        ]
+        terms.append(f"CAST(:w{ci} AS float8) * ({' + '.join(norms)}) / {len(norms)}.0")
     gated = (
         " OR ".join(
-            "c.security_exclusion" if g == "security_exclusion" else "c.do_no_harm"
-            for g in gates
+            "i.security_exclusion"
+            if g == "security_exclusion"
+            else "COALESCE(f.do_no_harm, false)"
+            for g in model["gates"]
         )
         or "false"
     )
     params["high"], params["medium"] = model["bands"]["high"], model["bands"]["medium"]
     return f"""
-    WITH c AS (
-        SELECT i.hazard_id, i.security_exclusion,
-               COALESCE(f.do_no_harm, false) AS do_no_harm,
-               {", ".join(crit_sql)}
+    INSERT INTO priority_scores AS t (model_id, hazard_id, score, band, gated, computed_at)
+    SELECT CAST(:model_id AS uuid), x.hazard_id, x.score,
+           CASE WHEN x.score >= :high THEN 'high' WHEN x.score >= :medium THEN 'medium'
+                ELSE 'low' END,
+           x.gated, now()
+    FROM (
+        SELECT i.hazard_id, {gated} AS gated,
+               100 * ({" + ".join(terms)}) / CAST(:total_weight AS float8) AS score
         FROM hazard_indicators i
         JOIN hazards h ON h.id = i.hazard_id AND h.retired_at IS NULL
         LEFT JOIN priority_flags f ON f.hazard_id = i.hazard_id
         WHERE CAST(:all AS boolean) OR i.hazard_id = ANY(CAST(:ids AS uuid[]))
-    ), s AS (
-        SELECT c.*, 100 * ({score}) / CAST(:total_weight AS float8) AS score FROM c
-    )
-    INSERT INTO priority_scores AS t
-        (model_id, hazard_id, score, band, gated, gates, breakdown, computed_at)
-    SELECT CAST(:model_id AS uuid), c.hazard_id, round(CAST(c.score AS numeric), 2),
-           CASE WHEN c.score >= :high THEN 'high' WHEN c.score >= :medium THEN 'medium'
-                ELSE 'low' END,
-           {gated}, jsonb_build_object({gate_json}),
-           jsonb_build_object({", ".join(breakdown)}), now()
-    FROM s c
+    ) x
     ON CONFLICT (model_id, hazard_id) DO UPDATE SET
         score = EXCLUDED.score, band = EXCLUDED.band, gated = EXCLUDED.gated,
-        gates = EXCLUDED.gates, breakdown = EXCLUDED.breakdown,
         computed_at = EXCLUDED.computed_at
     """
 
@@ -252,16 +227,22 @@ def refresh(session: Session, hazard_ids: Iterable[uuid.UUID] | None = None) -> 
     score(session, active_model(session), ids)
 
 
-def refresh_near(session: Session, wkb_hex: str, metres: float = 1000) -> None:
-    """Refresh the hazards within ``metres`` of a geometry (an accident, a context feature)."""
-    ids = session.scalars(
-        text(
-            "SELECT h.id FROM hazards h WHERE h.retired_at IS NULL AND "
-            "ST_DWithin(h.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :m)"
-        ),
-        {"g": wkb_hex, "m": metres},
-    ).all()
-    refresh(session, ids)
+def hazards_near_accident(session: Session, accident_id: uuid.UUID) -> set[uuid.UUID]:
+    """Hazards whose accident indicator an accident counts in (within 1 km, or linked).
+
+    The box filter of 0.03° holds 1 km up to latitude 70°.
+    """
+    return set(
+        session.scalars(
+            text(
+                "SELECT h.id FROM hazards h JOIN accidents a ON a.id = :a "
+                "WHERE h.retired_at IS NULL AND (h.id = a.hazard_id OR ("
+                "h.geom && ST_Expand(a.geom, 0.03) "
+                "AND ST_DWithin(h.geom::geography, a.geom::geography, 1000)))"
+            ),
+            {"a": accident_id},
+        )
+    )
 
 
 # ------------------------------------------------------------------------------ models
@@ -365,16 +346,28 @@ def activate_model(
 
 # ------------------------------------------------------------------------------ ranking
 
-RANKED_SQL = """
-SELECT p.hazard_id, p.score, p.band, p.gated, p.gates, p.breakdown,
-       h.external_id, h.name, h.classification, h.hazard_type, h.status,
-       o.code AS organisation, h.admin_pcodes, h.area_m2,
-       ov.band AS override_band, ov.justification AS override_justification,
-       ov.author AS override_author, ov.created_at AS override_at,
-       count(*) OVER () AS matched
+RANKED_FROM = """
 FROM priority_scores p
 JOIN hazards h ON h.id = p.hazard_id AND h.retired_at IS NULL
 JOIN organisations o ON o.id = h.organisation_id
+WHERE p.model_id = CAST(:model_id AS uuid)
+  AND (CAST(:admin AS text) IS NULL OR CAST(:admin AS text) = ANY(h.admin_pcodes))
+  AND (CAST(:organisation AS text) IS NULL OR o.code = CAST(:organisation AS text))
+  AND (CAST(:hazard_type AS text) IS NULL OR h.hazard_type = CAST(:hazard_type AS text))
+  AND (CAST(:status AS text) IS NULL OR h.status = CAST(:status AS text))
+"""
+RANKED_SQL = """
+SELECT p.hazard_id, p.score, p.band, p.gated,
+       h.external_id, h.name, h.classification, h.hazard_type, h.status,
+       o.code AS organisation, h.admin_pcodes, h.area_m2,
+       to_jsonb(i) AS indicators, COALESCE(fl.do_no_harm, false) AS do_no_harm,
+       ov.band AS override_band, ov.justification AS override_justification,
+       ov.author AS override_author, ov.created_at AS override_at
+FROM priority_scores p
+JOIN hazards h ON h.id = p.hazard_id AND h.retired_at IS NULL
+JOIN organisations o ON o.id = h.organisation_id
+JOIN hazard_indicators i ON i.hazard_id = p.hazard_id
+LEFT JOIN priority_flags fl ON fl.hazard_id = p.hazard_id
 LEFT JOIN priority_overrides ov ON ov.hazard_id = p.hazard_id AND ov.revoked_at IS NULL
 WHERE p.model_id = CAST(:model_id AS uuid)
   AND (CAST(:admin AS text) IS NULL OR CAST(:admin AS text) = ANY(h.admin_pcodes))
@@ -384,6 +377,7 @@ WHERE p.model_id = CAST(:model_id AS uuid)
 ORDER BY p.gated, p.score DESC, p.hazard_id
 LIMIT :limit OFFSET :offset
 """
+COUNT_SQL = "SELECT count(*) " + RANKED_FROM
 
 
 def ranked(
@@ -408,25 +402,32 @@ def ranked(
     ):
         refresh(session, None)  # first use: compute everything once
     session.commit()
+    params = {
+        "model_id": str(model.id),
+        "admin": admin,
+        "organisation": organisation,
+        "hazard_type": hazard_type,
+        "status": status,
+    }
     rows = (
-        session.execute(
-            text(RANKED_SQL),
-            {
-                "model_id": str(model.id),
-                "admin": admin,
-                "organisation": organisation,
-                "hazard_type": hazard_type,
-                "status": status,
-                "limit": limit,
-                "offset": offset,
-            },
-        )
+        session.execute(text(RANKED_SQL), {**params, "limit": limit, "offset": offset})
         .mappings()
         .all()
     )
+    if rows and len(rows) < limit:  # the last page: the count is known without counting
+        matched = offset + len(rows)
+    else:
+        matched = session.execute(text(COUNT_SQL), params).scalar_one()
+    document = pm.validate(model.document)
     items = []
     for position, r in enumerate(rows, start=offset + 1):
         rank = None if r["gated"] else position
+        _, parts = pm.breakdown(r["indicators"], document)
+        gates = {
+            "security_exclusion": not r["indicators"]["security_exclusion"],
+            "do_no_harm": not r["do_no_harm"],
+        }
+        gates = {g: ok for g, ok in gates.items() if g in document["gates"]}
         item = {
             "hazard_id": str(r["hazard_id"]),
             "external_id": r["external_id"],
@@ -438,11 +439,11 @@ def ranked(
             "admin": r["admin_pcodes"],
             "area_m2": r["area_m2"],
             "rank": rank,
-            "score": r["score"],
+            "score": round(r["score"], 2),
             "band": r["band"],
-            "gates": {g: ("pass" if ok else "fail") for g, ok in r["gates"].items()},
-            "breakdown": r["breakdown"],
-            "explanation": pm.explain(rank, r["score"], r["breakdown"], r["gates"]),
+            "gates": {g: ("pass" if ok else "fail") for g, ok in gates.items()},
+            "breakdown": parts,
+            "explanation": pm.explain(rank, r["score"], parts, gates),
             "override": None,
         }
         if r["override_band"]:
@@ -455,7 +456,7 @@ def ranked(
         items.append(item)
     return {
         "model": {"id": str(model.id), "version": model.version, "name": model.name},
-        "numberMatched": int(rows[0]["matched"]) if rows else 0,
+        "numberMatched": int(matched),
         "numberReturned": len(items),
         "items": items,
     }

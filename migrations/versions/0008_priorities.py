@@ -162,8 +162,6 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("band", sa.Text(), nullable=False),
         sa.Column("gated", sa.Boolean(), nullable=False),
-        sa.Column("gates", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("breakdown", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column(
             "computed_at",
             sa.DateTime(timezone=True),

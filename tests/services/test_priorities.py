@@ -41,16 +41,20 @@ def _insert(session, table: str, geom, **cols):
     )
 
 
-def _accident(session, org_id, geom, occurred_on):
+def _accident_class() -> str:
     from api.vocab import AccidentClass
 
+    return next(iter(AccidentClass)).value
+
+
+def _accident(session, org_id, geom, occurred_on):
     _insert(
         session,
         "accidents",
         geom,
         organisation_id=str(org_id),
         occurred_on=occurred_on,
-        accident_class=next(iter(AccidentClass)).value,
+        accident_class=_accident_class(),
         killed=1,
         injured=0,
     )
@@ -119,7 +123,7 @@ def test_indicators_match_hand_computed_values(session, world):
     assert ind.security_exclusion is False
 
 
-def test_score_and_breakdown_follow_the_model(session, world):
+def test_score_and_breakdown_follow_the_model(session, world, actors):
     priorities.refresh(session, [world])
     model = priorities.active_model(session)
     s = session.get(PriorityScore, (model.id, world))
@@ -131,17 +135,75 @@ def test_score_and_breakdown_follow_the_model(session, world):
     expected = 100 * (
         0.30 * threat + 0.20 * exposure + 0.25 * blockage + 0.15 * feasibility
     )
-    assert s.score == pytest.approx(expected, abs=0.01)
+    assert s.score == pytest.approx(expected, abs=1e-6)
     assert s.band == pm.band(expected, {"high": 60, "medium": 30})
-    b = s.breakdown
+    page = priorities.ranked(session, principal=actors.analyst_a.principal)
+    item = next(i for i in page["items"] if i["hazard_id"] == str(world))
+    b = item["breakdown"]
     assert b["exposure"]["indicators"]["population_1km"] == {
         "value": 1000,
         "normalised": pytest.approx(round(math.log1p(1000) / math.log1p(5000), 4)),
         "rule": "log_cap (cap 5000)",
     }
+    assert b["threat_to_life"]["contribution"] == pytest.approx(
+        100 * 0.30 * threat, abs=0.01
+    )
     assert sum(c["contribution"] for c in b.values()) == pytest.approx(
         expected, abs=0.05
     )
+    assert item["explanation"].startswith(
+        f"Ranked {item['rank']} with {expected:.1f} of 100"
+    )
+
+
+def test_sql_scores_equal_the_python_breakdown(session, settings, world, actors):
+    """The ranking (SQL) and the explanation (Python) use the same arithmetic."""
+    for i in range(4):
+        make_hazard(
+            session,
+            settings,
+            actors.coordinator_a.principal,
+            box(30.503 + 0.004 * i, 50.40, 30.5035 + 0.004 * i, 50.4004 + 0.001 * i),
+            actors.org_a,
+            contamination=[["uxo"], ["cmr"], ["av_mine"], []][i],
+        )
+    priorities.refresh(session, None)
+    for document in (
+        pm.DEFAULT_MODEL,
+        {
+            **pm.DEFAULT_MODEL,
+            "criteria": {
+                "feasibility": {
+                    "weight": 0.7,
+                    "indicators": {
+                        "area_m2": {"normalise": "inverse_cap", "cap": 10_000}
+                    },
+                },
+                "exposure": {
+                    "weight": 0.3,
+                    "indicators": {
+                        "population_1km": {"normalise": "log_cap", "cap": 100},
+                        "roads_50m": {"normalise": "cap", "cap": 2},
+                    },
+                },
+            },
+        },
+    ):
+        model = priorities.active_model(session)
+        model.document = pm.validate(document)
+        session.flush()
+        priorities.score(session, model, None)
+        rows = session.execute(
+            text(
+                "SELECT p.score, to_jsonb(i) AS ind FROM priority_scores p "
+                "JOIN hazard_indicators i USING (hazard_id) WHERE p.model_id = :m"
+            ),
+            {"m": model.id},
+        ).all()
+        assert len(rows) >= 5
+        for sql_score, indicators in rows:
+            py_score, _ = pm.breakdown(indicators, pm.validate(document))
+            assert sql_score == pytest.approx(py_score, abs=1e-9)
 
 
 def test_a_weight_change_rescores_without_recomputing_indicators(
@@ -354,3 +416,25 @@ def test_a_hazard_write_refreshes_its_indicators(
     assert patch.status_code == 200, patch.text
     session.expire_all()
     assert session.get(HazardIndicators, world).blocked_land_uses == 4
+
+
+def test_an_accident_write_refreshes_nearby_hazards(client, session, world, actors):
+    priorities.refresh(session, [world])
+    before = session.get(HazardIndicators, world).accidents_1km_24m
+    p = east(500)
+    body = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [p.x, p.y]},
+        "properties": {
+            "occurred_on": (date.today() - timedelta(days=10)).isoformat(),
+            "accident_class": _accident_class(),
+            "killed": 0,
+            "injured": 1,
+        },
+    }
+    res = client.post(
+        "/api/v1/accidents", json=body, headers=actors.coordinator_a.headers
+    )
+    assert res.status_code in (200, 201), res.text
+    session.expire_all()
+    assert session.get(HazardIndicators, world).accidents_1km_24m == before + 1

@@ -4,8 +4,9 @@
   is active.
 * ``hazard_indicators``: the raw indicator values of each current hazard, computed set-based
   in PostGIS and refreshed when the hazard or its surroundings change.
-* ``priority_scores``: each hazard's score, band and breakdown under a model; a weight change
-  scores again from the stored indicators without computing them again.
+* ``priority_scores``: each hazard's score and band under a model; a weight change scores
+  again from the stored indicators without computing them again (a page's breakdown is
+  derived from the indicators when it is read).
 * ``priority_flags``: the do-no-harm gate, set by a coordinator with a reason.
 * ``priority_overrides``: a coordinator's band for a hazard, with the written justification,
   shown beside the computed rank; never deleted (revoking one is recorded too).
@@ -107,8 +108,6 @@ class PriorityScore(Base):
     score: Mapped[float] = mapped_column(Float)
     band: Mapped[str] = mapped_column(Text)
     gated: Mapped[bool] = mapped_column(Boolean)
-    gates: Mapped[dict] = mapped_column(JSONB)
-    breakdown: Mapped[dict] = mapped_column(JSONB)
     computed_at: Mapped[datetime] = now_column()
 
 
