@@ -401,7 +401,7 @@ def ranked(
         {"m": str(model.id)},
     ):
         refresh(session, None)  # first use: compute everything once
-    session.commit()
+        session.commit()
     params = {
         "model_id": str(model.id),
         "admin": admin,
@@ -416,6 +416,14 @@ def ranked(
     )
     if rows and len(rows) < limit:  # the last page: the count is known without counting
         matched = offset + len(rows)
+    elif not any((admin, organisation, hazard_type, status)):
+        # every current hazard has exactly one score row (retired ones are removed)
+        matched = session.execute(
+            text(
+                "SELECT count(*) FROM priority_scores WHERE model_id = CAST(:m AS uuid)"
+            ),
+            {"m": str(model.id)},
+        ).scalar_one()
     else:
         matched = session.execute(text(COUNT_SQL), params).scalar_one()
     document = pm.validate(model.document)

@@ -438,3 +438,26 @@ def test_an_accident_write_refreshes_nearby_hazards(client, session, world, acto
     assert res.status_code in (200, 201), res.text
     session.expire_all()
     assert session.get(HazardIndicators, world).accidents_1km_24m == before + 1
+
+
+def test_a_retired_hazard_leaves_the_ranking(client, session, world, actors):
+    priorities.refresh(session, None)
+    session.commit()
+    before = client.get(
+        "/api/v1/priorities", params={"limit": 1}, headers=actors.analyst_a.headers
+    ).json()
+    res = client.get(f"/api/v1/hazards/{world}", headers=actors.coordinator_a.headers)
+    gone = client.delete(
+        f"/api/v1/hazards/{world}",
+        headers={**actors.coordinator_a.headers, "If-Match": res.headers["ETag"]},
+    )
+    assert gone.status_code in (200, 204), gone.text
+    after = client.get(
+        "/api/v1/priorities", params={"limit": 1}, headers=actors.analyst_a.headers
+    ).json()
+    assert after["numberMatched"] == before["numberMatched"] - 1
+    listed = client.get(
+        "/api/v1/priorities", params={"limit": 10000}, headers=actors.analyst_a.headers
+    ).json()
+    assert str(world) not in {i["hazard_id"] for i in listed["items"]}
+    assert listed["numberMatched"] == len(listed["items"])
