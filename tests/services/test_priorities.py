@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from pyproj import Geod
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, Point, box, mapping
 from sqlalchemy import text
 
 from api.db.models import HazardIndicators, PriorityScore
@@ -461,3 +461,79 @@ def test_a_retired_hazard_leaves_the_ranking(client, session, world, actors):
     ).json()
     assert str(world) not in {i["hazard_id"] for i in listed["items"]}
     assert listed["numberMatched"] == len(listed["items"])
+
+
+def test_a_coordinator_loads_context_and_tasks_a_region(
+    client, session, settings, actors
+):
+    """The issue's story end to end, through HTTP only."""
+    import json
+
+    from tests.ingest.test_imports import run
+
+    region = box(30.45, 50.35, 30.55, 50.45)
+    admin = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": mapping(region),
+                "properties": {"pcode": "UA-T1", "name": "Test raion", "level": 1},
+            }
+        ],
+    }
+    run(
+        client,
+        actors.admin,
+        "a.geojson",
+        json.dumps(admin).encode(),
+        kind="admin_areas",
+    )
+    inside = make_hazard(
+        session, settings, actors.coordinator_a.principal, SQUARE, actors.org_a
+    )
+    outside = make_hazard(
+        session,
+        settings,
+        actors.coordinator_a.principal,
+        box(30.7, 50.6, 30.701, 50.601),
+        actors.org_a,
+    )
+    session.commit()
+    near = east(200)
+    settlements = (
+        f"external_id,name,population,lon,lat\nT1,Village,2500,{near.x},{near.y}\n"
+    )
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "s.csv",
+        settlements.encode(),
+        kind="context",
+        context="settlements",
+    )
+    assert rep["counts"]["created"] == 1, rep
+    page = client.get(
+        "/api/v1/priorities",
+        params={"admin": "UA-T1"},
+        headers=actors.coordinator_a.headers,
+    ).json()
+    ids = [i["hazard_id"] for i in page["items"]]
+    assert str(inside) in ids and str(outside) not in ids
+    item = next(i for i in page["items"] if i["hazard_id"] == str(inside))
+    assert (
+        item["breakdown"]["exposure"]["indicators"]["population_1km"]["value"] == 2500
+    )
+    assert item["explanation"].startswith("Ranked")
+    csv_text = client.get(
+        "/api/v1/priorities",
+        params={"admin": "UA-T1", "format": "csv"},
+        headers=actors.coordinator_a.headers,
+    ).text
+    assert str(inside) in csv_text and str(outside) not in csv_text
+    res = client.post(
+        f"/api/v1/priorities/{inside}/override",
+        json={"band": "high", "justification": "The village's only well is inside."},
+        headers=actors.coordinator_a.headers,
+    )
+    assert res.status_code == 201
