@@ -30,8 +30,8 @@ DESCRIPTION = f"""
 A whole layer as one file, for GIS, national information systems and spreadsheets.
 
 * **Layers:** `hazards` (current, not retired, with the land-release figures), `releases`
-  (cancelled, reduced and cleared polygons), `eo-finds` (exact points: needs the
-  `restricted:read` permission, otherwise 403) and `admin-areas`.
+  (cancelled, reduced and cleared polygons), `eo-finds` (exact points: admins, coordinators
+  and holders of `restricted:read`, as for reading them; otherwise 403) and `admin-areas`.
 * **Formats:** `geojson` (RFC 7946), `gpkg`, `shp.zip`, `kml`, `csv`; all in EPSG:4326.
   Example: `GET /api/v1/exports/hazards.shp.zip?profile=imsma`. Coordinates are exact in
   every format but KML (text formats carry the shortest text that reads back as the stored

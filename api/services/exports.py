@@ -25,7 +25,8 @@ Format rules:
   apostrophe so spreadsheets do not run it as a formula. Numbers stay numbers.
 
 Exact EO find locations are restricted (docs/domain.md §5.2): exporting ``eo-finds`` needs
-``restricted:read``.
+what reading them exactly needs (``eo_finds.sees_exact_locations``: coordinators, admins or
+``restricted:read``).
 """
 
 import csv
@@ -51,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import BadRequest, Forbidden, NotFound
 from api.services.auth import RESTRICTED_READ, Principal
+from api.services.eo_finds import sees_exact_locations
 from api.services.hazard_queries import CURRENT_FILTER, HazardFilters
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "ingest" / "profiles"
@@ -429,11 +431,12 @@ def export(
             f"the {layer.name} layer cannot be filtered by {', '.join(refused)}; "
             f"it takes {', '.join(sorted(layer.filters))}"
         )
-    if layer.restricted and RESTRICTED_READ not in principal.permissions:
+    if layer.restricted and not sees_exact_locations(principal):
         raise Forbidden(
             "exact EO find locations are restricted data (looting, re-use as IEDs): "
-            f"exporting them needs the {RESTRICTED_READ} permission, which you do not "
-            "have; GET /api/v1/eo-finds lists finds at the precision your role allows"
+            "exporting them needs the coordinator or admin role, or the "
+            f"{RESTRICTED_READ} permission, as reading them does; GET /api/v1/eo-finds "
+            "lists finds at the precision your role allows"
         )
     gdf = read_layer(session, layer, filters)
     stamp = (today or datetime.now(UTC).date()).isoformat()

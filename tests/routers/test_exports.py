@@ -600,19 +600,21 @@ def test_every_shapefile_has_short_fields_and_a_prj(
 # --- permissions and errors --------------------------------------------------------------
 
 
-def test_eo_finds_export_needs_restricted_read(client, actors, programme, tmp_path):
-    for user in (actors.analyst_a, actors.eore_a, actors.coordinator_a, actors.admin):
+def test_eo_finds_export_needs_exact_location_rights(
+    client, actors, programme, tmp_path
+):
+    """The same rule as reading finds exactly: coordinators, admins, restricted:read."""
+    for user in (actors.analyst_a, actors.eore_a):
         body = assert_problem(
             client.get("/api/v1/exports/eo-finds.geojson", headers=user.headers), 403
         )
         assert "restricted:read" in body["detail"]
-    gdf = read(
-        download(client, actors.analyst_restricted, "eo-finds.geojson").content,
-        "geojson",
-        tmp_path,
-    )
-    exact = {(round(p.x, 9), round(p.y, 9)) for p in gdf.geometry}
-    assert exact == {(30.00537, 50.00412), (-0.4995, 51.5005)}
+    for user in (actors.analyst_restricted, actors.coordinator_a, actors.admin):
+        gdf = read(
+            download(client, user, "eo-finds.geojson").content, "geojson", tmp_path
+        )
+        exact = {(round(p.x, 9), round(p.y, 9)) for p in gdf.geometry}
+        assert exact == {(30.00537, 50.00412), (-0.4995, 51.5005)}
 
 
 @pytest.mark.parametrize("layer", LAYERS)
