@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 
 from api import __version__
@@ -48,6 +49,52 @@ key as `X-API-Key`. Errors are RFC 9457 `application/problem+json`.
 
 
 UPLOAD_PATHS = {"/api/v1/imports"}
+
+# No inline scripts, nothing from elsewhere but map images; the interactive API docs (FastAPI's
+# Swagger UI and ReDoc) load their script from a CDN and start it inline, so they alone get a
+# wider policy.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com; "
+    "worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = {"/docs", "/redoc", "/docs/oauth2-redirect"}
+
+
+class SecurityHeaders:
+    """Security headers on every response (pure ASGI, so problem+json answers get them too)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        """Add the headers to the response start."""
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        policy = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for name, value in (
+                    (b"content-security-policy", policy.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ):
+                    if name not in present:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
 
 
 class BodyLimit:
@@ -127,6 +174,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         upload_bytes=settings.max_upload_bytes + 1024 * 1024,  # + multipart framing
     )
+    if settings.cors_origins:  # closed by default: same-origin only
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-API-Key"],
+            expose_headers=["ETag", "Location"],
+        )
+    app.add_middleware(SecurityHeaders)
 
     v1 = APIRouter(prefix="/api/v1")
     for module in (

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         description="queue: a worker runs imports (procrastinate); inline: the request does",
     )
     problem_base_uri: str = "https://safeground.example.org/problems"
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins allowed to call the API from a browser (JSON list); none by default",
+    )
     web_dir: str | None = None
 
     @field_validator("database_url")
