@@ -298,6 +298,104 @@ def import_file(
         raise typer.Exit(1)
 
 
+def _libpq_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(get_settings().database_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@app.command("backup")
+def backup(
+    path: Annotated[
+        Path, typer.Argument(help="the dump file to write (custom format)")
+    ],
+) -> None:
+    """Dump the whole database (schema, data, history, the job queue) with pg_dump."""
+    import subprocess
+
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["pg_dump", "--format=custom", "--no-owner", "--file", str(path), _libpq_url()],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        typer.echo(f"error: pg_dump failed: {result.stderr.strip()}", err=True)
+        raise typer.Exit(1)
+    size = path.stat().st_size
+    typer.echo(
+        f"backup written to {path} ({size} bytes, {time.perf_counter() - started:.1f} s)"
+    )
+
+
+@app.command("restore")
+def restore(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Restore a backup into the configured database, which must be empty (no tables).
+
+    Create the database first (with PostGIS available); the dump brings the schema, the data
+    and the migration version, so the restored database is at the revision it was dumped at.
+    """
+    import os
+    import re
+    import subprocess
+    import tempfile
+
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(get_settings().database_url)
+    tables = [t for t in inspect(engine).get_table_names() if t != "spatial_ref_sys"]
+    engine.dispose()
+    if tables:
+        typer.echo(
+            f"error: the target database is not empty ({len(tables)} tables); "
+            "restore into a new database",
+            err=True,
+        )
+        raise typer.Exit(1)
+    listing = subprocess.run(
+        ["pg_restore", "--list", str(path)], capture_output=True, text=True
+    )
+    if listing.returncode != 0:
+        typer.echo(f"error: not a backup: {listing.stderr.strip()}", err=True)
+        raise typer.Exit(1)
+    # PostGIS comes with the database (make db, the template, the image), it is not restored:
+    # its CREATE, COMMENT and reference rows belong to the extension's owner
+    extension_owned = re.compile(
+        r"\b(EXTENSION|COMMENT) - (EXTENSION )?(postgis|plpgsql)\b"
+        r"|TABLE DATA public spatial_ref_sys\b"
+    )
+    keep = [
+        line for line in listing.stdout.splitlines() if not extension_owned.search(line)
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as toc:
+        toc.write("\n".join(keep) + "\n")
+    try:
+        result = subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                "--use-list",
+                toc.name,
+                "--dbname",
+                _libpq_url(),
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        os.unlink(toc.name)
+    if result.returncode != 0:
+        typer.echo(f"error: pg_restore failed: {result.stderr.strip()}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"restored {path}")
+
+
 @app.command("worker")
 def worker(
     once: Annotated[bool, typer.Option(help="run what is queued, then stop")] = False,
