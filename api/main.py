@@ -33,6 +33,7 @@ from api.routers import (
     ogc,
     organisations,
     priorities,
+    tiles,
     vocabularies,
 )
 from api.settings import DEV_SECRET, Settings, get_settings
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1)
     app.include_router(ogc.router)
+    app.include_router(tiles.router)
 
     index = (
         Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web")

@@ -1,0 +1,91 @@
+"""Mapbox vector tiles of the map layers: ``GET /tiles/{layer}/{z}/{x}/{y}.mvt``.
+
+Web Mercator XYZ tiles (WebMercatorQuad, z 0–22). Every layer today is operational data:
+anonymous callers get 401; ``eo-finds`` shows exact find locations and is for callers who may
+see them (403 otherwise). A tile with no feature is an empty 200 body (``Content-Length: 0``).
+
+Caching: each tile has a strong ETag computed from the rows it shows (see
+``api.services.tiles``); ``If-None-Match`` with it answers 304 without building the tile.
+Restricted layers are ``Cache-Control: private, max-age=0, must-revalidate``: a browser keeps
+the tile but asks again each time, so a write shows at once on exactly the tiles it touches.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+
+from api.deps import PrincipalDep, SessionDep
+from api.errors import BadRequest, Forbidden, NotFound, problem_responses
+from api.services import tiles
+from api.services.auth import require_reader
+from api.services.eo_finds import sees_exact_locations
+
+router = APIRouter(prefix="/tiles", tags=["map tiles"])
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+PRIVATE_CACHE = "private, max-age=0, must-revalidate"
+
+
+def _coordinate(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise BadRequest(f"{name} must be a non-negative integer, not {value!r}")
+    return int(value)
+
+
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
+    return "*" in candidates or tag in candidates
+
+
+@router.get(
+    "/{layer}/{z}/{x}/{y}.mvt",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {MVT_MEDIA_TYPE: {}},
+            "description": "The tile (an empty body when no feature meets it)",
+        },
+        304: {"description": "Not modified (If-None-Match matches the ETag)"},
+        **problem_responses(400, 401, 403, 404),
+    },
+)
+def get_tile(
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: Annotated[
+        str, Path(description="hazards, releases, admin-areas or eo-finds")
+    ],
+    z: Annotated[str, Path(description="zoom, 0–22")],
+    x: Annotated[str, Path(description="column, 0 to 2^z − 1")],
+    y: Annotated[str, Path(description="row from the north, 0 to 2^z − 1")],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A Mapbox vector tile of one map layer, with an ETag for conditional requests."""
+    spec = tiles.LAYERS.get(layer)
+    if spec is None:
+        raise NotFound(f"no tile layer {layer!r}; layers: {', '.join(tiles.LAYERS)}")
+    if spec.restricted:
+        reader = require_reader(principal)
+        if layer == "eo-finds" and not sees_exact_locations(reader):
+            raise Forbidden(
+                "the eo-finds layer shows exact find locations: admins, coordinators "
+                "and users with restricted access only"
+            )
+    zoom, col, row = _coordinate("z", z), _coordinate("x", x), _coordinate("y", y)
+    if not tiles.valid_tile(zoom, col, row):
+        raise BadRequest(
+            f"no tile {zoom}/{col}/{row}: z is 0–{tiles.MAX_ZOOM} and x, y are "
+            f"0–{2 ** min(zoom, tiles.MAX_ZOOM) - 1}"
+        )
+    tag = tiles.etag(session, spec, zoom, col, row)
+    headers = {
+        "ETag": tag,
+        "Cache-Control": PRIVATE_CACHE if spec.restricted else "public, max-age=300",
+        "Vary": "Authorization, X-API-Key",
+    }
+    if _matches(if_none_match, tag):
+        return Response(status_code=304, headers=headers)
+    body = tiles.tile(session, spec, zoom, col, row)
+    return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)

@@ -1,0 +1,229 @@
+"""Mapbox vector tiles (MVT) of the map layers, built by PostGIS in one statement per tile.
+
+A layer is the SELECT of an OGC collection (``api.ogc.collections``) restricted to the
+attributes a map needs (no restricted field), with its footprint in EPSG:4326. A tile is
+
+* the index filter ``geom && ST_Transform(ST_TileEnvelope(z, x, y, margin), 4326)`` (the
+  margin is the MVT buffer, so features just outside the tile still draw their edges),
+* the geometry in Web Mercator, simplified below ``SIMPLIFY_BELOW_ZOOM`` by one tile pixel
+  (``ST_SimplifyPreserveTopology``), then clipped and quantised by ``ST_AsMVTGeom``,
+* ``ST_AsMVT`` over those rows.
+
+A hazard is never dropped: when its polygon collapses at a low zoom (smaller than a tile
+pixel), the tile carries a point at ``ST_PointOnSurface`` instead.
+
+The ETag of a tile is a fingerprint of the rows it shows: how many current rows meet the
+tile envelope (with its margin) and a sum of hashes of each row's id and of what it draws
+(version, status, remaining area...). One small aggregate over the same index filter, run
+before the tile is built, so a matching ``If-None-Match`` costs no tile. A write changes the
+fingerprint of exactly the tiles its rows meet (before or after the write), and no other.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import morecantile
+from sqlalchemy import Select, Text, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from api.db.models import EOFind, Hazard, HazardLandRelease
+from api.ogc.collections import ADMIN_AREAS, HAZARDS, RELEASES, Collection
+
+EXTENT = 4096  # MVT coordinate grid per tile side
+BUFFER = 64  # grid units drawn outside the tile (line and fill edges)
+MAX_ZOOM = 22
+SIMPLIFY_BELOW_ZOOM = 14
+TILE_FORMAT_VERSION = (
+    "1"  # bump when the SQL changes what a tile shows: every ETag changes
+)
+
+WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A map layer: the collection it reads, its MVT attributes and its ETag fingerprint."""
+
+    name: str
+    base: Any  # callable(columns) -> Select of current rows
+    attributes: tuple[tuple[str, Any], ...]  # (attribute name, SQL)
+    footprint: Any  # geometry column in EPSG:4326
+    fingerprint: tuple[Any, ...]  # SQL of what a feature draws, hashed into the ETag
+    restricted: bool = True  # operational data: signed-in callers only
+
+
+def _from_collection(collection: Collection, names: tuple[str, ...]) -> tuple:
+    by_name = {p.name: p.sql for p in collection.properties}
+    out = []
+    for name in names:
+        sql = by_name[name]
+        out.append((name, sql))
+    return tuple(out)
+
+
+def _text(sql: Any) -> Any:
+    return cast(sql, Text)
+
+
+_HAZARD_ATTRS = _from_collection(
+    HAZARDS,
+    ("external_id", "name", "classification", "hazard_type", "status"),
+)
+
+LAYERS: dict[str, Layer] = {
+    "hazards": Layer(
+        name="hazards",
+        base=HAZARDS.base,
+        attributes=(
+            ("id", _text(Hazard.id)),
+            *_HAZARD_ATTRS,
+            # MVT attributes are scalars: the contamination list as "ap_mine,uxo"
+            ("contamination", func.array_to_string(Hazard.contamination, ",")),
+            ("remaining_area_m2", HazardLandRelease.remaining_area_m2),
+        ),
+        footprint=HAZARDS.footprint,
+        fingerprint=(
+            Hazard.id,
+            Hazard.version,
+            Hazard.updated_at,
+            Hazard.status,
+            HazardLandRelease.remaining_area_m2,
+        ),
+    ),
+    "releases": Layer(
+        name="releases",
+        base=RELEASES.base,
+        attributes=(
+            ("id", _text(RELEASES.properties[0].sql)),
+            *_from_collection(RELEASES, ("outcome",)),
+            ("date", _text(dict(_from_collection(RELEASES, ("date",)))["date"])),
+            *(
+                (name, _text(sql))
+                for name, sql in _from_collection(
+                    RELEASES, ("hazard_id", "activity_id")
+                )
+            ),
+            *_from_collection(RELEASES, ("activity_type",)),
+        ),
+        footprint=RELEASES.footprint,
+        fingerprint=tuple(
+            sql
+            for _, sql in _from_collection(
+                RELEASES, ("id", "outcome", "date", "hazard_id", "activity_id")
+            )
+        ),
+    ),
+    "admin-areas": Layer(
+        name="admin-areas",
+        base=ADMIN_AREAS.base,
+        attributes=_from_collection(ADMIN_AREAS, ("pcode", "name", "level")),
+        footprint=ADMIN_AREAS.footprint,
+        fingerprint=(
+            *(sql for _, sql in _from_collection(ADMIN_AREAS, ("pcode", "name"))),
+            func.md5(func.ST_AsBinary(ADMIN_AREAS.footprint)),
+        ),
+    ),
+    "eo-finds": Layer(
+        name="eo-finds",
+        base=lambda columns: (
+            select(*columns).select_from(EOFind).where(EOFind.retired_at.is_(None))
+        ),
+        attributes=(
+            ("id", _text(EOFind.id)),
+            ("eo_category", EOFind.eo_category),
+            ("quantity", EOFind.quantity),
+            ("condition", EOFind.condition),
+            ("found_on", _text(EOFind.found_on)),
+            ("hazard_id", _text(EOFind.hazard_id)),
+            ("activity_id", _text(EOFind.activity_id)),
+        ),
+        footprint=EOFind.geom,
+        fingerprint=(
+            EOFind.id,
+            EOFind.eo_category,
+            EOFind.quantity,
+            EOFind.condition,
+            EOFind.found_on,
+            func.ST_AsText(EOFind.geom),
+        ),
+    ),
+}
+
+
+def valid_tile(z: int, x: int, y: int) -> bool:
+    """Whether z/x/y is a Web Mercator (WebMercatorQuad) tile with 0 <= z <= MAX_ZOOM."""
+    if not 0 <= z <= MAX_ZOOM:
+        return False
+    extrema = WEB_MERCATOR.minmax(z)
+    return (
+        extrema["x"]["min"] <= x <= extrema["x"]["max"]
+        and extrema["y"]["min"] <= y <= extrema["y"]["max"]
+    )
+
+
+def _filter_box(z: int, x: int, y: int):
+    """The tile envelope with the buffer margin, in EPSG:4326 (for the GiST index)."""
+    margin = func.ST_TileEnvelope(
+        z, x, y, literal_column(f"margin => {BUFFER / EXTENT!r}")
+    )
+    return func.ST_Transform(margin, 4326)
+
+
+def _in_tile(layer: Layer, z: int, x: int, y: int):
+    return layer.footprint.op("&&")(_filter_box(z, x, y))
+
+
+def tile_statement(layer: Layer, z: int, x: int, y: int) -> Select:
+    """SELECT ST_AsMVT(...) of the layer's rows meeting tile z/x/y (one statement)."""
+    envelope = func.ST_TileEnvelope(z, x, y)
+    mercator = func.ST_Transform(layer.footprint, 3857)
+    drawn = mercator
+    if z < SIMPLIFY_BELOW_ZOOM:
+        pixel = 2 * 20037508.342789244 / (2**z) / EXTENT
+        drawn = func.ST_SimplifyPreserveTopology(mercator, pixel)
+    geom = func.coalesce(
+        func.ST_AsMVTGeom(drawn, envelope, EXTENT, BUFFER, True),
+        # a feature smaller than one tile pixel collapses: keep it as a point
+        func.ST_AsMVTGeom(
+            func.ST_PointOnSurface(mercator), envelope, EXTENT, BUFFER, True
+        ),
+    )
+    columns = [sql.label(name) for name, sql in layer.attributes]
+    rows = (
+        layer.base([*columns, geom.label("geom")])
+        .where(_in_tile(layer, z, x, y))
+        .subquery("mvt_rows")
+    )
+    features = select(rows).where(rows.c.geom.is_not(None)).subquery("t")
+    return select(
+        func.coalesce(
+            func.ST_AsMVT(literal_column("t"), layer.name, EXTENT, "geom"),
+            b"",
+        )
+    ).select_from(features)
+
+
+def fingerprint_statement(layer: Layer, z: int, x: int, y: int) -> Select:
+    """count(*) and a sum of per-row hashes of the layer's rows meeting the tile."""
+    parts = [func.coalesce(_text(p), "") for p in layer.fingerprint]
+    row_hash = func.hashtextextended(func.concat_ws("|", *parts), 0)
+    rows = layer.base([row_hash.label("h")]).where(_in_tile(layer, z, x, y))
+    sub = rows.subquery("f")
+    return select(func.count(), func.coalesce(func.sum(sub.c.h), 0)).select_from(sub)
+
+
+def etag(session: Session, layer: Layer, z: int, x: int, y: int) -> str:
+    """A strong ETag for tile z/x/y of ``layer``, from the rows it shows."""
+    count, total = session.execute(fingerprint_statement(layer, z, x, y)).one()
+    digest = hashlib.blake2b(
+        f"{TILE_FORMAT_VERSION}|{layer.name}|{z}/{x}/{y}|{count}|{total}".encode(),
+        digest_size=12,
+    ).hexdigest()
+    return f'"{digest}"'
+
+
+def tile(session: Session, layer: Layer, z: int, x: int, y: int) -> bytes:
+    """The MVT bytes of tile z/x/y of ``layer`` (empty when no feature meets it)."""
+    data = session.execute(tile_statement(layer, z, x, y)).scalar_one()
+    return bytes(data or b"")
