@@ -9,7 +9,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 WITH_DB := source .dev-db.env &&
 
-.PHONY: help install db migrate run test lint fmt bench bench-import bench-priorities clean
+.PHONY: help install db migrate run test lint fmt bench bench-import bench-priorities bench-tiles clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,12 +51,16 @@ bench: db  ## benchmarks (scripts/bench/); never part of `make test`
 	$(WITH_DB) $(BIN)/python scripts/bench/land_release.py
 	$(WITH_DB) $(BIN)/python scripts/bench/import.py
 	$(WITH_DB) $(BIN)/python scripts/bench/priorities.py
+	$(WITH_DB) $(BIN)/python scripts/bench/tiles.py
 
 bench-priorities: db  ## only the prioritisation benchmark (scripts/bench/priorities.py)
 	$(WITH_DB) $(BIN)/python scripts/bench/priorities.py
 
 bench-import: db  ## only the import / OGC benchmark (scripts/bench/import.py)
 	$(WITH_DB) $(BIN)/python scripts/bench/import.py
+
+bench-tiles: db  ## only the vector-tile benchmark against tipg (scripts/bench/tiles.py)
+	$(WITH_DB) $(BIN)/python scripts/bench/tiles.py
 
 clean:  ## remove the virtualenv and caches (the database is left alone)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .dev-db.env

@@ -1,0 +1,263 @@
+"""Benchmark the vector tiles (GET /tiles/hazards/{z}/{x}/{y}.mvt) against tipg.
+
+In a throwaway database on the DATABASE_URL server: N hazards (default 50,000, generated as by
+scripts/bench/land_release.py, with some releases). The tile set covers the data: every
+z6-z8 tile over the hazards' extent, and at each of z9-z14 a sample of tiles (default 200)
+each holding a randomly chosen hazard. Served by ``safeground serve`` (uvicorn), sequential
+requests of a signed-in analyst:
+
+* cold: the first request of each tile;
+* warm: the second request, with If-None-Match (304) and without it (the tile built again).
+
+Then the same tiles from tipg 1.6.1 (a throwaway virtualenv, as scripts/bench/import.py
+installs it; /collections/public.hazards/tiles/WebMercatorQuad/{z}/{x}/{y}), cold and warm
+(tipg has no ETag: a warm request is a full tile again). Before each server runs, the hazards
+table is read once so that both start from the same warm PostgreSQL buffers.
+
+Targets: ours cold p50 <= tipg cold p50; ours warm p50 < half of tipg's warm p50.
+
+Run:  make bench-tiles  (or: source .dev-db.env && .venv/bin/python scripts/bench/tiles.py
+      [--hazards 50000] [--sample 200] [--skip-tipg] [--keep])
+It prints the figures and whether each target is met; it never fails on a miss.
+"""
+
+import argparse
+import importlib.util
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import morecantile
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.db import migrate
+from api.db.engine import make_engine
+from api.db.scratch import scratch_database
+from api.services import auth, land_release
+from api.settings import Settings
+from api.vocab import Role
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+TMS = morecantile.tms.get("WebMercatorQuad")
+
+
+def _sibling(name: str):
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tile_set(session: Session, sample: int, seed: int = 11) -> list[morecantile.Tile]:
+    """All z6-8 tiles over the hazards' extent, and ``sample`` tiles with data at z9-14."""
+    w, s, e, n = session.execute(
+        text(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) "
+            "FROM (SELECT ST_Extent(geom) AS b FROM hazards WHERE retired_at IS NULL) x"
+        )
+    ).one()
+    out = list(TMS.tiles(w, s, e, n, [6, 7, 8]))
+    points = session.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p "
+            "FROM hazards WHERE retired_at IS NULL ORDER BY random() LIMIT :n) x"
+        ),
+        {"n": sample * 6},
+    ).all()
+    rng = random.Random(seed)
+    for z in range(9, 15):
+        chosen = {
+            TMS.tile(x, y, z) for x, y in rng.sample(points, min(sample, len(points)))
+        }
+        out.extend(sorted(chosen, key=lambda t: (t.x, t.y)))
+    return out
+
+
+def warm_buffers(url: str) -> None:
+    """Read every hazard geometry once (both servers then start from warm buffers)."""
+    engine = make_engine(Settings(database_url=url))
+    with engine.connect() as conn:
+        conn.execute(text("SELECT sum(ST_NPoints(geom)) FROM hazards")).scalar()
+        conn.execute(text("SELECT count(*) FROM hazard_land_release")).scalar()
+    engine.dispose()
+
+
+def timed_get(client: httpx.Client, url: str, headers: dict | None = None):
+    """GET ``url``: the response and the milliseconds it took."""
+    started = time.perf_counter()
+    res = client.get(url, headers=headers or {})
+    elapsed = (time.perf_counter() - started) * 1000
+    if res.status_code not in (200, 204, 304):
+        raise RuntimeError(f"{url}: {res.status_code} {res.text[:300]}")
+    return res, elapsed
+
+
+def summary(name: str, times: list[float], pct) -> str:
+    """p50 and p95 of ``times``."""
+    return (
+        f"{name}: p50 {statistics.median(times):7.1f} ms  p95 {pct(times, 95):7.1f} ms  "
+        f"(n={len(times)})"
+    )
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--hazards", type=int, default=50_000)
+    parser.add_argument("--sample", type=int, default=200, help="tiles per zoom, z9-14")
+    parser.add_argument("--skip-tipg", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+    lr = _sibling("land_release")
+    bench = _sibling("import")
+    pct = bench.percentile
+    with scratch_database(
+        Settings().database_url, "sg_bench_tiles", keep=args.keep
+    ) as url:
+        migrate.upgrade(url)
+        engine = make_engine(Settings(database_url=url))
+        with Session(engine) as s:
+            started = time.perf_counter()
+            lr.generate(s, args.hazards, args.hazards // 5, 0.42)
+            land_release.recompute(s, None)
+            auth.create_user(
+                s,
+                username="bench-analyst",
+                password="bench-password",
+                role=Role.analyst,
+            )
+            s.commit()
+            s.execute(text("ANALYZE"))
+            s.commit()
+            bench.log(
+                f"generated {args.hazards} hazards in {time.perf_counter() - started:.1f} s"
+            )
+            tiles = tile_set(s, args.sample)
+        engine.dispose()
+        by_zoom = {z: sum(1 for t in tiles if t.z == z) for z in range(6, 15)}
+        bench.log(
+            f"tile set: {len(tiles)} tiles ("
+            + ", ".join(f"z{z}: {n}" for z, n in by_zoom.items())
+            + ")"
+        )
+
+        port = bench.free_port()
+        env = {**os.environ, "SAFEGROUND_DATABASE_URL": url, "DATABASE_URL": url}
+        base = f"http://127.0.0.1:{port}"
+        warm_buffers(url)
+        ours: dict[str, list[float]] = {"cold": [], "warm_304": [], "warm_200": []}
+        sizes: list[int] = []
+        with bench.process(
+            [str(BIN / "safeground"), "serve", "--port", str(port)], env, "api"
+        ) as api:
+            bench.wait_http(f"{base}/health", api)
+            token = httpx.post(
+                f"{base}/api/v1/auth/token",
+                data={"username": "bench-analyst", "password": "bench-password"},
+            ).json()["access_token"]
+            with httpx.Client(
+                headers={"Authorization": f"Bearer {token}"}, timeout=120
+            ) as client:
+                timed_get(
+                    client, f"{base}/tiles/hazards/0/0/0.mvt"
+                )  # connection, import
+                for t in tiles:
+                    path = f"{base}/tiles/hazards/{t.z}/{t.x}/{t.y}.mvt"
+                    res, ms = timed_get(client, path)
+                    ours["cold"].append(ms)
+                    sizes.append(len(res.content))
+                    tag = res.headers["etag"]
+                    res, ms = timed_get(client, path, {"If-None-Match": tag})
+                    assert res.status_code == 304, res.status_code
+                    ours["warm_304"].append(ms)
+                    _, ms = timed_get(client, path)
+                    ours["warm_200"].append(ms)
+        bench.log("ours (safeground serve, /tiles/hazards/{z}/{x}/{y}.mvt):")
+        bench.log("  " + summary("cold (first request)          ", ours["cold"], pct))
+        bench.log(
+            "  " + summary("warm, If-None-Match -> 304    ", ours["warm_304"], pct)
+        )
+        bench.log(
+            "  " + summary("warm, no If-None-Match (200)  ", ours["warm_200"], pct)
+        )
+        bench.log(
+            f"  tile size: p50 {statistics.median(sizes) / 1024:.1f} KiB, "
+            f"max {max(sizes) / 1024:.1f} KiB, empty {sum(1 for n in sizes if n == 0)}"
+        )
+        for z in range(6, 15):
+            cold = [ms for t, ms in zip(tiles, ours["cold"], strict=True) if t.z == z]
+            if cold:
+                bench.log(
+                    f"    z{z:<2} cold p50 {statistics.median(cold):7.1f} ms  "
+                    f"p95 {pct(cold, 95):7.1f} ms"
+                )
+        bench.log(
+            "  public page transferred bytes: n/a (web map not built yet)",
+        )
+        if args.skip_tipg:
+            return
+        theirs: dict[str, list[float]] = {"cold": [], "warm": []}
+        tipg_sizes: list[int] = []
+        tport = bench.free_port()
+        warm_buffers(url)
+        # tipg stops at 10,000 features a tile by default: let it draw all of them, as we do
+        os.environ["TIPG_MAX_FEATURES_PER_TILE"] = str(max(10_000, args.hazards * 2))
+        with bench.tipg_server(url, tport) as tipg:
+            tbase = f"http://127.0.0.1:{tport}"
+            bench.wait_http(f"{tbase}/collections", tipg, timeout=180)
+            with httpx.Client(timeout=120) as client:
+                tpath = f"{tbase}/collections/public.hazards/tiles/WebMercatorQuad"
+                # the footprint (hazards has three geometry columns) and the same attributes
+                # (less remaining_area_m2, in another table)
+                query = (
+                    f"?geom-column=geom&limit={max(10_000, args.hazards * 2)}"
+                    "&properties=id,external_id,name,classification,hazard_type,status,"
+                    "contamination"
+                )
+                timed_get(client, f"{tpath}/0/0/0{query}")
+                for t in tiles:
+                    res, ms = timed_get(client, f"{tpath}/{t.z}/{t.x}/{t.y}{query}")
+                    theirs["cold"].append(ms)
+                    tipg_sizes.append(len(res.content))
+                    _, ms = timed_get(client, f"{tpath}/{t.z}/{t.x}/{t.y}{query}")
+                    theirs["warm"].append(ms)
+        bench.log(
+            "tipg 1.6.1 (/collections/public.hazards/tiles/WebMercatorQuad/{z}/{x}/{y}):"
+        )
+        bench.log("  " + summary("cold (first request)          ", theirs["cold"], pct))
+        bench.log("  " + summary("warm (second request)         ", theirs["warm"], pct))
+        bench.log(
+            f"  tile size: p50 {statistics.median(tipg_sizes) / 1024:.1f} KiB, "
+            f"max {max(tipg_sizes) / 1024:.1f} KiB, "
+            f"empty {sum(1 for n in tipg_sizes if n == 0)}"
+        )
+        ours_cold, tipg_cold = (
+            statistics.median(ours["cold"]),
+            statistics.median(theirs["cold"]),
+        )
+        ours_warm, tipg_warm = (
+            statistics.median(ours["warm_304"]),
+            statistics.median(theirs["warm"]),
+        )
+        bench.log(
+            f"cold p50 ours/tipg {ours_cold / tipg_cold:.2f} "
+            f"(target <= 1: {bench.verdict(ours_cold <= tipg_cold)})"
+        )
+        bench.log(
+            f"warm p50 ours (304)/tipg {ours_warm / tipg_warm:.2f} "
+            f"(target < 0.5: {bench.verdict(ours_warm < tipg_warm / 2)}); "
+            f"ours without If-None-Match/tipg "
+            f"{statistics.median(ours['warm_200']) / tipg_warm:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
