@@ -67,6 +67,16 @@ class Forbidden(ProblemError):
     status, title, type_slug = 403, "Forbidden", "forbidden"
 
 
+class TooManyRequests(ProblemError):
+    """Too many attempts (sign-in throttling); ``Retry-After`` says when to try again."""
+
+    status, title, type_slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **kw: Any) -> None:
+        kw.setdefault("headers", {"Retry-After": str(retry_after)})
+        super().__init__(detail, **kw)
+
+
 class NotFound(ProblemError):
     """The resource does not exist (or is retired)."""
 

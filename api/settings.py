@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(30_000, ge=0)
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     access_token_minutes: int = Field(60, ge=1)
+    login_max_failures: int = Field(
+        5, ge=1, description="failed sign-ins of one account before it is throttled"
+    )
+    login_max_failures_per_client: int = Field(
+        20, ge=1, description="failed sign-ins from one address before it is throttled"
+    )
+    login_window_minutes: int = Field(15, ge=1)
     default_limit: int = Field(100, ge=1)
     max_limit: int = Field(10_000, ge=1)
     max_vertices: int = Field(100_000, ge=4, description="vertex limit per geometry")

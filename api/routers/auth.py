@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Form
+from fastapi import APIRouter, Body, Form, Request
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ReaderDep, SessionDep, SettingsDep
@@ -17,17 +17,24 @@ router = APIRouter(tags=["identity"])
 @router.post(
     "/auth/token",
     response_class=JSONOut,
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 429),
     summary="Exchange a username and password for an access token",
 )
 def create_token(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     username: Annotated[str, Form(examples=["coordinator1"])],
     password: Annotated[str, Form(examples=["a-long-password"])],
 ):
-    """OAuth2 password flow: returns ``access_token``, ``token_type`` and ``expires_in``."""
+    """OAuth2 password flow: returns ``access_token``, ``token_type`` and ``expires_in``.
+
+    Repeated failures are throttled (429 with Retry-After): per account and per address.
+    """
+    client = request.client.host if request.client else None
+    auth.check_throttle(session, settings, username, client)
     user = auth.authenticate(session, username, password)
+    auth.record_attempt(session, username, client, succeeded=user is not None)
     if user is None:
         raise Unauthorized("unknown user or wrong password")
     token, lifetime = auth.issue_token(settings, user)

@@ -9,12 +9,19 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db.models import ApiKey, Organisation, User
-from api.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from api.db.models import ApiKey, LoginAttempt, Organisation, User
+from api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from api.settings import Settings
 from api.vocab import Role
 
@@ -69,6 +76,68 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if not user.active or not verify_password(user.password_hash, password):
         return None
     return user
+
+
+def check_throttle(
+    session: Session, settings: Settings, username: str, client: str | None
+) -> None:
+    """Refuse (429) a sign-in while an account or an address has too many recent failures.
+
+    Counted within ``login_window_minutes``: failures of the account since its last success,
+    and failures from the address. Checked before the password, so guessing stops even when
+    the guess is right.
+    """
+    window = timedelta(minutes=settings.login_window_minutes)
+    since = datetime.now(UTC) - window
+    name = username.lower()
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == name, LoginAttempt.succeeded
+        )
+    )
+    account = session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.username == name,
+            ~LoginAttempt.succeeded,
+            LoginAttempt.at > max(since, last_ok)
+            if last_ok
+            else LoginAttempt.at > since,
+        )
+    ).one()
+    by_client = (
+        session.execute(
+            select(func.count(), func.min(LoginAttempt.at)).where(
+                LoginAttempt.client == client,
+                ~LoginAttempt.succeeded,
+                LoginAttempt.at > since,
+            )
+        ).one()
+        if client
+        else (0, None)
+    )
+    for (count, first), limit, what in (
+        (account, settings.login_max_failures, "this account"),
+        (by_client, settings.login_max_failures_per_client, "your address"),
+    ):
+        if count >= limit:
+            wait = int((first + window - datetime.now(UTC)).total_seconds()) + 1
+            raise TooManyRequests(
+                f"too many failed sign-ins for {what}; try again in {max(wait, 1)} s",
+                retry_after=max(wait, 1),
+            )
+
+
+def record_attempt(
+    session: Session, username: str, client: str | None, succeeded: bool
+) -> None:
+    """Remember a sign-in attempt (and forget those older than a day)."""
+    session.add(
+        LoginAttempt(username=username.lower(), client=client, succeeded=succeeded)
+    )
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.at < func.now() - timedelta(days=1))
+    )
+    session.commit()
 
 
 def issue_token(settings: Settings, user: User) -> tuple[str, int]:

@@ -202,3 +202,75 @@ def test_only_admins_create_users_keys_and_organisations(client, actors):
     )
     created = client.post("/api/v1/api-keys", json=key, headers=actors.admin.headers)
     assert created.status_code == 201 and created.json()["key"].startswith("sgk_")
+
+
+def test_repeated_failed_sign_ins_are_throttled(client, session, settings, actors):
+    from api.services import auth as auth_service
+
+    auth_service.create_user(
+        session, username="guessme", password="the right password", role=Role.analyst
+    )
+    session.commit()
+    for _ in range(settings.login_max_failures):
+        res = client.post(
+            "/api/v1/auth/token",
+            data={"username": "guessme", "password": "wrong guess"},
+        )
+        assert res.status_code == 401
+    # now even the right password is refused until the window passes
+    res = client.post(
+        "/api/v1/auth/token",
+        data={"username": "GuessMe", "password": "the right password"},
+    )
+    assert res.status_code == 429, res.text
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert 0 < int(res.headers["Retry-After"]) <= settings.login_window_minutes * 60 + 1
+    assert "too many failed sign-ins" in res.json()["detail"]
+    # other accounts are not affected (the address limit is higher)
+    other = client.post(
+        "/api/v1/auth/token",
+        data={
+            "username": actors.analyst_a.name,
+            "password": "password-" + actors.analyst_a.name,
+        },
+    )
+    assert other.status_code == 200
+
+
+def test_a_success_resets_the_account_count(client, session, settings):
+    from api.services import auth as auth_service
+
+    auth_service.create_user(
+        session, username="forgetful", password="the right password", role=Role.analyst
+    )
+    session.commit()
+    for _ in range(settings.login_max_failures - 1):
+        assert (
+            client.post(
+                "/api/v1/auth/token",
+                data={"username": "forgetful", "password": "nope nope"},
+            ).status_code
+            == 401
+        )
+    assert (
+        client.post(
+            "/api/v1/auth/token",
+            data={"username": "forgetful", "password": "the right password"},
+        ).status_code
+        == 200
+    )
+    for _ in range(settings.login_max_failures - 1):
+        assert (
+            client.post(
+                "/api/v1/auth/token",
+                data={"username": "forgetful", "password": "nope nope"},
+            ).status_code
+            == 401
+        )
+    assert (
+        client.post(
+            "/api/v1/auth/token",
+            data={"username": "forgetful", "password": "the right password"},
+        ).status_code
+        == 200
+    )

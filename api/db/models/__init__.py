@@ -12,7 +12,7 @@ from api.db.models.context import (
 from api.db.models.geography import AdminArea
 from api.db.models.hazard_reports import HazardReport
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
-from api.db.models.identity import ApiKey, Organisation, User
+from api.db.models.identity import ApiKey, LoginAttempt, Organisation, User
 from api.db.models.imports import Import, ImportChunk, ImportMessage
 from api.db.models.ordnance import EOFind
 from api.db.models.priorities import (
@@ -43,6 +43,7 @@ __all__ = [
     "Import",
     "ImportChunk",
     "ImportMessage",
+    "LoginAttempt",
     "Organisation",
     "HazardIndicators",
     "PriorityFlag",
