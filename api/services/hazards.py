@@ -265,8 +265,10 @@ def timeline_rows(hazard_id: uuid.UUID, reports, geoms) -> list[dict[str, Any]]:
     rows = []
     for entry in history.timeline(reports):
         values = entry.state.values
-        if history.GEOMETRY not in values or "classification" not in values:
-            continue  # not yet known as an area on that date
+        if not {history.GEOMETRY, "classification", "organisation"} <= values.keys():
+            # not yet known as an area of an organisation on that date (an older report
+            # that states only some of the facts)
+            continue
         state_json = {k: v for k, v in values.items() if k != history.GEOMETRY}
         state_json["date_of_information"] = entry.state.date_of_information.isoformat()
         rows.append(

@@ -314,3 +314,42 @@ def test_retire_keeps_history(post, client, actors):
     ]
     assert [v["kind"] for v in versions] == ["create", "retire"]
     assert versions[1]["report"] == {"retirement_reason": "duplicate"}
+
+
+def test_an_older_partial_report_keeps_the_timeline_whole(client, actors):
+    """Found by schemathesis: a report dated before the creation that states a geometry and
+    a classification but no organisation used to fail with a 500."""
+    from shapely.geometry import box
+
+    created = client.post(
+        "/api/v1/hazards",
+        json=hazard_feature(
+            box(30.2, 50.2, 30.201, 50.201),
+            actors.org_a,
+            external_id="OLD-1",
+            date_of_information="2024-05-01",
+        ),
+        headers=actors.coordinator_a.headers,
+    )
+    assert created.status_code == 201, created.text
+    again = client.post(
+        "/api/v1/hazards",
+        json=hazard_feature(
+            box(30.2, 50.2, 30.202, 50.201),
+            actors.org_a,
+            external_id="OLD-1",
+            date_of_information="2001-01-01",
+            classification="CHA",
+        ),
+        headers=actors.coordinator_a.headers,
+    )
+    assert again.status_code in (200, 201), again.text
+    hid = created.json()["id"]
+    now = client.get(f"/api/v1/hazards/{hid}", headers=actors.analyst_a.headers).json()
+    assert now["properties"]["classification"] == "SHA"  # newer facts stay current
+    then = client.get(
+        f"/api/v1/hazards/{hid}",
+        params={"as_of": "2010-01-01"},
+        headers=actors.analyst_a.headers,
+    )
+    assert then.status_code == 404  # not known as an organisation's area then
