@@ -79,7 +79,11 @@ def get_tile(
             f"no tile {zoom}/{col}/{row}: z is 0–{tiles.MAX_ZOOM} and x, y are "
             f"0–{2 ** min(zoom, tiles.MAX_ZOOM) - 1}"
         )
-    tag = tiles.etag(session, spec, zoom, col, row)
+    if if_none_match:  # a revalidation: the fingerprint first, the tile only if changed
+        tag = tiles.etag(session, spec, zoom, col, row)
+        body = None
+    else:  # a first request: tile and fingerprint in one statement
+        body, tag = tiles.tile_and_etag(session, spec, zoom, col, row)
     headers = {
         "ETag": tag,
         "Cache-Control": PRIVATE_CACHE if spec.restricted else "public, max-age=300",
@@ -87,5 +91,6 @@ def get_tile(
     }
     if _matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    body = tiles.tile(session, spec, zoom, col, row)
+    if body is None:
+        body = tiles.tile(session, spec, zoom, col, row)
     return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)

@@ -207,17 +207,33 @@ def fingerprint_statement(layer: Layer, z: int, x: int, y: int) -> Select:
     row_hash = func.hashtextextended(func.concat_ws("|", *parts), 0)
     rows = layer.base([row_hash.label("h")]).where(_in_tile(layer, z, x, y))
     sub = rows.subquery("f")
-    return select(func.count(), func.coalesce(func.sum(sub.c.h), 0)).select_from(sub)
+    return select(
+        func.count().label("n"), func.coalesce(func.sum(sub.c.h), 0).label("h")
+    ).select_from(sub)
 
 
-def etag(session: Session, layer: Layer, z: int, x: int, y: int) -> str:
-    """A strong ETag for tile z/x/y of ``layer``, from the rows it shows."""
-    count, total = session.execute(fingerprint_statement(layer, z, x, y)).one()
+def _etag(layer: Layer, z: int, x: int, y: int, count: int, total: Any) -> str:
     digest = hashlib.blake2b(
         f"{TILE_FORMAT_VERSION}|{layer.name}|{z}/{x}/{y}|{count}|{total}".encode(),
         digest_size=12,
     ).hexdigest()
     return f'"{digest}"'
+
+
+def etag(session: Session, layer: Layer, z: int, x: int, y: int) -> str:
+    """A strong ETag for tile z/x/y of ``layer``, from the rows it shows."""
+    count, total = session.execute(fingerprint_statement(layer, z, x, y)).one()
+    return _etag(layer, z, x, y, count, total)
+
+
+def tile_and_etag(
+    session: Session, layer: Layer, z: int, x: int, y: int
+) -> tuple[bytes, str]:
+    """The tile and its ETag in one statement (for a request without If-None-Match)."""
+    fp = fingerprint_statement(layer, z, x, y).subquery("fp")
+    mvt = tile_statement(layer, z, x, y).scalar_subquery()
+    count, total, data = session.execute(select(fp.c.n, fp.c.h, mvt)).one()
+    return bytes(data or b""), _etag(layer, z, x, y, count, total)
 
 
 def tile(session: Session, layer: Layer, z: int, x: int, y: int) -> bytes:

@@ -239,6 +239,23 @@ def main() -> None:
             f"max {max(tipg_sizes) / 1024:.1f} KiB, "
             f"empty {sum(1 for n in tipg_sizes if n == 0)}"
         )
+        bench.log(
+            "p50 by zoom, ms: ours cold | ours 304 | ours 200 again | tipg cold | tipg warm"
+        )
+        for z in range(6, 15):
+            picks = [i for i, t in enumerate(tiles) if t.z == z]
+            if picks:
+                cols = [
+                    statistics.median(series[i] for i in picks)
+                    for series in (
+                        ours["cold"],
+                        ours["warm_304"],
+                        ours["warm_200"],
+                        theirs["cold"],
+                        theirs["warm"],
+                    )
+                ]
+                bench.log(f"    z{z:<2} " + " | ".join(f"{v:7.1f}" for v in cols))
         ours_cold, tipg_cold = (
             statistics.median(ours["cold"]),
             statistics.median(theirs["cold"]),
