@@ -4,12 +4,11 @@ Accidents are GeoJSON Point Features. Victims are plain JSON objects under an ac
 victim's personal data (``personal``) is written with it and stored apart.
 """
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
-from api.schemas.common import GeoJSONGeometry
+from api.schemas.common import Day, GeoJSONGeometry
 from api.vocab import AccidentClass, CasualtyOutcome, Contamination, Sex, VictimRole
 
 NOTES_DESCRIPTION = (
@@ -29,7 +28,7 @@ class AccidentProperties(BaseModel):
         description="the sender's id; re-sending it updates the accident",
     )
     organisation: str | None = Field(None, description="code; defaults to the caller's")
-    occurred_on: date = Field(description="date of the accident")
+    occurred_on: Day = Field(description="date of the accident")
     accident_class: AccidentClass
     device_category: Contamination | None = Field(
         None, description="category of the device that caused it (contamination codes)"
@@ -61,7 +60,7 @@ class AccidentPropertiesPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: str | None = Field(None, min_length=1, max_length=200)
-    occurred_on: date | None = None
+    occurred_on: Day | None = None
     accident_class: AccidentClass | None = None
     device_category: Contamination | None = None
     killed: NonNegativeInt | None = None
@@ -86,7 +85,7 @@ class VictimPersonal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, max_length=500)
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
     address: str | None = Field(None, max_length=2000)
     phone: str | None = Field(None, max_length=100)
     email: str | None = Field(None, max_length=320)

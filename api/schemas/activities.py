@@ -1,13 +1,11 @@
 """Activity request bodies: a land-release activity with its release polygons."""
 
-import datetime as dt
 import uuid
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
-from api.schemas.common import GeoJSONGeometry
+from api.schemas.common import Day, GeoJSONGeometry
 from api.vocab import ActivityStatus, ActivityType, Method, ReleaseOutcome
 
 
@@ -17,7 +15,7 @@ class ReleaseProperties(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     outcome: ReleaseOutcome
-    date: dt.date | None = Field(
+    date: Day | None = Field(
         None,
         description="Date the land was released; defaults to the activity's end_date",
     )
@@ -60,8 +58,8 @@ class ActivityCreate(BaseModel):
         ..., min_length=1, description="Hazard ids or external ids"
     )
     status: ActivityStatus
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     methods: list[Method] = Field(default_factory=list)
     clearance_depth_cm: NonNegativeInt | None = None
     notes: str | None = Field(None, max_length=10_000)
@@ -83,8 +81,8 @@ class ActivityPatch(BaseModel):
     activity_type: ActivityType | None = None
     hazard_ids: list[str] | None = Field(None, min_length=1)
     status: ActivityStatus | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     methods: list[Method] | None = None
     clearance_depth_cm: NonNegativeInt | None = None
     notes: str | None = Field(None, max_length=10_000)

@@ -1,10 +1,21 @@
 """Shared request and response shapes."""
 
-from typing import Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 GeoJSONGeometry = dict[str, Any]
+
+
+def _written_date(value: Any) -> Any:
+    """Refuse numbers for dates: pydantic would read 0 as 1970-01-01 (a Unix time)."""
+    if isinstance(value, bool | int | float):
+        raise ValueError("a date is written YYYY-MM-DD; a number is not read as a date")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_written_date)]
 
 
 class Link(BaseModel):

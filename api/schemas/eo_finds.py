@@ -1,12 +1,11 @@
 """EO find request bodies (GeoJSON Point Features)."""
 
 import uuid
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
-from api.schemas.common import GeoJSONGeometry
+from api.schemas.common import Day, GeoJSONGeometry
 from api.vocab import Contamination, DisposalMethod, EOCondition
 
 
@@ -21,7 +20,7 @@ class EOFindProperties(BaseModel):
     quantity: PositiveInt = 1
     condition: EOCondition | None = None
     depth_cm: NonNegativeInt | None = None
-    found_on: date | None = None
+    found_on: Day | None = None
     activity_id: uuid.UUID | None = None
     hazard_id: str | None = Field(None, description="Hazard id or external id")
     organisation: str | None = Field(

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
-from api.schemas.common import Beneficiaries, GeoJSONGeometry
+from api.schemas.common import Beneficiaries, Day, GeoJSONGeometry
 from api.vocab import (
     Classification,
     Contamination,
@@ -69,7 +69,7 @@ class HazardPropertiesCreate(_ReadOnlyTolerant):
     organisation: str | None = Field(
         None, description="Organisation code; defaults to the caller's organisation"
     )
-    date_of_information: date | None = Field(
+    date_of_information: Day | None = Field(
         None, description="Date the information is true for; defaults to today"
     )
     benchmark: GeoJSONGeometry | None = None
@@ -93,7 +93,7 @@ class HazardPropertiesPatch(_ReadOnlyTolerant):
     )
     contamination: list[Contamination] | None = None
     organisation: str | None = None
-    date_of_information: date | None = Field(
+    date_of_information: Day | None = Field(
         None,
         description="Date the information is true for; omitted = a correction of the "
         "current record, dated as it is",

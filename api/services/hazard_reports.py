@@ -25,7 +25,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
@@ -53,7 +53,7 @@ from api.errors import (
     PreconditionFailed,
 )
 from api.ingest import kobo
-from api.schemas.common import GeoJSONGeometry
+from api.schemas.common import Day, GeoJSONGeometry
 from api.schemas.hazards import HazardFeatureCreate
 from api.services import hazards
 from api.services.auth import (
@@ -122,7 +122,7 @@ class HazardReportProperties(BaseModel):
         None,
         description="code of the receiving organisation; defaults to the caller's",
     )
-    reported_on: date | None = Field(
+    reported_on: Day | None = Field(
         None, description="date of the report; defaults to today"
     )
     description: str | None = Field(None, max_length=10_000)
@@ -185,7 +185,7 @@ class AcceptCreate(BaseModel):
     contamination: list[Contamination] | None = Field(
         None, description="defaults to the report's suspected contamination"
     )
-    date_of_information: date | None = Field(
+    date_of_information: Day | None = Field(
         None, description="defaults to the report's date"
     )
     evidence: Evidence | None = None

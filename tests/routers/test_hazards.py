@@ -353,3 +353,16 @@ def test_an_older_partial_report_keeps_the_timeline_whole(client, actors):
         headers=actors.analyst_a.headers,
     )
     assert then.status_code == 404  # not known as an organisation's area then
+
+
+def test_a_number_is_not_a_date(client, actors):
+    """pydantic would read 0 as 1970-01-01; a date must be written."""
+    from shapely.geometry import box
+
+    body = hazard_feature(box(30.3, 50.3, 30.301, 50.301), actors.org_a)
+    body["properties"]["date_of_information"] = 0
+    res = client.post(
+        "/api/v1/hazards", json=body, headers=actors.coordinator_a.headers
+    )
+    assert res.status_code == 422
+    assert "YYYY-MM-DD" in res.text and "date_of_information" in res.text
