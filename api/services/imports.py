@@ -686,7 +686,8 @@ class Job:
                 data.commit()
             self.book.progress(self.book.counts["read"] / total if total else 0.5)
         if imp.kind == "context" and imp.mode == "commit":
-            priorities.refresh(data, None)  # surroundings changed: every hazard's indicators
+            # the surroundings changed: every hazard's indicators
+            priorities.refresh(data, None)
         if imp.kind in ("activities", "releases"):
             self._write_activities()
             if keep_going:
