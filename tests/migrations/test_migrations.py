@@ -58,7 +58,9 @@ def test_upgrade_downgrade_upgrade(fresh_url):
         migrate.downgrade(fresh_url, "base")
         assert _tables(engine) == {"alembic_version"}
         assert not [
-            t for t in inspect(engine).get_table_names() if t.startswith("procrastinate")
+            t
+            for t in inspect(engine).get_table_names()
+            if t.startswith("procrastinate")
         ]
         with engine.connect() as conn:
             assert (
