@@ -9,7 +9,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -232,6 +232,18 @@ async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONRe
     return problem_response(request, status, body, getattr(exc, "headers", None))
 
 
+def _data_error_reason(exc: DBAPIError) -> str:
+    orig = exc.orig
+    if isinstance(orig, psycopg.errors.NumericValueOutOfRange):
+        return "a number is out of range"
+    text = str(orig)
+    if "NUL (0x00)" in text:
+        return "text cannot contain NUL (0x00) characters"
+    if isinstance(orig, psycopg.errors.InvalidTextRepresentation):
+        return "a value has the wrong form"
+    return "it is not valid for its field"
+
+
 async def _db_unavailable_handler(request: Request, exc: DBAPIError) -> JSONResponse:
     if isinstance(exc.orig, psycopg.errors.QueryCanceled):
         limit = request.app.state.settings.db_statement_timeout_ms / 1000
@@ -239,6 +251,15 @@ async def _db_unavailable_handler(request: Request, exc: DBAPIError) -> JSONResp
         err = ServiceUnavailable(
             f"the query took longer than the {limit:g} s limit; narrow the request "
             "(bbox, filters, smaller limit) or try again later"
+        )
+        return await _problem_handler(request, err)
+    if isinstance(exc, DataError):
+        # SQLSTATE class 22 (a NUL character in text, a number out of range, ...): the value
+        # came from the request; the message names the kind of value, never the value
+        logger.info("data error on %s: %s", request.url.path, type(exc.orig).__name__)
+        err = BadRequest(
+            "a value in the request cannot be stored or compared: "
+            + _data_error_reason(exc)
         )
         return await _problem_handler(request, err)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
