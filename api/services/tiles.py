@@ -190,6 +190,9 @@ def tile_statement(layer: Layer, z: int, x: int, y: int) -> Select:
     rows = (
         layer.base([*columns, geom.label("geom")])
         .where(_in_tile(layer, z, x, y))
+        # OFFSET 0 keeps this a subquery: flattened, PostgreSQL would compute ST_AsMVTGeom
+        # twice a row (once for the IS NOT NULL filter, once for the output)
+        .offset(0)
         .subquery("mvt_rows")
     )
     features = select(rows).where(rows.c.geom.is_not(None)).subquery("t")
