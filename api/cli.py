@@ -35,6 +35,10 @@ def _session():
     engine = make_engine(get_settings(), pool_size=1, max_overflow=0)
     try:
         with make_sessionmaker(engine)() as session:
+            session.info["audit"] = {
+                "name": f"cli:{getpass.getuser()}",
+                "request": "safeground " + " ".join(sys.argv[1:2]),
+            }
             yield session
     finally:
         engine.dispose()

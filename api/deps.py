@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from api import audit
 from api.errors import BadRequest, InvalidBBox
 from api.services.auth import (
     Principal,
@@ -39,17 +40,30 @@ api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
 def get_principal(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal | None:
-    """The caller, from a bearer token or an API key; None when anonymous."""
+    """The caller, from a bearer token or an API key; None when anonymous.
+
+    Also tells the audit log who writes through this request's session, and from where.
+    """
+    principal = None
     if token:
-        return principal_from_token(session, settings, token)
-    if api_key:
-        return principal_from_api_key(session, api_key)
-    return None
+        principal = principal_from_token(session, settings, token)
+    elif api_key:
+        principal = principal_from_api_key(session, api_key)
+    audit.actor(
+        session,
+        name=principal.name if principal else "anonymous",
+        user_id=principal.user_id if principal else None,
+        api_key_id=principal.api_key_id if principal else None,
+        client=request.client.host if request.client else None,
+        request=f"{request.method} {request.url.path}",
+    )
+    return principal
 
 
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]

@@ -21,6 +21,7 @@ from api.routers import (
     activities,
     admin_areas,
     analytics,
+    audit,
     auth,
     eo_finds,
     exports,
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         vocabularies,
         imports,
         priorities,
+        audit,
     ):
         v1.include_router(module.router)
     app.include_router(health.router)

@@ -35,6 +35,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
+from api import audit
 from api.db.models import Import, ImportChunk, ImportMessage
 from api.errors import InvalidInput, NotFound, PayloadTooLarge, ProblemError
 from api.ingest import coords, gate, readers, values
@@ -516,6 +517,13 @@ def run(
     book = Book(book_session, book_session is not data, import_id)
     try:
         principal = _principal_of(data, imp)
+        audit.actor(
+            data,
+            name=principal.name,
+            user_id=principal.user_id,
+            api_key_id=principal.api_key_id,
+            request=f"import {import_id} ({imp.filename})",
+        )
         with tempfile.TemporaryDirectory(prefix="sg-import-") as tmp:
             path = Path(tmp) / (
                 "upload."

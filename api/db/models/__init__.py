@@ -2,6 +2,7 @@
 
 from api.db.models.accidents import Accident, Victim, VictimPersonalData
 from api.db.models.activities import Activity, ActivityHazard, ReleasePolygon
+from api.db.models.audit import AuditEntry
 from api.db.models.context import (
     Facility,
     LandUseArea,
@@ -24,6 +25,7 @@ from api.db.models.priorities import (
 )
 
 __all__ = [
+    "AuditEntry",
     "Accident",
     "Activity",
     "ActivityHazard",
@@ -55,3 +57,6 @@ __all__ = [
     "Victim",
     "VictimPersonalData",
 ]
+
+# the audit listener watches every Session once the models are known
+import api.audit  # noqa: E402, F401
