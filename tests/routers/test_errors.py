@@ -124,11 +124,15 @@ def test_statement_timeout_is_a_clear_503(settings, session, actors):
 
 def test_values_the_database_refuses_are_400_not_500(client, actors):
     """Found by schemathesis: a NUL character, a number out of range."""
-    res = client.post("/api/v1/auth/token", data={"username": "a\x00b", "password": "x" * 10})
+    res = client.post(
+        "/api/v1/auth/token", data={"username": "a\x00b", "password": "x" * 10}
+    )
     assert res.status_code == 400, res.text
     assert "NUL" in res.json()["detail"]
     res = client.get(
-        "/api/v1/priorities", params={"offset": 10**20}, headers=actors.analyst_a.headers
+        "/api/v1/priorities",
+        params={"offset": 10**20},
+        headers=actors.analyst_a.headers,
     )
     assert res.status_code in (400, 422), res.text
     assert res.headers["content-type"].startswith("application/problem+json")
