@@ -13,10 +13,9 @@ none), and the job transforms them to WGS 84.
 import csv
 import io
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -410,14 +409,3 @@ def _kobo_json(path: Path) -> Source:
 
     source._batches = batches
     return source
-
-
-def is_date(value: Any) -> bool:
-    """Whether a cell already holds a date (XLSX, GeoPackage date fields)."""
-    return isinstance(value, date)
-
-
-def zip_members(path: Path) -> list[str]:
-    """Member names of a zip (for messages)."""
-    with zipfile.ZipFile(path) as zf:
-        return zf.namelist()

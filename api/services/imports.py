@@ -19,7 +19,7 @@ import logging
 import tempfile
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -2006,9 +2006,3 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
     return a == b
-
-
-def iter_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """``data`` in pieces (for callers that hold bytes)."""
-    for i in range(0, len(data), size):
-        yield data[i : i + size]
