@@ -27,17 +27,6 @@ from api.ingest import kml, safezip
 
 SPATIAL = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".fgb": "fgb"}
 TABULAR = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
-FORMATS = (
-    "geojson",
-    "gpkg",
-    "shp.zip",
-    "kml",
-    "kmz",
-    "csv",
-    "xlsx",
-    "kobo_json",
-    "fgb",
-)
 
 
 class ReadError(ValueError):
