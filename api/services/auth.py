@@ -187,10 +187,31 @@ def principal_from_token(session: Session, settings: Settings, token: str) -> Pr
         raise Unauthorized("the access token has expired; request a new one") from exc
     except (jwt.PyJWTError, ValueError) as exc:
         raise Unauthorized("the access token is not valid") from exc
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.token_version != claims["tv"]:
+    # one round trip per request: the user and their organisation's code together
+    row = session.execute(
+        select(
+            User.id,
+            User.username,
+            User.role,
+            User.organisation_id,
+            User.restricted,
+            User.active,
+            User.token_version,
+            Organisation.code,
+        )
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(User.id == user_id)
+    ).first()
+    if row is None or not row.active or row.token_version != claims["tv"]:
         raise Unauthorized("the access token has been revoked")
-    return _principal_for_user(session, user)
+    return Principal(
+        role=Role(row.role),
+        organisation_id=row.organisation_id,
+        organisation_code=row.code,
+        restricted=row.restricted,
+        user_id=row.id,
+        name=row.username,
+    )
 
 
 def _digest(key: str) -> str:
