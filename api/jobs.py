@@ -88,6 +88,27 @@ def enqueue_import(session: Session, import_id: uuid.UUID) -> int:
     ).scalar_one()
 
 
+def dispatch_import(session: Session, import_id: uuid.UUID, settings: Settings) -> None:
+    """Queue a prepared import for a worker, or run it here (``import_runner=inline``).
+
+    The caller's pending changes (the import row) are committed with the job.
+    """
+    from api.services import imports
+
+    session.flush()
+    if settings.import_runner == "queue":
+        job_id = enqueue_import(session, import_id)
+        session.execute(
+            text("UPDATE imports SET job_id = :j WHERE id = :i"),
+            {"j": job_id, "i": import_id},
+        )
+        session.commit()
+        return
+    session.commit()
+    imports.start(session, import_id)
+    imports.run(session, session, import_id, settings)
+
+
 def run_worker(settings: Settings | None = None, *, wait: bool = True) -> None:
     """Run a worker on the imports queue (``wait=False``: process what is queued, then stop)."""
     from api.db.engine import make_engine, make_sessionmaker

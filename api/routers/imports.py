@@ -119,14 +119,8 @@ def create_import(
         dayfirst=dayfirst,
         context=context,
     )
-    if settings.import_runner == "queue":
-        imp.job_id = jobs.enqueue_import(session, imp.id)
-        session.commit()
-    else:
-        session.commit()
-        imports.start(session, imp.id)
-        imports.run(session, session, imp.id, settings)
-        session.refresh(imp)
+    jobs.dispatch_import(session, imp.id, settings)
+    session.refresh(imp)
     return JSONResponse(
         _body(request, imp),
         status_code=202,
@@ -152,12 +146,6 @@ def retry_import(
 ):
     """Queue a failed import again (re-imported rows count as unchanged)."""
     imp = imports.prepare_retry(session, import_id, principal)
-    if settings.import_runner == "queue":
-        imp.job_id = jobs.enqueue_import(session, imp.id)
-        session.commit()
-    else:
-        session.commit()
-        imports.start(session, imp.id)
-        imports.run(session, session, imp.id, settings)
-        session.refresh(imp)
+    jobs.dispatch_import(session, imp.id, settings)
+    session.refresh(imp)
     return JSONResponse(_body(request, imp), status_code=202)

@@ -173,6 +173,17 @@ def _principal_for_user(session: Session, user: User) -> Principal:
     )
 
 
+def _principal_for_key(api_key: ApiKey, organisation_code: str) -> Principal:
+    return Principal(
+        role=Role(api_key.role),
+        organisation_id=api_key.organisation_id,
+        organisation_code=organisation_code,
+        restricted=RESTRICTED_READ in (api_key.permissions or []),
+        api_key_id=api_key.id,
+        name=f"api-key:{api_key.name}",
+    )
+
+
 def principal_from_token(session: Session, settings: Settings, token: str) -> Principal:
     """Resolve a bearer token; expired, forged or revoked tokens raise Unauthorized."""
     try:
@@ -232,14 +243,7 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
         update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=func.now())
     )
     session.commit()
-    return Principal(
-        role=Role(api_key.role),
-        organisation_id=api_key.organisation_id,
-        organisation_code=code,
-        restricted=RESTRICTED_READ in (api_key.permissions or []),
-        api_key_id=api_key.id,
-        name=f"api-key:{api_key.name}",
-    )
+    return _principal_for_key(api_key, code)
 
 
 def principal_for_import(
@@ -259,14 +263,7 @@ def principal_for_import(
     if row is None:
         raise Unauthorized("the API key that started the import has been revoked")
     api_key, code = row
-    return Principal(
-        role=Role(api_key.role),
-        organisation_id=api_key.organisation_id,
-        organisation_code=code,
-        restricted=RESTRICTED_READ in (api_key.permissions or []),
-        api_key_id=api_key.id,
-        name=f"api-key:{api_key.name}",
-    )
+    return _principal_for_key(api_key, code)
 
 
 def organisation_by_code(session: Session, code: str) -> Organisation:

@@ -110,7 +110,7 @@ def _intake(obj: Any, *, pointer: str, settings: Settings, allow_point: bool):
         ) from exc
 
 
-def _stated(
+def stated_values(
     session: Session,
     props: HazardPropertiesCreate | HazardPropertiesPatch,
     principal: Principal | None,
@@ -431,7 +431,7 @@ def create_hazard(
                 origin=origin,
                 import_id=import_id,
             )
-    stated, warnings = _stated(session, props, principal, settings)
+    stated, warnings = stated_values(session, props, principal, settings)
     stated["organisation"] = str(org.id)
     stated.setdefault("contamination", [])
     stated.setdefault("blockages", [])
@@ -531,7 +531,7 @@ def update_hazard(
     require_writer(principal, hazard.organisation_id, current_org.code)
     check_if_match(if_match, hazard.version)
     props = patch.properties or HazardPropertiesPatch()
-    stated, warnings = _stated(session, props, principal, settings)
+    stated, warnings = stated_values(session, props, principal, settings)
     if "organisation" in props.model_fields_set:
         org = resolve_org(session, props.organisation, principal)
         require_writer(principal, org.id, org.code)

@@ -737,6 +737,16 @@ class Job:
             self.data.commit()
 
     # -- per row
+    def refuse(self, row: int, exc: "_RowProblem | gate.GateRejection") -> None:
+        """Report a row refused by a typed-value problem (named by its source column) or
+        by the gate (named by its coordinate pointer)."""
+        if isinstance(exc, _RowProblem):
+            self.reject(
+                row, self.mapper.resolved.get(exc.field, exc.field), exc.message
+            )
+        else:
+            self.reject(row, exc.field, exc.message)
+
     def reject(self, row: int, fld: str | None, message: str) -> None:
         """Report a rejected row (one count per row, one message per problem)."""
         self.book.add("error", row, fld, message)
@@ -1106,7 +1116,9 @@ class Job:
         return out
 
     def _stated(self, c: Candidate) -> dict[str, Any]:
-        stated, _ = hazards._stated(self.data, c.props, self.principal, self.settings)
+        stated, _ = hazards.stated_values(
+            self.data, c.props, self.principal, self.settings
+        )
         stated["organisation"] = str(c.organisation_id)
         return stated
 
@@ -1294,15 +1306,8 @@ class Job:
                         "outcome",
                         "a release polygon needs its outcome (cancelled, reduced or cleared)",
                     )
-            except _RowProblem as exc:
-                self.reject(
-                    row.number,
-                    self.mapper.resolved.get(exc.field, exc.field),
-                    exc.message,
-                )
-                continue
-            except gate.GateRejection as exc:
-                self.reject(row.number, exc.field, exc.message)
+            except (_RowProblem, gate.GateRejection) as exc:
+                self.refuse(row.number, exc)
                 continue
             group = self.groups.setdefault(
                 (org_id, ref),
@@ -1587,15 +1592,8 @@ class Job:
                         "properties": mapped,
                     }
                 )
-            except _RowProblem as exc:
-                self.reject(
-                    row.number,
-                    self.mapper.resolved.get(exc.field, exc.field),
-                    exc.message,
-                )
-                continue
-            except gate.GateRejection as exc:
-                self.reject(row.number, exc.field, exc.message)
+            except (_RowProblem, gate.GateRejection) as exc:
+                self.refuse(row.number, exc)
                 continue
             except ValidationError as exc:
                 for err in exc.errors():
@@ -1694,15 +1692,8 @@ class Job:
                 geom = gate.intake_context(
                     geom, spec.geometry, max_vertices=self.settings.max_admin_vertices
                 )
-            except _RowProblem as exc:
-                self.reject(
-                    row.number,
-                    self.mapper.resolved.get(exc.field, exc.field),
-                    exc.message,
-                )
-                continue
-            except gate.GateRejection as exc:
-                self.reject(row.number, exc.field, exc.message)
+            except (_RowProblem, gate.GateRejection) as exc:
+                self.refuse(row.number, exc)
                 continue
             for w in geom.warnings:
                 self.book.add("warning", row.number, None, w)

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from pyproj import Geod
 from shapely.geometry import Point, box, shape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from api.db.models import Hazard, HazardVersion
 from tests.ingest import files as F
@@ -913,4 +913,38 @@ def test_context_layers(client, session, actors):
             context="roads",
         ).status_code
         == 403
+    )
+
+
+def test_queue_mode_enqueues_with_the_import(session, settings, actors):
+    """With the queue runner, the request stores the import and its job, nothing more."""
+    from starlette.testclient import TestClient
+
+    from api.deps import get_session
+    from api.main import create_app
+
+    app = create_app(settings.model_copy(update={"import_runner": "queue"}))
+    app.dependency_overrides[get_session] = lambda: session
+    data = F.geojson_bytes(
+        [F.feature(F.square(340), F.hazard_props(340, actors.org_a))]
+    )
+    with TestClient(app) as c:
+        res = upload(c, actors.coordinator_a, "q.geojson", data)
+        assert res.status_code == 202 and res.json()["status"] == "queued"
+        import_id = res.json()["id"]
+    job = session.execute(
+        text(
+            "SELECT j.id, i.job_id FROM procrastinate_jobs j JOIN imports i "
+            "ON i.id = CAST(j.args->>'import_id' AS uuid) WHERE i.id = :i"
+        ),
+        {"i": import_id},
+    ).one()
+    assert job.id == job.job_id
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Hazard)
+            .where(Hazard.external_id == "IMP-00340")
+        )
+        == 0
     )

@@ -93,7 +93,7 @@ def test_bulk_create_matches_create_hazard(session, settings, actors):
     props = HazardFeatureCreate.model_validate(
         hazard_feature(geom, actors.org_a, external_id="TWIN-BULK", **PROPS)
     ).properties
-    stated, _ = hazards._stated(session, props, principal, settings)
+    stated, _ = hazards.stated_values(session, props, principal, settings)
     org = organisation_by_code(session, actors.org_a)
     [bulk_id] = hazards.bulk_create(
         session,
