@@ -23,6 +23,12 @@ from api.db.models.priorities import (
     PriorityOverride,
     PriorityScore,
 )
+from api.db.models.public import (
+    PublicCount,
+    PublicHazard,
+    PublicPublication,
+    PublicReleased,
+)
 
 __all__ = [
     "AuditEntry",
@@ -52,6 +58,10 @@ __all__ = [
     "PriorityModel",
     "PriorityOverride",
     "PriorityScore",
+    "PublicCount",
+    "PublicHazard",
+    "PublicPublication",
+    "PublicReleased",
     "ReleasePolygon",
     "User",
     "Victim",
