@@ -217,6 +217,59 @@ class CasualtyOutcome(StrEnum):
     injured = "injured"
 
 
+class EoreDeliveryMethod(StrEnum):
+    """How risk education was delivered (domain.md §2.10, IMAS 12.10 channels)."""
+
+    interpersonal = "interpersonal"
+    school_based = "school_based"
+    mass_media = "mass_media"
+    digital_media = "digital_media"
+    printed_materials = "printed_materials"
+    integrated_services = "integrated_services"
+
+
+class EoreAudience(StrEnum):
+    """The primary audience of a risk-education session (domain.md §5.5 tailoring)."""
+
+    general_community = "general_community"
+    children = "children"
+    farmers_herders = "farmers_herders"
+    scrap_collectors = "scrap_collectors"
+    returnees_idps = "returnees_idps"
+    teachers_caregivers = "teachers_caregivers"
+    humanitarian_staff = "humanitarian_staff"
+    other = "other"
+
+
+class EoreAgeBand(StrEnum):
+    """Age bands of risk-education beneficiaries (the Syria RE form's: 5-12, 13-17, 18+)."""
+
+    age_5_12 = "age_5_12"
+    age_13_17 = "age_13_17"
+    age_18_plus = "age_18_plus"
+    unknown = "unknown"
+
+
+class EoreDisability(StrEnum):
+    """Whether beneficiaries counted have a disability (Washington Group short set)."""
+
+    with_disability = "with_disability"
+    without_disability = "without_disability"
+    unknown = "unknown"
+
+
+class EoreMessage(StrEnum):
+    """Safe behaviours a session covered (domain.md §2.10, MAG target behaviours)."""
+
+    understand_threat = "understand_threat"
+    recognise_devices = "recognise_devices"
+    dangerous_vs_safer_areas = "dangerous_vs_safer_areas"
+    risk_taking = "risk_taking"
+    report = "report"
+    safe_actions = "safe_actions"
+    help_others_safely = "help_others_safely"
+
+
 VOCABULARIES: dict[str, type[StrEnum]] = {
     "organisation_type": OrganisationType,
     "role": Role,
@@ -237,6 +290,11 @@ VOCABULARIES: dict[str, type[StrEnum]] = {
     "age_band": AgeBand,
     "victim_role": VictimRole,
     "casualty_outcome": CasualtyOutcome,
+    "eore_delivery_method": EoreDeliveryMethod,
+    "eore_audience": EoreAudience,
+    "eore_age_band": EoreAgeBand,
+    "eore_disability": EoreDisability,
+    "eore_message": EoreMessage,
 }
 
 
