@@ -10,6 +10,12 @@ from api.db.models.context import (
     SecurityZone,
     Settlement,
 )
+from api.db.models.eore import (
+    EoreBeneficiaryCount,
+    EoreSession,
+    EoreSessionAccident,
+    EoreSessionHazard,
+)
 from api.db.models.geography import AdminArea
 from api.db.models.hazard_reports import HazardReport
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
@@ -25,6 +31,7 @@ from api.db.models.priorities import (
 )
 from api.db.models.public import (
     PublicCount,
+    PublicCoverage,
     PublicHazard,
     PublicPublication,
     PublicReleased,
@@ -38,6 +45,10 @@ __all__ = [
     "AdminArea",
     "ApiKey",
     "EOFind",
+    "EoreBeneficiaryCount",
+    "EoreSession",
+    "EoreSessionAccident",
+    "EoreSessionHazard",
     "Facility",
     "LandUseArea",
     "Road",
@@ -59,6 +70,7 @@ __all__ = [
     "PriorityOverride",
     "PriorityScore",
     "PublicCount",
+    "PublicCoverage",
     "PublicHazard",
     "PublicPublication",
     "PublicReleased",

@@ -10,6 +10,9 @@ holds, so the national authority can sign off exactly what was made public.
   public fields only, and how each area changed against the previous publication.
 * ``public_released``: land released by completed activities, with its date and a
   residual-risk note, cut away from the published hazard areas.
+* ``public_coverage``: the smallest administrative areas (those with no child area) where the
+  programme has recorded anything (a hazard of any status, a release, an EO find): where a
+  check can answer "clear". Everywhere else it answers "no data", never "safe".
 * ``public_counts``: EO finds and accidents counted per administrative area; an area with
   fewer than ``public_min_count`` (at least 5) is not published at all.
 """
@@ -141,3 +144,20 @@ class PublicCount(Base):
     admin_name: Mapped[str] = mapped_column(Text)
     admin_level: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class PublicCoverage(Base):
+    """An administrative area the programme has recorded work in, as of one publication."""
+
+    __tablename__ = "public_coverage"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    publication_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("public_publications.id", ondelete="CASCADE"),
+        index=True,
+    )
+    admin_pcode: Mapped[str] = mapped_column(Text)
+    admin_name: Mapped[str] = mapped_column(Text)
+    admin_level: Mapped[int] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326))
