@@ -10,12 +10,6 @@ from api.db.models.context import (
     SecurityZone,
     Settlement,
 )
-from api.db.models.eore import (
-    EoreBeneficiaryCount,
-    EoreSession,
-    EoreSessionAccident,
-    EoreSessionHazard,
-)
 from api.db.models.geography import AdminArea
 from api.db.models.hazard_reports import HazardReport
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
@@ -45,10 +39,6 @@ __all__ = [
     "AdminArea",
     "ApiKey",
     "EOFind",
-    "EoreBeneficiaryCount",
-    "EoreSession",
-    "EoreSessionAccident",
-    "EoreSessionHazard",
     "Facility",
     "LandUseArea",
     "Road",
