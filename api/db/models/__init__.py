@@ -10,6 +10,12 @@ from api.db.models.context import (
     SecurityZone,
     Settlement,
 )
+from api.db.models.eore import (
+    EoreBeneficiaryCount,
+    EoreSession,
+    EoreSessionAccident,
+    EoreSessionHazard,
+)
 from api.db.models.geography import AdminArea
 from api.db.models.hazard_reports import HazardReport
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
@@ -39,6 +45,10 @@ __all__ = [
     "AdminArea",
     "ApiKey",
     "EOFind",
+    "EoreBeneficiaryCount",
+    "EoreSession",
+    "EoreSessionAccident",
+    "EoreSessionHazard",
     "Facility",
     "LandUseArea",
     "Road",
