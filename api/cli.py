@@ -127,6 +127,19 @@ def users_create(
     )
 
 
+@users_app.command("deactivate")
+def users_deactivate(name: str) -> None:
+    """Deactivate a user: no more sign-ins, and every token they hold is revoked."""
+    from api.services import auth
+
+    with _session() as session:
+        try:
+            auth.deactivate_user(session, name)
+        except ProblemError as exc:
+            _fail(exc)
+    typer.echo(f"deactivated user {name}; their tokens are revoked")
+
+
 @orgs_app.command("create")
 def orgs_create(
     code: str,

@@ -15,6 +15,7 @@ from api.services.auth import (
     Principal,
     principal_from_api_key,
     principal_from_token,
+    require_key_scope,
     require_reader,
 )
 from api.settings import Settings
@@ -55,6 +56,7 @@ def get_principal(
         principal = principal_from_token(session, settings, token)
     elif api_key:
         principal = principal_from_api_key(session, api_key)
+        require_key_scope(principal, request.method, request.url.path)
     audit.actor(
         session,
         name=principal.name if principal else "anonymous",

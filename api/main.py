@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,13 +10,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 
 from api import __version__
-from api.db.engine import make_engine, make_sessionmaker
+from api.db.engine import make_engine, make_sessionmaker, wait_for_database
 from api.errors import (
     PayloadTooLarge,
     add_exception_handlers,
     problem_body,
     problem_response,
 )
+from api.ratelimit import AnonymousRateLimit
 from api.routers import (
     accidents,
     activities,
@@ -158,6 +160,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not hasattr(app.state, "engine"):
             app.state.engine = make_engine(settings)
             app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        await asyncio.to_thread(
+            wait_for_database, app.state.engine, settings.db_startup_wait_seconds
+        )
         yield
         app.state.engine.dispose()
 
@@ -171,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     add_exception_handlers(app)
+    app.add_middleware(AnonymousRateLimit, settings=settings)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

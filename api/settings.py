@@ -28,7 +28,28 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1)
     db_statement_timeout_ms: int = Field(30_000, ge=0)
     secret_key: SecretStr = SecretStr(DEV_SECRET)
-    access_token_minutes: int = Field(60, ge=1)
+    access_token_minutes: int = Field(
+        15, ge=1, description="access-token lifetime; refresh tokens renew it"
+    )
+    refresh_token_days: int = Field(
+        14,
+        ge=1,
+        description="refresh-token lifetime (each is used once, then replaced)",
+    )
+    anon_rate_per_second: float = Field(
+        10.0,
+        ge=0,
+        description="anonymous requests (public API, tiles, sign-in) per second per "
+        "client address, refilled continuously; 0 turns the limit off",
+    )
+    anon_rate_burst: int = Field(
+        100, ge=1, description="anonymous requests a client may send at once"
+    )
+    db_startup_wait_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="how long start-up waits for the database before serving 503s",
+    )
     login_max_failures: int = Field(
         5, ge=1, description="failed sign-ins of one account before it is throttled"
     )

@@ -1,9 +1,15 @@
 """Engine and session factory built from settings (never at import time)."""
 
-from sqlalchemy import Engine, create_engine
+import logging
+import time
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def make_engine(settings: Settings, **kw) -> Engine:
@@ -30,3 +36,30 @@ def make_engine(settings: Settings, **kw) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A sessionmaker whose objects stay readable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def wait_for_database(engine: Engine, seconds: float) -> bool:
+    """Wait up to ``seconds`` for the database to answer; True once it does.
+
+    Called at start-up so a server started with its database (compose, systemd) does not
+    answer its first requests with 503. When the wait runs out the server starts anyway:
+    requests get 503 problem+json until the database is back, then succeed again, since
+    every connection is checked before use (``pool_pre_ping``).
+    """
+    deadline = time.monotonic() + seconds
+    delay = 0.5
+    while True:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except DBAPIError as exc:
+            if time.monotonic() + delay > deadline:
+                logger.warning(
+                    "database not reachable at start-up (%s); serving 503 until it is",
+                    exc.__class__.__name__,
+                )
+                return False
+            logger.info("waiting for the database (%s)", exc.__class__.__name__)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -2,11 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ReaderDep, SessionDep, SettingsDep
-from api.errors import Unauthorized, problem_responses
+from api.errors import (
+    Forbidden,
+    InvalidInput,
+    Unauthorized,
+    problem_responses,
+)
 from api.responses import JSONOut
 from api.services import auth
 from api.vocab import Role
@@ -27,9 +32,12 @@ def create_token(
     username: Annotated[str, Form(examples=["coordinator1"])],
     password: Annotated[str, Form(examples=["a-long-password"])],
 ):
-    """OAuth2 password flow: returns ``access_token``, ``token_type`` and ``expires_in``.
+    """OAuth2 password flow: returns ``access_token``, ``token_type``, ``expires_in``
+    (seconds), ``refresh_token`` and ``refresh_expires_in``.
 
-    Repeated failures are throttled (429 with Retry-After): per account and per address.
+    The access token is short-lived; exchange the refresh token at
+    ``POST /api/v1/auth/refresh`` for a new pair. Repeated failures are throttled (429 with
+    Retry-After): per account and per address; anonymous requests are also rate-limited.
     """
     client = request.client.host if request.client else None
     auth.check_throttle(session, settings, username, client)
@@ -37,8 +45,98 @@ def create_token(
     auth.record_attempt(session, username, client, succeeded=user is not None)
     if user is None:
         raise Unauthorized("unknown user or wrong password")
-    token, lifetime = auth.issue_token(settings, user)
-    return {"access_token": token, "token_type": "bearer", "expires_in": lifetime}
+    return auth.token_pair(session, settings, user)
+
+
+async def _refresh_token_field(request: Request) -> str:
+    """``refresh_token`` from a form or a JSON object."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    value = None
+    if kind == "application/json":
+        try:
+            data = await request.json()
+        except ValueError as exc:
+            raise InvalidInput("the request body is not valid JSON") from exc
+        value = data.get("refresh_token") if isinstance(data, dict) else None
+    elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        value = (await request.form()).get("refresh_token")
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(
+            "send refresh_token as a form field or as a member of a JSON object",
+            errors=[{"pointer": "/refresh_token", "message": "required"}],
+        )
+    return value
+
+
+_REFRESH_SCHEMA = {
+    "type": "object",
+    "required": ["refresh_token"],
+    "properties": {"refresh_token": {"type": "string"}},
+}
+
+
+@router.post(
+    "/auth/refresh",
+    response_class=JSONOut,
+    responses=problem_responses(401, 422, 429),
+    summary="Exchange a refresh token for a new access token and refresh token",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _REFRESH_SCHEMA},
+                "application/json": {"schema": _REFRESH_SCHEMA},
+            },
+        }
+    },
+)
+def refresh_tokens(
+    session: SessionDep,
+    settings: SettingsDep,
+    refresh_token: Annotated[str, Depends(_refresh_token_field)],
+):
+    """Rotation: returns a new pair as ``/auth/token`` does, and the refresh token sent is
+    spent. Sending a spent one again revokes every token of that sign-in (it was copied).
+    Password changes and deactivation revoke refresh tokens as they do access tokens."""
+    return auth.refresh(session, settings, refresh_token)
+
+
+class PasswordChange(BaseModel):
+    """The current password and the new one."""
+
+    current_password: str = Field(..., min_length=1, max_length=1000)
+    new_password: str = Field(..., min_length=8, max_length=1000)
+
+
+@router.post(
+    "/auth/password",
+    response_class=JSONOut,
+    responses=problem_responses(401, 403, 422, 429),
+    summary="Change your password (revokes every token you hold)",
+)
+def change_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: ReaderDep,
+    body: PasswordChange,
+):
+    """Change the signed-in user's password. Every access and refresh token issued before
+    stops working at once (other devices must sign in again); the answer is a new pair
+    for this client, as from ``/auth/token``. A wrong current password counts as a failed
+    sign-in for throttling."""
+    if principal.user_id is None:
+        raise Forbidden("an API key has no password; sign in as a user")
+    client = request.client.host if request.client else None
+    auth.check_throttle(session, settings, principal.name, client)
+    try:
+        user = auth.change_password(
+            session, principal.user_id, body.current_password, body.new_password
+        )
+    except Forbidden:
+        auth.record_attempt(session, principal.name, client, succeeded=False)
+        raise
+    return auth.token_pair(session, settings, user)
 
 
 @router.get("/auth/me", response_class=JSONOut, responses=problem_responses(401))
@@ -113,6 +211,27 @@ class ApiKeyCreate(BaseModel):
     organisation: str
     role: Role = Role.coordinator
     restricted: bool = False
+    permissions: list[str] | None = Field(
+        None,
+        description="what the key may do: write scopes (hazards:write, activities:write, "
+        "eo-finds:write, accidents:write, hazard-reports:write, imports:write, "
+        "priorities:write) and restricted:read; default: every write scope of its role",
+        examples=[["hazard-reports:write"]],
+    )
+
+
+@router.delete(
+    "/users/{username}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(401, 403, 404),
+)
+def deactivate_user(session: SessionDep, principal: PrincipalDep, username: str):
+    """Deactivate a user (admin only): no more sign-ins, and every access and refresh token
+    they hold is revoked at once. History keeps the account."""
+    auth.require_admin(principal)
+    auth.deactivate_user(session, username)
+    return Response(status_code=204)
 
 
 @router.post(
@@ -139,7 +258,9 @@ def create_api_key(
         ),
     ],
 ):
-    """Create an API key; the key is shown once and only its hash is stored."""
+    """Create an API key; the key is shown once and only its hash is stored.
+
+    A key writes only where its ``permissions`` allow (403 naming the missing one)."""
     admin = auth.require_admin(principal)
     plain, key = auth.create_api_key(
         session,
@@ -148,11 +269,13 @@ def create_api_key(
         role=body.role,
         restricted=body.restricted,
         created_by=admin.user_id,
+        permissions=body.permissions,
     )
     return {
         "id": key.id,
         "name": key.name,
         "organisation": body.organisation,
         "role": key.role,
+        "permissions": key.permissions,
         "key": plain,
     }

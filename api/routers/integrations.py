@@ -9,7 +9,7 @@ from api.errors import Unauthorized, problem_responses
 from api.responses import GeoJSONOut
 from api.routers.hazard_reports import written
 from api.services import hazard_reports
-from api.services.auth import Principal, principal_from_api_key
+from api.services.auth import Principal, principal_from_api_key, require_key_scope
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 
@@ -39,7 +39,9 @@ def get_integration_key(
             "send the organisation's API key in the X-API-Key header",
             headers=API_KEY_CHALLENGE,
         )
-    return principal_from_api_key(session, api_key)
+    principal = principal_from_api_key(session, api_key)
+    require_key_scope(principal, request.method, request.url.path)
+    return principal
 
 
 IntegrationKeyDep = Annotated[Principal, Depends(get_integration_key)]

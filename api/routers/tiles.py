@@ -17,8 +17,7 @@ from fastapi import APIRouter, Header, Path, Response
 from api.deps import PrincipalDep, SessionDep
 from api.errors import BadRequest, Forbidden, NotFound, problem_responses
 from api.services import tiles
-from api.services.auth import require_reader
-from api.services.eo_finds import sees_exact_locations
+from api.services.auth import require_reader, sees_exact_locations
 
 router = APIRouter(prefix="/tiles", tags=["map tiles"])
 

@@ -50,8 +50,14 @@ from api.schemas.accidents import (
     VictimPersonal,
 )
 from api.services import priorities
-from api.services.auth import Principal, require_reader, require_writer
-from api.services.eo_finds import GENERALISED_GRID_DEG, sees_exact_locations
+from api.services.auth import (
+    Principal,
+    can_read_restricted,
+    require_reader,
+    require_writer,
+    sees_exact_locations,
+)
+from api.services.eo_finds import GENERALISED_GRID_DEG
 from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
 from api.spatial.intake import IntakeProblem, intake_point
 from api.vocab import AgeBand, label
@@ -679,7 +685,7 @@ def get_victim(
     if row is None:
         raise NotFound(f"no victim {victim_id} in accident {accident_id}")
     victim = dict(row)
-    if with_personal and principal.restricted:
+    if with_personal and can_read_restricted(principal):
         personal = session.get(VictimPersonalData, victim_id)
         victim["personal"] = (
             {name: getattr(personal, name) for name in PERSONAL_FIELDS}
@@ -826,7 +832,7 @@ def casualties(
         cells[key] = cells.get(key, 0) + int(row["n"])
     cells = {k: n for k, n in cells.items() if n > 0}
     total = sum(cells.values())
-    apply = not principal.restricted
+    apply = not can_read_restricted(principal)
     hidden = suppress(cells) if apply and cells else set()
     vocab_of = {
         "sex": "sex",

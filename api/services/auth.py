@@ -5,6 +5,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.models import ApiKey, LoginAttempt, Organisation, User
+from api.db.models.identity import RefreshToken
 from api.errors import (
     Conflict,
     Forbidden,
@@ -31,6 +33,28 @@ JWT_ALGORITHM = "HS256"
 API_KEY_PREFIX = "sgk_"
 RESTRICTED_READ = "restricted:read"
 
+# Named write scopes of API keys: the first path segment under /api/v1 a write goes to, and the
+# scope it needs. A key writes only where one of its scopes allows (and its role, as for users).
+WRITE_SCOPES = {
+    "hazards": "hazards:write",
+    "activities": "activities:write",
+    "eo-finds": "eo-finds:write",
+    "accidents": "accidents:write",
+    "hazard-reports": "hazard-reports:write",
+    "integrations": "hazard-reports:write",
+    "imports": "imports:write",
+    "priorities": "priorities:write",
+    "priority-models": "priorities:write",
+}
+PERMISSIONS = frozenset({RESTRICTED_READ, *WRITE_SCOPES.values()})
+# the scopes a key of each role gets when none are named (what the role may write)
+ROLE_SCOPES = {
+    Role.admin: frozenset(WRITE_SCOPES.values()),
+    Role.coordinator: frozenset(WRITE_SCOPES.values()),
+    Role.eore: frozenset({"hazard-reports:write"}),
+    Role.analyst: frozenset(),
+}
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -43,11 +67,60 @@ class Principal:
     user_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
     name: str = ""
+    scopes: frozenset[str] | None = None  # an API key's write scopes; None: the role's
 
     @property
     def permissions(self) -> frozenset[str]:
-        """Named permissions beyond the role."""
-        return frozenset({RESTRICTED_READ}) if self.restricted else frozenset()
+        """Named permissions: ``restricted:read`` and, for an API key, its write scopes."""
+        named = frozenset({RESTRICTED_READ}) if self.restricted else frozenset()
+        return named | (self.scopes or frozenset())
+
+
+def can_read_restricted(principal: Principal | None) -> bool:
+    """Whether ``principal`` holds ``restricted:read``: the one place this is decided.
+
+    Restricted data: victims' personal data, informants' contacts and raw submissions of
+    hazard reports, cells of accident statistics small enough to identify a victim, and
+    (see ``sees_exact_locations``) exact EO-find and accident locations.
+    """
+    return principal is not None and RESTRICTED_READ in principal.permissions
+
+
+def sees_exact_locations(principal: Principal | None) -> bool:
+    """Whether ``principal`` may see exact EO-find and accident locations.
+
+    ``restricted:read`` grants it; so do the admin and coordinator roles, whose work (tasking
+    clearance, disposing of the items) needs the exact position (domain.md §5.2 withholds it
+    from public products and from read-only roles).
+    """
+    return can_read_restricted(principal) or (
+        principal is not None and principal.role in (Role.admin, Role.coordinator)
+    )
+
+
+def require_key_scope(principal: Principal | None, method: str, path: str) -> None:
+    """Refuse (403) a write by an API key that lacks the scope for ``path``.
+
+    Users are governed by their role alone; reads by keys by their role and
+    ``restricted:read``.
+    """
+    if principal is None or principal.api_key_id is None:
+        return
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return
+    parts = path.removeprefix("/api/v1/").split("/")
+    needed = WRITE_SCOPES.get(parts[0]) if path.startswith("/api/v1/") else None
+    if needed is None:
+        raise Forbidden(
+            f"API keys cannot call {method} {path}; sign in as a user "
+            "(POST /api/v1/auth/token)"
+        )
+    if needed not in (principal.scopes or frozenset()):
+        held = ", ".join(sorted(principal.permissions)) or "none"
+        raise Forbidden(
+            f"this API key lacks the {needed} permission for {method} {path} "
+            f"(it has: {held})"
+        )
 
 
 def hash_password(password: str) -> str:
@@ -157,6 +230,162 @@ def issue_token(settings: Settings, user: User) -> tuple[str, int]:
     return token, lifetime
 
 
+def issue_refresh_token(
+    session: Session,
+    settings: Settings,
+    user: User,
+    family_id: uuid.UUID | None = None,
+) -> tuple[str, int]:
+    """A refresh token for ``user`` (recorded by id, single use) and its lifetime in seconds.
+
+    ``family_id`` joins it to the chain it replaces; a new sign-in starts a new family.
+    """
+    lifetime = settings.refresh_token_days * 86400
+    now = datetime.now(UTC)
+    record = RefreshToken(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        family_id=family_id or uuid.uuid4(),
+        expires_at=now + timedelta(seconds=lifetime),
+    )
+    session.add(record)
+    session.flush()
+    claims = {
+        "sub": str(user.id),
+        "tv": user.token_version,
+        "jti": str(record.id),
+        "iat": now,
+        "exp": record.expires_at,
+        "typ": "refresh",
+    }
+    token = jwt.encode(
+        claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM
+    )
+    return token, lifetime
+
+
+def token_pair(
+    session: Session,
+    settings: Settings,
+    user: User,
+    family_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The token response: an access token and a refresh token, committed."""
+    access, lifetime = issue_token(settings, user)
+    refresh, refresh_lifetime = issue_refresh_token(session, settings, user, family_id)
+    session.commit()
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": lifetime,
+        "refresh_token": refresh,
+        "refresh_expires_in": refresh_lifetime,
+    }
+
+
+def refresh(session: Session, settings: Settings, token: str) -> dict[str, Any]:
+    """Exchange a refresh token for a new pair; the old one is spent (rotation).
+
+    A spent token presented again means it was copied: every token of its family is revoked,
+    so both the thief and the user must sign in again. Revocation by ``token_version``
+    (password change, deactivation) applies as to access tokens.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "exp", "tv"]},
+        )
+        if claims.get("typ") != "refresh":
+            raise Unauthorized(
+                "this is not a refresh token (an access token is sent as "
+                "Authorization: Bearer, never to /auth/refresh)"
+            )
+        user_id, token_id = uuid.UUID(claims["sub"]), uuid.UUID(str(claims["jti"]))
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("the refresh token has expired; sign in again") from exc
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise Unauthorized("the refresh token is not valid") from exc
+    record = session.scalar(
+        select(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.user_id == user_id)
+        .with_for_update()
+    )
+    if record is None or record.revoked_at is not None:
+        raise Unauthorized("the refresh token has been revoked; sign in again")
+    if record.used_at is not None:
+        session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.family_id == record.family_id,
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=func.now())
+        )
+        session.commit()
+        raise Unauthorized(
+            "the refresh token was already used; every token of this sign-in is "
+            "revoked: sign in again"
+        )
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.token_version != claims["tv"]:
+        raise Unauthorized("the refresh token has been revoked; sign in again")
+    record.used_at = datetime.now(UTC)
+    session.execute(
+        delete(RefreshToken).where(RefreshToken.expires_at < func.now())
+    )  # forget the expired ones
+    return token_pair(session, settings, user, record.family_id)
+
+
+def revoke_tokens(session: Session, user: User) -> None:
+    """Invalidate every access and refresh token of ``user`` (not committed)."""
+    user.token_version += 1
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+def change_password(
+    session: Session, user_id: uuid.UUID, current: str, new: str
+) -> User:
+    """Replace a user's password after checking the current one; revokes every token."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthorized("the account is not active")
+    if not verify_password(user.password_hash, current):
+        raise Forbidden("the current password is not correct")
+    if len(new) < 8:
+        raise InvalidInput(
+            "the new password must have at least 8 characters",
+            errors=[{"pointer": "/new_password", "message": "at least 8 characters"}],
+        )
+    if new == current:
+        raise InvalidInput(
+            "the new password is the same as the current one",
+            errors=[{"pointer": "/new_password", "message": "same as the current"}],
+        )
+    user.password_hash = hash_password(new)
+    revoke_tokens(session, user)
+    session.commit()
+    return user
+
+
+def deactivate_user(session: Session, username: str) -> User:
+    """Deactivate a user: no sign-in, and every token they hold is revoked at once."""
+    user = session.scalar(
+        select(User).where(func.lower(User.username) == username.lower())
+    )
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    user.active = False
+    revoke_tokens(session, user)
+    session.commit()
+    return user
+
+
 def _principal_for_user(session: Session, user: User) -> Principal:
     code = None
     if user.organisation_id:
@@ -174,13 +403,15 @@ def _principal_for_user(session: Session, user: User) -> Principal:
 
 
 def _principal_for_key(api_key: ApiKey, organisation_code: str) -> Principal:
+    held = frozenset(api_key.permissions or [])
     return Principal(
         role=Role(api_key.role),
         organisation_id=api_key.organisation_id,
         organisation_code=organisation_code,
-        restricted=RESTRICTED_READ in (api_key.permissions or []),
+        restricted=RESTRICTED_READ in held,
         api_key_id=api_key.id,
         name=f"api-key:{api_key.name}",
+        scopes=(held - {RESTRICTED_READ}) & ROLE_SCOPES[Role(api_key.role)],
     )
 
 
@@ -195,9 +426,17 @@ def principal_from_token(session: Session, settings: Settings, token: str) -> Pr
         )
         user_id = uuid.UUID(claims["sub"])
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("the access token has expired; request a new one") from exc
+        raise Unauthorized(
+            "the access token has expired; get a new one with the refresh token "
+            "(POST /api/v1/auth/refresh)"
+        ) from exc
     except (jwt.PyJWTError, ValueError) as exc:
         raise Unauthorized("the access token is not valid") from exc
+    if claims.get("typ") != "access":
+        raise Unauthorized(
+            "this is not an access token (a refresh token is sent only to "
+            "POST /api/v1/auth/refresh)"
+        )
     # one round trip per request: the user and their organisation's code together
     row = session.execute(
         select(
@@ -321,9 +560,31 @@ def create_api_key(
     role: Role = Role.coordinator,
     restricted: bool = False,
     created_by: uuid.UUID | None = None,
+    permissions: list[str] | None = None,
 ) -> tuple[str, ApiKey]:
-    """Create an API key for one organisation; the plain key is returned once, never stored."""
+    """Create an API key for one organisation; the plain key is returned once, never stored.
+
+    ``permissions`` names what the key may do (``hazards:write``, ``imports:write``,
+    ``restricted:read``…); None gives it every write scope its role allows.
+    """
     org = organisation_by_code(session, organisation_code)
+    if permissions is None:
+        held = set(ROLE_SCOPES[role]) | ({RESTRICTED_READ} if restricted else set())
+    else:
+        unknown = sorted(set(permissions) - PERMISSIONS)
+        if unknown:
+            raise InvalidInput(
+                f"unknown permission(s) {', '.join(unknown)}; known: "
+                + ", ".join(sorted(PERMISSIONS)),
+                errors=[{"pointer": "/permissions", "message": "unknown permission"}],
+            )
+        beyond = sorted(set(permissions) - ROLE_SCOPES[role] - {RESTRICTED_READ})
+        if beyond:
+            raise InvalidInput(
+                f"the {role.value} role cannot be given {', '.join(beyond)}",
+                errors=[{"pointer": "/permissions", "message": "beyond the role"}],
+            )
+        held = set(permissions) | ({RESTRICTED_READ} if restricted else set())
     plain = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name,
@@ -331,7 +592,7 @@ def create_api_key(
         key_prefix=plain[:10],
         key_hash=_digest(plain),
         role=role.value,
-        permissions=[RESTRICTED_READ] if restricted else [],
+        permissions=sorted(held),
         created_by=created_by,
     )
     session.add(key)

@@ -17,17 +17,16 @@ from sqlalchemy.orm import Session
 from api.db.models import Activity, EOFind, Hazard, Organisation
 from api.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
 from api.schemas.eo_finds import EOFindFeature
-from api.services.auth import Principal, organisation_by_code, require_writer
+from api.services.auth import (
+    Principal,
+    organisation_by_code,
+    require_writer,
+    sees_exact_locations,
+)
 from api.services.hazards import hazard_ids_for
 from api.spatial.intake import IntakeProblem, intake_point
-from api.vocab import Role
 
 GENERALISED_GRID_DEG = 0.01
-
-
-def sees_exact_locations(principal: Principal) -> bool:
-    """Whether ``principal`` may see exact find locations."""
-    return principal.restricted or principal.role in (Role.admin, Role.coordinator)
 
 
 def create(

@@ -25,7 +25,7 @@ Format rules:
   apostrophe so spreadsheets do not run it as a formula. Numbers stay numbers.
 
 Exact EO find locations are restricted (docs/domain.md §5.2): exporting ``eo-finds`` needs
-what reading them exactly needs (``eo_finds.sees_exact_locations``: coordinators, admins or
+what reading them exactly needs (``auth.sees_exact_locations``: coordinators, admins or
 ``restricted:read``).
 """
 
@@ -51,8 +51,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.errors import BadRequest, Forbidden, NotFound
-from api.services.auth import RESTRICTED_READ, Principal
-from api.services.eo_finds import sees_exact_locations
+from api.services.auth import RESTRICTED_READ, Principal, sees_exact_locations
 from api.services.hazard_queries import CURRENT_FILTER, HazardFilters
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "ingest" / "profiles"

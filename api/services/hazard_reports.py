@@ -58,6 +58,7 @@ from api.schemas.hazards import HazardFeatureCreate
 from api.services import hazards
 from api.services.auth import (
     Principal,
+    can_read_restricted,
     require_reader,
     require_writer,
 )
@@ -811,7 +812,7 @@ def get(
         }
         for e in events
     ]
-    if principal.restricted:
+    if can_read_restricted(principal):
         contacts = session.scalars(
             select(HazardReportContact)
             .where(HazardReportContact.report_id == report_id)

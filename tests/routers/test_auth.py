@@ -22,7 +22,8 @@ def test_token_for_valid_credentials(client, session):
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["token_type"] == "bearer" and body["expires_in"] == 3600
+    assert body["token_type"] == "bearer" and body["expires_in"] == 15 * 60
+    assert body["refresh_token"] and body["refresh_expires_in"] == 14 * 86400
     me = client.get(
         "/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}
     )
