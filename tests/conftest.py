@@ -67,6 +67,7 @@ def settings(database_url) -> Settings:
         env="test",
         secret_key="test-secret-" + "x" * 20,
         import_runner="inline",
+        anon_rate_per_second=0,  # the anonymous rate limit is tested on its own
     )
 
 
