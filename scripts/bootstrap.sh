@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the system packages Safeground needs to build its Python environment on a fresh
-# Debian/Ubuntu machine: Python 3.11+ with venv. Idempotent; uses sudo when not root.
+# Install the system packages Safeground needs on a fresh Debian/Ubuntu machine: Python 3.11+
+# with venv; Node.js and npm (the web map's libraries come from the npm registry); Chromium
+# (the browser tests drive Debian's /usr/bin/chromium). Idempotent; uses sudo when not root.
 set -euo pipefail
 log() { echo "bootstrap: $*" >&2; }
 as_root() {
@@ -16,6 +17,9 @@ if command -v "$PYTHON" >/dev/null 2>&1; then
     log "$PYTHON is older than 3.11; use Debian 12 / Ubuntu 24.04 or set PYTHON=python3.11"; exit 1; }
   tmp=$(mktemp -d); "$PYTHON" -m venv "$tmp/v" >/dev/null 2>&1 || need+=(python3-venv); rm -rf "$tmp"
 fi
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,118 @@
+"""The web map's pages and files: the public map at ``/``, the coordinator workspace at ``/app``.
+
+The pages are static HTML under ``web/`` that load native ES modules from ``/static`` and the
+libraries, installed from the npm registry into ``web/node_modules`` by ``make install``, from
+``/vendor/<name>`` (only each library's ``dist`` folder is served, never ``node_modules``).
+Both are gzip-compressed. ``/map-config.json`` tells the pages the base map, the programme's
+extent and whether the data are the fictional demo.
+"""
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import exists, func, select
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+
+from api import vocab
+from api.db.models.geography import AdminArea
+from api.db.models.hazards import Hazard
+from api.deps import SessionDep
+from api.errors import NotFound
+from api.settings import Settings
+from api.vocab import available_languages
+
+# The served folder of each library: URL name -> path under node_modules.
+VENDOR = {
+    "leaflet": "leaflet/dist",
+    "vector-tile-layer": "leaflet-vector-tile-layer/dist",
+    "geoman": "@geoman-io/leaflet-geoman-free/dist",
+}
+PAGES = {"/": "index.html", "/app": "app.html"}
+
+
+def web_root(settings: Settings) -> Path:
+    """The ``web/`` folder (``SAFEGROUND_WEB_DIR`` or the checkout's)."""
+    return Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web")
+
+
+def map_config(session, settings: Settings) -> dict:
+    """What the pages need before drawing: base map, initial extent, demo flag, languages."""
+    demo = session.scalar(select(exists().where(Hazard.is_demo)))
+    box = session.execute(
+        select(
+            func.ST_XMin(func.ST_Extent(AdminArea.geom)),
+            func.ST_YMin(func.ST_Extent(AdminArea.geom)),
+            func.ST_XMax(func.ST_Extent(AdminArea.geom)),
+            func.ST_YMax(func.ST_Extent(AdminArea.geom)),
+        ).where(AdminArea.level == select(func.min(AdminArea.level)).scalar_subquery())
+    ).one()
+    return {
+        "basemap": {
+            "url": settings.basemap_url,
+            "attribution": settings.basemap_attribution,
+        },
+        "bounds": None if box[0] is None else [[box[1], box[0]], [box[3], box[2]]],
+        "demo": bool(demo),
+        "languages": ["en", "uk"],
+    }
+
+
+def catalogue(root: Path, language: str) -> dict[str, str]:
+    """The page's strings in ``language`` (``web/static/i18n/<lang>.json``) with the code-list
+    labels (``vocab.*``) of the API's catalogue, so a code reads the same in the map and the API.
+    An unknown language is a 404."""
+    path = root / "static" / "i18n" / f"{language}.json"
+    if language not in available_languages() or not path.is_file():
+        raise NotFound(f"no web catalogue for the language {language!r}")
+    labels = {
+        k: v for k, v in vocab.catalogue(language).items() if k.startswith("vocab.")
+    }
+    return labels | json.loads(path.read_text(encoding="utf-8"))
+
+
+def mount(app: FastAPI, settings: Settings) -> None:
+    """Serve the pages, the static files and the vendored libraries on ``app``."""
+    root = web_root(settings)
+    static = root / "static"
+    modules = root / "node_modules"
+
+    def page(name: str):
+        path = root / name
+
+        def serve():
+            return FileResponse(path, media_type="text/html; charset=utf-8")
+
+        return serve
+
+    for url, name in PAGES.items():
+        if (root / name).is_file():
+            app.add_api_route(url, page(name), include_in_schema=False)
+
+    @app.get("/i18n/{language}.json", include_in_schema=False)
+    def messages(language: str):
+        return JSONResponse(
+            catalogue(root, language), headers={"Cache-Control": "no-cache"}
+        )
+
+    @app.get("/map-config.json", include_in_schema=False)
+    def config(session: SessionDep):
+        return JSONResponse(
+            map_config(session, settings), headers={"Cache-Control": "no-cache"}
+        )
+
+    if static.is_dir():
+        app.mount(
+            "/static",
+            GZipMiddleware(StaticFiles(directory=static), minimum_size=512),
+            name="static",
+        )
+    for name, sub in VENDOR.items():
+        if (modules / sub).is_dir():
+            app.mount(
+                f"/vendor/{name}",
+                GZipMiddleware(StaticFiles(directory=modules / sub), minimum_size=512),
+                name=f"vendor-{name}",
+            )

@@ -1,0 +1,533 @@
+// The coordinator workspace (/app): priorities beside the map, a hazard panel, filters, file import
+// with a dry-run preview, drawing and editing hazards and releases. Operational data: sign-in needed.
+import { $, el, clear, closeOnEscape } from "./dom.js";
+import { hazardStyle, releaseStyle, adminStyle, clusterRadius, COLOURS } from "./styles.js";
+import { tileTemplate, api, bboxParam } from "./urls.js";
+import { gridCluster } from "./cluster.js";
+import { balanceChart } from "./balance.js";
+import {
+  t, setLanguage, initialLanguage, onLanguageChange, currentLanguage,
+  formatArea as fmtArea, formatDate, formatNumber, vocabLabel,
+} from "./i18n.js";
+import { loadConfig, createMap, renderLegend, languageSwitch, demoBanner } from "./basemap.js";
+import { call, login, session, authHeaders, ApiError } from "./client.js";
+
+const S = {
+  map: null, me: null, vocab: {}, filters: {}, layers: {}, current: null, highlight: null,
+  findsGroup: null, rejectedLayer: null, importFile: null,
+};
+const area = (m2) => fmtArea(m2, currentLanguage(), t);
+const label = (vocabulary, code) => vocabLabel(t, vocabulary, code);
+const today = () => new Date().toISOString().slice(0, 10);
+
+// ---------- sign-in ----------
+
+async function whoAmI() {
+  try { return (await call(api("auth/me"))).data; } catch (e) { if (e.status === 401) return null; throw e; }
+}
+
+function askLogin() {
+  return new Promise((resolve) => {
+    const dialog = $("#login-dialog");
+    const form = $("#login-form");
+    $("#login-error").textContent = "";
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      try {
+        await login(form.username.value, form.password.value);
+        dialog.close();
+        resolve(await whoAmI());
+      } catch (err) {
+        $("#login-error").textContent = err.message || t("auth.failed");
+      }
+    };
+    dialog.addEventListener("cancel", (e) => e.preventDefault()); // the workspace needs a sign-in
+    dialog.showModal();
+    $("#login-user").focus();
+  });
+}
+
+// ---------- layers ----------
+
+const tileOptions = (style, extra = {}) => ({
+  style, fetchOptions: { headers: authHeaders() }, maxDetailZoom: 16, ...extra,
+});
+
+function passesFilters(props) {
+  const f = S.filters;
+  if (f.status && props.status !== f.status) return false;
+  if (f.hazard_type && props.hazard_type !== f.hazard_type) return false;
+  if (f.classification && props.classification !== f.classification) return false;
+  if (f.organisation && props.organisation !== f.organisation) return false;
+  if (f.admin && !String(props.admin || "").split(",").includes(f.admin)) return false;
+  return true;
+}
+
+function buildLayers() {
+  const map = S.map;
+  S.layers.admin = VectorTileLayer(tileTemplate("admin-areas"), tileOptions((f) => adminStyle(f.properties)));
+  S.layers.releases = VectorTileLayer(tileTemplate("releases"), tileOptions((f) => releaseStyle(f.properties)));
+  S.layers.hazards = VectorTileLayer(tileTemplate("hazards"), tileOptions(
+    (f) => hazardStyle(f.properties), { filter: (f) => passesFilters(f.properties) }));
+  S.layers.hazards.on("click", (e) => openHazard(e.layer.properties.id, false));
+  S.layers.releases.on("click", (e) => openHazard(e.layer.properties.hazard_id, false));
+  S.findsGroup = L.layerGroup();
+  for (const key of ["admin", "releases", "hazards"]) S.layers[key].addTo(map);
+  const seesFinds = ["admin", "coordinator"].includes(S.me.role);
+  if (seesFinds) {
+    S.layers.finds = S.findsGroup;
+    S.findsGroup.addTo(map);
+    map.on("moveend", loadFinds);
+    loadFinds();
+  }
+  renderLayerToggles();
+}
+
+function refreshTiles() {
+  // tiles revalidate with their ETag: only those a change touched are rebuilt
+  for (const key of ["hazards", "releases"]) S.layers[key]?.redraw();
+}
+
+let findsRequest = 0;
+async function loadFinds() {
+  const map = S.map;
+  if (!map.hasLayer(S.findsGroup)) return;
+  const b = map.getBounds();
+  const mine = ++findsRequest;
+  const { data } = await call(api("eo-finds", {
+    bbox: bboxParam({ west: b.getWest(), south: b.getSouth(), east: b.getEast(), north: b.getNorth() }), limit: 5000,
+  }));
+  if (mine !== findsRequest) return;
+  const points = (data.features || []).filter((f) => f.geometry).map((f) => {
+    const [lon, lat] = f.geometry.coordinates;
+    const p = map.latLngToLayerPoint([lat, lon]);
+    return { x: p.x, y: p.y, lat, lon, props: f.properties };
+  });
+  S.findsGroup.clearLayers();
+  for (const c of gridCluster(points, map.getZoom() >= 15 ? 1 : 60)) {
+    const ll = map.layerPointToLatLng([c.x, c.y]);
+    const size = Math.round(2 * clusterRadius(c.count));
+    const text = c.count === 1 ? label("contamination", c.members[0].props.eo_category) : t("finds.cluster", { count: formatNumber(c.count, currentLanguage()) });
+    const marker = L.marker(ll, {
+      icon: L.divIcon({ className: "find-cluster", html: "", iconSize: [size, size] }),
+      title: text, alt: text, keyboard: true,
+    });
+    marker.on("add", () => { const n = marker.getElement(); if (n) n.textContent = c.count > 1 ? String(c.count) : "•"; });
+    marker.on("click", () => (c.count > 1 && map.getZoom() < 18 ? map.setView(ll, map.getZoom() + 2) : null));
+    S.findsGroup.addLayer(marker);
+  }
+}
+
+function renderLayerToggles() {
+  const box = clear($("#layer-toggles"));
+  const names = { admin: "layer.admin", releases: "layer.releases", hazards: "layer.hazards", finds: "layer.finds" };
+  for (const [key, layer] of Object.entries(S.layers)) {
+    if (!names[key]) continue;
+    const id = `toggle-${key}`;
+    const input = el("input", { type: "checkbox", id, checked: S.map.hasLayer(layer) });
+    input.addEventListener("change", () => (input.checked ? layer.addTo(S.map) : S.map.removeLayer(layer)));
+    box.append(el("p", {}, input, " ", el("label", { for: id }, t(names[key]))));
+  }
+}
+
+// ---------- vocabularies and filters ----------
+
+async function loadVocab() {
+  const { data } = await call(api("vocabularies", { lang: currentLanguage() }));
+  S.vocab = data.vocabularies;
+}
+
+function vocabOptions(select, vocabulary, { any = true, value = "" } = {}) {
+  clear(select);
+  if (any) select.append(el("option", { value: "" }, t("filters.any")));
+  for (const item of S.vocab[vocabulary] || []) select.append(el("option", { value: item.code }, item.label));
+  select.value = value;
+}
+
+async function setupFilters() {
+  const form = $("#filters");
+  for (const sel of form.querySelectorAll("select[data-vocab]")) vocabOptions(sel, sel.dataset.vocab, { value: S.filters[sel.name] || "" });
+  const orgs = (await call(api("organisations"))).data.organisations || [];
+  const o = clear($("#f-organisation"));
+  o.append(el("option", { value: "" }, t("filters.any")), ...orgs.map((x) => el("option", { value: x.code }, `${x.code} – ${x.name}`)));
+  o.value = S.filters.organisation || "";
+  const admins = (await call(api("admin-areas", { limit: 1000 }))).data.features || [];
+  const a = clear($("#f-admin"));
+  a.append(el("option", { value: "" }, t("filters.any")));
+  admins.sort((x, y) => String(x.properties.pcode).localeCompare(String(y.properties.pcode)));
+  for (const f of admins) a.append(el("option", { value: f.properties.pcode }, `${"— ".repeat(Math.max(0, (f.properties.level || 1) - 1))}${f.properties.name} (${f.properties.pcode})`));
+  a.value = S.filters.admin || "";
+  form.onchange = () => {
+    S.filters = Object.fromEntries(new FormData(form).entries());
+    S.layers.hazards.redraw();
+    loadPriorities();
+  };
+}
+
+// ---------- priorities ----------
+
+async function loadPriorities() {
+  const box = $("#priority-list");
+  const f = S.filters;
+  try {
+    const { data } = await call(api("priorities", {
+      limit: 50, admin: f.admin, organisation: f.organisation, status: f.status, hazard_type: f.hazard_type,
+    }));
+    const rows = data.items.filter((it) => !f.classification || it.classification === f.classification);
+    const table = el("table", { class: "list" },
+      el("caption", { class: "small" }, t("priorities.caption", { model: data.model?.name || "", count: formatNumber(data.numberMatched, currentLanguage()) })),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "#"), el("th", { scope: "col" }, t("field.name")),
+        el("th", { scope: "col" }, t("priorities.score")), el("th", { scope: "col" }, t("field.area")))),
+      el("tbody", {}, rows.map((it) => el("tr", { class: "clickable" },
+        el("td", {}, String(it.rank)),
+        el("td", {}, el("button", { type: "button", class: "link", onclick: () => openHazard(it.hazard_id, true) }, it.name || it.external_id || it.hazard_id),
+          el("div", { class: "small" }, `${label("classification", it.classification)} · ${label("hazard_status", it.status)}`)),
+        el("td", {}, `${formatNumber(it.score, currentLanguage(), 1)} (${t(`band.${it.band}`)})`),
+        el("td", {}, area(it.area_m2))))));
+    clear(box).append(table);
+  } catch (err) {
+    clear(box).append(el("p", { class: "msg-error" }, err.message));
+  }
+}
+
+// ---------- hazard panel ----------
+
+function prop(dl, name, value) {
+  dl.append(el("dt", {}, name), el("dd", {}, value === null || value === undefined || value === "" ? "–" : value));
+}
+
+async function openHazard(id, zoom) {
+  if (!id) return;
+  const [{ data: h, etag }, history, acts] = await Promise.all([
+    call(api(`hazards/${id}`)),
+    call(api(`hazards/${id}/history`)).then((r) => r.data).catch(() => ({ versions: [] })),
+    call(api("activities", { hazard: id, limit: 100 })).then((r) => r.data).catch(() => ({ activities: [] })),
+  ]);
+  S.current = { id, etag, feature: h };
+  showHighlight(h, zoom);
+  renderHazard(h, history, acts);
+}
+
+function showHighlight(feature, zoom) {
+  if (S.highlight) S.map.removeLayer(S.highlight);
+  S.highlight = L.geoJSON(feature, { style: { color: "#0b4f9c", weight: 4, fill: false, dashArray: null } }).addTo(S.map);
+  if (zoom) S.map.fitBounds(S.highlight.getBounds(), { maxZoom: 16, padding: [30, 30] });
+}
+
+function renderHazard(h, history, acts) {
+  const p = h.properties;
+  $("#hazard-title").textContent = p.name || p.external_id || p.id;
+  const body = clear($("#hazard-body"));
+  const dl = el("dl", { class: "props" });
+  prop(dl, t("field.external_id"), p.external_id);
+  prop(dl, t("field.classification"), label("classification", p.classification));
+  prop(dl, t("field.hazard_type"), label("hazard_type", p.hazard_type));
+  prop(dl, t("field.status"), label("hazard_status", p.status));
+  prop(dl, t("field.contamination"), (p.contamination || []).map((c) => label("contamination", c)).join(", "));
+  prop(dl, t("field.organisation"), p.organisation);
+  prop(dl, t("field.admin"), (p.admin || []).join(" › "));
+  prop(dl, t("field.date_of_information"), formatDate(p.date_of_information, currentLanguage()));
+  prop(dl, t("field.area"), area(p.area_m2));
+  prop(dl, t("field.version"), String(p.version));
+  if (p.notes) prop(dl, t("field.notes"), p.notes);
+  body.append(dl);
+  body.append(el("h3", {}, t("balance.title")), balanceChart(p.land_release, t, area));
+  const actions = el("p", {});
+  if (canWrite(p)) {
+    actions.append(
+      el("button", { type: "button", id: "edit-geometry", onclick: editGeometry }, t("edit.geometry")), " ",
+      el("button", { type: "button", id: "record-release", onclick: recordRelease }, t("release.record")));
+  }
+  body.append(actions, el("div", { id: "edit-message", "aria-live": "polite" }));
+  body.append(el("h3", {}, t("activities.title")));
+  const list = acts.activities || [];
+  body.append(list.length ? el("ul", {}, list.map((a) => el("li", {},
+    `${label("activity_type", a.activity_type)} · ${label("activity_status", a.status)} · ${formatDate(a.start_date, currentLanguage())}${a.end_date ? " – " + formatDate(a.end_date, currentLanguage()) : ""}`,
+    a.releases?.features?.length ? el("div", { class: "small" }, a.releases.features.map((r) => `${label("release_outcome", r.properties.outcome)} ${formatDate(r.properties.date, currentLanguage())}`).join("; ")) : null)))
+    : el("p", { class: "small" }, t("activities.none")));
+  body.append(el("h3", {}, t("history.title")));
+  body.append(el("ol", { class: "timeline" }, (history.versions || []).slice().reverse().map((v) => el("li", {},
+    el("strong", {}, `v${v.version} · ${t(`history.kind.${v.kind}`)}`), " ",
+    el("span", { class: "small" }, `${formatDate(v.date_of_information, currentLanguage())} · ${v.author || "–"}${v.applied === false ? " · " + t("history.not_applied") : ""}`),
+    v.changes ? el("div", { class: "small" }, Object.keys(v.changes).join(", ")) : null))));
+  const panel = $("#hazard-panel");
+  panel.hidden = false;
+  panel.focus();
+}
+
+function canWrite(p) {
+  return S.me && (S.me.role === "admin" || (S.me.role === "coordinator" && S.me.organisation === p.organisation));
+}
+
+function closeHazard() {
+  $("#hazard-panel").hidden = true;
+  if (S.highlight) { S.map.pm.disableGlobalEditMode?.(); S.map.removeLayer(S.highlight); S.highlight = null; }
+  S.current = null;
+}
+
+function editMessage(text, cls = "") {
+  const box = $("#edit-message");
+  if (box) clear(box).append(el("p", { class: cls }, text));
+}
+
+function editGeometry() {
+  const layer = S.highlight;
+  if (!layer) return;
+  layer.eachLayer((l) => l.pm.enable({ allowSelfIntersection: false }));
+  const box = clear($("#edit-message"));
+  box.append(el("p", {}, t("edit.hint")),
+    el("button", { type: "button", class: "primary", id: "save-geometry", onclick: saveGeometry }, t("action.save")), " ",
+    el("button", { type: "button", onclick: () => openHazard(S.current.id, false) }, t("action.cancel")));
+}
+
+async function saveGeometry() {
+  const geometry = S.highlight.toGeoJSON().features[0].geometry;
+  try {
+    const r = await call(api(`hazards/${S.current.id}`), {
+      method: "PATCH", headers: { "If-Match": S.current.etag },
+      json: { type: "Feature", geometry, properties: { date_of_information: today() } },
+    });
+    S.current.etag = r.etag;
+    refreshTiles();
+    loadPriorities();
+    await openHazard(S.current.id, false);
+    editMessage(t("edit.saved"), "msg-ok");
+  } catch (err) {
+    if (err.status === 412) {
+      const box = clear($("#edit-message"));
+      box.append(el("p", { class: "msg-error", role: "alert" }, t("edit.conflict")),
+        el("button", { type: "button", onclick: () => openHazard(S.current.id, false) }, t("edit.reload")));
+    } else editMessage(err.message, "msg-error");
+  }
+}
+
+// ---------- drawing ----------
+
+function field(form, name, labelKey, input) {
+  input.id = `ff-${name}`;
+  input.name = name;
+  form.append(el("label", { for: input.id }, t(labelKey)), input);
+  return input;
+}
+
+function vocabSelect(vocabulary, value) {
+  const s = el("select", {});
+  vocabOptions(s, vocabulary, { any: false, value });
+  return s;
+}
+
+// A modal form; resolves with its values, or null when cancelled.
+function featureDialog(titleKey, build, submit) {
+  const dialog = $("#feature-dialog");
+  const form = clear($("#feature-form"));
+  form.append(el("h2", { id: "feature-title", class: "span" }, t(titleKey)));
+  build(form);
+  const error = el("p", { class: "msg-error span", role: "alert" });
+  form.append(error, el("p", { class: "span" },
+    el("button", { type: "submit", class: "primary" }, t("action.save")), " ",
+    el("button", { type: "button", onclick: () => dialog.close("cancel") }, t("action.cancel"))));
+  return new Promise((resolve) => {
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      try { resolve(await submit(new FormData(form))); dialog.close("ok"); } catch (err) { error.textContent = err.message; }
+    };
+    dialog.onclose = () => resolve(null);
+    dialog.showModal();
+  });
+}
+
+function drawPolygon() {
+  return new Promise((resolve) => {
+    S.map.pm.enableDraw("Polygon", { allowSelfIntersection: false });
+    S.map.once("pm:create", (e) => { S.map.pm.disableDraw(); resolve(e.layer); });
+  });
+}
+
+async function drawHazard() {
+  const layer = await drawPolygon();
+  const geometry = layer.toGeoJSON().geometry;
+  const created = await featureDialog("draw.hazard", (form) => {
+    field(form, "name", "field.name", el("input", { required: true, maxlength: 500 }));
+    field(form, "classification", "field.classification", vocabSelect("classification", "SHA"));
+    field(form, "hazard_type", "field.hazard_type", vocabSelect("hazard_type", "minefield"));
+    field(form, "contamination", "field.contamination", vocabSelect("contamination", "ap_mine"));
+    field(form, "date_of_information", "field.date_of_information", el("input", { type: "date", required: true, value: today() }));
+  }, async (fd) => {
+    const props = Object.fromEntries(fd.entries());
+    props.contamination = [props.contamination];
+    return (await call(api("hazards"), { method: "POST", json: { type: "Feature", geometry, properties: props } })).data;
+  });
+  S.map.removeLayer(layer);
+  if (created) {
+    refreshTiles();
+    loadPriorities();
+    openHazard(created.id || created.properties.id, false);
+  }
+}
+
+async function recordRelease() {
+  const hazardId = S.current.id;
+  const layer = await drawPolygon();
+  const geometry = layer.toGeoJSON().geometry;
+  const done = await featureDialog("release.record", (form) => {
+    field(form, "activity_type", "field.activity_type", vocabSelect("activity_type", "technical_survey"));
+    field(form, "outcome", "field.outcome", vocabSelect("release_outcome", "reduced"));
+    field(form, "end_date", "field.completed_on", el("input", { type: "date", required: true, value: today() }));
+  }, async (fd) => {
+    const v = Object.fromEntries(fd.entries());
+    return (await call(api("activities"), { method: "POST", json: {
+      activity_type: v.activity_type, hazard_ids: [hazardId], status: "completed", start_date: v.end_date, end_date: v.end_date,
+      releases: { type: "FeatureCollection", features: [{ type: "Feature", geometry, properties: { outcome: v.outcome, date: v.end_date } }] },
+    } })).data;
+  });
+  S.map.removeLayer(layer);
+  if (done) {
+    refreshTiles();
+    loadPriorities();
+    openHazard(hazardId, false);
+  }
+}
+
+// ---------- import with a dry-run preview ----------
+
+async function waitForImport(url) {
+  for (let i = 0; i < 600; i++) {
+    const { data } = await call(url);
+    if (["succeeded", "failed"].includes(data.status)) return data;
+    await new Promise((r) => setTimeout(r, i < 10 ? 300 : 1000));
+  }
+  throw new Error(t("import.timeout"));
+}
+
+async function runImport(mode) {
+  const file = $("#import-file").files[0];
+  const report = clear($("#import-report"));
+  if (!file) { report.append(el("p", { class: "msg-error" }, t("import.no_file"))); return null; }
+  report.append(el("p", {}, t("import.running")));
+  const form = new FormData();
+  form.append("file", file);
+  form.append("kind", $("#import-kind").value);
+  form.append("mode", mode);
+  try {
+    const r = await call(api("imports"), { method: "POST", form });
+    const result = await waitForImport(r.response.headers.get("location") || api(`imports/${r.data.id}`));
+    renderReport(result, mode);
+    if (mode === "dry_run") await showRejected(file, result);
+    return result;
+  } catch (err) {
+    clear(report).append(el("p", { class: "msg-error", role: "alert" }, err.message));
+    return null;
+  }
+}
+
+function renderReport(result, mode) {
+  const box = clear($("#import-report"));
+  const c = result.counts || {};
+  box.append(el("p", { class: result.status === "succeeded" ? "msg-ok" : "msg-error" },
+    t(mode === "dry_run" ? "import.previewed" : "import.done", {
+      read: c.read ?? 0, created: c.created ?? 0, updated: c.updated ?? 0, unchanged: c.unchanged ?? 0, rejected: c.rejected ?? 0,
+    })));
+  if (result.failure) box.append(el("p", { class: "msg-error" }, result.failure));
+  const problems = [...(result.errors || []).map((e) => ({ ...e, level: "error" })), ...(result.flags || []).map((e) => ({ ...e, level: "flag" }))];
+  if (problems.length) {
+    box.append(el("table", { class: "list", id: "import-errors" },
+      el("caption", {}, t("import.problems")),
+      el("thead", {}, el("tr", {}, ["import.row", "import.field", "import.message"].map((k) => el("th", { scope: "col" }, t(k))))),
+      el("tbody", {}, problems.map((e) => el("tr", { class: e.level === "error" ? "msg-error" : "" },
+        el("td", {}, String(e.row ?? "–")), el("td", {}, e.field || "–"), el("td", {}, e.message || ""))))));
+  }
+  $("#import-commit").disabled = !(mode === "dry_run" && result.status === "succeeded" && (c.created || c.updated));
+}
+
+// Rows of a GeoJSON file the dry run refused, drawn on the map before the commit.
+async function showRejected(file, result) {
+  if (S.rejectedLayer) S.map.removeLayer(S.rejectedLayer);
+  S.rejectedLayer = null;
+  const rows = new Set((result.errors || []).map((e) => e.row));
+  if (!rows.size || !/\.(geo)?json$/i.test(file.name)) return;
+  let collection;
+  try { collection = JSON.parse(await file.text()); } catch { return; }
+  const features = (collection.features || []).filter((f, i) => rows.has(i + 1) && f && f.geometry);
+  if (!features.length) return;
+  S.rejectedLayer = L.geoJSON({ type: "FeatureCollection", features }, {
+    style: { color: COLOURS.rejected, weight: 3, dashArray: "4 3", fillOpacity: 0.1 },
+    onEachFeature: (f, l) => l.bindTooltip(t("import.rejected_here")),
+  }).addTo(S.map);
+  S.map.fitBounds(S.rejectedLayer.getBounds(), { maxZoom: 15, padding: [30, 30] });
+}
+
+function setupImport() {
+  $("#import-preview").addEventListener("click", () => runImport("dry_run"));
+  $("#import-file").addEventListener("change", () => { $("#import-commit").disabled = true; });
+  $("#import-commit").addEventListener("click", async () => {
+    $("#import-commit").disabled = true;
+    const result = await runImport("commit");
+    if (result) {
+      if (S.rejectedLayer) { S.map.removeLayer(S.rejectedLayer); S.rejectedLayer = null; }
+      refreshTiles();
+      loadPriorities();
+    }
+  });
+}
+
+// ---------- tabs ----------
+
+function setupTabs() {
+  const tabs = [...document.querySelectorAll("[role=tab]")];
+  const select = (tab) => {
+    for (const x of tabs) {
+      const on = x === tab;
+      x.setAttribute("aria-selected", String(on));
+      x.tabIndex = on ? 0 : -1;
+      $(`#${x.getAttribute("aria-controls")}`).hidden = !on;
+    }
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => select(tab));
+    tab.addEventListener("keydown", (e) => {
+      const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+      if (step) { const next = tabs[(i + step + tabs.length) % tabs.length]; select(next); next.focus(); }
+    });
+  });
+  select(tabs[0]);
+}
+
+// ---------- start ----------
+
+async function main() {
+  await setLanguage(initialLanguage());
+  const config = await loadConfig();
+  demoBanner($("#demo-banner"), config);
+  languageSwitch($("#language"), config.languages);
+  setupTabs();
+  S.me = (session.token && (await whoAmI())) || (await askLogin());
+  $("#who").textContent = `${S.me.name} · ${label("role", S.me.role)}${S.me.organisation ? " · " + S.me.organisation : ""}`;
+  $("#logout").hidden = false;
+  $("#logout").addEventListener("click", () => { session.token = null; location.reload(); });
+  await loadVocab();
+  S.map = createMap($("#map"), config);
+  buildLayers();
+  await setupFilters();
+  renderLegend($("#pane-legend"));
+  setupImport();
+  $("#draw-hazard").hidden = !["admin", "coordinator"].includes(S.me.role);
+  $("#draw-hazard").addEventListener("click", drawHazard);
+  $("#hazard-close").addEventListener("click", closeHazard);
+  closeOnEscape($("#hazard-panel"), closeHazard);
+  await loadPriorities();
+  onLanguageChange(async () => {
+    await loadVocab();
+    await setupFilters();
+    renderLegend($("#pane-legend"));
+    renderLayerToggles();
+    $("#who").textContent = `${S.me.name} · ${label("role", S.me.role)}${S.me.organisation ? " · " + S.me.organisation : ""}`;
+    loadPriorities();
+    if (S.current) openHazard(S.current.id, false);
+  });
+  document.body.dataset.ready = "true";
+}
+
+main().catch((err) => {
+  const msg = err instanceof ApiError ? err.message : String(err);
+  document.body.append(el("p", { class: "msg-error", role: "alert" }, msg));
+});

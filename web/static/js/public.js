@@ -1,0 +1,102 @@
+// The public hazard map (/): the latest published, generalised public layer only.
+import { $, el, clear, closeOnEscape } from "./dom.js";
+import { hazardStyle, releaseStyle } from "./styles.js";
+import { tileTemplate, api } from "./urls.js";
+import { t, setLanguage, initialLanguage, onLanguageChange, currentLanguage, formatDate, formatDistance, vocabLabel } from "./i18n.js";
+import { loadConfig, createMap, renderLegend, languageSwitch, demoBanner } from "./basemap.js";
+import { call } from "./client.js";
+
+const PUBLIC_LAYERS = ["public-released", "public-hazards"];
+
+function styleFor(feature, layerName) {
+  return layerName === "public-released" ? releaseStyle(feature.properties) : hazardStyle(feature.properties);
+}
+
+function row(label, value) {
+  return [el("dt", {}, label), el("dd", {}, value)];
+}
+
+// Details of a clicked public feature, every value as text.
+function showDetails(props, layerName) {
+  const body = clear($("#details-body"));
+  const dl = el("dl", { class: "props" });
+  if (layerName === "public-released") {
+    dl.append(...row(t("field.outcome"), vocabLabel(t, "release_outcome", props.outcome)),
+      ...row(t("field.completed_on"), formatDate(props.completed_on, currentLanguage())));
+    body.append(el("h3", {}, t("details.released")), dl,
+      el("p", { class: "small" }, props.residual_risk || t("details.residual_risk")));
+  } else {
+    dl.append(...row(t("field.classification"), vocabLabel(t, "classification", props.classification)),
+      ...row(t("field.hazard_type"), vocabLabel(t, "hazard_type", props.hazard_type)),
+      ...row(t("field.status"), vocabLabel(t, "hazard_status", props.status)),
+      ...row(t("field.marking"), props.marking ? vocabLabel(t, "marking", props.marking) : t("details.marking_unknown")),
+      ...row(t("field.last_update"), formatDate(props.last_update, currentLanguage())));
+    body.append(el("h3", {}, t("details.hazard")), dl, el("p", { class: "warn-text" }, t("details.keep_out")));
+  }
+  const panel = $("#details");
+  panel.hidden = false;
+  panel.focus();
+}
+
+function hideDetails() {
+  $("#details").hidden = true;
+  $("#map").focus();
+}
+
+async function check(map, lon, lat, marker) {
+  const out = clear($("#check-result"));
+  out.append(el("p", {}, t("check.checking")));
+  try {
+    const { data } = await call(api("public/check", { lon: lon.toFixed(6), lat: lat.toFixed(6) }), { lang: currentLanguage() });
+    clear(out);
+    out.append(el("p", { class: `status-${data.status}` }, t(`check.status.${data.status}`)));
+    if (data.nearest_m !== null && data.nearest_m !== undefined && data.status !== "inside") {
+      out.append(el("p", {}, t("check.nearest", { distance: formatDistance(data.nearest_m, currentLanguage(), t) })));
+    }
+    const advice = data.advice || {};
+    for (const [key, items] of [["check.do", advice.do], ["check.dont", advice.dont]]) {
+      if (items && items.length) out.append(el("h3", {}, t(key)), el("ul", {}, items.map((x) => el("li", {}, x))));
+    }
+    if (advice.hotline) out.append(el("p", {}, t("check.hotline", { hotline: advice.hotline })));
+    marker.setLatLng([lat, lon]).addTo(map);
+  } catch (err) {
+    clear(out).append(el("p", { class: "msg-error" }, t("check.failed"), " ", err.message));
+  }
+}
+
+async function main() {
+  await setLanguage(initialLanguage());
+  const config = await loadConfig();
+  demoBanner($("#demo-banner"), config);
+  languageSwitch($("#language"), config.languages);
+  const map = createMap($("#map"), config);
+  // released land under the hazards; tiles above z15 reuse z15's (public detail is capped)
+  for (const name of PUBLIC_LAYERS) {
+    VectorTileLayer(tileTemplate(name), { style: styleFor, maxDetailZoom: 15 })
+      .on("click", (e) => showDetails(e.layer.properties || {}, e.layer.layerName || name))
+      .addTo(map);
+  }
+  renderLegend($("#legend"));
+  onLanguageChange(() => renderLegend($("#legend")));
+  $("#details-close").addEventListener("click", hideDetails);
+  closeOnEscape($("#details"), hideDetails);
+  const marker = L.circleMarker([0, 0], { radius: 8, color: "#0b4f9c", weight: 3, fillOpacity: 0.3 });
+  $("#check-centre").addEventListener("click", () => {
+    const c = map.getCenter();
+    check(map, c.lng, c.lat, marker);
+  });
+  $("#check-me").addEventListener("click", () => {
+    if (!navigator.geolocation) {
+      clear($("#check-result")).append(el("p", { class: "msg-error" }, t("check.no_geolocation")));
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      (pos) => { map.setView([pos.coords.latitude, pos.coords.longitude], 14); check(map, pos.coords.longitude, pos.coords.latitude, marker); },
+      () => clear($("#check-result")).append(el("p", { class: "msg-error" }, t("check.no_geolocation"))),
+      { enableHighAccuracy: true, timeout: 15000 },
+    );
+  });
+  document.body.dataset.ready = "true";
+}
+
+main();
