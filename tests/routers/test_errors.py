@@ -80,7 +80,11 @@ def test_unexpected_fault_is_500_without_internals(settings):
 
 def test_database_down_gives_503_problem():
     app = create_app(
-        Settings(database_url="postgresql://nobody:x@127.0.0.1:1/nothing", env="test")
+        Settings(
+            database_url="postgresql://nobody:x@127.0.0.1:1/nothing",
+            env="test",
+            db_startup_wait_seconds=0,
+        )
     )
     with TestClient(app, raise_server_exceptions=False) as c:
         health = c.get("/health")
