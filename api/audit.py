@@ -29,6 +29,8 @@ AUDITED = {
     "activity_hazards", "release_polygons", "eo_finds", "imports", "hazard_reports",
     "hazard_report_contacts", "accidents", "victims", "victim_personal_data",
     "priority_models", "priority_overrides", "priority_flags",
+    "eore_sessions", "eore_session_beneficiaries", "eore_session_hazards",
+    "eore_session_accidents",
 }  # fmt: skip
 SECRET_COLUMNS = {"password_hash", "key_hash", "token_version"}
 OPAQUE_TABLES = {

@@ -1,0 +1,321 @@
+"""Risk-education (EORE) sessions and the planning view."""
+
+import csv
+import io
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from api.deps import (
+    BBoxDep,
+    IfMatchDep,
+    PageDep,
+    PrincipalDep,
+    ReaderDep,
+    SessionDep,
+)
+from api.errors import problem_responses
+from api.responses import GeoJSONOut, JSONOut, feature_collection, page_links
+from api.schemas.eore import (
+    EORE_SESSION_EXAMPLE,
+    EORE_SESSION_PATCH_EXAMPLE,
+    EORE_SESSION_WITHHELD_EXAMPLE,
+    EoreSessionFeature,
+    EoreSessionPatch,
+)
+from api.services import eore
+from api.services.auth import require_reader
+from api.services.exports import neutralise
+from api.vocab import EoreAudience, EoreDeliveryMethod
+
+router = APIRouter(prefix="/eore-sessions", tags=["risk education"])
+
+FromQuery = Annotated[
+    date | None, Query(alias="from", description="sessions on or after this date")
+]
+ToQuery = Annotated[
+    date | None, Query(alias="to", description="sessions on or before this date")
+]
+
+
+def _session_out(
+    session, principal, session_id, status: int, warnings: list[str] | None = None
+) -> GeoJSONOut:
+    feature = eore.get_session(
+        session, principal=require_reader(principal), session_id=session_id
+    )
+    if warnings:
+        feature["warnings"] = warnings
+    return GeoJSONOut(
+        feature,
+        status_code=status,
+        headers={"ETag": eore.etag(feature["properties"]["version"])},
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_class=GeoJSONOut,
+    responses={
+        200: {"description": "the session with this external_id was updated"},
+        **problem_responses(401, 403, 409, 422),
+    },
+)
+def create_eore_session(
+    session: SessionDep,
+    principal: PrincipalDep,
+    feature: Annotated[
+        EoreSessionFeature,
+        Body(
+            openapi_examples={
+                "school": {
+                    "summary": "A school session, located by a point",
+                    "value": EORE_SESSION_EXAMPLE,
+                },
+                "not_safe_to_record": {
+                    "summary": "Not safe to record the location: its area only",
+                    "value": EORE_SESSION_WITHHELD_EXAMPLE,
+                },
+            }
+        ),
+    ],
+):
+    """Record a risk-education session with its beneficiaries.
+
+    EORE staff and coordinators record for their own organisation, admins for any. Send a
+    Point, or, when it was not safe to record the location, ``geometry: null`` with
+    ``location_safe_to_record: false`` and ``admin`` (a P-code): no point is stored then.
+    ``beneficiaries`` lists people reached per sex × age band × disability cell; each cell
+    once. Re-sending an ``external_id`` updates that session (200).
+    """
+    session_id, created, warnings = eore.create_session(
+        session, feature=feature, principal=principal
+    )
+    return _session_out(
+        session, principal, session_id, 201 if created else 200, warnings
+    )
+
+
+@router.get("", response_class=GeoJSONOut, responses=problem_responses(400, 401, 422))
+def list_eore_sessions(
+    request: Request,
+    session: SessionDep,
+    principal: ReaderDep,
+    page: PageDep,
+    bbox: BBoxDep,
+    organisation: Annotated[str | None, Query(description="organisation code")] = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    delivery_method: EoreDeliveryMethod | None = None,
+    audience: EoreAudience | None = None,
+    admin: Annotated[
+        str | None,
+        Query(description="P-code of an administrative area (any level)"),
+    ] = None,
+    hazard_id: Annotated[
+        uuid.UUID | None, Query(description="sessions linked to this hazard")
+    ] = None,
+    settlement_id: Annotated[
+        uuid.UUID | None, Query(description="sessions that reached this settlement")
+    ] = None,
+):
+    """Risk-education sessions as Point Features, most recent first.
+
+    Sessions whose location was not safe to record have ``geometry`` null and are matched
+    by ``admin`` but never by ``bbox``.
+    """
+    features, matched = eore.search_sessions(
+        session,
+        principal=principal,
+        filters=eore.SessionFilters(
+            bbox=bbox,
+            organisation=organisation,
+            date_from=date_from,
+            date_to=date_to,
+            delivery_method=delivery_method.value if delivery_method else None,
+            audience=audience.value if audience else None,
+            admin=admin,
+            hazard_id=hazard_id,
+            settlement_id=settlement_id,
+        ),
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return GeoJSONOut(
+        feature_collection(
+            request, features, matched=matched, limit=page.limit, offset=page.offset
+        )
+    )
+
+
+@router.get(
+    "/planning",
+    response_class=JSONOut,
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+            "description": "settlements where risk education is due, largest first",
+        },
+        **problem_responses(400, 401, 422),
+    },
+)
+def eore_planning(
+    request: Request,
+    session: SessionDep,
+    principal: ReaderDep,
+    page: PageDep,
+    distance_m: Annotated[
+        int,
+        Query(
+            ge=100,
+            le=50_000,
+            description="a settlement is exposed when an open hazard or a recent "
+            "accident lies this close (metres, on the ellipsoid)",
+        ),
+    ] = 5000,
+    accident_months: Annotated[
+        int, Query(ge=1, le=120, description="accidents of the last N months count")
+    ] = 12,
+    eore_months: Annotated[
+        int,
+        Query(ge=1, le=120, description="sessions of the last M months reach it"),
+    ] = 6,
+    reach_m: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=50_000,
+            description="a session with a point this close reaches the settlement",
+        ),
+    ] = 2000,
+    admin: Annotated[
+        str | None, Query(description="only settlements in this area (P-code)")
+    ] = None,
+    min_population: Annotated[int | None, Query(ge=0)] = None,
+    f: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+):
+    """Settlements where risk education is due, ranked by exposed population.
+
+    A settlement is listed when an open hazard (not closed or handed over) or an accident
+    of the last ``accident_months`` lies within ``distance_m`` of it, and no session of the
+    last ``eore_months`` reached it: none named it, none with a point lay within
+    ``reach_m``, none whose location was not safe to record lay in an administrative area
+    containing it, and none was linked to a hazard or accident that exposes it. Largest
+    population first (unknown last). ``f=csv`` for a spreadsheet.
+    """
+    rows, matched, applied = eore.planning(
+        session,
+        principal=principal,
+        params=eore.PlanningParameters(
+            distance_m=distance_m,
+            accident_months=accident_months,
+            eore_months=eore_months,
+            reach_m=reach_m,
+            admin=admin,
+            min_population=min_population,
+        ),
+        limit=page.limit,
+        offset=page.offset,
+    )
+    if f == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(eore.PLANNING_COLUMNS)
+        for row in rows:
+            writer.writerow(
+                [
+                    "" if row[c] is None else neutralise(str(row[c]))
+                    for c in eore.PLANNING_COLUMNS
+                ]
+            )
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="eore-planning.csv"',
+                "X-Total-Count": str(matched),
+            },
+        )
+    return JSONOut(
+        {
+            "parameters": applied,
+            "items": rows,
+            "numberMatched": matched,
+            "numberReturned": len(rows),
+            "links": page_links(
+                request, limit=page.limit, offset=page.offset, matched=matched
+            ),
+        }
+    )
+
+
+@router.get(
+    "/{session_id}",
+    response_class=GeoJSONOut,
+    responses=problem_responses(401, 404, 422),
+)
+def get_eore_session(session_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
+    """One session, with its ETag (``geometry`` null when not safe to record)."""
+    return _session_out(session, principal, session_id, 200)
+
+
+@router.patch(
+    "/{session_id}",
+    response_class=GeoJSONOut,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def update_eore_session(
+    session_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    patch: Annotated[
+        EoreSessionPatch,
+        Body(
+            openapi_examples={
+                "beneficiaries": {
+                    "summary": "Correct the beneficiary counts",
+                    "value": EORE_SESSION_PATCH_EXAMPLE,
+                }
+            }
+        ),
+    ],
+    if_match: IfMatchDep = None,
+):
+    """Change a session: a partial Feature (``geometry`` and/or ``properties``).
+
+    Requires ``If-Match`` with the ETag read (412 when it changed since). Lists
+    (``beneficiaries``, ``hazard_ids``, ``accident_ids``, ``messages_covered``) are
+    replaced. Setting ``location_safe_to_record`` to false removes the stored point.
+    """
+    warnings = eore.update_session(
+        session,
+        session_id=session_id,
+        patch=patch,
+        principal=principal,
+        if_match=if_match,
+    )
+    return _session_out(session, principal, session_id, 200, warnings)
+
+
+@router.delete(
+    "/{session_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 412, 428),
+)
+def retire_eore_session(
+    session_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    if_match: IfMatchDep = None,
+):
+    """Retire a session recorded in error or twice (needs ``If-Match``). Nothing is deleted."""
+    eore.retire_session(
+        session, session_id=session_id, principal=principal, if_match=if_match
+    )
+    return Response(status_code=204)
