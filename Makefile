@@ -9,7 +9,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 WITH_DB := source .dev-db.env &&
 
-.PHONY: help install db migrate run test lint fmt bench bench-import bench-priorities bench-tiles clean
+.PHONY: help install db migrate run test lint fmt bench bench-import bench-priorities bench-tiles bench-load clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ bench-import: db  ## only the import / OGC benchmark (scripts/bench/import.py)
 
 bench-tiles: db  ## only the vector-tile benchmark against tipg (scripts/bench/tiles.py)
 	$(WITH_DB) $(BIN)/python scripts/bench/tiles.py
+
+BENCH_ANON_RATE ?= 0
+bench-load: db  ## load test, 200 clients, on a demo server (scripts/bench/load.py; BENCH_ANON_RATE=0: limit off)
+	$(WITH_DB) $(BIN)/python scripts/bench/load.py --serve --server-rate $(BENCH_ANON_RATE)
 
 clean:  ## remove the virtualenv and caches (the database is left alone)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .dev-db.env
