@@ -21,7 +21,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the package with its pinned dependencies
+WEB_STAMP := web/node_modules/.installed
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+install: $(STAMP) $(WEB_STAMP)  ## create .venv and install the package and the web map's npm packages, all pinned
 
 db: install  ## provision PostGIS (local when DATABASE_URL is unset) and write .dev-db.env
 	scripts/dev-db.sh

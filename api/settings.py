@@ -79,11 +79,32 @@ class Settings(BaseSettings):
         description="queue: a worker runs imports (procrastinate); inline: the request does",
     )
     problem_base_uri: str = "https://safeground.example.org/problems"
+    public_buffer_m: float = Field(
+        50.0, ge=1, description="public hazard areas reach this far beyond every hazard"
+    )
+    public_simplify_m: float = Field(
+        10.0, ge=0, description="simplification tolerance of public areas (metres)"
+    )
+    public_near_m: float = Field(
+        500.0, gt=0, description="a checked point this close to a public area is near"
+    )
+    public_min_count: int = Field(
+        5, ge=5, description="fewest EO finds or accidents published for an area"
+    )
+    public_hotline: str = Field("101", description="number to report explosive items")
+    public_cap_sender: str = Field(
+        "safeground.example.org", pattern=r"^[^\s,<&]+$", description="CAP sender id"
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins allowed to call the API from a browser (JSON list); none by default",
     )
     web_dir: str | None = None
+    basemap_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="XYZ URL template of the web map's base map; empty for none (plain background)",
+    )
+    basemap_attribution: str = "© OpenStreetMap contributors"
 
     @field_validator("database_url")
     @classmethod

@@ -5,13 +5,7 @@ again and retries. At the end every accepted change is a version in the history,
 every refusal was a 412 problem+json: nothing was silently overwritten.
 """
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import httpx2 as httpx
 import pytest
@@ -24,14 +18,9 @@ from api.settings import Settings
 from api.vocab import OrganisationType, Role
 from tests.conftest import throwaway_database
 from tests.factories import make_org
+from tests.live import live_server, server_env
 
 EDITORS = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -51,37 +40,8 @@ def server():
             )
             s.commit()
         engine.dispose()
-        port = _free_port()
-        env = {
-            **os.environ,
-            "SAFEGROUND_DATABASE_URL": url,
-            "DATABASE_URL": url,
-            "SAFEGROUND_SECRET_KEY": "c" * 32,
-            "SAFEGROUND_ENV": "test",
-        }
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("safeground")),
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    httpx.get(base + "/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with live_server(server_env(url, SAFEGROUND_SECRET_KEY="c" * 32)) as base:
             yield base
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 def test_twenty_concurrent_editors_lose_nothing(server):

@@ -67,8 +67,13 @@ function buildLayers() {
   const map = S.map;
   S.layers.admin = VectorTileLayer(tileTemplate("admin-areas"), tileOptions((f) => adminStyle(f.properties)));
   S.layers.releases = VectorTileLayer(tileTemplate("releases"), tileOptions((f) => releaseStyle(f.properties)));
+  // each hazard's paths carry its id as a class (hz-<id>), so a test or a style can find it
+  const hazardPaths = (f) => {
+    const s = hazardStyle(f.properties);
+    return { ...s, className: `${s.className} hz-${f.properties.id}` };
+  };
   S.layers.hazards = VectorTileLayer(tileTemplate("hazards"), tileOptions(
-    (f) => hazardStyle(f.properties), { filter: (f) => passesFilters(f.properties) }));
+    hazardPaths, { filter: (f) => passesFilters(f.properties) }));
   S.layers.hazards.on("click", (e) => openHazard(e.layer.properties.id, false));
   S.layers.releases.on("click", (e) => openHazard(e.layer.properties.hazard_id, false));
   S.findsGroup = L.layerGroup();
@@ -515,6 +520,13 @@ async function main() {
   $("#hazard-close").addEventListener("click", closeHazard);
   closeOnEscape($("#hazard-panel"), closeHazard);
   await loadPriorities();
+  // a link to one hazard: /app#hazard=<id>
+  const openLinked = () => {
+    const m = /^#hazard=([0-9a-f-]{36})$/i.exec(location.hash);
+    if (m) openHazard(m[1], true);
+  };
+  window.addEventListener("hashchange", openLinked);
+  openLinked();
   onLanguageChange(async () => {
     await loadVocab();
     await setupFilters();

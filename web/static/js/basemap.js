@@ -19,6 +19,7 @@ export function createMap(node, config) {
   }
   if (config.bounds) map.fitBounds(config.bounds);
   else map.setView([48.5, 31.5], 6);
+  window.safeground = { map }; // for the browser console and the browser tests
   return map;
 }
 

@@ -1,0 +1,282 @@
+"""The web map in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+A server runs on its own throwaway database with the demo programme, a hazard whose name is an
+HTML injection attempt, and a publication of the public layer. The base map's host is blocked,
+as on an offline field laptop: every data layer must still draw. Screenshots go to
+``test-artifacts/browser/``. Chromium comes from the ``chromium`` package, which
+``scripts/bootstrap.sh`` installs; without it these tests fail (they never skip).
+"""
+
+import json
+import re
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from playwright import sync_api as playwright_api
+
+from api.db import migrate
+from tests.conftest import throwaway_database
+from tests.live import CLI, live_server, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+XSS_NAME = "Field <img src=x onerror=alert(1)> near the well"
+PAGE_BUDGET = 500 * 1024  # the public map's first load, base map excluded
+
+
+def _run(args, env):
+    import subprocess
+
+    p = subprocess.run([CLI, *args], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The running app with demo data, the XSS hazard and a public publication."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with throwaway_database("sg_web") as url:
+        migrate.upgrade(url)
+        env = server_env(url, SAFEGROUND_IMPORT_RUNNER="inline")
+        _run(["demo", "load"], env)
+        with live_server(env, log=ARTIFACTS / "server.log") as base:
+            api = httpx.Client(base_url=base + "/api/v1", timeout=60)
+
+            def token(user):
+                r = api.post(
+                    "/auth/token", data={"username": user, "password": "demo-password"}
+                )
+                assert r.status_code == 200, r.text
+                return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+            coordinator, admin = token("demo-coordinator"), token("demo-admin")
+            ring = [[31.20, 49.20], [31.21, 49.20], [31.21, 49.206], [31.20, 49.206]]
+            r = api.post(
+                "/hazards",
+                headers=coordinator,
+                json={
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [ring + [ring[0]]]},
+                    "properties": {
+                        "name": XSS_NAME,
+                        "classification": "CHA",
+                        "hazard_type": "minefield",
+                        "contamination": ["ap_mine"],
+                        "date_of_information": "2025-10-01",
+                    },
+                },
+            )
+            assert r.status_code == 201, r.text
+            xss_id = r.json()["id"]
+            yield {
+                "base": base,
+                "api": api,
+                "coordinator": coordinator,
+                "admin": admin,
+                "xss": xss_id,
+            }
+
+
+@pytest.fixture(scope="module")
+def published(site):
+    """The site once the public layer has been published (the public map shows only that)."""
+    pub = site["api"].post("/public/publications", headers=site["admin"])
+    assert pub.status_code in (200, 201), pub.text
+    return site
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap.sh does)"
+    )
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page that may not reach the internet (the base map fails, as offline);
+    fails the test on any uncaught script error or alert()."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route(
+        re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort()
+    )
+    pg = context.new_page()
+    problems = []
+    pg.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield pg
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    context.close()
+    assert not problems, problems
+
+
+def _ready(pg):
+    pg.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=20_000)
+
+
+def _zoom_to(pg, lon, lat, zoom):
+    """Move the map (the pages expose their Leaflet map as window.safeground.map)."""
+    pg.evaluate(
+        """([lon, lat, zoom]) =>
+            window.safeground.map.setView([lat, lon], zoom, {animate: false})""",
+        [lon, lat, zoom],
+    )
+
+
+def test_public_map_draws_hazards_and_a_click_opens_details(published, page):
+    page.goto(published["base"] + "/")
+    _ready(page)
+    hazards = page.locator("#map path.sg-hazard")
+    hazards.first.wait_for(timeout=20_000)
+    assert hazards.count() > 10
+    assert page.locator("#demo-banner").is_visible()
+    page.locator("#map path.sg-hazard").nth(0).click(force=True)
+    details = page.locator("#details")
+    details.wait_for(state="visible")
+    assert "Classification" in details.inner_text()
+    page.keyboard.press("Escape")
+    details.wait_for(state="hidden")
+
+
+def test_language_switch_changes_labels(published, page):
+    page.goto(published["base"] + "/")
+    _ready(page)
+    assert page.locator("h1").inner_text() == "Mine hazard map"
+    page.select_option("#language", "uk")
+    page.wait_for_function("() => document.documentElement.lang === 'uk'")
+    assert page.locator("h1").inner_text() == "Мапа мінної небезпеки"
+    assert "Умовні позначення" in page.locator("#legend").inner_text()
+    page.reload()  # the choice is kept
+    _ready(page)
+    assert page.locator("h1").inner_text() == "Мапа мінної небезпеки"
+
+
+def test_check_the_map_centre_by_keyboard(published, page):
+    page.goto(published["base"] + "/")
+    _ready(page)
+    _zoom_to(page, 24.2, 50.3, 12)  # far outside the demo programme: no survey data
+    page.focus("#check-me")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "check-centre"
+    page.keyboard.press("Enter")
+    result = page.locator("#check-result p").first
+    result.wait_for()
+    page.wait_for_function(
+        "() => !document.querySelector('#check-result').textContent.includes('…')"
+    )
+    assert (
+        "does NOT mean the place is safe" in page.locator("#check-result").inner_text()
+    )
+
+
+def test_public_first_load_is_under_500_kb(published, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route(
+        re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort()
+    )
+    pg = context.new_page()
+    requests = []
+    pg.on("requestfinished", lambda r: requests.append(r))
+    pg.goto(published["base"] + "/")
+    _ready(pg)
+    pg.locator("#map path.sg-hazard").first.wait_for(timeout=20_000)
+    pg.wait_for_load_state("networkidle")
+    total = sum(
+        r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+        for r in requests
+        if r.url.startswith(published["base"])
+    )
+    context.close()
+    (ARTIFACTS / "public-page-bytes.json").write_text(
+        json.dumps({"bytes": total, "requests": len(requests)})
+    )
+    assert 0 < total < PAGE_BUDGET, f"{total} bytes"
+
+
+def _login(pg, base):
+    pg.goto(base + "/app")
+    pg.fill("#login-user", "demo-coordinator")
+    pg.fill("#login-password", "demo-password")
+    pg.click("#login-form button[type=submit]")
+    _ready(pg)
+
+
+def test_hazard_name_with_html_shows_as_text(site, page):
+    _login(page, site["base"])
+    page.goto(site["base"] + f"/app#hazard={site['xss']}")
+    title = page.locator("#hazard-title")
+    page.wait_for_function(
+        "() => document.querySelector('#hazard-title').textContent.length > 0"
+    )
+    assert title.inner_text() == XSS_NAME
+    assert page.locator("img[src='x']").count() == 0
+    assert "Land-release balance" in page.locator("#hazard-panel").inner_text()
+
+
+def test_coordinator_imports_a_file_with_one_bad_row(site, page, tmp_path):
+    ring = [[31.40, 49.40], [31.41, 49.40], [31.41, 49.406], [31.40, 49.406]]
+    bad = [[31.45, 49.45], [31.46, 49.45], [31.46, 49.456], [31.45, 49.456]]
+
+    def feature(r, name, classification):
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [r + [r[0]]]},
+            "properties": {
+                "name": name,
+                "classification": classification,
+                "hazard_type": "minefield",
+                "contamination": ["ap_mine"],
+                "organisation": "DEMO-INGO",
+                "date_of_information": "2025-10-02",
+            },
+        }
+
+    path = tmp_path / "survey.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    feature(ring, "Browser import good", "SHA"),
+                    feature(bad, "Browser import bad", "NOT-A-CLASS"),
+                ],
+            }
+        )
+    )
+    _login(page, site["base"])
+    page.click("#tab-import")
+    page.set_input_files("#import-file", str(path))
+    page.click("#import-preview")
+    errors = page.locator("#import-errors")
+    errors.wait_for(timeout=30_000)
+    text = errors.inner_text()
+    assert "classification" in text and "NOT-A-CLASS" in text
+    assert (
+        page.locator("#import-report").inner_text().count("Nothing is saved yet") == 1
+    )
+    # the refused row is drawn on the map before the commit
+    assert page.locator("#map path[stroke='#0050D0']").count() == 1
+    assert page.locator("#import-commit").is_enabled()
+    page.click("#import-commit")
+    page.wait_for_function(
+        "() => document.querySelector('#import-report').textContent.includes('Imported:')",
+        timeout=30_000,
+    )
+    found = (
+        site["api"]
+        .get(
+            "/hazards",
+            headers=site["coordinator"],
+            params={"bbox": "31.399,49.399,31.411,49.407"},
+        )
+        .json()["features"]
+    )
+    assert [f["properties"]["name"] for f in found] == ["Browser import good"]
+    new_id = found[0]["id"]
+    _zoom_to(page, 31.405, 49.403, 14)
+    page.locator(f"#map path.hz-{new_id}").first.wait_for(timeout=20_000)

@@ -1,0 +1,64 @@
+"""A real server for tests that need one: ``safeground serve`` on a free port over a database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+
+CLI = str(Path(sys.executable).with_name("safeground"))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(url: str, **extra: str) -> dict[str, str]:
+    """The environment of a server or CLI command on the database ``url``."""
+    return {
+        **os.environ,
+        "SAFEGROUND_DATABASE_URL": url,
+        "DATABASE_URL": url,
+        "SAFEGROUND_SECRET_KEY": "live-test-secret-" + "x" * 20,
+        "SAFEGROUND_ENV": "test",
+        "SAFEGROUND_ANON_RATE_PER_SECOND": "0",  # tests load many tiles from one address
+        **extra,
+    }
+
+
+@contextmanager
+def live_server(env: dict[str, str], log: Path | None = None) -> Iterator[str]:
+    """Serve on a free port until the block ends; yield the base URL once /health answers."""
+    port = free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [CLI, "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"the server exited with {proc.returncode}"
+                    ) from None
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not answer /health in 30 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if log:
+            out.close()
