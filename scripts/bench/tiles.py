@@ -16,6 +16,10 @@ table is read once so that both start from the same warm PostgreSQL buffers.
 
 Targets: ours cold p50 <= tipg cold p50; ours warm p50 < half of tipg's warm p50.
 
+Then the public layer is published and the public map (/) is loaded in Debian's Chromium
+(Playwright), with no base map: the bytes its first load transfers (target < 500 KB) and the
+time of 40 random pan/zoom steps (z6-z14) until every tile layer has drawn.
+
 Run:  make bench-tiles  (or: source .dev-db.env && .venv/bin/python scripts/bench/tiles.py
       [--hazards 50000] [--sample 200] [--skip-tipg] [--keep])
 It prints the figures and whether each target is met; it never fails on a miss.
@@ -106,6 +110,89 @@ def summary(name: str, times: list[float], pct) -> str:
     )
 
 
+# Pan and zoom the public map through views over the data; resolve with the time each view took
+# until every grid layer (base map excluded: none is configured) had drawn its tiles.
+PAN_ZOOM_JS = """async (views) => {
+  const map = window.safeground.map;
+  const grids = [];
+  map.eachLayer((l) => { if (l instanceof L.GridLayer) grids.push(l); });
+  const out = [];
+  for (const [lat, lon, z] of views) {
+    const t0 = performance.now();
+    const loaded = grids.map((g) => new Promise((ok) => {
+      g.once("load", ok); setTimeout(ok, 30000);
+    }));
+    map.setView([lat, lon], z, {animate: false});
+    await Promise.all(loaded);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}"""
+
+
+def public_page_figures(base: str, seed: int = 5) -> dict:
+    """Publish the public layer, then load the public map in Chromium (base map off) and
+    measure its first load's transferred bytes and pan/zoom steps until tiles are drawn."""
+    from playwright.sync_api import sync_playwright
+
+    admin = httpx.post(
+        f"{base}/api/v1/auth/token",
+        data={"username": "bench-admin", "password": "bench-password"},
+    ).json()["access_token"]
+    started = time.perf_counter()
+    pub = httpx.post(
+        f"{base}/api/v1/public/publications",
+        headers={"Authorization": f"Bearer {admin}"},
+        timeout=600,
+    )
+    pub.raise_for_status()
+    publication = pub.json()
+    publication["seconds"] = time.perf_counter() - started
+    rng = random.Random(seed)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.route(
+            "**/*",
+            lambda r: (
+                r.abort() if not r.request.url.startswith(base) else r.continue_()
+            ),
+        )
+        page = context.new_page()
+        done = []
+        page.on("requestfinished", done.append)
+        page.goto(base + "/")
+        page.wait_for_function("() => document.body.dataset.ready === 'true'")
+        page.wait_for_load_state("networkidle")
+        first = sum(
+            r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+            for r in done
+        )
+        requests = len(done)
+        bounds = page.evaluate(
+            "() => { const b = window.safeground.map.getBounds();"
+            " return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"
+        )
+        views = [
+            (
+                rng.uniform(bounds[0], bounds[2]),
+                rng.uniform(bounds[1], bounds[3]),
+                rng.randint(6, 14),
+            )
+            for _ in range(40)
+        ]
+        steps = page.evaluate(PAN_ZOOM_JS, views)
+        browser.close()
+    return {
+        "bytes": first,
+        "requests": requests,
+        "steps_ms": steps,
+        "publication": publication,
+    }
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(
@@ -134,6 +221,9 @@ def main() -> None:
                 password="bench-password",
                 role=Role.analyst,
             )
+            auth.create_user(
+                s, username="bench-admin", password="bench-password", role=Role.admin
+            )
             s.commit()
             s.execute(text("ANALYZE"))
             s.commit()
@@ -150,7 +240,13 @@ def main() -> None:
         )
 
         port = bench.free_port()
-        env = {**os.environ, "SAFEGROUND_DATABASE_URL": url, "DATABASE_URL": url}
+        env = {
+            **os.environ,
+            "SAFEGROUND_DATABASE_URL": url,
+            "DATABASE_URL": url,
+            "SAFEGROUND_BASEMAP_URL": "",  # the page-weight figure excludes the base map
+            "SAFEGROUND_ANON_RATE_PER_SECOND": "0",  # one browser, many tiles
+        }
         base = f"http://127.0.0.1:{port}"
         warm_buffers(url)
         ours: dict[str, list[float]] = {"cold": [], "warm_304": [], "warm_200": []}
@@ -180,6 +276,7 @@ def main() -> None:
                     ours["warm_304"].append(ms)
                     _, ms = timed_get(client, path)
                     ours["warm_200"].append(ms)
+            page = public_page_figures(base)
         bench.log("ours (safeground serve, /tiles/hazards/{z}/{x}/{y}.mvt):")
         bench.log("  " + summary("cold (first request)          ", ours["cold"], pct))
         bench.log(
@@ -200,7 +297,15 @@ def main() -> None:
                     f"p95 {pct(cold, 95):7.1f} ms"
                 )
         bench.log(
-            "  public page transferred bytes: n/a (web map not built yet)",
+            f"public map (/), first load with {page['publication']['counts']} published: "
+            f"{page['bytes'] / 1024:.0f} KiB transferred in {page['requests']} requests, "
+            f"base map excluded (target < 500 KB: {bench.verdict(page['bytes'] < 500_000)})"
+        )
+        steps = page["steps_ms"]
+        bench.log(
+            f"public map pan/zoom, {len(steps)} steps z6-z14 until every tile is drawn: "
+            f"p50 {statistics.median(steps):.0f} ms, p95 {pct(steps, 95):.0f} ms, "
+            f"max {max(steps):.0f} ms"
         )
         if args.skip_tipg:
             return
