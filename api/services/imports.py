@@ -296,15 +296,19 @@ def report(
             ImportMessage.field,
             ImportMessage.message,
             ImportMessage.record_id,
+            func.ST_X(ImportMessage.location),
+            func.ST_Y(ImportMessage.location),
         )
         .where(ImportMessage.import_id == import_id)
         .order_by(ImportMessage.seq)
     ).all()
     out: dict[str, list] = {"error": [], "warning": [], "flag": []}
-    for sev, row, fld, msg, rid in messages:
+    for sev, row, fld, msg, rid, lon, lat in messages:
         item = {"row": row, "field": fld, "message": msg}
         if rid:
             item["record_id"] = str(rid)
+        if lon is not None:
+            item["location"] = [round(lon, 7), round(lat, 7)]
         out[sev].append(item)
     return {
         "id": str(imp.id),
@@ -395,9 +399,9 @@ class Book:
     session: Session
     separate: bool
     import_id: uuid.UUID
-    messages: list[tuple[str, int | None, str | None, str, uuid.UUID | None]] = field(
-        default_factory=list
-    )
+    messages: list[
+        tuple[str, int | None, str | None, str, uuid.UUID | None, str | None]
+    ] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
 
     def add(
@@ -407,9 +411,10 @@ class Book:
         fld: str | None,
         message: str,
         record_id=None,
+        location: str | None = None,
     ) -> None:
-        """Record one line of the report."""
-        self.messages.append((severity, row, fld, message, record_id))
+        """Record one line of the report (``location``: EWKT of a point of the row)."""
+        self.messages.append((severity, row, fld, message, record_id, location))
 
     def progress(self, fraction: float) -> None:
         """Publish progress and counts (visible to readers when the book is separate)."""
@@ -443,8 +448,9 @@ class Book:
                         "field": f,
                         "message": m,
                         "record_id": rid,
+                        "location": at,
                     }
-                    for i, (s, r, f, m, rid) in enumerate(self.messages)
+                    for i, (s, r, f, m, rid, at) in enumerate(self.messages)
                 ],
             )
         self.session.execute(
@@ -668,6 +674,9 @@ class Job:
             )
         self.source_name = f"import:{imp.id}"
         self.groups: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+        self._batch_rows: dict[
+            int, readers.Row
+        ] = {}  # the batch being read, by row number
 
     # -- whole run
     def execute(self) -> tuple[str, str | None]:
@@ -677,6 +686,7 @@ class Job:
         outer = data.begin_nested() if not keep_going else None
         total = self.source.feature_count
         for batch in self.source.batches(self.settings.import_batch_size):
+            self._batch_rows = {row.number: row for row in batch}
             self.book.counts["read"] += len(batch)
             if self.book.counts["read"] > self.settings.max_import_features:
                 raise ImportFailed(
@@ -748,8 +758,25 @@ class Job:
             self.reject(row, exc.field, exc.message)
 
     def reject(self, row: int, fld: str | None, message: str) -> None:
-        """Report a rejected row (one count per row, one message per problem)."""
-        self.book.add("error", row, fld, message)
+        """Report a rejected row (one count per row, one message per problem), with a point
+        of its geometry when the file gave one (the workspace shows it on the map)."""
+        self.book.add("error", row, fld, message, location=self._where(row))
+
+    def _where(self, number: int | None) -> str | None:
+        """EWKT of a point of row ``number``'s file geometry in WGS 84, or None when the row
+        has none, it cannot be placed (unknown CRS) or it lies off the globe."""
+        row = self._batch_rows.get(number)
+        if row is None or row.geometry is None or self.to_wgs84 is None:
+            return None
+        try:
+            if row.geometry.is_empty:
+                return None
+            point = self.to_wgs84(row.geometry.representative_point())
+        except Exception:  # a broken geometry: the message says why; no point then
+            return None
+        if not (-180 <= point.x <= 180 and -90 <= point.y <= 90):
+            return None
+        return f"SRID=4326;POINT({point.x!r} {point.y!r})"
 
     def _geometry(
         self, row: readers.Row, values_: dict[str, Any]

@@ -948,3 +948,32 @@ def test_queue_mode_enqueues_with_the_import(session, settings, actors):
         )
         == 0
     )
+
+
+def test_refused_rows_carry_a_point_of_their_geometry(client, actors, tmp_path):
+    """The workspace shows refused rows on the map before a commit: each error of a row whose
+    file gave a geometry carries a point of it in WGS 84 (projected files too)."""
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "mixed.geojson",
+        F.geojson_bytes(_mixed(actors.org_a)),
+        mode="dry_run",
+    )
+    by_row = {e["row"]: e for e in rep["errors"]}
+    lon, lat = by_row[5]["location"]  # a bad classification on a good square
+    assert F.square(24).contains(Point(lon, lat))
+    gdf = F.hazards_gdf(2, actors.org_a, crs="EPSG:32636")
+    gdf.loc[1, "classification"] = "maybe"
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "utm.zip",
+        F.shapefile_zip(tmp_path, gdf),
+        mode="dry_run",
+    )
+    (err,) = rep["errors"]
+    assert F.square(1).buffer(1e-6).contains(Point(err["location"]))
+    csv = b"name,classification\nno geometry,SHA\n"
+    rep = run(client, actors.coordinator_a, "h.csv", csv, mode="dry_run")
+    assert rep["errors"] and all("location" not in e for e in rep["errors"])

@@ -13,6 +13,7 @@
 import uuid
 from datetime import datetime
 
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -126,3 +127,6 @@ class ImportMessage(Base):
     field: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
     record_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    location: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=4326)
+    )  # a point of the row's geometry, when the file gave one

@@ -444,21 +444,38 @@ function renderReport(result, mode) {
   $("#import-commit").disabled = !(mode === "dry_run" && result.status === "succeeded" && (c.created || c.updated));
 }
 
-// Rows of a GeoJSON file the dry run refused, drawn on the map before the commit.
+// Rows the dry run refused, on the map before the commit: a marker at the point the server
+// reports for each (any format with geometries), and for a GeoJSON file the row's own shape.
 async function showRejected(file, result) {
   if (S.rejectedLayer) S.map.removeLayer(S.rejectedLayer);
   S.rejectedLayer = null;
-  const rows = new Set((result.errors || []).map((e) => e.row));
-  if (!rows.size || !/\.(geo)?json$/i.test(file.name)) return;
-  let collection;
-  try { collection = JSON.parse(await file.text()); } catch { return; }
-  const features = (collection.features || []).filter((f, i) => rows.has(i + 1) && f && f.geometry);
-  if (!features.length) return;
-  S.rejectedLayer = L.geoJSON({ type: "FeatureCollection", features }, {
-    style: { color: COLOURS.rejected, weight: 3, dashArray: "4 3", fillOpacity: 0.1 },
-    onEachFeature: (f, l) => l.bindTooltip(t("import.rejected_here")),
-  }).addTo(S.map);
-  S.map.fitBounds(S.rejectedLayer.getBounds(), { maxZoom: 15, padding: [30, 30] });
+  const errors = (result.errors || []).filter((e) => e.row !== null && e.row !== undefined);
+  if (!errors.length) return;
+  const group = L.featureGroup();
+  const style = { color: COLOURS.rejected, weight: 3, dashArray: "4 3", fillOpacity: 0.1 };
+  const tip = (e) => t("import.rejected_row", { row: e.row, message: e.message || "" });
+  const placed = new Set();
+  if (/\.(geo)?json$/i.test(file.name)) {
+    let collection = null;
+    try { collection = JSON.parse(await file.text()); } catch { /* the report says why */ }
+    const features = (collection && collection.features) || [];
+    for (const e of errors) {
+      const f = features[e.row - 1];
+      if (!f || !f.geometry || placed.has(e.row)) continue;
+      try {
+        L.geoJSON(f, { style, pointToLayer: (_, ll) => L.circleMarker(ll, style) }).bindTooltip(tip(e)).addTo(group);
+        placed.add(e.row);
+      } catch { /* a geometry Leaflet cannot draw: its marker below */ }
+    }
+  }
+  for (const e of errors) {
+    if (placed.has(e.row) || !e.location) continue;
+    L.circleMarker([e.location[1], e.location[0]], { ...style, radius: 9 }).bindTooltip(tip(e)).addTo(group);
+    placed.add(e.row);
+  }
+  if (!placed.size) return;
+  S.rejectedLayer = group.addTo(S.map);
+  S.map.fitBounds(group.getBounds(), { maxZoom: 15, padding: [30, 30] });
 }
 
 function setupImport() {
