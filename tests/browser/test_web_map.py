@@ -280,3 +280,28 @@ def test_coordinator_imports_a_file_with_one_bad_row(site, page, tmp_path):
     new_id = found[0]["id"]
     _zoom_to(page, 31.405, 49.403, 14)
     page.locator(f"#map path.hz-{new_id}").first.wait_for(timeout=20_000)
+
+
+def test_check_my_location_inside_a_hazard(published, browser):
+    """The browser's geolocation, granted, placed inside the CHA drawn by the fixture."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},  # a phone
+        geolocation={"latitude": 49.203, "longitude": 31.205},
+        permissions=["geolocation"],
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.route(
+        re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort()
+    )
+    pg = context.new_page()
+    pg.goto(published["base"] + "/")
+    _ready(pg)
+    assert pg.locator("#map").is_visible()
+    assert pg.locator("#map").bounding_box()["width"] <= 390
+    pg.locator("#check-me").scroll_into_view_if_needed()
+    pg.locator("#check-me").tap()
+    pg.locator("#check-result .status-inside").wait_for(timeout=20_000)
+    assert "DANGER" in pg.locator("#check-result").inner_text()
+    pg.screenshot(path=str(ARTIFACTS / "phone-check-inside.png"), full_page=True)
+    context.close()
