@@ -109,6 +109,13 @@ async function loadFinds() {
     return { x: p.x, y: p.y, lat, lon, props: f.properties };
   });
   S.findsGroup.clearLayers();
+  // never drop finds silently: say when the view holds more than one request brings
+  const shown = (data.features || []).length;
+  const note = $("#finds-note");
+  if (note) {
+    note.hidden = !(data.numberMatched > shown);
+    note.textContent = t("finds.truncated", { shown: formatNumber(shown, currentLanguage()), total: formatNumber(data.numberMatched, currentLanguage()) });
+  }
   for (const c of gridCluster(points, map.getZoom() >= 15 ? 1 : 60)) {
     const ll = map.layerPointToLatLng([c.x, c.y]);
     const size = Math.round(2 * clusterRadius(c.count));
