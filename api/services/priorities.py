@@ -355,6 +355,7 @@ WHERE p.model_id = CAST(:model_id AS uuid)
   AND (CAST(:organisation AS text) IS NULL OR o.code = CAST(:organisation AS text))
   AND (CAST(:hazard_type AS text) IS NULL OR h.hazard_type = CAST(:hazard_type AS text))
   AND (CAST(:status AS text) IS NULL OR h.status = CAST(:status AS text))
+  AND (CAST(:status AS text) IS NOT NULL OR h.status NOT IN ('closed', 'handed_over'))
 """
 RANKED_SQL = """
 SELECT p.hazard_id, p.score, p.band, p.gated,
@@ -374,6 +375,7 @@ WHERE p.model_id = CAST(:model_id AS uuid)
   AND (CAST(:organisation AS text) IS NULL OR o.code = CAST(:organisation AS text))
   AND (CAST(:hazard_type AS text) IS NULL OR h.hazard_type = CAST(:hazard_type AS text))
   AND (CAST(:status AS text) IS NULL OR h.status = CAST(:status AS text))
+  AND (CAST(:status AS text) IS NOT NULL OR h.status NOT IN ('closed', 'handed_over'))
 ORDER BY p.gated, p.score DESC, p.hazard_id
 LIMIT :limit OFFSET :offset
 """

@@ -537,3 +537,28 @@ def test_a_coordinator_loads_context_and_tasks_a_region(
         headers=actors.coordinator_a.headers,
     )
     assert res.status_code == 201
+
+
+def test_closed_hazards_are_not_ranked_for_clearance(client, session, world, actors):
+    """Nothing remains to clear on a closed or handed-over hazard: the ranking leaves it
+    out unless that status is asked for."""
+    priorities.refresh(session, None)
+    session.commit()
+
+    def listed(**params):
+        body = client.get(
+            "/api/v1/priorities",
+            params={"limit": 10000, **params},
+            headers=actors.analyst_a.headers,
+        ).json()
+        return {i["hazard_id"] for i in body["items"]}
+
+    assert str(world) in listed()
+    for status in ("closed", "handed_over"):
+        session.execute(
+            text("UPDATE hazards SET status = :s WHERE id = :id"),
+            {"s": status, "id": world},
+        )
+        session.commit()
+        assert str(world) not in listed()
+        assert str(world) in listed(status=status)
