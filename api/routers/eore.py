@@ -1,4 +1,4 @@
-"""Risk-education (EORE) sessions and the planning view."""
+"""Risk-education (EORE) sessions, the planning view, and the community risk sheet."""
 
 import csv
 import io
@@ -7,14 +7,17 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from api.deps import (
     BBoxDep,
     IfMatchDep,
+    LanguageDep,
     PageDep,
     PrincipalDep,
     ReaderDep,
     SessionDep,
+    SettingsDep,
 )
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, JSONOut, feature_collection, page_links
@@ -25,7 +28,7 @@ from api.schemas.eore import (
     EoreSessionFeature,
     EoreSessionPatch,
 )
-from api.services import eore
+from api.services import eore, eore_sheet
 from api.services.auth import require_reader
 from api.services.exports import neutralise
 from api.vocab import EoreAudience, EoreDeliveryMethod
@@ -253,6 +256,53 @@ def eore_planning(
             ),
         }
     )
+
+
+@router.get(
+    "/community-sheet",
+    response_class=HTMLResponse,
+    responses={
+        200: {
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "description": "a printable A4 page",
+        },
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+def community_sheet(
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    language: LanguageDep,
+    settlement: Annotated[
+        uuid.UUID, Query(description="id of the settlement (context layer)")
+    ],
+    radius_m: Annotated[
+        int,
+        Query(
+            ge=500,
+            le=20_000,
+            description="the map reaches this far from the settlement",
+        ),
+    ] = 3000,
+):
+    """A printable community risk sheet (one A4 page, HTML) for EORE staff to hand out.
+
+    In the language asked for (``lang=uk`` or ``lang=en``, else Accept-Language): the key
+    safety messages, the hotline, and a map of the dangerous areas around the settlement
+    taken from the latest **public** publication only (never operational data); without a
+    publication the sheet says that no public map has been published yet. No script and
+    nothing loaded from elsewhere: print it from the browser.
+    """
+    html = eore_sheet.community_sheet(
+        session,
+        principal=principal,
+        settlement_id=settlement,
+        language=language,
+        hotline=settings.public_hotline,
+        radius_m=radius_m,
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "private, no-store"})
 
 
 @router.get(

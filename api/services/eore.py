@@ -732,8 +732,7 @@ WITH exposed AS (
            ac.ids AS accident_ids
     FROM context_settlements s
     CROSS JOIN LATERAL (
-        SELECT cos(radians(LEAST(89.0, abs(ST_Y(s.geom))
-                                       + GREATEST(:distance_m, :reach_m) / :m_lat + 0.01)))
+        SELECT cos(radians(LEAST(89.0, abs(ST_Y(s.geom)) + :distance_m / :m_lat + 0.01)))
                AS coslat
     ) e
     CROSS JOIN LATERAL (
@@ -762,11 +761,6 @@ WITH exposed AS (
             WHERE f.pcode = :admin AND ST_Intersects(f.geom, s.geom)))
       AND (CAST(:min_population AS integer) IS NULL
            OR s.population >= CAST(:min_population AS integer))
-), recent AS (
-    SELECT es.id, es.session_date, es.settlement_id, es.geom, es.admin_pcode,
-           es.location_safe_to_record
-    FROM eore_sessions es
-    WHERE es.retired_at IS NULL AND es.session_date >= CAST(:sessions_since AS date)
 ), due AS (
     SELECT x.*,
            (SELECT max(es.session_date) FROM eore_sessions es
@@ -776,21 +770,34 @@ WITH exposed AS (
         SELECT cos(radians(LEAST(89.0, abs(ST_Y(x.geom)) + :reach_m / :m_lat + 0.01)))
                AS coslat
     ) e
+    -- one NOT EXISTS per way of being reached, so that each can use its own index
     WHERE NOT EXISTS (
-        SELECT 1 FROM recent r
-        WHERE r.settlement_id = x.id
-           OR (r.location_safe_to_record
-               AND r.geom && ST_Expand(x.geom, :reach_m / (:m_lon * e.coslat),
+            SELECT 1 FROM eore_sessions es
+            WHERE es.settlement_id = x.id AND es.retired_at IS NULL
+              AND es.session_date >= CAST(:sessions_since AS date))
+      AND NOT EXISTS (
+            SELECT 1 FROM eore_sessions es
+            WHERE es.geom && ST_Expand(x.geom, :reach_m / (:m_lon * e.coslat),
                                        :reach_m / :m_lat)
-               AND ST_DWithin(r.geom::geography, x.geom::geography, :reach_m))
-           OR (NOT r.location_safe_to_record AND EXISTS (
-                SELECT 1 FROM admin_areas aa
-                WHERE aa.pcode = r.admin_pcode AND ST_Intersects(aa.geom, x.geom)))
-           OR EXISTS (SELECT 1 FROM eore_session_hazards l
-                      WHERE l.session_id = r.id AND l.hazard_id = ANY(x.hazard_ids))
-           OR EXISTS (SELECT 1 FROM eore_session_accidents l
-                      WHERE l.session_id = r.id AND l.accident_id = ANY(x.accident_ids))
-    )
+              AND es.retired_at IS NULL
+              AND es.session_date >= CAST(:sessions_since AS date)
+              AND ST_DWithin(es.geom::geography, x.geom::geography, :reach_m))
+      AND NOT EXISTS (
+            SELECT 1 FROM admin_areas aa
+            JOIN eore_sessions es ON es.admin_pcode = aa.pcode
+            WHERE aa.geom && x.geom AND ST_Intersects(aa.geom, x.geom)
+              AND NOT es.location_safe_to_record AND es.retired_at IS NULL
+              AND es.session_date >= CAST(:sessions_since AS date))
+      AND NOT EXISTS (
+            SELECT 1 FROM eore_session_hazards l
+            JOIN eore_sessions es ON es.id = l.session_id
+            WHERE l.hazard_id = ANY(x.hazard_ids) AND es.retired_at IS NULL
+              AND es.session_date >= CAST(:sessions_since AS date))
+      AND NOT EXISTS (
+            SELECT 1 FROM eore_session_accidents l
+            JOIN eore_sessions es ON es.id = l.session_id
+            WHERE l.accident_id = ANY(x.accident_ids) AND es.retired_at IS NULL
+              AND es.session_date >= CAST(:sessions_since AS date))
 )
 SELECT d.id, d.external_id, d.name, d.population, d.open_hazards,
        round(d.nearest_hazard_m::numeric, 1)::float8 AS nearest_hazard_m,
