@@ -586,3 +586,22 @@ def test_vocabularies_list_the_eore_code_lists(client, actors):
     }
     labels = {c["code"]: c["label"] for c in vocab["eore_disability"]}
     assert labels["with_disability"] == "З інвалідністю"
+
+
+def test_an_api_key_with_the_scope_records_sessions(client, session, actors):
+    """A field-form bridge of an EORE team writes sessions with a key holding
+    eore-sessions:write; a key without it is refused, naming the permission."""
+    eore_key, _ = auth.create_api_key(
+        session, organisation_code=actors.org_a, name="eore forms", role=Role.eore
+    )
+    r = client.post(URL, json=session_body(), headers={"X-API-Key": eore_key})
+    assert r.status_code == 201, r.text
+    assert r.json()["properties"]["organisation"] == actors.org_a
+    reports_only, _ = auth.create_api_key(
+        session,
+        organisation_code=actors.org_a,
+        name="reports",
+        permissions=["hazard-reports:write"],
+    )
+    r = client.post(URL, json=session_body(), headers={"X-API-Key": reports_only})
+    assert "eore-sessions:write" in assert_problem(r, 403)["detail"]

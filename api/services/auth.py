@@ -45,13 +45,14 @@ WRITE_SCOPES = {
     "imports": "imports:write",
     "priorities": "priorities:write",
     "priority-models": "priorities:write",
+    "eore-sessions": "eore-sessions:write",
 }
 PERMISSIONS = frozenset({RESTRICTED_READ, *WRITE_SCOPES.values()})
 # the scopes a key of each role gets when none are named (what the role may write)
 ROLE_SCOPES = {
     Role.admin: frozenset(WRITE_SCOPES.values()),
     Role.coordinator: frozenset(WRITE_SCOPES.values()),
-    Role.eore: frozenset({"hazard-reports:write"}),
+    Role.eore: frozenset({"hazard-reports:write", "eore-sessions:write"}),
     Role.analyst: frozenset(),
 }
 
