@@ -3,7 +3,9 @@
 What is limited: the public API (``/api/v1/public/*``), map tiles (``/tiles/*``) and sign-in
 (``POST /api/v1/auth/token`` and ``/auth/refresh``) when the caller is anonymous. A request
 carrying a valid access token (signature, type and expiry checked here, without the database)
-is not counted: signed-in users are governed by their role. Everything else passes untouched.
+is not counted: signed-in users are governed by their role. An ``X-API-Key`` is counted like
+an anonymous caller here (checking it needs the database, which the limit protects).
+Everything else passes untouched.
 
 Each address has a bucket of ``anon_rate_burst`` tokens refilled at ``anon_rate_per_second``;
 a request takes one, and an empty bucket answers 429 problem+json with ``Retry-After``. The

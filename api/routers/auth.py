@@ -71,7 +71,12 @@ async def _refresh_token_field(request: Request) -> str:
 _REFRESH_SCHEMA = {
     "type": "object",
     "required": ["refresh_token"],
-    "properties": {"refresh_token": {"type": "string"}},
+    "properties": {
+        "refresh_token": {
+            "type": "string",
+            "examples": ["the refresh_token of the last /auth/token or /auth/refresh"],
+        }
+    },
 }
 
 
@@ -104,8 +109,12 @@ def refresh_tokens(
 class PasswordChange(BaseModel):
     """The current password and the new one."""
 
-    current_password: str = Field(..., min_length=1, max_length=1000)
-    new_password: str = Field(..., min_length=8, max_length=1000)
+    current_password: str = Field(
+        ..., min_length=1, max_length=1000, examples=["a-long-password"]
+    )
+    new_password: str = Field(
+        ..., min_length=8, max_length=1000, examples=["another-long-password"]
+    )
 
 
 @router.post(
