@@ -37,6 +37,7 @@ from api.routers import (
     ogc,
     organisations,
     priorities,
+    public,
     tiles,
     vocabularies,
 )
@@ -151,6 +152,9 @@ class BodyLimit:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (read from the environment when None)."""
     settings = settings or get_settings()
+    from api.privacy import install as redact_checked_points
+
+    redact_checked_points()  # no log line may carry a point sent to /public/check
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -212,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports,
         priorities,
         audit,
+        public,
     ):
         v1.include_router(module.router)
     app.include_router(health.router)

@@ -1,8 +1,10 @@
 """Mapbox vector tiles of the map layers: ``GET /tiles/{layer}/{z}/{x}/{y}.mvt``.
 
-Web Mercator XYZ tiles (WebMercatorQuad, z 0–22). Every layer today is operational data:
-anonymous callers get 401; ``eo-finds`` shows exact find locations and is for callers who may
-see them (403 otherwise). A tile with no feature is an empty 200 body (``Content-Length: 0``).
+Web Mercator XYZ tiles (WebMercatorQuad, z 0–22). ``public-hazards`` and ``public-released``
+show the latest publication of the public layer to anyone (``Cache-Control: public,
+max-age=60``). The other layers are operational data: anonymous callers get 401;
+``eo-finds`` shows exact find locations and is for callers who may see them (403 otherwise).
+A tile with no feature is an empty 200 body (``Content-Length: 0``).
 
 Caching: each tile has a strong ETag computed from the rows it shows (see
 ``api.services.tiles``); ``If-None-Match`` with it answers 304 without building the tile.
@@ -23,6 +25,8 @@ router = APIRouter(prefix="/tiles", tags=["map tiles"])
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 PRIVATE_CACHE = "private, max-age=0, must-revalidate"
+# public layers: a new publication reaches every cache within a minute
+PUBLIC_CACHE = "public, max-age=60"
 
 
 def _coordinate(name: str, value: str) -> int:
@@ -54,7 +58,11 @@ def get_tile(
     session: SessionDep,
     principal: PrincipalDep,
     layer: Annotated[
-        str, Path(description="hazards, releases, admin-areas or eo-finds")
+        str,
+        Path(
+            description="hazards, releases, admin-areas, eo-finds, public-hazards "
+            "or public-released"
+        ),
     ],
     z: Annotated[str, Path(description="zoom, 0–22")],
     x: Annotated[str, Path(description="column, 0 to 2^z − 1")],
@@ -85,7 +93,7 @@ def get_tile(
         body, tag = tiles.tile_and_etag(session, spec, zoom, col, row)
     headers = {
         "ETag": tag,
-        "Cache-Control": PRIVATE_CACHE if spec.restricted else "public, max-age=300",
+        "Cache-Control": PRIVATE_CACHE if spec.restricted else PUBLIC_CACHE,
         "Vary": "Authorization, X-API-Key",
     }
     if _matches(if_none_match, tag):

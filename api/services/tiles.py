@@ -29,8 +29,15 @@ import morecantile
 from sqlalchemy import Select, Text, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from api.db.models import EOFind, Hazard, HazardLandRelease
+from api.db.models import (
+    EOFind,
+    Hazard,
+    HazardLandRelease,
+    PublicHazard,
+    PublicReleased,
+)
 from api.ogc.collections import ADMIN_AREAS, HAZARDS, RELEASES, Collection
+from api.services.public import latest_publication_id
 
 EXTENT = 4096  # MVT coordinate grid per tile side
 BUFFER = 64  # grid units drawn outside the tile (line and fill edges)
@@ -148,6 +155,43 @@ LAYERS: dict[str, Layer] = {
             EOFind.found_on,
             func.ST_AsText(EOFind.geom),
         ),
+    ),
+    # the public layers: the latest publication only (api.services.public), for anyone
+    "public-hazards": Layer(
+        name="public-hazards",
+        base=lambda columns: (
+            select(*columns)
+            .select_from(PublicHazard)
+            .where(PublicHazard.publication_id == latest_publication_id())
+        ),
+        attributes=(
+            ("id", _text(PublicHazard.id)),
+            ("classification", PublicHazard.classification),
+            ("hazard_type", PublicHazard.hazard_type),
+            ("status", PublicHazard.status),
+            ("marking", PublicHazard.marking),
+            ("last_update", _text(PublicHazard.last_update)),
+        ),
+        footprint=PublicHazard.geom,
+        fingerprint=(PublicHazard.id,),  # rows are never updated: a new id per change
+        restricted=False,
+    ),
+    "public-released": Layer(
+        name="public-released",
+        base=lambda columns: (
+            select(*columns)
+            .select_from(PublicReleased)
+            .where(PublicReleased.publication_id == latest_publication_id())
+        ),
+        attributes=(
+            ("id", _text(PublicReleased.id)),
+            ("outcome", PublicReleased.outcome),
+            ("completed_on", _text(PublicReleased.completed_on)),
+            ("residual_risk", PublicReleased.residual_risk["en"].astext),
+        ),
+        footprint=PublicReleased.geom,
+        fingerprint=(PublicReleased.id,),
+        restricted=False,
     ),
 }
 
