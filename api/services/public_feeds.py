@@ -141,11 +141,15 @@ def _info(
         _value_pair(area, "geocode", "pcode", pcode)
 
 
+ET.register_namespace("atom", ATOM_NS)  # Atom links carry unprefixed attributes
+
+
 def _serialise(root: ET.Element) -> bytes:
-    namespace = root.tag[1:].split("}", 1)[0]
-    return ET.tostring(
-        root, encoding="utf-8", xml_declaration=True, default_namespace=namespace
-    )
+    if root.tag.startswith(f"{{{CAP_NS}}}"):  # CAP: the namespace as the default one
+        return ET.tostring(
+            root, encoding="utf-8", xml_declaration=True, default_namespace=CAP_NS
+        )
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _alert_head(identifier: str, sent: str, settings: Settings) -> ET.Element:
