@@ -3,13 +3,13 @@
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 
-from api import __version__
+from api import __version__, web
 from api.db.engine import make_engine, make_sessionmaker, wait_for_database
 from api.errors import (
     PayloadTooLarge,
@@ -61,9 +61,19 @@ UPLOAD_PATHS = {"/api/v1/imports"}
 # wider policy.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "img-src 'self' data: {images}; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The policy of every page but the API docs: images also from the base map's origin
+    (``{s}`` subdomains become a ``*.`` wildcard); no base map, no other origin."""
+    url = urlsplit(settings.basemap_url.replace("{s}", "*"))
+    origin = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else ""
+    return CSP.format(images=origin).replace(" ;", ";")
+
+
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
     "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
@@ -76,14 +86,15 @@ DOCS_PATHS = {"/docs", "/redoc", "/docs/oauth2-redirect"}
 class SecurityHeaders:
     """Security headers on every response (pure ASGI, so problem+json answers get them too)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, csp: str) -> None:
         self.app = app
+        self.csp = csp
 
     async def __call__(self, scope, receive, send):
         """Add the headers to the response start."""
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        policy = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
+        policy = DOCS_CSP if scope["path"] in DOCS_PATHS else self.csp
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -195,7 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-API-Key"],
             expose_headers=["ETag", "Location"],
         )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(settings))
 
     v1 = APIRouter(prefix="/api/v1")
     for module in (
@@ -224,16 +235,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(tiles.router)
 
-    index = (
-        Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web")
-        / "index.html"
-    )
+    web.mount(app, settings)
+    if not any(getattr(r, "path", None) == "/" for r in app.routes):
 
-    @app.get("/", include_in_schema=False)
-    def home():
-        if index.is_file():
-            return HTMLResponse(index.read_text(encoding="utf-8"))
-        return HTMLResponse(LANDING)
+        @app.get("/", include_in_schema=False)
+        def home():  # the web map is not installed: point to the API docs
+            return HTMLResponse(LANDING)
 
     return app
 

@@ -76,7 +76,7 @@ def _text(sql: Any) -> Any:
 
 _HAZARD_ATTRS = _from_collection(
     HAZARDS,
-    ("external_id", "name", "classification", "hazard_type", "status"),
+    ("external_id", "name", "classification", "hazard_type", "status", "organisation"),
 )
 
 LAYERS: dict[str, Layer] = {
@@ -88,6 +88,8 @@ LAYERS: dict[str, Layer] = {
             *_HAZARD_ATTRS,
             # MVT attributes are scalars: the contamination list as "ap_mine,uxo"
             ("contamination", func.array_to_string(Hazard.contamination, ",")),
+            # the map filters by area: every P-code it lies in, as "UA05,UA0502"
+            ("admin", func.array_to_string(Hazard.admin_pcodes, ",")),
             ("remaining_area_m2", HazardLandRelease.remaining_area_m2),
         ),
         footprint=HAZARDS.footprint,
@@ -97,6 +99,9 @@ LAYERS: dict[str, Layer] = {
             Hazard.updated_at,
             Hazard.status,
             HazardLandRelease.remaining_area_m2,
+            func.array_to_string(
+                Hazard.admin_pcodes, ","
+            ),  # set again by admin imports
         ),
     ),
     "releases": Layer(

@@ -61,8 +61,11 @@ def test_hazard_tile_has_the_feature_and_its_symbology_attributes(
     assert props["contamination"] == "ap_mine,uxo"
     assert props["remaining_area_m2"] > 1_000_000
     assert found[0]["geometry"]["type"] == "Polygon"
+    # what the workspace filters by (operational readers see both in GET /hazards too)
+    assert props["organisation"] == actors.org_a
+    assert props["admin"] == ",".join(hazard["properties"]["admin"])
     # no restricted or internal field
-    assert not {"notes", "beneficiaries", "evidence", "organisation"} & set(props)
+    assert not {"notes", "beneficiaries", "evidence"} & set(props)
 
 
 def test_far_tile_is_an_empty_body(client, actors, hazard):
