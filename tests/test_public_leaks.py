@@ -166,6 +166,7 @@ def test_no_restricted_text_or_exact_location_reaches_anonymous_callers(
         "/",
         "/api/v1/public/hazards",
         "/api/v1/public/released",
+        "/api/v1/public/counts",
         "/api/v1/public/check",
         "/api/v1/public/alerts.cap",
         "/api/v1/public/alerts.atom",

@@ -296,7 +296,7 @@ def test_released_land_only_from_completed_activities_minus_warnings(
     assert overlap < 1e-12
 
 
-def test_counts_per_admin_area_never_below_five(session, actors, settings):
+def test_counts_per_admin_area_never_below_five(client, session, actors, settings):
     p = actors.coordinator_a.principal
     big = box(LON + 0.4, LAT, LON + 0.5, LAT + 0.1)
     small = box(LON + 0.5, LAT, LON + 0.6, LAT + 0.1)
@@ -323,6 +323,16 @@ def test_counts_per_admin_area_never_below_five(session, actors, settings):
     assert [(r.kind, r.admin_pcode, r.count) for r in rows] == [("eo_finds", "PX01", 6)]
     assert record["counts"]["count_areas"] == 1
     assert record["counts"]["count_areas_withheld"] == 1
+    published = client.get("/api/v1/public/counts").json()
+    assert published["items"] == [
+        {
+            "kind": "eo_finds",
+            "admin_pcode": "PX01",
+            "admin_name": "Area PX01",
+            "admin_level": 1,
+            "count": 6,
+        }
+    ]
     # the database refuses a count below five whatever writes it
     with pytest.raises(Exception, match="count_at_least_5"), session.begin_nested():
         session.add(

@@ -135,6 +135,21 @@ def public_released(
 
 
 @router.get(
+    "/counts",
+    summary="EO finds and accidents per administrative area, 5 or more (anyone)",
+)
+def public_counts(session: SessionDep) -> JSONOut:
+    """Counts of the latest publication by smallest administrative area: ``kind``
+    (``eo_finds`` or ``accidents``), the area and ``count``. Areas with fewer than five are
+    not published at all, so no victim or find can be singled out."""
+    publication, rows = public.public_counts(session)
+    return JSONOut(
+        {"publication": public.publication_summary(publication), "items": rows},
+        headers={"Cache-Control": PUBLIC_CACHE},
+    )
+
+
+@router.get(
     "/check",
     summary="Is this point inside or near a published hazard area? (anyone)",
     responses=problem_responses(422),

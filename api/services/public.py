@@ -497,6 +497,21 @@ def released_feature(row: dict, language: str) -> dict:
     }
 
 
+def public_counts(session: Session) -> tuple[PublicPublication | None, list[dict]]:
+    """EO finds and accidents per administrative area of the latest publication (each 5+)."""
+    publication = latest_publication(session)
+    if publication is None:
+        return None, []
+    rows = session.execute(
+        text(
+            "SELECT kind, admin_pcode, admin_name, admin_level, count FROM public_counts "
+            "WHERE publication_id = :id ORDER BY kind, admin_pcode"
+        ),
+        {"id": publication.id},
+    ).mappings()
+    return publication, [dict(r) for r in rows]
+
+
 def publication_summary(publication: PublicPublication | None) -> dict | None:
     """What a public reader sees of a publication: its id and date (not who made it)."""
     if publication is None:
