@@ -54,6 +54,10 @@ def get_principal(
     principal = None
     if token:
         principal = principal_from_token(session, settings, token)
+        # end the read: its connection goes back to the pool while the route waits for a
+        # worker thread (holding it there starves the pool under load: every thread then
+        # waits for a connection that a thread-less request holds)
+        session.commit()
     elif api_key:
         principal = principal_from_api_key(session, api_key)
         require_key_scope(principal, request.method, request.url.path)

@@ -185,3 +185,35 @@ def test_every_connection_gets_the_statement_timeout(settings):
             assert conn.execute(text("SHOW jit")).scalar() == "off"
     finally:
         engine.dispose()
+
+
+def test_a_signed_in_request_holds_no_connection_while_it_waits_for_its_route(
+    settings, monkeypatch
+):
+    """Found by scripts/bench/load.py: with the token's lookup left open, 200 signed-in
+    clients starved the pool (threads waiting for connections held by requests waiting for
+    threads) and every request timed out."""
+    from fastapi import APIRouter
+
+    from api import deps
+    from api.deps import PrincipalDep
+    from api.services.auth import Principal
+    from api.vocab import Role
+
+    def lookup(session, settings, token):
+        session.execute(text("SELECT 1"))  # as principal_from_token's query does
+        return Principal(Role.analyst, None, None, False, name="probe")
+
+    monkeypatch.setattr(deps, "principal_from_token", lookup)
+    app = create_app(settings)
+    probe = APIRouter()
+
+    @probe.get("/probe")
+    def connections_in_use(principal: PrincipalDep):
+        return {"checked_out": app.state.engine.pool.checkedout()}
+
+    app.include_router(probe)
+    with TestClient(app) as c:
+        r = c.get("/probe", headers={"Authorization": "Bearer anything"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"checked_out": 0}
