@@ -69,7 +69,7 @@ bench-tiles: db  ## only the vector-tile benchmark against tipg (scripts/bench/t
 
 BENCH_ANON_RATE ?= 0
 bench-load: db  ## load test, 200 clients, on a demo server (scripts/bench/load.py; BENCH_ANON_RATE=0: limit off)
-	$(WITH_DB) $(BIN)/python scripts/bench/load.py --serve --server-rate $(BENCH_ANON_RATE)
+	$(WITH_DB) $(BIN)/python scripts/bench/load.py --serve --server-rate $(BENCH_ANON_RATE) $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv and caches (the database is left alone)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .dev-db.env

@@ -19,6 +19,11 @@ status: a 404 while an endpoint does not exist yet, a 429 from the anonymous rat
 and say so with ``--limit-setting``). Printed per scenario: requests, errors by kind,
 throughput, p50/p95/p99 latency.
 
+Back to back (the default), N clients keep N requests in the server at all times, so the
+latency is N / throughput (Little's law): this measures saturation. ``--think S`` makes each
+client pause S seconds on average between requests, as people reading an answer do; 200
+clients pausing 2 s offer about 100 requests/s, and the latency is then the service's own.
+
 Run against a server: ``.venv/bin/python scripts/bench/load.py [URL]`` (default
 http://127.0.0.1:8000), or let it make one: ``make bench-load`` (``--serve``: a throwaway
 database on the DATABASE_URL server, the demo programme, its public layer published when
@@ -131,6 +136,15 @@ async def timed(stats: Stats, send, expected: int):
     return response
 
 
+THINK = {"seconds": 0.0}  # mean pause between a client's requests (--think)
+
+
+async def pause(rng: random.Random) -> None:
+    """A user's pause before the next request: exponential around ``--think`` seconds."""
+    if THINK["seconds"] > 0:
+        await asyncio.sleep(rng.expovariate(1 / THINK["seconds"]))
+
+
 def random_point(rng: random.Random) -> tuple[float, float]:
     """A random lon/lat in the demo extent."""
     w, s, e, n = EXTENT
@@ -140,6 +154,7 @@ def random_point(rng: random.Random) -> tuple[float, float]:
 async def public_check(client, stats: Stats, budget: Budget, rng) -> None:
     """One anonymous client asking whether random points are safe."""
     while budget.take():
+        await pause(rng)
         lon, lat = random_point(rng)
         await timed(
             stats,
@@ -153,6 +168,7 @@ async def public_check(client, stats: Stats, budget: Budget, rng) -> None:
 async def public_tiles(client, stats: Stats, budget: Budget, rng) -> None:
     """One anonymous client fetching random public tiles over the extent."""
     while budget.take():
+        await pause(rng)
         z = rng.randint(8, 14)
         x, y = tile_of(*random_point(rng), z)
         await timed(
@@ -187,6 +203,7 @@ async def coordinator(
     mine: list[tuple[str, str]] = []  # (id, etag) of hazards this client created
     n = 0
     while budget.take():
+        await pause(rng)
         roll = rng.random()
         if roll < 0.20 or (roll >= 0.90 and not mine):
             n += 1
@@ -307,8 +324,9 @@ async def load(args) -> list[Stats]:
 def report(args, results: list[Stats]) -> None:
     """The summary and the targets."""
     print(
-        f"\n{args.clients} concurrent clients per scenario against {args.url}; "
-        f"anonymous rate limit: {args.limit_setting}"
+        f"\n{args.clients} concurrent clients per scenario against {args.url} "
+        f"({'back to back' if not args.think else f'pausing {args.think:g} s on average'}"
+        f"); anonymous rate limit: {args.limit_setting}"
     )
     for stats in results:
         print("  " + stats.line())
@@ -394,6 +412,13 @@ def main() -> None:
         "--seconds", type=float, default=60, help="per scenario (bound)"
     )
     parser.add_argument("--only", nargs="*", help="scenarios to run (default: all)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0,
+        help="mean pause (s) of a client between its requests, as a user reading the "
+        "answer; 0 (default): back to back, the server's saturation",
+    )
     parser.add_argument("--username", default=DEMO_USER)
     parser.add_argument("--password", default=DEMO_PASSWORD)
     parser.add_argument("--seed", type=int, default=7)
@@ -416,6 +441,7 @@ def main() -> None:
     parser.add_argument("--server-burst", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="with --serve")
     args = parser.parse_args()
+    THINK["seconds"] = args.think
     results = serve_and_load(args) if args.serve else asyncio.run(load(args))
     report(args, results)
 
