@@ -36,6 +36,7 @@ Hazards carry no marking information yet, so every public area says ``not_record
 (shown as "marking not recorded: do not rely on signs").
 """
 
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -573,6 +574,7 @@ WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
 candidates AS (
     SELECT h.geom FROM public_hazards h, pt
     WHERE h.publication_id = :publication_id
+      AND h.geom && ST_Expand(pt.g, :dlon, :dlat)  -- index prefilter, wider than near_m
       AND ST_DWithin(h.geom::geography, pt.g::geography, :near_m)
     UNION ALL
     (SELECT h.geom FROM public_hazards h, pt
@@ -601,6 +603,17 @@ class Check:
     publication: PublicPublication | None
 
 
+def _search_box(lat: float, metres: float) -> dict[str, float]:
+    """Half-widths in degrees of a box sure to hold every point within ``metres`` of a
+    point at latitude ``lat`` (a degree of latitude is at least 110.5 km; one of longitude
+    at least 111.3 km x cos of the latitude farthest from the equator in the box)."""
+    dlat = metres / 110_000
+    far = min(abs(lat) + dlat, 90.0)
+    cos = math.cos(math.radians(far))
+    dlon = 360.0 if cos < 1e-6 else min(360.0, metres / (111_000 * cos))
+    return {"dlon": dlon, "dlat": dlat}
+
+
 def check_point(
     session: Session, *, lon: float, lat: float, settings: Settings
 ) -> Check:
@@ -622,6 +635,7 @@ def check_point(
             "lat": lat,
             "publication_id": publication.id,
             "near_m": settings.public_near_m,
+            **_search_box(lat, settings.public_near_m),
         },
     ).one()
     if inside:
