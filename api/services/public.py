@@ -104,18 +104,19 @@ WITH remaining AS (
                 ELSE ST_Multi(ST_CollectionExtract(ST_Union(s.simple, s.grown), 3))
            END AS geom
     FROM simplified s
-), previous AS (
-    SELECT p.geom FROM public_hazards p WHERE p.publication_id = :previous_id
 )
 INSERT INTO public_hazards (publication_id, classification, hazard_type, status, marking,
                             last_update, what_to_do, change, admin_pcodes, area_m2, geom)
 SELECT :publication_id, c.classification, c.hazard_type, c.status, 'not_recorded',
        c.last_update, CAST(:what_to_do AS jsonb),
        CASE
-           WHEN NOT EXISTS (SELECT 1 FROM previous p WHERE ST_Intersects(p.geom, c.geom))
+           WHEN NOT EXISTS (SELECT 1 FROM public_hazards p
+                            WHERE p.publication_id = :previous_id
+                              AND ST_Intersects(p.geom, c.geom))
                THEN 'new'
            WHEN sg_area_m2(ST_Difference(c.geom, (
-                    SELECT ST_Union(p.geom) FROM previous p WHERE p.geom && c.geom)))
+                    SELECT ST_Union(p.geom) FROM public_hazards p
+                    WHERE p.publication_id = :previous_id AND p.geom && c.geom)))
                 > :growth_min_m2
                THEN 'grown'
            ELSE 'unchanged'
