@@ -20,6 +20,7 @@ from shapely.geometry import Polygon, box
 
 from api.main import create_app
 from api.privacy import RedactCheckQuery
+from api.schemas.public import CheckResult
 from api.services import public
 from tests.factories import make_admin_area, make_hazard
 from tests.routers.test_errors import assert_problem
@@ -50,6 +51,7 @@ def check(client, lon, lat, **headers):
     )
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
+    CheckResult.model_validate(r.json())  # the body is what the OpenAPI schema says
     return r.json()
 
 

@@ -12,6 +12,7 @@ from shapely.geometry import Point, Polygon, box, shape
 from sqlalchemy import select, text
 
 from api.db.models import EOFind, PublicCount, PublicHazard, PublicReleased
+from api.schemas.public import Publication
 from api.services import public
 from tests.factories import make_activity, make_admin_area, make_hazard, release
 from tests.routers.test_errors import assert_problem
@@ -45,6 +46,7 @@ def test_post_publication_records_who_when_parameters_and_counts(
     r = client.post("/api/v1/public/publications", headers=actors.admin.headers)
     assert r.status_code == 201, r.text
     body = r.json()
+    Publication.model_validate(body)
     assert r.headers["location"].endswith(body["id"])
     assert body["published_by"] == {
         "id": str(actors.admin.principal.user_id),

@@ -21,6 +21,7 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, JSONOut
+from api.schemas.public import CheckResult, Publication, PublicationList, PublicCounts
 from api.services import public, public_feeds
 from api.services.auth import require_admin
 
@@ -36,6 +37,7 @@ AdminAreaQuery = Annotated[
 @router.post(
     "/publications",
     status_code=201,
+    response_model=Publication,
     summary="Build the public layer from current data and publish it (admins)",
     responses=problem_responses(401, 403),
 )
@@ -57,6 +59,7 @@ def create_publication(
 
 @router.get(
     "/publications",
+    response_model=PublicationList,
     summary="Publications, newest first (admins)",
     responses=problem_responses(401, 403),
 )
@@ -136,6 +139,7 @@ def public_released(
 
 @router.get(
     "/counts",
+    response_model=PublicCounts,
     summary="EO finds and accidents per administrative area, 5 or more (anyone)",
 )
 def public_counts(session: SessionDep) -> JSONOut:
@@ -151,6 +155,7 @@ def public_counts(session: SessionDep) -> JSONOut:
 
 @router.get(
     "/check",
+    response_model=CheckResult,
     summary="Is this point inside or near a published hazard area? (anyone)",
     responses=problem_responses(422),
 )
