@@ -54,6 +54,9 @@ from api.vocab import available_languages, catalogue, label
 GROWTH_MIN_M2 = 10.0  # an area growing by less than this is "unchanged" (float noise)
 METRES_PER_DEGREE_MAX = 111_700.0  # the longest degree (of latitude, at the poles)
 GEOJSON_PRECISION = 7  # about 1 cm
+PUBLISH_TIMEOUT_MS = (
+    600_000  # per statement of a publication (admins only, one at a time)
+)
 PUBLIC_STATUSES = ("open", "worked_on", "suspended")
 
 _HAZARDS_SQL = text(
@@ -277,6 +280,11 @@ def publish(session: Session, *, principal: Principal, settings: Settings) -> di
     One publication at a time (a transaction-scoped advisory lock), so "the previous
     publication" that changes are measured against is well defined.
     """
+    # a whole programme is generalised at once: allow more than a request's statement limit
+    session.execute(
+        text("SELECT set_config('statement_timeout', :ms, true)"),
+        {"ms": str(PUBLISH_TIMEOUT_MS)},
+    )
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('sg_public_publish'))"))
     previous = latest_publication(session)
     params = parameters(settings)
