@@ -31,6 +31,8 @@ VENDOR = {
     "geoman": "@geoman-io/leaflet-geoman-free/dist",
 }
 PAGES = {"/": "index.html", "/app": "app.html"}
+# labels the pages take from the API's catalogue: code lists and the public layer's own codes
+SHARED_LABELS = ("vocab.", "public.marking.", "public.hazard_type.")
 
 
 def web_root(settings: Settings) -> Path:
@@ -62,13 +64,15 @@ def map_config(session, settings: Settings) -> dict:
 
 def catalogue(root: Path, language: str) -> dict[str, str]:
     """The page's strings in ``language`` (``web/static/i18n/<lang>.json``) with the code-list
-    labels (``vocab.*``) of the API's catalogue, so a code reads the same in the map and the API.
+    labels (``SHARED_LABELS``) of the API's catalogue, so a code reads the same in the map and the API.
     An unknown language is a 404."""
     path = root / "static" / "i18n" / f"{language}.json"
     if language not in available_languages() or not path.is_file():
         raise NotFound(f"no web catalogue for the language {language!r}")
     labels = {
-        k: v for k, v in vocab.catalogue(language).items() if k.startswith("vocab.")
+        k: v
+        for k, v in vocab.catalogue(language).items()
+        if k.startswith(SHARED_LABELS)
     }
     return labels | json.loads(path.read_text(encoding="utf-8"))
 

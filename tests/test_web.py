@@ -81,6 +81,7 @@ def test_catalogue_joins_the_api_code_labels(client):
     uk = client.get("/i18n/uk.json").json()
     assert uk["public.title"] == CATALOGUES["uk"]["public.title"]
     assert uk["vocab.hazard_status.open"] != "vocab.hazard_status.open"
+    assert uk["public.marking.not_recorded"].startswith("Дані про позначення")
     r = client.get("/i18n/xx.json")
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")

@@ -138,7 +138,8 @@ def test_public_map_draws_hazards_and_a_click_opens_details(published, page):
     page.locator("#map path.sg-hazard").nth(0).click(force=True)
     details = page.locator("#details")
     details.wait_for(state="visible")
-    assert "Classification" in details.inner_text()
+    text = details.inner_text()
+    assert "Classification" in text and "Marking not recorded" in text
     page.keyboard.press("Escape")
     details.wait_for(state="hidden")
 

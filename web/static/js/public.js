@@ -12,6 +12,14 @@ function styleFor(feature, layerName) {
   return layerName === "public-released" ? releaseStyle(feature.properties) : hazardStyle(feature.properties);
 }
 
+// The public layer's own codes (marking, "mixed" hazard types) first, then the code lists.
+function publicLabel(name, code, vocabulary) {
+  const key = `public.${name}.${code}`;
+  const own = t(key);
+  if (own !== key) return own;
+  return vocabulary ? vocabLabel(t, vocabulary, code) : String(code ?? "–");
+}
+
 function row(label, value) {
   return [el("dt", {}, label), el("dd", {}, value)];
 }
@@ -23,13 +31,13 @@ function showDetails(props, layerName) {
   if (layerName === "public-released") {
     dl.append(...row(t("field.outcome"), vocabLabel(t, "release_outcome", props.outcome)),
       ...row(t("field.completed_on"), formatDate(props.completed_on, currentLanguage())));
-    body.append(el("h3", {}, t("details.released")), dl,
-      el("p", { class: "small" }, props.residual_risk || t("details.residual_risk")));
+    // the residual-risk note in the reader's language (the tile carries English only)
+    body.append(el("h3", {}, t("details.released")), dl, el("p", { class: "small" }, t("details.residual_risk")));
   } else {
     dl.append(...row(t("field.classification"), vocabLabel(t, "classification", props.classification)),
-      ...row(t("field.hazard_type"), vocabLabel(t, "hazard_type", props.hazard_type)),
+      ...row(t("field.hazard_type"), publicLabel("hazard_type", props.hazard_type, "hazard_type")),
       ...row(t("field.status"), vocabLabel(t, "hazard_status", props.status)),
-      ...row(t("field.marking"), props.marking ? vocabLabel(t, "marking", props.marking) : t("details.marking_unknown")),
+      ...row(t("field.marking"), publicLabel("marking", props.marking || "not_recorded")),
       ...row(t("field.last_update"), formatDate(props.last_update, currentLanguage())));
     body.append(el("h3", {}, t("details.hazard")), dl, el("p", { class: "warn-text" }, t("details.keep_out")));
   }
