@@ -162,7 +162,7 @@ def public_page_figures(base: str, seed: int = 5) -> dict:
         )
         page = context.new_page()
         done = []
-        page.on("requestfinished", done.append)
+        page.on("requestfinished", lambda r: done.append(r))
         page.goto(base + "/")
         page.wait_for_function("() => document.body.dataset.ready === 'true'")
         page.wait_for_load_state("networkidle")
