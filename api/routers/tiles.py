@@ -12,6 +12,7 @@ Restricted layers are ``Cache-Control: private, max-age=0, must-revalidate``: a 
 the tile but asks again each time, so a write shows at once on exactly the tiles it touches.
 """
 
+import gzip
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
@@ -38,8 +39,22 @@ def _coordinate(name: str, value: str) -> int:
 def _matches(if_none_match: str | None, tag: str) -> bool:
     if not if_none_match:
         return False
-    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
+    candidates = {
+        c.strip().removeprefix("W/").replace(GZIP_TAG, '"')
+        for c in if_none_match.split(",")
+    }
     return "*" in candidates or tag in candidates
+
+
+GZIP_TAG = '-gzip"'  # the gzipped representation's ETag: the tile's, with this suffix
+
+
+def _gzip_wanted(accept_encoding: str | None) -> bool:
+    for part in (accept_encoding or "").split(","):
+        coding, _, q = part.strip().partition(";")
+        if coding.strip().lower() == "gzip":
+            return q.strip().replace(" ", "") not in ("q=0", "q=0.0", "q=0.00")
+    return False
 
 
 @router.get(
@@ -68,6 +83,7 @@ def get_tile(
     x: Annotated[str, Path(description="column, 0 to 2^z − 1")],
     y: Annotated[str, Path(description="row from the north, 0 to 2^z − 1")],
     if_none_match: Annotated[str | None, Header()] = None,
+    accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """A Mapbox vector tile of one map layer, with an ETag for conditional requests."""
     spec = tiles.LAYERS.get(layer)
@@ -94,10 +110,16 @@ def get_tile(
     headers = {
         "ETag": tag,
         "Cache-Control": PRIVATE_CACHE if spec.restricted else PUBLIC_CACHE,
-        "Vary": "Authorization, X-API-Key",
+        "Vary": "Authorization, X-API-Key, Accept-Encoding",
     }
+    gzipped = _gzip_wanted(accept_encoding)
+    if gzipped:  # one tag per representation (RFC 9110 §8.8.3)
+        headers["ETag"] = tag[:-1] + GZIP_TAG
     if _matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
     if body is None:
         body = tiles.tile(session, spec, zoom, col, row)
+    if gzipped:  # MVT compresses 2-4x; every body, so one tag means one representation
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)

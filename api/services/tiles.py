@@ -43,8 +43,10 @@ EXTENT = 4096  # MVT coordinate grid per tile side
 BUFFER = 64  # grid units drawn outside the tile (line and fill edges)
 MAX_ZOOM = 22
 TILE_FORMAT_VERSION = (
-    "1"  # bump when the SQL changes what a tile shows: every ETag changes
+    "2"  # bump when the SQL changes what a tile shows: every ETag changes
 )
+OVERVIEW_BELOW = 10  # public layers: merged features below zoom 10 (a tile of ~40 km)
+OVERVIEW_MIN_UNITS = 1.5  # half-side, in tile grid units, of a collapsed area's square
 
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
@@ -59,6 +61,9 @@ class Layer:
     footprint: Any  # geometry column in EPSG:4326
     fingerprint: tuple[Any, ...]  # SQL of what a feature draws, hashed into the ETag
     restricted: bool = True  # operational data: signed-in callers only
+    # below this zoom a tile merges its features by these attributes (see tile_statement)
+    overview_below: int = 0
+    overview_by: tuple[str, ...] = ()
 
 
 def _from_collection(collection: Collection, names: tuple[str, ...]) -> tuple:
@@ -180,6 +185,8 @@ LAYERS: dict[str, Layer] = {
         footprint=PublicHazard.geom,
         fingerprint=(PublicHazard.id,),  # rows are never updated: a new id per change
         restricted=False,
+        overview_below=OVERVIEW_BELOW,
+        overview_by=("classification", "status"),
     ),
     "public-released": Layer(
         name="public-released",
@@ -197,6 +204,8 @@ LAYERS: dict[str, Layer] = {
         footprint=PublicReleased.geom,
         fingerprint=(PublicReleased.id,),
         restricted=False,
+        overview_below=OVERVIEW_BELOW,
+        overview_by=("outcome",),
     ),
 }
 
@@ -226,6 +235,8 @@ def _in_tile(layer: Layer, z: int, x: int, y: int):
 
 def tile_statement(layer: Layer, z: int, x: int, y: int) -> Select:
     """SELECT ST_AsMVT(...) of the layer's rows meeting tile z/x/y (one statement)."""
+    if z < layer.overview_below:
+        return overview_statement(layer, z, x, y)
     envelope = func.ST_TileEnvelope(z, x, y)
     mercator = func.ST_Transform(layer.footprint, 3857)
     geom = func.coalesce(
@@ -245,6 +256,49 @@ def tile_statement(layer: Layer, z: int, x: int, y: int) -> Select:
         .subquery("mvt_rows")
     )
     features = select(rows).where(rows.c.geom.is_not(None)).subquery("t")
+    return select(
+        func.coalesce(
+            func.ST_AsMVT(literal_column("t"), layer.name, EXTENT, "geom"),
+            b"",
+        )
+    ).select_from(features)
+
+
+def overview_statement(layer: Layer, z: int, x: int, y: int) -> Select:
+    """A low-zoom tile of a public layer: its areas, clipped and snapped to the tile grid,
+    merged into one MultiPolygon per value of ``layer.overview_by`` (e.g. classification
+    and status). Tens of thousands of small areas in a national view become a few features,
+    so the public map loads in a few hundred kB. Nothing disappears: an area smaller than
+    the grid becomes a square of 2 x OVERVIEW_MIN_UNITS grid units around a point on it."""
+    envelope = func.ST_TileEnvelope(z, x, y)
+    mercator = func.ST_Transform(layer.footprint, 3857)
+    unit = 2 * 20037508.342789244 / (2**z) / EXTENT  # metres per grid unit
+    geom = func.coalesce(
+        func.ST_AsMVTGeom(mercator, envelope, EXTENT, BUFFER, True),
+        func.ST_AsMVTGeom(
+            func.ST_Expand(func.ST_PointOnSurface(mercator), OVERVIEW_MIN_UNITS * unit),
+            envelope,
+            EXTENT,
+            BUFFER,
+            True,
+        ),
+    )
+    attrs = dict(layer.attributes)
+    columns = [attrs[name].label(name) for name in layer.overview_by]
+    rows = (
+        layer.base([*columns, geom.label("geom")])
+        .where(_in_tile(layer, z, x, y))
+        .offset(0)
+        .subquery("mvt_rows")
+    )
+    keys = [rows.c[name] for name in layer.overview_by]
+    merged = func.ST_CollectionExtract(func.ST_Union(rows.c.geom), 3)
+    features = (
+        select(*keys, merged.label("geom"))
+        .where(rows.c.geom.is_not(None))
+        .group_by(*keys)
+        .subquery("t")
+    )
     return select(
         func.coalesce(
             func.ST_AsMVT(literal_column("t"), layer.name, EXTENT, "geom"),

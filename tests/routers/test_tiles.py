@@ -259,3 +259,69 @@ def test_any_role_reads_the_world_tile(client, actors, hazard):
             client.get("/tiles/hazards/0/0/0.mvt", headers=user.headers), "hazards"
         )
         assert hazard["id"] in {f["properties"]["id"] for f in got}
+
+
+def test_public_low_zoom_tiles_merge_areas_and_never_lose_a_tiny_one(client, actors):
+    """Below zoom 10 a public tile carries one merged feature per classification and
+    status, so a national view stays small; a hazard far smaller than a tile pixel still
+    draws as a polygon, and from zoom 10 each public area is its own feature."""
+    bodies = [
+        hazard_feature(
+            box(LON - i * 0.02, LAT, LON - i * 0.02 + 0.005, LAT + 0.005),
+            actors.org_a,
+            classification="CHA" if i % 2 else "SHA",
+        )
+        for i in range(6)
+    ]
+    bodies.append(  # about 1 m across: far below a z6 pixel (~2.4 km)
+        hazard_feature(
+            box(LON + 0.3, LAT + 0.1, LON + 0.30001, LAT + 0.10001),
+            actors.org_a,
+            classification="CHA",
+        )
+    )
+    for body in bodies:
+        r = client.post(
+            "/api/v1/hazards", json=body, headers=actors.coordinator_a.headers
+        )
+        assert r.status_code == 201, r.text
+    pub = client.post("/api/v1/public/publications", headers=actors.admin.headers)
+    assert pub.status_code == 201, pub.text
+    low = features(client.get(url("public-hazards", LON, LAT, 6)), "public-hazards")
+    groups = {
+        (f["properties"]["classification"], f["properties"]["status"]) for f in low
+    }
+    assert len(low) == len(groups) == 2  # SHA/open and CHA/open, merged
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in low)
+    tiny = features(
+        client.get(url("public-hazards", LON + 0.3, LAT + 0.1, 6)), "public-hazards"
+    )
+    assert tiny, "the tiny hazard vanished from the low-zoom tile"
+    detailed = features(
+        client.get(url("public-hazards", LON, LAT, 10)), "public-hazards"
+    )
+    assert len(detailed) == 6 and all("id" in f["properties"] for f in detailed)
+
+
+def test_tiles_are_gzipped_when_asked_with_their_own_etag(client, actors, hazard):
+    path = url("hazards", LON + 0.005, LAT + 0.005, 12)
+    plain = client.get(
+        path, headers={**actors.analyst_a.headers, "Accept-Encoding": "identity"}
+    )
+    zipped = client.get(
+        path, headers={**actors.analyst_a.headers, "Accept-Encoding": "gzip"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["vary"]
+    assert zipped.content == plain.content  # decoded by the client
+    assert zipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    again = client.get(
+        path,
+        headers={
+            **actors.analyst_a.headers,
+            "Accept-Encoding": "gzip",
+            "If-None-Match": zipped.headers["etag"],
+        },
+    )
+    assert again.status_code == 304
