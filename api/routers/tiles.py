@@ -102,7 +102,11 @@ def get_tile(
             f"no tile {zoom}/{col}/{row}: z is 0–{tiles.MAX_ZOOM} and x, y are "
             f"0–{2 ** min(zoom, tiles.MAX_ZOOM) - 1}"
         )
-    if if_none_match:  # a revalidation: the fingerprint first, the tile only if changed
+    if not spec.restricted:  # a publication: immutable, built once and kept in memory
+        body, tag = tiles.published_tile(session, spec, zoom, col, row)
+    elif (
+        if_none_match
+    ):  # a revalidation: the fingerprint first, the tile only if changed
         tag = tiles.etag(session, spec, zoom, col, row)
         body = None
     else:  # a first request: tile and fingerprint in one statement

@@ -22,6 +22,8 @@ fingerprint of exactly the tiles its rows meet (before or after the write), and 
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +48,7 @@ TILE_FORMAT_VERSION = (
     "2"  # bump when the SQL changes what a tile shows: every ETag changes
 )
 OVERVIEW_BELOW = 10  # public layers: merged features below zoom 10 (a tile of ~40 km)
+OVERVIEW_EXTENT = 512  # grid of a merged tile: 2 units a pixel of a 256-px tile
 OVERVIEW_MIN_UNITS = 1.5  # half-side, in tile grid units, of a collapsed area's square
 
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
@@ -269,19 +272,15 @@ def overview_statement(layer: Layer, z: int, x: int, y: int) -> Select:
     merged into one MultiPolygon per value of ``layer.overview_by`` (e.g. classification
     and status). Tens of thousands of small areas in a national view become a few features,
     so the public map loads in a few hundred kB. Nothing disappears: an area smaller than
-    the grid becomes a square of 2 x OVERVIEW_MIN_UNITS grid units around a point on it."""
+    the grid becomes a square of 2 x OVERVIEW_MIN_UNITS units (of OVERVIEW_EXTENT a side)."""
     envelope = func.ST_TileEnvelope(z, x, y)
     mercator = func.ST_Transform(layer.footprint, 3857)
-    unit = 2 * 20037508.342789244 / (2**z) / EXTENT  # metres per grid unit
+    extent, buffer = OVERVIEW_EXTENT, BUFFER * OVERVIEW_EXTENT // EXTENT
+    unit = 2 * 20037508.342789244 / (2**z) / extent  # metres per grid unit
+    square = func.ST_Expand(func.ST_PointOnSurface(mercator), OVERVIEW_MIN_UNITS * unit)
     geom = func.coalesce(
-        func.ST_AsMVTGeom(mercator, envelope, EXTENT, BUFFER, True),
-        func.ST_AsMVTGeom(
-            func.ST_Expand(func.ST_PointOnSurface(mercator), OVERVIEW_MIN_UNITS * unit),
-            envelope,
-            EXTENT,
-            BUFFER,
-            True,
-        ),
+        func.ST_AsMVTGeom(mercator, envelope, extent, buffer, True),
+        func.ST_AsMVTGeom(square, envelope, extent, buffer, True),
     )
     attrs = dict(layer.attributes)
     columns = [attrs[name].label(name) for name in layer.overview_by]
@@ -301,7 +300,7 @@ def overview_statement(layer: Layer, z: int, x: int, y: int) -> Select:
     )
     return select(
         func.coalesce(
-            func.ST_AsMVT(literal_column("t"), layer.name, EXTENT, "geom"),
+            func.ST_AsMVT(literal_column("t"), layer.name, extent, "geom"),
             b"",
         )
     ).select_from(features)
@@ -340,6 +339,39 @@ def tile_and_etag(
     mvt = tile_statement(layer, z, x, y).scalar_subquery()
     count, total, data = session.execute(select(fp.c.n, fp.c.h, mvt)).one()
     return bytes(data or b""), _etag(layer, z, x, y, count, total)
+
+
+# A publication never changes: its tiles are kept in memory, keyed by publication, so a public
+# tile costs one indexed lookup of the latest publication once built.
+_PUBLISHED: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+PUBLISHED_CACHE_BYTES = 64 * 1024 * 1024
+_published_bytes = 0
+_published_lock = threading.Lock()
+
+
+def published_tile(
+    session: Session, layer: Layer, z: int, x: int, y: int
+) -> tuple[bytes, str]:
+    """Tile z/x/y of a public layer and its ETag (the latest publication's id and the tile),
+    from the in-memory cache when this publication's tile was built before."""
+    global _published_bytes
+    pub = session.scalar(select(latest_publication_id()))
+    key = (layer.name, str(pub), z, x, y)
+    with _published_lock:
+        hit = _PUBLISHED.get(key)
+        if hit is not None:
+            _PUBLISHED.move_to_end(key)
+            return hit
+    data = bytes(session.execute(tile_statement(layer, z, x, y)).scalar_one() or b"")
+    entry = (data, _etag(layer, z, x, y, 0, f"publication {pub}"))
+    with _published_lock:
+        if key not in _PUBLISHED:
+            _PUBLISHED[key] = entry
+            _published_bytes += len(data)
+        while _published_bytes > PUBLISHED_CACHE_BYTES and _PUBLISHED:
+            _, (old, _) = _PUBLISHED.popitem(last=False)
+            _published_bytes -= len(old)
+    return entry
 
 
 def tile(session: Session, layer: Layer, z: int, x: int, y: int) -> bytes:

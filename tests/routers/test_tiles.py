@@ -325,3 +325,28 @@ def test_tiles_are_gzipped_when_asked_with_their_own_etag(client, actors, hazard
         },
     )
     assert again.status_code == 304
+
+
+def test_a_published_tile_is_built_once_per_publication(
+    client, session, actors, monkeypatch
+):
+    from api.services import tiles
+
+    r = client.post("/api/v1/public/publications", headers=actors.admin.headers)
+    assert r.status_code == 201, r.text
+    first = client.get(url("public-hazards", LON, LAT, 8))
+    assert first.status_code == 200
+
+    def no_more_builds(*args):
+        raise AssertionError("the tile was built again")
+
+    monkeypatch.setattr(tiles, "tile_statement", no_more_builds)
+    again = client.get(url("public-hazards", LON, LAT, 8))
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    r = client.post("/api/v1/public/publications", headers=actors.admin.headers)
+    assert r.status_code == 201
+    with pytest.raises(
+        AssertionError, match="built again"
+    ):  # a new publication: new tiles
+        client.get(url("public-hazards", LON, LAT, 8))
