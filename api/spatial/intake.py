@@ -63,12 +63,17 @@ class IntakeResult:
 
 
 def ellipsoidal_area_m2(geom: BaseGeometry) -> float:
-    """Area in m² on the WGS 84 ellipsoid of a lon/lat geometry (0 for points and lines).
+    """Area in m² on the WGS 84 ellipsoid of a lon/lat geometry (0 for points and lines; a
+    collection counts its polygonal parts).
 
     Edges are straight lines in longitude/latitude (RFC 7946): the geometry is densified to
     0.0002° and measured in the ellipsoidal equal-area projection EPSG:6933, exactly as the
     database function ``sg_area_m2`` does, so Python and SQL figures agree.
     """
+    if (
+        geom.geom_type == "GeometryCollection"
+    ):  # e.g. an overlay's area and touching edges
+        return sum(ellipsoidal_area_m2(part) for part in geom.geoms)
     if geom.is_empty or geom.geom_type not in POLYGONAL:
         return 0.0
     dense = shapely.segmentize(geom, DENSIFY_DEG)

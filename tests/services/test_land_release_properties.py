@@ -10,6 +10,7 @@ Polygons are generated near 50°N: valid boxes and triangles, self-intersecting 
 shapes that the intake repairs, polygons with holes, tiny and large ones.
 """
 
+import pytest
 from geoalchemy2.shape import to_shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -183,3 +184,24 @@ def test_order_of_releases_does_not_change_totals(
     ):
         assert abs(first[key] - second[key]) <= tol, key
     assert land_release.recompute(session, None) >= 2
+
+
+def test_a_release_touching_the_hazard_edge_releases_nothing_more(
+    session, settings, actors
+):
+    """Found by the property above: a release that only touches the hazard's edge makes the
+    overlay a GeometryCollection (area and a line); the line has no area, the rest counts."""
+    hazard = box(30.0, 50.0, 30.016, 50.016)
+    hid = make_hazard(session, settings, actors.admin.principal, hazard, actors.org_a)
+    for geom in (box(30.0, 50.0, 30.016, 50.008), box(30.0, 50.016, 30.016, 50.031)):
+        make_activity(
+            session,
+            settings,
+            actors.admin.principal,
+            actors.org_a,
+            [hid],
+            [release(geom, "cancelled")],
+        )
+    f = figures(session, hid)
+    assert f["cancelled_area_m2"] == pytest.approx(f["baseline_area_m2"] / 2, rel=1e-3)
+    assert matches_independent(session, hid, f), (dict(f), independent(session, hid))
