@@ -38,6 +38,7 @@ from api.db.models import (
     PublicHazard,
     PublicReleased,
 )
+from api.db.models.context import CONTEXT_LAYERS
 from api.ogc.collections import ADMIN_AREAS, HAZARDS, RELEASES, Collection
 from api.services.public import latest_publication_id
 
@@ -211,6 +212,37 @@ LAYERS: dict[str, Layer] = {
         overview_by=("outcome",),
     ),
 }
+
+
+def _context_layer(kind: str, attributes: tuple[str, ...]) -> Layer:
+    """A context layer (api.db.models.context) for the workspace: signed-in readers only."""
+    model = CONTEXT_LAYERS[kind]
+    return Layer(
+        name=f"context-{kind.replace('_', '-')}",
+        base=lambda columns: select(*columns).select_from(model),
+        attributes=(
+            ("id", _text(model.id)),
+            ("name", model.name),
+            *((a, getattr(model, a)) for a in attributes),
+        ),
+        footprint=model.geom,
+        fingerprint=(
+            model.id,
+            model.updated_at,
+            func.md5(func.ST_AsBinary(model.geom)),
+        ),
+    )
+
+
+# what coordinators weigh when they plan (security zones are left off the map: sensitive)
+for _kind, _attrs in (
+    ("settlements", ("population",)),
+    ("roads", ("road_class",)),
+    ("facilities", ("facility_type",)),
+    ("land_use", ("land_use",)),
+):
+    _layer = _context_layer(_kind, _attrs)
+    LAYERS[_layer.name] = _layer
 
 
 def valid_tile(z: int, x: int, y: int) -> bool:

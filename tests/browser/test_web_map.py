@@ -233,6 +233,10 @@ def test_hazard_name_with_html_shows_as_text(site, page):
     assert title.inner_text() == XSS_NAME
     assert page.locator("img[src='x']").count() == 0
     assert "Land-release balance" in page.locator("#hazard-panel").inner_text()
+    page.click("#tab-filters")  # context layers can be switched on (no script error)
+    page.check("#toggle-context-settlements")
+    page.check("#toggle-context-roads")
+    assert page.is_checked("#toggle-context-settlements")
 
 
 def test_coordinator_imports_a_file_with_one_bad_row(site, page, tmp_path):

@@ -350,3 +350,25 @@ def test_a_published_tile_is_built_once_per_publication(
         AssertionError, match="built again"
     ):  # a new publication: new tiles
         client.get(url("public-hazards", LON, LAT, 8))
+
+
+def test_context_layers_for_signed_in_readers(client, session, actors):
+    from shapely.geometry import Point
+
+    from api.db.models.context import Settlement
+
+    session.add(
+        Settlement(
+            name="Demo Oakdale",
+            population=1200,
+            geom=f"SRID=4326;{Point(LON + 0.5, LAT + 0.5).wkt}",
+        )
+    )
+    session.flush()
+    path = url("context-settlements", LON + 0.5, LAT + 0.5, 12)
+    (f,) = features(
+        client.get(path, headers=actors.analyst_a.headers), "context-settlements"
+    )
+    assert f["properties"]["name"] == "Demo Oakdale"
+    assert f["properties"]["population"] == 1200
+    assert_problem(client.get(path), 401)

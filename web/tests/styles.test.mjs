@@ -46,3 +46,12 @@ test("cluster radius grows with the count and is bounded", () => {
   assert.ok(clusterRadius(1) < clusterRadius(50));
   assert.ok(clusterRadius(1e9) <= 22);
 });
+
+test("context layers are quiet and not clickable; bigger places draw bigger", async () => {
+  const { contextStyle } = await import("../static/js/styles.js");
+  assert.equal(contextStyle("context-roads").fill, false);
+  assert.ok(contextStyle("context-settlements", { population: 50000 }).radius > contextStyle("context-settlements", { population: 10 }).radius);
+  for (const name of ["context-roads", "context-settlements", "context-facilities", "context-land-use"]) {
+    assert.equal(contextStyle(name).interactive, false);
+  }
+});

@@ -1,7 +1,7 @@
 // The coordinator workspace (/app): priorities beside the map, a hazard panel, filters, file import
 // with a dry-run preview, drawing and editing hazards and releases. Operational data: sign-in needed.
 import { $, el, clear, closeOnEscape } from "./dom.js";
-import { hazardStyle, releaseStyle, adminStyle, clusterRadius, COLOURS } from "./styles.js";
+import { hazardStyle, releaseStyle, adminStyle, contextStyle, clusterRadius, COLOURS } from "./styles.js";
 import { tileTemplate, api, bboxParam } from "./urls.js";
 import { gridCluster } from "./cluster.js";
 import { balanceChart } from "./balance.js";
@@ -76,6 +76,10 @@ function buildLayers() {
     hazardPaths, { filter: (f) => passesFilters(f.properties) }));
   S.layers.hazards.on("click", (e) => openHazard(e.layer.properties.id, false));
   S.layers.releases.on("click", (e) => openHazard(e.layer.properties.hazard_id, false));
+  // context layers, off until asked for (under the hazards)
+  for (const kind of ["land-use", "roads", "settlements", "facilities"]) {
+    S.layers[`context-${kind}`] = VectorTileLayer(tileTemplate(`context-${kind}`), tileOptions((f, layerName) => contextStyle(layerName, f.properties)));
+  }
   S.findsGroup = L.layerGroup();
   for (const key of ["admin", "releases", "hazards"]) S.layers[key].addTo(map);
   const seesFinds = ["admin", "coordinator"].includes(S.me.role);
@@ -132,7 +136,11 @@ async function loadFinds() {
 
 function renderLayerToggles() {
   const box = clear($("#layer-toggles"));
-  const names = { admin: "layer.admin", releases: "layer.releases", hazards: "layer.hazards", finds: "layer.finds" };
+  const names = {
+    admin: "layer.admin", releases: "layer.releases", hazards: "layer.hazards", finds: "layer.finds",
+    "context-settlements": "layer.settlements", "context-facilities": "layer.facilities",
+    "context-roads": "layer.roads", "context-land-use": "layer.land_use",
+  };
   for (const [key, layer] of Object.entries(S.layers)) {
     if (!names[key]) continue;
     const id = `toggle-${key}`;

@@ -62,6 +62,20 @@ export function adminStyle(props = {}) {
   return { fill: false, color: COLOURS.admin, weight: top ? 2 : 1, opacity: 0.8, dashArray: top ? null : "4 4", interactive: false };
 }
 
+// Context layers (what coordinators weigh when planning): quiet colours under the hazards.
+export function contextStyle(layerName, props = {}) {
+  switch (layerName) {
+    case "context-settlements":
+      return { radius: 3 + Math.min(6, Math.log10(Math.max(1, Number(props.population) || 1))), color: "#333", weight: 1, fillColor: "#ffffff", fillOpacity: 0.9, interactive: false };
+    case "context-facilities":
+      return { radius: 4, color: "#0b4f9c", weight: 2, fillColor: "#0b4f9c", fillOpacity: 0.6, interactive: false };
+    case "context-roads":
+      return { color: "#6b6b6b", weight: 1.5, opacity: 0.9, fill: false, interactive: false };
+    default: // land use
+      return { color: "#5f7f3f", weight: 1, dashArray: "2 3", fill: true, fillColor: "#a8c686", fillOpacity: 0.15, interactive: false };
+  }
+}
+
 // A cluster of EO finds: the radius grows with the count (log scale, 6..22 px).
 export function clusterRadius(count) {
   return Math.min(22, 6 + 4 * Math.log10(Math.max(1, count)) * 2);
