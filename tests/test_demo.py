@@ -344,3 +344,14 @@ def test_refuses_to_mix_with_real_data(empty):
     assert report.startswith("Nothing loaded")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM organisations")).scalar() == 1
+
+
+def test_the_public_map_has_a_first_publication(loaded):
+    """`make run` opens a public map with something on it: the demo publishes once."""
+    assert "first publication of the public layer" in loaded.report
+    (author, areas) = rows(
+        loaded,
+        "SELECT published_by_name, (SELECT count(*) FROM public_hazards h "
+        "WHERE h.publication_id = p.id) FROM public_publications p",
+    )[0]
+    assert author == "demo-admin" and areas > 0

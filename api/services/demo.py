@@ -1409,6 +1409,15 @@ def _refuse_unless_empty(
             raise Conflict(f"a user named {username!r} already exists")
 
 
+def _publish(session: Session, settings: Settings) -> dict:
+    """Publish the public layer as the demo admin, so the public map has something to show."""
+    from api.services import auth, public
+
+    admin_id = session.scalar(select(User.id).where(User.username == USERS[0][0]))
+    principal = auth.principal_for_import(session, admin_id, None)
+    return public.publish(session, principal=principal, settings=settings)
+
+
 @contextmanager
 def _transaction(session: Session) -> Iterator[Session]:
     """A session whose commits are savepoints of one transaction, committed at the end.
@@ -1605,4 +1614,9 @@ def load(
         programme = build(seed)
         logger.info("demo: programme planned in %.1f s", time.perf_counter() - started)
         _write(work, programme, settings)
-        return _summary(work, seed, time.perf_counter() - started)
+        published = _publish(work, settings)
+        return (
+            _summary(work, seed, time.perf_counter() - started)
+            + f" The public map shows a first publication of the public layer "
+            f"({published['counts']['hazard_areas']} areas)."
+        )
