@@ -291,11 +291,13 @@ def tile_statement(layer: Layer, z: int, x: int, y: int) -> Select:
         .subquery("mvt_rows")
     )
     features = select(rows).where(rows.c.geom.is_not(None)).subquery("t")
+    return _mvt(features, layer.name, EXTENT)
+
+
+def _mvt(features, name: str, extent: int) -> Select:
+    """ST_AsMVT over the subquery ``t`` of features (an empty tile is b"")."""
     return select(
-        func.coalesce(
-            func.ST_AsMVT(literal_column("t"), layer.name, EXTENT, "geom"),
-            b"",
-        )
+        func.coalesce(func.ST_AsMVT(literal_column("t"), name, extent, "geom"), b"")
     ).select_from(features)
 
 
@@ -330,12 +332,7 @@ def overview_statement(layer: Layer, z: int, x: int, y: int) -> Select:
         .group_by(*keys)
         .subquery("t")
     )
-    return select(
-        func.coalesce(
-            func.ST_AsMVT(literal_column("t"), layer.name, extent, "geom"),
-            b"",
-        )
-    ).select_from(features)
+    return _mvt(features, layer.name, extent)
 
 
 def fingerprint_statement(layer: Layer, z: int, x: int, y: int) -> Select:

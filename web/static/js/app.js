@@ -531,6 +531,10 @@ function setupTabs() {
 
 // ---------- start ----------
 
+function showWho() {
+  $("#who").textContent = `${S.me.name} · ${label("role", S.me.role)}${S.me.organisation ? " · " + S.me.organisation : ""}`;
+}
+
 async function main() {
   await setLanguage(initialLanguage());
   const config = await loadConfig();
@@ -538,7 +542,7 @@ async function main() {
   languageSwitch($("#language"), config.languages);
   setupTabs();
   S.me = (session.token && (await whoAmI())) || (await askLogin());
-  $("#who").textContent = `${S.me.name} · ${label("role", S.me.role)}${S.me.organisation ? " · " + S.me.organisation : ""}`;
+  showWho();
   $("#logout").hidden = false;
   $("#logout").addEventListener("click", () => { session.token = null; location.reload(); });
   await loadVocab();
@@ -564,7 +568,7 @@ async function main() {
     await setupFilters();
     renderLegend($("#pane-legend"));
     renderLayerToggles();
-    $("#who").textContent = `${S.me.name} · ${label("role", S.me.role)}${S.me.organisation ? " · " + S.me.organisation : ""}`;
+    showWho();
     loadPriorities();
     if (S.current) openHazard(S.current.id, false);
   });
