@@ -23,6 +23,6 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq >/dev/null
-  as_root apt-get install -y -qq "${need[@]}" >/dev/null
+  as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
 fi

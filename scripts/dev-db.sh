@@ -46,7 +46,7 @@ su_psql() {
 }
 
 if [ -n "${DATABASE_URL:-}" ]; then
-  command -v psql >/dev/null 2>&1 || as_root apt-get install -y -qq postgresql-client >/dev/null
+  command -v psql >/dev/null 2>&1 || as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq postgresql-client >/dev/null
   url=${DATABASE_URL/postgresql+psycopg:/postgresql:}
   if ! psql -X -q "$url" -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null; then
     log "cannot reach DATABASE_URL or enable PostGIS there (it needs the postgis package on that server)"
@@ -58,7 +58,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
 fi
 
 PG_VERSION=${PG_VERSION:-$(pick_version)}
-[ -n "$PG_VERSION" ] || { as_root apt-get update -qq >/dev/null; PG_VERSION=$(pick_version); }
+[ -n "$PG_VERSION" ] || { as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null; PG_VERSION=$(pick_version); }
 PGHOST_=127.0.0.1
 PGPORT_=${PGPORT:-5432}
 pkgs=()
@@ -67,8 +67,8 @@ dpkg -s "postgresql-$PG_VERSION-postgis-3" >/dev/null 2>&1 || pkgs+=("postgresql
 if [ ${#pkgs[@]} -gt 0 ]; then
   log "installing ${pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq >/dev/null || { log "cannot run apt-get (not root and no sudo)"; exit 1; }
-  as_root apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || { log "cannot run apt-get (not root and no sudo)"; exit 1; }
+  as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" >/dev/null
 fi
 
 if [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
