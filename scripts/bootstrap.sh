@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system packages Safeground needs on a fresh Debian/Ubuntu machine: Python 3.11+
 # with venv; Node.js and npm (the web map's libraries come from the npm registry); Chromium
-# (the browser tests drive Debian's /usr/bin/chromium). Idempotent; uses sudo when not root.
+# (the browser tests drive Debian's /usr/bin/chromium); GDAL's gdal-bin (the suite reads our
+# OGC API, tiles and exports with ogrinfo/ogr2ogr). Idempotent; uses sudo when not root.
 set -euo pipefail
 log() { echo "bootstrap: $*" >&2; }
 as_root() {
@@ -20,6 +21,8 @@ fi
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
+# GDAL's command-line clients: the suite reads our OGC API, tiles and exports with them
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

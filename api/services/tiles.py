@@ -325,7 +325,12 @@ def overview_statement(layer: Layer, z: int, x: int, y: int) -> Select:
         .subquery("mvt_rows")
     )
     keys = [rows.c[name] for name in layer.overview_by]
-    merged = func.ST_CollectionExtract(func.ST_Union(rows.c.geom), 3)
+    # ST_Union re-orients rings (exterior clockwise in y-up terms): put them back the way
+    # ST_AsMVTGeom leaves them, exterior rings positive in tile coordinates (MVT 2.1 4.3.4.4),
+    # or strict clients (QGIS, GDAL) read every ring as a hole and draw nothing
+    merged = func.ST_ForcePolygonCCW(
+        func.ST_CollectionExtract(func.ST_Union(rows.c.geom), 3)
+    )
     features = (
         select(*keys, merged.label("geom"))
         .where(rows.c.geom.is_not(None))
