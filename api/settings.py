@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     public_cap_sender: str = Field(
         "safeground.example.org", pattern=r"^[^\s,<&]+$", description="CAP sender id"
     )
+    public_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$",
+        description="absolute URL the public reaches this API at (e.g. "
+        "https://safeground.example.org); builds the links of the public feeds. Unset: "
+        "the address the server listens on, never the request's Host header",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins allowed to call the API from a browser (JSON list); none by default",
@@ -115,6 +122,11 @@ class Settings(BaseSettings):
         if not value.startswith("postgresql+psycopg://"):
             raise ValueError("database_url must be a postgresql:// URL")
         return value
+
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return (value.rstrip("/") or None) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from fastapi.testclient import TestClient
 from shapely.geometry import Point, Polygon, box
 from sqlalchemy import text
 
@@ -178,3 +179,46 @@ def test_text_is_escaped_not_formatted_into_xml(client, session, actors, setting
     alert = cap(r)
     assert b"<b>" not in r.content and b"]]>" not in r.content
     assert len(alert.findall(f"{CAP}info")) == 2
+
+
+def test_feed_links_never_come_from_the_host_header(client, two_areas):
+    """The feeds are cached publicly: a forged Host must not end up in them."""
+    evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    for path in (
+        "/api/v1/public/alerts.atom",
+        "/api/v1/public/alerts.cap",
+        "/api/v1/public/hazards",
+        "/api/v1/public/released",
+    ):
+        r = client.get(path, headers=evil)
+        assert r.status_code == 200, r.text
+        assert b"evil.example" not in r.content, path
+    feed = ET.fromstring(client.get("/api/v1/public/alerts.atom", headers=evil).content)
+    entry = feed.find(f"{ATOM}entry")
+    href = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
+    assert href.startswith(
+        "http://testserver/api/v1/public/alerts/"
+    )  # the server's own
+    one = cap(client.get(feed.find(f"{ATOM}entry/{ATOM}link").get("href")))
+    assert "evil.example" not in ET.tostring(one).decode()
+
+
+def test_feed_links_use_the_configured_public_base_url(app, settings, two_areas):
+    app.state.settings = settings.model_copy(
+        update={"public_base_url": "https://warnings.example.org"}
+    )
+    with TestClient(app) as c:
+        r = c.get(
+            "/api/v1/public/alerts.atom?lang=uk", headers={"Host": "evil.example"}
+        )
+        feed = ET.fromstring(r.content)
+        assert feed.find(f"{ATOM}link[@rel='self']").get("href") == (
+            "https://warnings.example.org/api/v1/public/alerts.atom?lang=uk"
+        )
+        for link in feed.findall(f"{ATOM}entry/{ATOM}link"):
+            assert link.get("href").startswith(
+                "https://warnings.example.org/api/v1/public/alerts/"
+            )
+        alert = cap(c.get("/api/v1/public/alerts.cap"))
+        webs = {i.findtext(f"{CAP}web") for i in alert.findall(f"{CAP}info")}
+        assert webs == {"https://warnings.example.org/api/v1/public/hazards"}

@@ -23,7 +23,7 @@ from api.errors import problem_responses
 from api.responses import GeoJSONOut, JSONOut
 from api.schemas.public import CheckResult, Publication, PublicationList, PublicCounts
 from api.services import public, public_feeds
-from api.services.auth import require_admin
+from api.services.auth import require_admin, require_programme_admin
 
 router = APIRouter(prefix="/public", tags=["public warnings"])
 
@@ -48,7 +48,7 @@ def create_publication(
     ellipsoid, unioned, simplified while still covering every hazard), add completed
     releases, survey coverage and counts of five or more, and publish them. Returns the
     publication record: who, when, the parameters and the counts."""
-    admin = require_admin(principal)
+    admin = require_programme_admin(principal, "publishing the public layer")
     record = public.publish(session, principal=admin, settings=settings)
     return JSONOut(
         record,
@@ -89,6 +89,7 @@ def _area(session, admin_area: str | None) -> str | None:
 def public_hazards(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     language: LanguageDep,
     bbox: BBoxDep,
     admin_area: AdminAreaQuery = None,
@@ -100,20 +101,21 @@ def public_hazards(
     result = public.public_hazards(session, bbox=bbox, pcode=_area(session, admin_area))
     features = [public.hazard_feature(row, language) for row in result.rows]
     return GeoJSONOut(
-        _collection(request, features, result.publication),
+        _collection(request, settings, features, result.publication),
         headers={"Cache-Control": PUBLIC_CACHE},
     )
 
 
-def _collection(request: Request, features: list, publication) -> dict:
+def _collection(request: Request, settings, features: list, publication) -> dict:
+    self_url = public_feeds.public_url(
+        request, settings, request.scope["route"].name, query=True
+    )
     return {
         "type": "FeatureCollection",
         "features": features,
         "numberMatched": len(features),
         "numberReturned": len(features),
-        "links": [
-            {"href": str(request.url), "rel": "self", "type": "application/geo+json"}
-        ],
+        "links": [{"href": self_url, "rel": "self", "type": "application/geo+json"}],
         "publication": public.publication_summary(publication),
     }
 
@@ -125,14 +127,18 @@ def _collection(request: Request, features: list, publication) -> dict:
     responses=problem_responses(400),
 )
 def public_released(
-    request: Request, session: SessionDep, language: LanguageDep, bbox: BBoxDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    language: LanguageDep,
+    bbox: BBoxDep,
 ) -> GeoJSONOut:
     """Land released by completed activities in the latest publication: outcome, the date
     it was completed and a residual-risk note (released land is never risk-free)."""
     publication, rows = public.public_released(session, bbox=bbox)
     features = [public.released_feature(row, language) for row in rows]
     return GeoJSONOut(
-        _collection(request, features, publication),
+        _collection(request, settings, features, publication),
         headers={"Cache-Control": PUBLIC_CACHE},
     )
 
@@ -211,7 +217,7 @@ def alerts_cap(
         result.publication,
         result.rows,
         settings=settings,
-        web=str(request.url_for("public_hazards")),
+        web=public_feeds.public_url(request, settings, "public_hazards"),
     )
     return Response(
         body,
@@ -235,7 +241,10 @@ def area_alert(
     """The CAP alert announcing one new or enlarged public hazard area."""
     publication, row = public.announced_area(session, area_id)
     body = public_feeds.area_alert(
-        publication, row, settings=settings, web=str(request.url_for("public_hazards"))
+        publication,
+        row,
+        settings=settings,
+        web=public_feeds.public_url(request, settings, "public_hazards"),
     )
     return Response(
         body,
@@ -256,6 +265,7 @@ def area_alert(
 def alerts_atom(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     language: LanguageDep,
     admin_area: AdminAreaQuery = None,
 ) -> Response:
@@ -263,12 +273,14 @@ def alerts_atom(
     result = public.public_hazards(
         session, pcode=_area(session, admin_area), changed_only=True
     )
-    cap_url = str(request.url_for("area_alert", area_id="AREA")).replace("AREA", "{id}")
+    cap_url = public_feeds.public_url(
+        request, settings, "area_alert", area_id="AREA"
+    ).replace("AREA", "{id}")
     body = public_feeds.atom_feed(
         result.publication,
         result.rows,
         language=language,
-        self_url=str(request.url),
+        self_url=public_feeds.public_url(request, settings, "alerts_atom", query=True),
         cap_url=cap_url,
     )
     return Response(

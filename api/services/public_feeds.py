@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
 from api.db.models import PublicPublication
 from api.services.public import _public_label
@@ -51,6 +52,32 @@ ATOM_MEDIA_TYPE = "application/atom+xml"
 SEVERITY = {"CHA": "Severe", "SHA": "Moderate"}
 CERTAINTY = {"CHA": "Observed", "SHA": "Likely"}
 URGENCY = "Immediate"
+
+
+def public_base(request: Request, settings: Settings) -> str:
+    """Where the public reaches the app's root: ``public_base_url``, else the address the
+    server listens on. Never the request's ``Host`` header: the feeds are cached publicly,
+    so a forged Host would be served to everyone."""
+    if settings.public_base_url:
+        return settings.public_base_url
+    host, port = request.scope.get("server") or ("localhost", None)
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    scheme = request.url.scheme
+    default = {"http": 80, "https": 443}.get(scheme)
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{request.scope.get('root_path', '')}"
+
+
+def public_url(
+    request: Request, settings: Settings, name: str, *, query: bool = False, **params
+) -> str:
+    """The absolute public URL of the route ``name`` (with the request's query string if
+    ``query``), on ``public_base``."""
+    url = public_base(request, settings) + request.app.url_path_for(name, **params)
+    if query and request.url.query:
+        url += "?" + request.url.query
+    return url
 
 
 def cap_time(moment: datetime) -> str:
