@@ -18,6 +18,8 @@ from the filter text ever becomes SQL text.
 """
 
 import json
+import math
+import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pygeofilter.parsers
+import shapely.errors
 import shapely.geometry
 import shapely.validation
 from lark import Lark, v_args
@@ -42,6 +45,7 @@ from api.errors import BadRequest
 MAX_FILTER_LENGTH = 8_000
 MAX_IN_VALUES = 1_000
 MAX_DEPTH = 50  # nested AND/OR/NOT groups; SQL compilation recurses too
+MAX_NUMBER = sys.float_info.max  # number literals: finite doubles only
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -203,16 +207,16 @@ class _ToAst(WKTTransformer):
         return _unquote(token, "'")
 
     def integer(self, token):
-        return int(token)
+        return _number(token, int)
 
     def decimal(self, token):
-        return float(token)
+        return _number(token, float)
 
     def negative_integer(self, token):
-        return -int(token)
+        return -_number(token, int)
 
     def negative_decimal(self, token):
-        return -float(token)
+        return -_number(token, float)
 
     def boolean(self, token):
         return str(token).lower() == "true"
@@ -238,6 +242,18 @@ class _ToAst(WKTTransformer):
 
     def wkt__multipoint_2(self, *coordinates):
         return {"type": "MultiPoint", "coordinates": coordinates}
+
+
+def _number(token, kind: type) -> int | float:
+    """A number literal, refused (400) unless it is a finite double (±1.8e308)."""
+    text = str(token)
+    if not math.isfinite(float(text)):  # float() reads any length; int() stops at 4300
+        shown = text if len(text) <= 20 else f"{text[:20]}… ({len(text)} characters)"
+        raise _invalid(
+            f"the number {shown} is out of range: numbers are at most "
+            f"{MAX_NUMBER:.1e} in magnitude"
+        )
+    return kind(text)
 
 
 @dataclass(frozen=True)
@@ -607,8 +623,13 @@ def _geometry_literal(geometry: dict) -> str:
         )
     try:
         geom = shapely.geometry.shape(geometry)
-    except (ValueError, TypeError, IndexError) as exc:
-        raise _invalid(f"invalid geometry literal: {exc}") from None
+    except (ValueError, TypeError, IndexError, shapely.errors.ShapelyError) as exc:
+        # e.g. LINESTRING(0 0): GEOS refuses a line of one position
+        reason = str(exc).removeprefix("IllegalArgumentException: ").strip().rstrip(".")
+        raise _invalid(
+            f"invalid geometry literal ({geometry.get('type')}): {reason}; a "
+            "LineString needs 2 positions or more, a Polygon ring 4 or more"
+        ) from None
     min_x, min_y, max_x, max_y = geom.bounds if not geom.is_empty else (0, 0, 0, 0)
     if not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90):
         raise _invalid(

@@ -577,6 +577,15 @@ def test_invalid_filter_is_400_with_the_position(client, data, actors, text, col
         ),
         ("S_INTERSECTS(name, POINT(1 2))", "not a geometry property"),
         ("area_m2 < baseline_area_m2 + 1", "unexpected character '+' at column 28"),
+        # absurd input, once unhandled 500s
+        ("area_m2 > " + "9" * 5000, "is out of range"),
+        ("area_m2 < -" + "9" * 5000, "is out of range"),
+        ("area_m2 > 1e400", "the number 1e400 is out of range"),
+        ("S_INTERSECTS(geometry, BBOX(0, 0, 1e999, 1))", "is out of range"),
+        (
+            "S_INTERSECTS(geometry, LINESTRING(0 0))",
+            "invalid geometry literal (LineString)",
+        ),
     ],
 )
 def test_filter_errors_name_the_problem(client, data, actors, text, message):
