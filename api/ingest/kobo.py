@@ -19,9 +19,10 @@ Shapes of a submission this module reads:
 field inside a repeat are gathered into a list, in document order.
 
 Field names are matched as the profiles say (``api/ingest/profiles/README.md``): case-insensitive,
-ignoring spaces, underscores and dashes, and an alias matches a path when it equals the path's
-last segments (``"hazard_location"`` matches ``"report/hazard_location"``; ``"[]"`` marks are
-ignored in the comparison).
+ignoring spaces, dashes and underscores but not a segment's leading underscores (Kobo's metadata
+members: ``_uuid`` never names ``formhub/uuid``). An alias names a path that is exactly it
+first; else one whose last segments it equals (``"hazard_location"`` matches
+``"report/hazard_location"``; ``"[]"`` marks are ignored in the comparison).
 """
 
 import json
@@ -150,12 +151,17 @@ def flatten_pointers(submission: Mapping[str, Any]) -> dict[str, str]:
 # --- matching names and values -------------------------------------------------------------
 
 
+def _segment(part: str) -> str:
+    """One path segment as matched: lower case, without spaces, dashes and underscores,
+    except leading underscores, which mark Kobo's metadata members (``_uuid`` is not
+    ``formhub/uuid``; ``__version__`` is not a question named ``version``)."""
+    part = part.replace(REPEAT, "")
+    lead = part[: len(part) - len(part.lstrip("_"))]
+    return lead + re.sub(r"[\s_\-]", "", part).lower()
+
+
 def _segments(name: str) -> tuple[str, ...]:
-    return tuple(
-        re.sub(r"[\s_\-]", "", part.replace(REPEAT, "")).lower()
-        for part in name.split("/")
-        if part
-    )
+    return tuple(_segment(part) for part in name.split("/") if part)
 
 
 def path_matches(path: str, alias: str) -> bool:
@@ -192,6 +198,9 @@ def find_answer(flat: Mapping[str, Any], aliases: list[str]) -> tuple[str, Any] 
         ]
         if not hits:
             continue
+        # the exact group path first; the last segments only when no path is the alias
+        exact = [(p, v) for p, v in hits if _segments(p) == _segments(alias)]
+        hits = exact or hits
         if len({_canonical(v) for _, v in hits}) > 1:
             paths = ", ".join(p for p, _ in hits)
             raise ValueError(

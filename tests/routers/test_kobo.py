@@ -256,3 +256,132 @@ def test_odk_central_style_submission(client, key_a):
 
 def test_body_must_be_a_submission_object(client, key_a):
     assert_problem(client.post(URL, json=[SUBMISSION], headers=key_a), 422)
+
+
+# A submission exactly as KoboToolbox's REST service posts it (kpi's JSON export of one
+# submission): every metadata member beside the answers, formhub/uuid among them.
+KOBO_REST = {
+    "_id": 312044877,
+    "formhub/uuid": "0f2a7d4e9c8b4b5fa1d3e6c7b8a9f001",
+    "start": "2024-05-17T08:59:01.295+03:00",
+    "end": "2024-05-17T09:05:07.102+03:00",
+    "today": "2024-05-17",
+    "deviceid": "collect:Xk3pQ9rT2vW8yZ1a",
+    "report/description": "Діти знайшли металевий предмет біля струмка",
+    "report/contamination": "ap_mine unexploded",
+    "report/location_text": "струмок за школою",
+    "report/hazard_location": "49.1032 36.2051 152.0 4.5",
+    "report/photo": "1715925907102.jpg",
+    "devices": [{"devices/device_type": "AT", "devices/count": "2"}],
+    "informant/informant_name": "Петро Інформатор",
+    "informant/informant_phone": "+380 67 765 4321",
+    "informant/consent_to_contact": "yes",
+    "__version__": "vbV3gFpDzPLkwQ6rM8sT2n",
+    "meta/instanceID": "uuid:7d1e4c2b-9a3f-4e8d-b6c5-1f0a2e3d4c5b",
+    "meta/rootUuid": "uuid:7d1e4c2b-9a3f-4e8d-b6c5-1f0a2e3d4c5b",
+    "_xform_id_string": "aXk9mQ2cR8vFtL4hN7bJ3p",
+    "_uuid": "7d1e4c2b-9a3f-4e8d-b6c5-1f0a2e3d4c5b",
+    "_attachments": [
+        {
+            "download_url": "https://kf.kobotoolbox.org/api/v2/assets/aXk9/data/312044877/attachments/98765/",
+            "download_large_url": "https://kf.kobotoolbox.org/api/v2/assets/aXk9/data/312044877/attachments/98765/large/",
+            "download_medium_url": "https://kf.kobotoolbox.org/api/v2/assets/aXk9/data/312044877/attachments/98765/medium/",
+            "download_small_url": "https://kf.kobotoolbox.org/api/v2/assets/aXk9/data/312044877/attachments/98765/small/",
+            "mimetype": "image/jpeg",
+            "filename": "eore_ua/attachments/0f2a7d4e/7d1e4c2b/1715925907102.jpg",
+            "instance": 312044877,
+            "xform": 1853421,
+            "id": 98765,
+            "uid": "attQ3nE8wL2pXk",
+            "question_xpath": "report/photo",
+        }
+    ],
+    "_status": "submitted_via_web",
+    "_geolocation": [49.1032, 36.2051],
+    "_submission_time": "2024-05-17T06:05:09",
+    "_tags": [],
+    "_notes": [],
+    "_validation_status": {},
+    "_submitted_by": None,
+}
+
+
+@pytest.mark.parametrize("root_uuid", [True, False], ids=["rootUuid", "no-rootUuid"])
+def test_real_kobo_rest_service_payload_is_accepted(client, actors, key_a, root_uuid):
+    """Kobo always sends ``formhub/uuid`` beside ``_uuid``: the two are different names
+    (without ``meta/rootUuid``, which forms deployed before it do not send, the external id
+    fell to ``_uuid`` and the payload was refused: "names several different answers")."""
+    payload = dict(KOBO_REST)
+    if not root_uuid:
+        del payload["meta/rootUuid"]
+    r = client.post(URL, json=payload, headers=key_a)
+    assert r.status_code == 201, r.text
+    props = r.json()["properties"]
+    assert props["external_id"] == KOBO_REST["_uuid"]
+    assert props["description"] == KOBO_REST["report/description"]
+    assert props["location_text"] == "струмок за школою"
+    assert props["contamination"] == ["ap_mine", "uxo", "av_mine"]
+    assert r.json()["geometry"] == {"type": "Point", "coordinates": [36.2051, 49.1032]}
+    assert "Петро" not in r.text
+    assert client.post(URL, json=payload, headers=key_a).status_code == 200
+
+
+def test_an_exact_group_path_wins_over_a_last_segment_match():
+    from api.ingest import kobo
+
+    flat = {"formhub/uuid": "f", "_uuid": "u", "a/name": "x", "b/name": "y"}
+    assert kobo.find_answer(flat, ["_uuid"]) == ("_uuid", "u")
+    assert kobo.find_answer(flat, ["formhub/uuid"]) == ("formhub/uuid", "f")
+    assert kobo.find_answer(flat, ["uuid"]) == ("formhub/uuid", "f")
+    assert kobo.find_answer(flat, ["a/name"]) == ("a/name", "x")
+    with pytest.raises(ValueError, match="several different answers"):
+        kobo.find_answer(flat, ["name"])
+    assert kobo.find_answer({"__version__": "v", "version": "2"}, ["version"]) == (
+        "version",
+        "2",
+    )
+
+
+def test_real_odk_central_odata_payload_is_accepted(client, key_a):
+    """A submission as ODK Central's OData feed gives it, with its __system block."""
+    body = {
+        "__id": "uuid:2b6f1a7c-3d4e-4f5a-8b9c-0d1e2f3a4b5c",
+        "start": "2024-05-18T11:02:10.000+03:00",
+        "end": "2024-05-18T11:09:44.000+03:00",
+        "today": "2024-05-18",
+        "deviceid": "collect:Yq2wE4rT6yU8iO0p",
+        "report": {
+            "description": "Протитанкові міни вздовж ґрунтової дороги",
+            "contamination": "av_mine",
+            "hazard_location": {
+                "type": "Point",
+                "coordinates": [36.2101, 49.1102, 148.0],
+                "properties": {"accuracy": 3.9},
+            },
+        },
+        "devices": [{"device_type": "ap_mine", "count": "3"}],
+        "meta": {
+            "instanceID": "uuid:2b6f1a7c-3d4e-4f5a-8b9c-0d1e2f3a4b5c",
+            "instanceName": "Звіт 2024-05-18",
+        },
+        "__system": {
+            "submissionDate": "2024-05-18T09:12:44.120Z",
+            "updatedAt": None,
+            "submitterId": "27",
+            "submitterName": "Field team 3",
+            "attachmentsPresent": 0,
+            "attachmentsExpected": 0,
+            "status": None,
+            "reviewState": None,
+            "deviceId": "collect:Yq2wE4rT6yU8iO0p",
+            "edits": 0,
+            "formVersion": "2024051701",
+        },
+    }
+    r = client.post(URL, json=body, headers=key_a)
+    assert r.status_code == 201, r.text
+    props = r.json()["properties"]
+    assert props["external_id"] == "2b6f1a7c-3d4e-4f5a-8b9c-0d1e2f3a4b5c"
+    assert props["description"] == "Протитанкові міни вздовж ґрунтової дороги"
+    assert props["contamination"] == ["av_mine", "ap_mine"]
+    assert r.json()["geometry"]["coordinates"][:2] == [36.2101, 49.1102]
