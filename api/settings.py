@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     anon_rate_burst: int = Field(
         100, ge=1, description="anonymous requests a client may send at once"
     )
+    public_tile_rate_per_second: float = Field(
+        100.0,
+        ge=0,
+        description="anonymous requests for tiles of the public layers per second per "
+        "client address: their own bucket, apart from the anonymous one, so a map "
+        "never loses hazard tiles to it; 0 turns it off",
+    )
+    public_tile_rate_burst: int = Field(
+        2000,
+        ge=1,
+        description="public-layer tiles a client address may fetch at once (a desktop "
+        "view costs about 40 per layer and zoom step; villages share addresses)",
+    )
     db_startup_wait_seconds: float = Field(
         30.0,
         ge=0,

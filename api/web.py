@@ -4,7 +4,8 @@ The pages are static HTML under ``web/`` that load native ES modules from ``/sta
 libraries, installed from the npm registry into ``web/node_modules`` by ``make install``, from
 ``/vendor/<name>`` (only each library's ``dist`` folder is served, never ``node_modules``).
 Both are gzip-compressed. ``/map-config.json`` tells the pages the base map, the programme's
-extent and whether the data are the fictional demo.
+extent, whether the data are the fictional demo and the version of the latest publication's
+tiles (``public_tiles``, asked for with ``?v=``: immutable, cached for a year).
 """
 
 import json
@@ -21,6 +22,7 @@ from api.db.models.geography import AdminArea
 from api.db.models.hazards import Hazard
 from api.deps import SessionDep
 from api.errors import NotFound
+from api.routers.tiles import public_tiles_version
 from api.settings import Settings
 from api.vocab import available_languages
 
@@ -59,6 +61,8 @@ def map_config(session, settings: Settings) -> dict:
         "bounds": None if box[0] is None else [[box[1], box[0]], [box[3], box[2]]],
         "demo": bool(demo),
         "languages": ["en", "uk"],
+        # the public layers' tiles asked for with this (?v=) may be kept for a year
+        "public_tiles": public_tiles_version(session),
     }
 
 

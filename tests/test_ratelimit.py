@@ -5,7 +5,8 @@ from fastapi.testclient import TestClient
 
 from api.deps import get_session
 from api.main import create_app
-from api.ratelimit import TokenBuckets, is_limited_path
+from api.ratelimit import TokenBuckets, is_limited_path, is_public_tile_path
+from api.settings import Settings
 from tests.routers.test_errors import assert_problem
 
 
@@ -31,7 +32,12 @@ def test_bucket_allows_a_burst_then_refills_at_the_rate():
 
 def test_limited_paths():
     assert is_limited_path("GET", "/api/v1/public/check")
-    assert is_limited_path("GET", "/tiles/public-hazards/1/0/0.mvt")
+    assert is_limited_path("GET", "/tiles/hazards/1/0/0.mvt")
+    # public hazard tiles have their own bucket, never the anonymous one
+    assert not is_limited_path("GET", "/tiles/public-hazards/1/0/0.mvt")
+    assert not is_limited_path("GET", "/tiles/public-released/1/0/0.mvt")
+    assert is_public_tile_path("/tiles/public-hazards/1/0/0.mvt")
+    assert not is_public_tile_path("/tiles/hazards/1/0/0.mvt")
     assert is_limited_path("POST", "/api/v1/auth/token")
     assert is_limited_path("POST", "/api/v1/auth/refresh")
     assert not is_limited_path("GET", "/api/v1/hazards")
@@ -84,3 +90,71 @@ def test_zero_rate_turns_the_limit_off(settings, session):
     with TestClient(app) as c:
         statuses = {c.get("/tiles/hazards/0/0/0.mvt").status_code for _ in range(150)}
     assert statuses == {401}
+
+
+def test_public_tiles_beyond_the_anonymous_burst_are_not_refused(
+    client, settings, session, actors
+):
+    """A map zooming in from one address (or a village behind one) asks for far more
+    public hazard tiles than the anonymous burst: none may be refused, even once the
+    anonymous bucket is empty, under the default settings."""
+    assert client.post(
+        "/api/v1/public/publications", headers=actors.admin.headers
+    ).status_code in (200, 201)
+    defaults = Settings(database_url=settings.database_url)
+    assert defaults.anon_rate_per_second > 0 and defaults.anon_rate_burst == 100
+    app = create_app(
+        settings.model_copy(
+            update={
+                "anon_rate_per_second": defaults.anon_rate_per_second,
+                "anon_rate_burst": defaults.anon_rate_burst,
+                "public_tile_rate_per_second": defaults.public_tile_rate_per_second,
+                "public_tile_rate_burst": defaults.public_tile_rate_burst,
+            }
+        )
+    )
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as c:
+        statuses = [
+            c.get(f"/tiles/{layer}/10/{x}/{y}.mvt").status_code
+            for layer in ("public-hazards", "public-released")
+            for x in range(600, 615)
+            for y in range(350, 355)
+        ]  # 150 tiles: more than the anonymous burst of 100
+        assert statuses == [200] * 150
+        # the anonymous bucket is a different one: empty it (an unknown public path is
+        # counted, and cheap), the hazard tiles still come
+        anonymous = [c.get("/api/v1/public/nothing").status_code for _ in range(400)]
+        assert 429 in anonymous
+        # an empty anonymous bucket does not stop the hazard tiles
+        assert c.get("/tiles/public-hazards/10/600/350.mvt").status_code == 200
+
+
+def test_public_tiles_have_their_own_bucket(settings, session):
+    """Only a client fetching public tiles in bulk meets their (separate) limit."""
+    app = create_app(
+        settings.model_copy(
+            update={
+                "anon_rate_per_second": 0.5,
+                "anon_rate_burst": 3,
+                "public_tile_rate_per_second": 0.5,
+                "public_tile_rate_burst": 5,
+            }
+        )
+    )
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as c:
+        tiles = [
+            c.get(f"/tiles/public-hazards/3/{x}/2.mvt").status_code for x in range(5)
+        ]
+        assert tiles == [200] * 5
+        r = c.get("/tiles/public-hazards/3/5/2.mvt")
+        body = assert_problem(r, 429)
+        assert "public tile" in body["detail"] and int(r.headers["Retry-After"]) >= 1
+        # the anonymous bucket is untouched by those tiles
+        assert (
+            c.post(
+                "/api/v1/auth/token", data={"username": "x", "password": "y"}
+            ).status_code
+            == 401
+        )

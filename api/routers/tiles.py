@@ -1,8 +1,13 @@
 """Mapbox vector tiles of the map layers: ``GET /tiles/{layer}/{z}/{x}/{y}.mvt``.
 
 Web Mercator XYZ tiles (WebMercatorQuad, z 0–22). ``public-hazards`` and ``public-released``
-show the latest publication of the public layer to anyone (``Cache-Control: public,
-max-age=60``). The other layers are operational data: anonymous callers get 401;
+show the latest publication of the public layer to anyone. A publication never changes, so
+a tile asked for with ``?v=`` the latest publication's tile version (``public_tiles`` of
+``/map-config.json``: the publication's id and the tile format) is ``Cache-Control: public,
+max-age=31536000, immutable``; without it, or with an older version (a page opened before
+the last publication), the latest publication's tile is ``public, max-age=60``, so a new
+publication reaches every cache within a minute. The other layers are operational data:
+anonymous callers get 401;
 ``eo-finds`` shows exact find locations and is for callers who may see them (403 otherwise).
 A tile with no feature is an empty 200 body (``Content-Length: 0``).
 
@@ -15,12 +20,15 @@ the tile but asks again each time, so a write shows at once on exactly the tiles
 import gzip
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import PrincipalDep, SessionDep
 from api.errors import BadRequest, Forbidden, NotFound, problem_responses
 from api.services import tiles
 from api.services.auth import require_reader, sees_exact_locations
+from api.services.public import latest_publication_id
 
 router = APIRouter(prefix="/tiles", tags=["map tiles"])
 
@@ -28,6 +36,15 @@ MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 PRIVATE_CACHE = "private, max-age=0, must-revalidate"
 # public layers: a new publication reaches every cache within a minute
 PUBLIC_CACHE = "public, max-age=60"
+# a public tile asked for with its publication's version: that URL never shows anything else
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+
+
+def public_tiles_version(session: Session) -> str | None:
+    """The version naming the latest publication's public tiles (``?v=``), or None before
+    the first publication; it changes with the publication and with the tile format."""
+    pub = session.scalar(select(latest_publication_id()))
+    return None if pub is None else f"{pub}.{tiles.TILE_FORMAT_VERSION}"
 
 
 def _coordinate(name: str, value: str) -> int:
@@ -82,6 +99,14 @@ def get_tile(
     z: Annotated[str, Path(description="zoom, 0–22")],
     x: Annotated[str, Path(description="column, 0 to 2^z − 1")],
     y: Annotated[str, Path(description="row from the north, 0 to 2^z − 1")],
+    v: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="public layers: the latest publication's tile version "
+            "(public_tiles of /map-config.json); the tile is then cacheable for a year",
+        ),
+    ] = None,
     if_none_match: Annotated[str | None, Header()] = None,
     accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
@@ -102,8 +127,13 @@ def get_tile(
             f"no tile {zoom}/{col}/{row}: z is 0–{tiles.MAX_ZOOM} and x, y are "
             f"0–{2 ** min(zoom, tiles.MAX_ZOOM) - 1}"
         )
+    cache = PRIVATE_CACHE
     if not spec.restricted:  # a publication: immutable, built once and kept in memory
+        # the version is read first: publications only move forward, so the tile is of
+        # that publication (or, in a race with a new one, newer), never older than its URL
+        current = public_tiles_version(session) if v else None
         body, tag = tiles.published_tile(session, spec, zoom, col, row)
+        cache = IMMUTABLE_CACHE if v and v == current else PUBLIC_CACHE
     elif (
         if_none_match
     ):  # a revalidation: the fingerprint first, the tile only if changed
@@ -113,7 +143,7 @@ def get_tile(
         body, tag = tiles.tile_and_etag(session, spec, zoom, col, row)
     headers = {
         "ETag": tag,
-        "Cache-Control": PRIVATE_CACHE if spec.restricted else PUBLIC_CACHE,
+        "Cache-Control": cache,
         "Vary": "Authorization, X-API-Key, Accept-Encoding",
     }
     gzipped = _gzip_wanted(accept_encoding)
