@@ -18,6 +18,13 @@ from api.vocab import Role
 
 router = APIRouter(tags=["identity"])
 
+# Answers carrying a token or a key: never stored by a browser or a proxy (RFC 6749 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _secret(body: dict, status_code: int = 200) -> JSONOut:
+    return JSONOut(body, status_code=status_code, headers=NO_STORE)
+
 
 @router.post(
     "/auth/token",
@@ -45,7 +52,7 @@ def create_token(
     auth.record_attempt(session, username, client, succeeded=user is not None)
     if user is None:
         raise Unauthorized("unknown user or wrong password")
-    return auth.token_pair(session, settings, user)
+    return _secret(auth.token_pair(session, settings, user))
 
 
 async def _refresh_token_field(request: Request) -> str:
@@ -103,7 +110,7 @@ def refresh_tokens(
     """Rotation: returns a new pair as ``/auth/token`` does, and the refresh token sent is
     spent. Sending a spent one again revokes every token of that sign-in (it was copied).
     Password changes and deactivation revoke refresh tokens as they do access tokens."""
-    return auth.refresh(session, settings, refresh_token)
+    return _secret(auth.refresh(session, settings, refresh_token))
 
 
 class PasswordChange(BaseModel):
@@ -145,7 +152,7 @@ def change_password(
     except Forbidden:
         auth.record_attempt(session, principal.name, client, succeeded=False)
         raise
-    return auth.token_pair(session, settings, user)
+    return _secret(auth.token_pair(session, settings, user))
 
 
 @router.get("/auth/me", response_class=JSONOut, responses=problem_responses(401))
@@ -280,11 +287,14 @@ def create_api_key(
         created_by=admin.user_id,
         permissions=body.permissions,
     )
-    return {
-        "id": key.id,
-        "name": key.name,
-        "organisation": body.organisation,
-        "role": key.role,
-        "permissions": key.permissions,
-        "key": plain,
-    }
+    return _secret(
+        {
+            "id": key.id,
+            "name": key.name,
+            "organisation": body.organisation,
+            "role": key.role,
+            "permissions": key.permissions,
+            "key": plain,
+        },
+        status_code=201,
+    )

