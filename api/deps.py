@@ -151,10 +151,13 @@ AsOfDep = Annotated[
 
 
 def get_language(
+    request: Request,
     accept_language: Annotated[str | None, Header()] = None,
     lang: Annotated[str | None, Query(description="language code, e.g. en, uk")] = None,
 ) -> str:
-    """The response language: ``lang``, else Accept-Language, else English."""
+    """The response language: ``lang``, else Accept-Language, else English. The answer
+    then varies with Accept-Language, and says so (``api.main.VaryLanguage``)."""
+    request.state.vary_language = True
     return pick_language(accept_language, lang)
 
 

@@ -114,6 +114,42 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 
+class VaryLanguage:
+    """``Vary: Accept-Language`` on every answer whose route picked a language
+    (``api.deps.get_language`` marks the request), so caches keep one copy per language."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        """Add Accept-Language to the response's Vary when the route used it."""
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_vary(message):
+            if message["type"] == "http.response.start" and scope.get("state", {}).get(
+                "vary_language"
+            ):
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"vary"
+                ]
+                vary = [
+                    v.decode("latin-1")
+                    for k, v in message.get("headers", [])
+                    if k.lower() == b"vary"
+                ]
+                names = [n.strip() for v in vary for n in v.split(",") if n.strip()]
+                if "accept-language" not in {n.lower() for n in names}:
+                    names.append("Accept-Language")
+                headers.append((b"vary", ", ".join(names).encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_vary)
+
+
 class BodyLimit:
     """Refuse request bodies larger than ``max_body_bytes`` (413 problem+json).
 
@@ -206,6 +242,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-API-Key"],
             expose_headers=["ETag", "Location"],
         )
+    app.add_middleware(VaryLanguage)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings))
 
     v1 = APIRouter(prefix="/api/v1")
