@@ -1,6 +1,7 @@
 """The ``safeground`` command line."""
 
 import getpass
+import ipaddress
 import logging
 import sys
 import time
@@ -9,10 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from api.errors import ProblemError
-from api.settings import get_settings
+from api.settings import DEV_SECRET, get_settings
 from api.vocab import OrganisationType, Role
 
 app = typer.Typer(help="Safeground: mine-risk data platform.", no_args_is_help=True)
@@ -424,6 +426,36 @@ def worker(
     jobs.run_worker(wait=not once)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost`` (any other name or address,
+    ``0.0.0.0`` and ``::`` included, may be reached from elsewhere)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_refusal(host: str) -> str | None:
+    """Why the server must not start on ``host`` with the configured settings, or None.
+
+    The development secret signs tokens anyone can forge (it is in the source): refused on
+    any address but loopback, whatever ``SAFEGROUND_ENV`` says, and always in ``prod``.
+    """
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        return "invalid settings: " + "; ".join(e["msg"] for e in exc.errors())
+    if settings.secret_key.get_secret_value() == DEV_SECRET and not is_loopback(host):
+        return (
+            f"refusing to serve on {host} with the development secret key: set "
+            'SAFEGROUND_SECRET_KEY to 32+ random bytes (python3 -c "import secrets; '
+            'print(secrets.token_urlsafe(48))"), or serve on 127.0.0.1'
+        )
+    return None
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -431,9 +463,13 @@ def serve(
     workers: Annotated[int, typer.Option()] = 1,
     reload: Annotated[bool, typer.Option(help="reload on code changes")] = False,
 ) -> None:
-    """Serve the API and the web map."""
+    """Serve the API and the web map (only on loopback with the development secret)."""
     import uvicorn
 
+    refusal = serve_refusal(host)
+    if refusal:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO)
     uvicorn.run(
         "api.main:create_app",

@@ -1,12 +1,13 @@
 """Smaller hardening items: no caching of secrets, Vary on language, the serve guard, the
 one CSV writer and sign-in throttling per address and account."""
 
+import pytest
+from typer.testing import CliRunner
+
+from api import cli
 from api.services import auth
+from api.settings import DEV_SECRET, get_settings
 from api.vocab import Role
-
-
-def _password(user) -> str:
-    return "password-" + user.name
 
 
 def test_answers_carrying_tokens_or_keys_are_never_stored(client, session, actors):
@@ -62,3 +63,52 @@ def test_answers_in_the_asked_language_say_vary_accept_language(client, actors):
     for path in ("/api/v1/public/alerts.cap", "/api/v1/public/counts"):
         r = client.get(path, headers=uk)
         assert r.status_code == 200 and not _varies_by_language(r), path
+
+
+@pytest.fixture
+def serve_calls(monkeypatch, tmp_path):
+    """``safeground serve`` with uvicorn replaced by a recorder, outside any .env."""
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append(kw))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield calls
+    get_settings.cache_clear()
+
+
+def _serve(*args, **env):
+    get_settings.cache_clear()
+    base = {"SAFEGROUND_SECRET_KEY": None, "SAFEGROUND_ENV": None}
+    return CliRunner().invoke(cli.app, ["serve", *args], env={**base, **env})
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "safeground.example"])
+def test_serve_refuses_the_development_secret_beyond_loopback(serve_calls, host):
+    r = _serve("--host", host)
+    assert r.exit_code == 2 and serve_calls == []
+    assert "SAFEGROUND_SECRET_KEY" in r.output and "development secret" in r.output
+    r = _serve("--host", host, SAFEGROUND_SECRET_KEY=DEV_SECRET, SAFEGROUND_ENV="dev")
+    assert r.exit_code == 2 and serve_calls == []
+
+
+def test_serve_refuses_the_development_secret_in_prod_with_a_message(serve_calls):
+    r = _serve("--host", "0.0.0.0", SAFEGROUND_ENV="prod")
+    assert r.exit_code == 2 and serve_calls == []
+    assert "SAFEGROUND_SECRET_KEY" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_serve_on_loopback_stays_convenient(serve_calls, host):
+    r = _serve("--host", host)
+    assert r.exit_code == 0, r.output
+    assert serve_calls[0]["host"] == host
+
+
+def test_serve_beyond_loopback_with_a_real_secret(serve_calls):
+    r = _serve(
+        "--host", "0.0.0.0", SAFEGROUND_SECRET_KEY="s" * 48, SAFEGROUND_ENV="prod"
+    )
+    assert r.exit_code == 0, r.output
+    assert serve_calls[0]["host"] == "0.0.0.0"
