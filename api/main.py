@@ -1,10 +1,12 @@
 """The FastAPI application factory."""
 
 import asyncio
+import json
 import logging
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
+import numpy as np
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
@@ -12,7 +14,9 @@ from fastapi.responses import HTMLResponse
 from api import __version__, web
 from api.db.engine import make_engine, make_sessionmaker, wait_for_database
 from api.errors import (
+    BadRequest,
     PayloadTooLarge,
+    ProblemError,
     add_exception_handlers,
     problem_body,
     problem_response,
@@ -196,6 +200,110 @@ class BodyLimit:
         await problem_response(request, 413, body)(scope, receive, send)
 
 
+MAX_JSON_DEPTH = 64  # nested arrays/objects in a request body; GeoJSON needs under 10
+
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_BRACKET_STEP = np.zeros(256, np.int8)
+_BRACKET_STEP[list(b"[{")] = 1
+_BRACKET_STEP[list(b"]}")] = -1
+_DEPTH_CHUNK = 1 << 22
+
+
+def json_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text, without parsing it.
+
+    Iterative and linear (vectorised), so that a body of 100,000 ``[`` costs no recursion:
+    escaped backslashes and quotes are dropped, then everything but brackets and quotes;
+    a bracket after an odd number of quotes is inside a string and does not count.
+    """
+    encoding = json.detect_encoding(body)
+    if encoding not in ("utf-8", "utf-8-sig"):  # the parsers read UTF-16/32 too
+        body = body.decode(encoding, errors="replace").encode()
+    skeleton = (
+        body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    )
+    deepest = level = quotes = 0
+    for start in range(0, len(skeleton), _DEPTH_CHUNK):  # chunks bound the memory
+        size = min(_DEPTH_CHUNK, len(skeleton) - start)
+        codes = np.frombuffer(skeleton, np.uint8, count=size, offset=start)
+        seen = np.cumsum(codes == ord('"'), dtype=np.int64) + quotes
+        quotes = int(seen[-1])
+        steps = _BRACKET_STEP[codes]
+        steps[(seen & 1).astype(bool)] = 0
+        levels = np.cumsum(steps, dtype=np.int64) + level
+        deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
+def _is_json(scope) -> bool:
+    kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
+    kind = kind.lower()
+    return kind.startswith(b"application/") and (
+        kind == b"application/json" or kind.endswith(b"+json")
+    )
+
+
+async def _send_problem(scope, send, err: ProblemError) -> None:
+    """Answer ``err`` as problem+json from a middleware (outside the exception handlers)."""
+    request = Request(scope)
+    settings = scope["app"].state.settings
+    body = problem_body(
+        request,
+        status=err.status,
+        title=err.title,
+        type_=f"{settings.problem_base_uri.rstrip('/')}/{err.type_slug}",
+        detail=err.detail,
+        extensions=err.extensions,
+    )
+
+    async def no_body():
+        return {"type": "http.disconnect"}
+
+    response = problem_response(request, err.status, body, err.headers)
+    await response(scope, no_body, send)
+
+
+class JSONDepthLimit:
+    """Refuse JSON bodies nested deeper than ``max_depth`` (400 problem+json), on every route.
+
+    Python's JSON parser recurses once per level: 100,000 ``[`` raise RecursionError, and a
+    document nested past 255 levels can be stored but not served again (orjson stops there).
+    Pure ASGI: the body (already capped by BodyLimit) is read, measured and replayed.
+    """
+
+    def __init__(self, app, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope, receive, send):
+        """Measure a JSON body before any route parses it."""
+        if scope["type"] != "http" or not _is_json(scope):
+            return await self.app(scope, receive, send)
+        messages = []
+        try:
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+        except ProblemError as err:  # BodyLimit counting a body sent without a length
+            return await _send_problem(scope, send, err)
+        body = b"".join(m.get("body", b"") for m in messages)
+        depth = json_depth(body)
+        if depth > self.max_depth:
+            err = BadRequest(
+                f"the JSON body nests arrays and objects {depth} levels deep; at most "
+                f"{self.max_depth} are accepted",
+                errors=[{"pointer": "", "message": "nested too deeply"}],
+            )
+            return await _send_problem(scope, send, err)
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        return await self.app(scope, replay, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (read from the environment when None)."""
     settings = settings or get_settings()
@@ -228,6 +336,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     add_exception_handlers(app)
+    app.add_middleware(JSONDepthLimit)  # innermost: after the rate and size limits
     app.add_middleware(AnonymousRateLimit, settings=settings)
     app.add_middleware(
         BodyLimit,
