@@ -1,13 +1,21 @@
 """Smaller hardening items: no caching of secrets, Vary on language, the serve guard, the
 one CSV writer and sign-in throttling per address and account."""
 
+import csv
+import io
+import zipfile
+
 import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
-from api import cli
-from api.services import auth
+from api import cli, csvout
+from api.db.models import Settlement
+from api.services import auth, priorities
 from api.settings import DEV_SECRET, get_settings
 from api.vocab import Role
+from tests.factories import make_hazard
 
 
 def test_answers_carrying_tokens_or_keys_are_never_stored(client, session, actors):
@@ -112,3 +120,107 @@ def test_serve_beyond_loopback_with_a_real_secret(serve_calls):
     )
     assert r.exit_code == 0, r.output
     assert serve_calls[0]["host"] == "0.0.0.0"
+
+
+# --- the one CSV writer ------------------------------------------------------------------
+
+INJECTED = "\r=1+1"  # a carriage return, then a formula: a new record if left unquoted
+NOTES = 'a, "quoted"\r\nsecond line'
+
+
+def _records(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+
+
+def _assert_safe(rows: list[list[str]]) -> None:
+    """No cell a spreadsheet would run: formulas carry the apostrophe, numbers stay bare."""
+    for row in rows:
+        assert len(row) == len(rows[0]), row
+        for value in row:
+            if value.startswith(csvout.FORMULA_PREFIXES):
+                float(value)  # only a (negative) number may start with '-'
+
+
+def test_the_csv_writer_quotes_line_breaks_and_neutralises_formulas():
+    text = csvout.to_text(
+        ["text", "n"],
+        [[INJECTED, -5], ["-x", -1.5], ["@SUM(A1)", 0], [NOTES, None], ["+1", True]],
+    )
+    rows = _records(text)
+    assert rows == [
+        ["text", "n"],
+        ["'\r=1+1", "-5"],
+        ["'-x", "-1.5"],
+        ["'@SUM(A1)", "0"],
+        [NOTES, ""],
+        ["'+1", "true"],
+    ]
+    assert "\n-5" not in text and ",-5\r\n" in text  # the number is a bare number
+
+
+@pytest.fixture
+def injected(session, settings, actors):
+    """A hazard and a settlement beside it whose names start a record and a formula."""
+    geom = box(30.50, 50.40, 30.502, 50.402)
+    hazard = make_hazard(
+        session,
+        settings,
+        actors.coordinator_a.principal,
+        geom,
+        actors.org_a,
+        name=INJECTED,
+        notes=NOTES,
+    )
+    priorities.refresh(session, [hazard])
+    session.add(
+        Settlement(
+            external_id="S-INJ",
+            name=INJECTED,
+            population=1200,
+            geom=from_shape(Point(30.501, 50.401), srid=4326),
+        )
+    )
+    session.commit()
+    return hazard
+
+
+def test_eore_planning_csv_keeps_a_carriage_return_inside_its_cell(
+    client, actors, injected
+):
+    r = client.get(
+        "/api/v1/eore-sessions/planning",
+        params={"f": "csv"},
+        headers=actors.eore_a.headers,
+    )
+    assert r.status_code == 200, r.text
+    rows = _records(r.text)
+    _assert_safe(rows)
+    assert len(rows) == 2 == int(r.headers["X-Total-Count"]) + 1
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["name"] == "'" + INJECTED and record["population"] == "1200"
+
+
+def test_every_csv_answer_round_trips(client, actors, injected):
+    headers = actors.analyst_restricted.headers
+    ranked = client.get("/api/v1/priorities", params={"format": "csv"}, headers=headers)
+    assert ranked.status_code == 200, ranked.text
+    exported = client.get("/api/v1/exports/hazards.csv", headers=headers)
+    assert exported.status_code == 200, exported.text
+    planning = client.get(
+        "/api/v1/eore-sessions/planning", params={"f": "csv"}, headers=headers
+    )
+    assert planning.status_code == 200, planning.text
+    for r in (ranked, exported, planning):
+        assert r.headers["content-type"].startswith("text/csv")
+        rows = _records(r.text)
+        _assert_safe(rows)
+        assert len(rows) == 2, r.request.url
+        record = dict(zip(rows[0], rows[1], strict=True))
+        assert record["name"] == "'" + INJECTED
+        if "notes" in record:
+            assert record["notes"] == NOTES
+    shp = client.get("/api/v1/exports/hazards.shp.zip", headers=headers)
+    with zipfile.ZipFile(io.BytesIO(shp.content)) as archive:
+        fields = _records(archive.read("fields.csv").decode("utf-8"))
+    _assert_safe(fields)
+    assert fields[0] == ["name", "shapefile_name"] and ["name", "name"] in fields

@@ -1,7 +1,5 @@
 """Risk-education (EORE) sessions, the planning view, and the community risk sheet."""
 
-import csv
-import io
 import uuid
 from datetime import date
 from typing import Annotated, Literal
@@ -9,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from api import csvout
 from api.deps import (
     BBoxDep,
     IfMatchDep,
@@ -30,7 +29,6 @@ from api.schemas.eore import (
 )
 from api.services import eore, eore_sheet
 from api.services.auth import require_reader
-from api.services.exports import neutralise
 from api.vocab import EoreAudience, EoreDeliveryMethod
 
 router = APIRouter(prefix="/eore-sessions", tags=["risk education"])
@@ -227,19 +225,10 @@ def eore_planning(
         offset=page.offset,
     )
     if f == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(eore.PLANNING_COLUMNS)
-        for row in rows:
-            writer.writerow(
-                [
-                    "" if row[c] is None else neutralise(str(row[c]))
-                    for c in eore.PLANNING_COLUMNS
-                ]
-            )
+        columns = eore.PLANNING_COLUMNS
         return Response(
-            out.getvalue(),
-            media_type="text/csv; charset=utf-8",
+            csvout.to_text(columns, ([row[c] for c in columns] for row in rows)),
+            media_type=csvout.MEDIA_TYPE,
             headers={
                 "Content-Disposition": 'attachment; filename="eore-planning.csv"',
                 "X-Total-Count": str(matched),

@@ -1,6 +1,5 @@
 """Clearance priorities: the versioned model, the ranked list and its exports, overrides."""
 
-import csv
 import io
 import uuid
 from typing import Annotated, Any, Literal
@@ -9,6 +8,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from api import csvout
 from api.deps import PrincipalDep, SessionDep
 from api.domain.priority_model import DEFAULT_MODEL
 from api.errors import problem_responses
@@ -130,15 +130,8 @@ def _rows(page: dict[str, Any]) -> list[list[Any]]:
             "admin": ",".join(item["admin"] or []),
             "gates": ",".join(f"{k}:{v}" for k, v in item["gates"].items()),
         }
-        out.append([_cell(values[c]) for c in EXPORT_COLUMNS])
+        out.append([csvout.neutralise(values[c]) for c in EXPORT_COLUMNS])  # xlsx too
     return out
-
-
-def _cell(value: Any) -> Any:
-    """Neutralise text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @router.get(
@@ -175,13 +168,9 @@ def ranked(
         return JSONOut(page)
     name = f"safeground-priorities-v{page['model']['version']}"
     if format == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(_rows(page))
         return Response(
-            buf.getvalue().encode("utf-8-sig"),
-            media_type="text/csv; charset=utf-8",
+            csvout.to_text(EXPORT_COLUMNS, _rows(page)).encode("utf-8-sig"),
+            media_type=csvout.MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     import openpyxl

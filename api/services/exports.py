@@ -29,7 +29,6 @@ what reading them exactly needs (``auth.sees_exact_locations``: coordinators, ad
 ``restricted:read``).
 """
 
-import csv
 import shutil
 import tempfile
 import zipfile
@@ -50,6 +49,8 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from api import csvout
+from api.csvout import neutralise
 from api.errors import BadRequest, Forbidden, NotFound
 from api.services.auth import RESTRICTED_READ, Principal, sees_exact_locations
 from api.services.hazard_queries import CURRENT_FILTER, HazardFilters
@@ -58,7 +59,6 @@ PROFILES_DIR = Path(__file__).resolve().parents[1] / "ingest" / "profiles"
 PROFILES = ("native", "imsma")
 # GEOS writes the shortest text that reads back exactly, up to this many decimals.
 WKT_DECIMALS = 30
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Layers ------------------------------------------------------------------------------
@@ -625,15 +625,10 @@ def write_kml(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> 
     )
 
 
-def neutralise(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def write_csv(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> None:
-    """CSV with the geometry as WKT (and lon/lat for point layers), formulas neutralised."""
+    """CSV with the geometry as WKT (and lon/lat for point layers), formulas neutralised
+    (``api.csvout.neutralise``). GDAL writes it, keeping column types: it quotes a field
+    holding a comma, a quote, ``\r`` or ``\n``, and text that would read as a number."""
     joined = _joined(gdf, layer)
     table = pd.DataFrame(joined.drop(columns=joined.geometry.name))
     for column, kind in layer.columns:
@@ -682,9 +677,7 @@ def write_shapefile_zip(
             encoding="UTF-8",
         )
     with open(folder / "fields.csv", "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["name", "shapefile_name"])
-        writer.writerows(short.items())
+        csvout.write_rows(fh, ["name", "shapefile_name"], short.items())
     (folder / "README.txt").write_text(SHAPEFILE_README, encoding="utf-8")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for file in sorted(folder.iterdir()):
