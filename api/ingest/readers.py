@@ -6,10 +6,15 @@ JSON (a list of submissions). Each row carries its number as the user sees it: t
 position (1 = first feature) in spatial files, the spreadsheet line in CSV and XLSX (line 1 is
 the header, so the first data row is row 2).
 
+A file is opened only as the format its name declares: its first bytes must be that format's
+(``_sniff``), GDAL must open it with that format's driver, and GDAL must not have tried to fetch
+anything while opening it (``gdalsafe``: no network, no VRT, no external access).
+
 Geometries come out in the file's CRS; ``Source.crs`` says which (None when the file declares
 none), and the job transforms them to WGS 84.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -23,7 +28,9 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from api.ingest import kml, safezip
+from api.ingest import gdalsafe, kml, safezip
+
+gdalsafe.install()
 
 SPATIAL = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".fgb": "fgb"}
 TABULAR = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
@@ -31,6 +38,75 @@ TABULAR = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
 
 class ReadError(ValueError):
     """The file cannot be read at all (as opposed to one bad row)."""
+
+
+# Per format: its name in messages, the GDAL driver that must open it, and its first bytes.
+FORMAT_NAMES = {
+    "geojson": "GeoJSON",
+    "gpkg": "GeoPackage",
+    "fgb": "FlatGeobuf",
+    "shp.zip": "Shapefile",
+}
+DRIVERS = {
+    "geojson": "GeoJSON",
+    "gpkg": "GPKG",
+    "fgb": "FlatGeobuf",
+    "shp.zip": "ESRI Shapefile",
+}
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian (.shp and .shx)
+
+
+def _looks_like(head: bytes) -> str:
+    """What a file that is not the declared format seems to be, in a few words."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<"):
+        return "an XML document (e.g. a GDAL virtual dataset, which is never accepted)"
+    if head.startswith(SQLITE_MAGIC):
+        return "an SQLite database"
+    if head.startswith(b"PK"):
+        return "a zip archive"
+    if head[:3] == b"fgb":
+        return "a FlatGeobuf file"
+    if text.startswith((b"{", b"[")):
+        return "JSON"
+    return "another format"
+
+
+def _sniff(path: Path, fmt: str) -> None:
+    """Refuse a file whose first bytes are not those of the format its name declares."""
+    with path.open("rb") as f:
+        head = f.read(64)
+    if fmt == "geojson":
+        ok = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+    elif fmt == "gpkg":
+        ok = head.startswith(SQLITE_MAGIC)
+    elif fmt == "fgb":
+        ok = head[:3] == b"fgb" and head[4:7] == b"fgb"
+    elif fmt == "shp.zip":
+        ok = head.startswith(SHP_MAGIC)
+    else:
+        return
+    if not ok:
+        name = FORMAT_NAMES[fmt]
+        what = path.name if fmt == "shp.zip" else "the file"
+        raise ReadError(
+            f"{what} is not a {name} file: it looks like {_looks_like(head)}; "
+            f"a file is read only as the format its name declares ({name})"
+        )
+
+
+@contextlib.contextmanager
+def _gdal(fmt: str) -> Iterator[None]:
+    """Run GDAL calls on an upload; refuse the file if GDAL tried to fetch anything."""
+    with gdalsafe.watch() as tried:
+        yield
+    if tried:
+        raise ReadError(
+            f"the {FORMAT_NAMES.get(fmt, fmt)} file asks to fetch a resource from the "
+            "network (e.g. a GeoJSON crs of type link); imports never fetch anything: "
+            "remove it, and give the CRS with crs=EPSG:.... if the file has none"
+        )
 
 
 @dataclass
@@ -110,6 +186,9 @@ def open_source(
             raise ReadError(
                 f"{shp.name} comes without {' and '.join(missing)}; zip all the shapefile's parts"
             )
+        _sniff(shp, "shp.zip")
+        shx = shp.with_suffix(".shx")
+        _sniff(shx if shx.exists() else shp.with_suffix(".SHX"), "shp.zip")
         source = _ogr(shp, "shp.zip", None)
         if (
             not shp.with_suffix(".prj").exists()
@@ -137,8 +216,16 @@ def open_source(
     if fmt == "geojson" and _is_json_list(path):
         return _kobo_json(path)
     if fmt in ("geojson", "gpkg", "fgb"):
+        _sniff(path, fmt)
         if fmt == "gpkg":
-            layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+            try:
+                with _gdal(fmt):
+                    listed = pyogrio.list_layers(path)
+            except ReadError:
+                raise
+            except Exception as exc:  # pyogrio's DataSourceError, with GDAL's text
+                raise ReadError(f"cannot read the file as GeoPackage: {exc}") from exc
+            layers = [str(name) for name, _ in listed]
             if layer is None and len(layers) > 1:
                 raise ReadError(
                     "the GeoPackage has several layers; choose one with layer=: "
@@ -161,11 +248,20 @@ def _is_json_list(path: Path) -> bool:
 
 def _ogr(path: Path, fmt: str, layer: str | None) -> Source:
     try:
-        info = pyogrio.read_info(path, layer=layer)
+        with _gdal(fmt):
+            info = pyogrio.read_info(path, layer=layer)
+    except ReadError:
+        raise
     except (
         Exception
-    ) as exc:  # pyogrio raises DataSourceError/DataLayerError with GDAL's text
+    ) as exc:  # pyogrio's DataSourceError/DataLayerError, with GDAL's text
         raise ReadError(f"cannot read the file as {fmt}: {exc}") from exc
+    expected = DRIVERS.get(fmt)
+    if expected and info.get("driver") != expected:
+        raise ReadError(
+            f"the file is not a {FORMAT_NAMES[fmt]} file (GDAL reads it as "
+            f"{info.get('driver')}); a file is read only as the format its name declares"
+        )
     columns = [str(c) for c in info["fields"]]
     count = info.get("features")
     source = Source(
@@ -178,6 +274,7 @@ def _ogr(path: Path, fmt: str, layer: str | None) -> Source:
 
     def batches(size: int) -> Iterator[list[Row]]:
         number = 0
+        # (a fetch GDAL would try here is refused all the same: gdalsafe)
         with pyogrio.open_arrow(
             path, layer=layer, batch_size=size, use_pyarrow=True
         ) as (meta, reader):

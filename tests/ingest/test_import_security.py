@@ -1,0 +1,284 @@
+"""Imports against hostile uploads: files posing as another format (GDAL virtual datasets
+reading local files or URLs), GeoJSON CRS links, YAML alias bombs, location leaks in reports,
+and bodies read before the caller is known."""
+
+import http.server
+import io
+import json
+import logging
+import threading
+import uuid
+import zipfile
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from sqlalchemy import text
+
+from api.ingest import readers
+from tests.ingest import files as F
+from tests.ingest.test_imports import upload
+
+
+@pytest.fixture
+def canary_server():
+    """An HTTP server on a loopback port that records every request it gets."""
+    hits: list[str] = []
+    token = "CANARY-URL-" + uuid.uuid4().hex
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            body = f"classification\n{token}\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits, token
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def canary_file(tmp_path):
+    """A local CSV whose only value is a unique canary string."""
+    token = "CANARY-FILE-" + uuid.uuid4().hex
+    path = tmp_path / "secret.csv"
+    path.write_text(f"classification\n{token}\n")
+    return path, token
+
+
+def vrt(source: str) -> bytes:
+    """An OGR VRT reading ``source`` (GDAL's connection string)."""
+    return (
+        "<OGRVRTDataSource><OGRVRTLayer name='hazards'>"
+        f"<SrcDataSource>{source}</SrcDataSource>"
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    ).encode()
+
+
+def assert_nowhere(canaries, responses, caplog, session):
+    """No canary text in the HTTP answers, the logs or the import tables."""
+    for token in canaries:
+        for res in responses:
+            assert token not in res.text
+        assert token not in caplog.text
+        found = session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM imports WHERE CAST(imports.* AS text) "
+                "LIKE :t) + (SELECT count(*) FROM import_messages m "
+                "WHERE CAST(m.* AS text) LIKE :t)"
+            ),
+            {"t": f"%{token}%"},
+        ).scalar_one()
+        assert found == 0
+
+
+def hostile_upload(client, user, name, data, mode):
+    """Upload, then read back the report when a job was created; all responses."""
+    res = upload(client, user, name, data, kind="hazards", profile="native", mode=mode)
+    responses = [res]
+    if res.status_code == 202:
+        responses.append(client.get(res.headers["Location"], headers=user.headers))
+    return res, responses
+
+
+@pytest.mark.parametrize("name", ["x.geojson", "x.json", "x.gpkg", "x.fgb"])
+@pytest.mark.parametrize("mode", ["dry_run", "commit"])
+def test_vrt_posing_as_another_format_reads_no_file_or_url(
+    client, session, actors, canary_server, canary_file, caplog, name, mode
+):
+    url, hits, url_token = canary_server
+    path, file_token = canary_file
+    caplog.set_level(logging.DEBUG)
+    responses = []
+    for source in (
+        f"CSV:{path}",
+        f"CSV:/vsicurl/{url}/internal.csv",
+        f"{url}/internal.csv",
+    ):
+        res, got = hostile_upload(client, actors.coordinator_a, name, vrt(source), mode)
+        responses += got
+        assert res.status_code in (400, 422), res.text
+        assert res.headers["content-type"].startswith("application/problem+json")
+        declared = readers.FORMAT_NAMES[readers.detect_format(name)]
+        assert f"not a {declared} file" in res.json()["detail"]
+    assert_nowhere([file_token, url_token], responses, caplog, session)
+    assert hits == []
+
+
+def test_vrt_inside_a_zipped_shapefile_is_refused(
+    client, session, actors, canary_file, caplog
+):
+    path, token = canary_file
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("h.shp", vrt(f"CSV:{path}"))
+        zf.writestr("h.shx", vrt(f"CSV:{path}"))
+        zf.writestr("h.dbf", b"\x03")
+    res, responses = hostile_upload(
+        client, actors.coordinator_a, "h.zip", buf.getvalue(), "dry_run"
+    )
+    assert res.status_code in (400, 422), res.text
+    assert "not a Shapefile file" in res.json()["detail"]
+    assert_nowhere([token], responses, caplog, session)
+
+
+@pytest.mark.parametrize("crs_type", ["link", "url"])
+def test_geojson_crs_link_is_never_fetched(
+    client, session, actors, canary_server, caplog, crs_type
+):
+    url, hits, token = canary_server
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {
+            "type": crs_type,
+            "properties": {"href": f"{url}/crs", "url": f"{url}/crs", "type": "proj4"},
+        },
+        "features": [F.feature(F.square(0), F.hazard_props(0, actors.org_a))],
+    }
+    res, responses = hostile_upload(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        json.dumps(doc).encode(),
+        "dry_run",
+    )
+    assert res.status_code in (400, 422), res.text
+    assert "fetch" in res.json()["detail"]
+    assert hits == []
+    assert_nowhere([token], responses, caplog, session)
+
+
+def test_geojson_legacy_crs_name_still_works(client, actors):
+    geom = gpd.GeoSeries([F.square(1)], crs="EPSG:4326").to_crs("EPSG:32636")[0]
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32636"}},
+        "features": [F.feature(geom, F.hazard_props(1, actors.org_a))],
+    }
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "utm.geojson",
+        json.dumps(doc).encode(),
+        mode="dry_run",
+    )
+    assert res.status_code == 202, res.text
+    rep = client.get(res.headers["Location"], headers=actors.coordinator_a.headers)
+    body = rep.json()
+    assert body["status"] == "succeeded", body
+    assert body["counts"]["created"] == 1 and body["counts"]["rejected"] == 0
+
+
+def test_gdal_itself_opens_no_vrt_and_fetches_nothing(tmp_path, canary_server):
+    """Defence in depth: even a call that skips the readers' checks gets nowhere."""
+    url, hits, _ = canary_server
+    readers.gdalsafe.install()
+    bad = tmp_path / "x.vrt"
+    bad.write_bytes(vrt(f"CSV:/vsicurl/{url}/internal.csv"))
+    with pytest.raises(Exception):  # noqa: B017 (pyogrio's DataSourceError)
+        pyogrio.read_info(bad)
+    linked = tmp_path / "l.geojson"
+    linked.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "link", "properties": {"href": f"{url}/crs"}},
+                "features": [],
+            }
+        )
+    )
+    with readers.gdalsafe.watch() as tried:
+        pyogrio.read_info(linked)
+    assert tried == [f"{url}/crs"]
+    with pytest.raises(Exception):  # noqa: B017
+        pyogrio.read_info(f"/vsicurl/{url}/data.geojson")
+    assert hits == []
+
+
+def alias_bomb(levels: int) -> str:
+    """A "billion laughs" YAML: each level is a list of ten aliases of the one before."""
+    lines = ['l0: &l0 ["lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]")
+    lines.append("kinds: {hazards: {fields: {name: [name]}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_mapping_alias_bomb_is_refused_quickly_and_small(client, session, actors):
+    import time
+
+    import psutil
+
+    bomb = alias_bomb(7)  # 10 million "lol"s once expanded
+    assert len(bomb) < 600
+    proc = psutil.Process()
+    rss_before = proc.memory_info().rss
+    started = time.monotonic()
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(0), F.hazard_props(0, actors.org_a))]),
+        mode="dry_run",
+        mapping=bomb,
+    )
+    elapsed = time.monotonic() - started
+    grown = proc.memory_info().rss - rss_before
+    assert res.status_code == 422, res.text[:500]
+    body = res.json()
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert body["errors"][0]["pointer"] == "/mapping"
+    assert "alias" in body["detail"]
+    assert elapsed < 2, elapsed
+    assert grown < 200 << 20, grown
+    stored = session.execute(
+        text("SELECT coalesce(max(length(CAST(options AS text))), 0) FROM imports")
+    ).scalar_one()
+    assert stored < 70_000
+
+
+def test_mapping_over_the_size_limit_is_refused(client, actors):
+    from api.ingest.profile import MAX_MAPPING_BYTES
+
+    big = "kinds: {hazards: {fields: {name: [name]}}}\n" + "#" * MAX_MAPPING_BYTES
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(0), F.hazard_props(0, actors.org_a))]),
+        mode="dry_run",
+        mapping=big,
+    )
+    assert res.status_code == 422, res.text[:500]
+    assert res.json()["errors"][0]["pointer"] == "/mapping"
+    assert "limit" in res.json()["detail"]
+
+
+def test_mapping_without_aliases_still_works(client, actors):
+    mapping = "kinds:\n  hazards:\n    fields:\n      name: [Field name]\n"
+    props = F.hazard_props(0, actors.org_a)
+    props["Field name"] = props.pop("name")
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(0), props)]),
+        mode="dry_run",
+        mapping=mapping,
+    )
+    assert res.status_code == 202, res.text
+    rep = client.get(res.headers["Location"], headers=actors.coordinator_a.headers)
+    assert rep.json()["counts"]["created"] == 1, rep.json()
