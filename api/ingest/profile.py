@@ -78,10 +78,34 @@ def load_profile(name: str) -> dict[str, Any]:
     return yaml.safe_load((PROFILES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
+MAX_MAPPING_BYTES = 64 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors' aliases: a mapping is small, and an alias can be expanded
+    exponentially ("billion laughs": 500 bytes become gigabytes)."""
+
+    def compose_node(self, parent, index):
+        """Refuse an alias before it is resolved."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ProfileError(
+                "mapping must not use YAML aliases (*name) "
+                f"(line {event.start_mark.line + 1}); write the values out"
+            )
+        return super().compose_node(parent, index)
+
+
 def parse_mapping(text: str | bytes) -> dict[str, Any]:
-    """A caller's mapping (YAML or JSON, same format as a profile)."""
+    """A caller's mapping (YAML or JSON, same format as a profile), at most
+    ``MAX_MAPPING_BYTES`` long and without YAML aliases."""
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > MAX_MAPPING_BYTES:
+        raise ProfileError(
+            f"mapping is {size} bytes long; the limit is {MAX_MAPPING_BYTES}"
+        )
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise ProfileError(f"mapping is not valid YAML or JSON: {exc}") from exc
     if not isinstance(data, dict):
