@@ -73,7 +73,8 @@ def list_models(session: SessionDep, principal: PrincipalDep):
 @router.post(
     "/priority-models",
     status_code=201,
-    summary="Store a new version (and by default activate it: every hazard is re-scored)",
+    summary="Store a new version (and by default activate it: every hazard is re-scored) "
+    "(admins)",
     responses=problem_responses(401, 403, 422),
 )
 def create_model(
@@ -88,7 +89,11 @@ def create_model(
         ),
     ],
 ):
-    """Validate, store and (optionally) activate a model version."""
+    """Validate, store and (optionally) activate a model version.
+
+    The model ranks every organisation's hazards, so it is a programme-wide setting: only
+    an admin, signed in, may store or activate one (coordinators and API keys get 403).
+    """
     return JSONOut(
         priorities.create_model(
             session,
@@ -104,11 +109,14 @@ def create_model(
 
 @router.post(
     "/priority-models/{model_id}/activate",
-    summary="Make a stored version the active one",
+    summary="Make a stored version the active one (admins)",
     responses=problem_responses(401, 403, 404),
 )
 def activate_model(model_id: uuid.UUID, session: SessionDep, principal: PrincipalDep):
-    """Activate a version; scores are computed again from the stored indicators."""
+    """Activate a version; scores are computed again from the stored indicators.
+
+    Admins only, signed in (a programme-wide setting).
+    """
     return JSONOut(priorities.activate_model(session, model_id, principal))
 
 

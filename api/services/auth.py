@@ -44,8 +44,25 @@ WRITE_SCOPES = {
     "integrations": "hazard-reports:write",
     "imports": "imports:write",
     "priorities": "priorities:write",
-    "priority-models": "priorities:write",
     "eore-sessions": "eore-sessions:write",
+}
+# writes that need more than their segment's scope: (first segment, last segment) -> scopes.
+# Accepting a hazard report makes it part of a hazard (links it, or creates one).
+EXTRA_SCOPES = {
+    ("hazard-reports", "accept"): frozenset({"hazards:write"}),
+}
+# first path segments under /api/v1 that no API key may write, and why: identity, and the
+# programme-wide settings (priority model, public layer, code lists), which are an admin's
+# signed-in decision, never an organisation's integration. Every write route of the API is
+# either here or in WRITE_SCOPES (tests/test_authorization.py walks them).
+KEY_REFUSED = {
+    "auth": "sign-in and passwords are for users",
+    "users": "users are managed by admins signed in",
+    "api-keys": "keys are managed by admins signed in",
+    "organisations": "organisations are managed by admins signed in",
+    "priority-models": "the priority model is a programme-wide setting (admins)",
+    "public": "publishing the public layer is a programme-wide decision (admins)",
+    "vocabularies": "code lists are programme-wide settings (admins)",
 }
 PERMISSIONS = frozenset({RESTRICTED_READ, *WRITE_SCOPES.values()})
 # the scopes a key of each role gets when none are named (what the role may write)
@@ -99,8 +116,20 @@ def sees_exact_locations(principal: Principal | None) -> bool:
     )
 
 
+def key_scopes_for(path: str) -> frozenset[str] | None:
+    """The scopes an API key needs to write to ``path``; None when no key may write there."""
+    if not path.startswith("/api/v1/"):
+        return None
+    parts = [p for p in path.removeprefix("/api/v1/").split("/") if p]
+    if not parts or parts[0] not in WRITE_SCOPES:
+        return None
+    return frozenset({WRITE_SCOPES[parts[0]]}) | EXTRA_SCOPES.get(
+        (parts[0], parts[-1]), frozenset()
+    )
+
+
 def require_key_scope(principal: Principal | None, method: str, path: str) -> None:
-    """Refuse (403) a write by an API key that lacks the scope for ``path``.
+    """Refuse (403) a write by an API key that lacks the scopes for ``path``.
 
     Users are governed by their role alone; reads by keys by their role and
     ``restricted:read``.
@@ -109,18 +138,31 @@ def require_key_scope(principal: Principal | None, method: str, path: str) -> No
         return
     if method in ("GET", "HEAD", "OPTIONS"):
         return
-    parts = path.removeprefix("/api/v1/").split("/")
-    needed = WRITE_SCOPES.get(parts[0]) if path.startswith("/api/v1/") else None
+    needed = key_scopes_for(path)
     if needed is None:
+        segment = path.removeprefix("/api/v1/").split("/")[0]
+        why = KEY_REFUSED.get(segment)
         raise Forbidden(
-            f"API keys cannot call {method} {path}; sign in as a user "
-            "(POST /api/v1/auth/token)"
+            f"API keys cannot call {method} {path}"
+            + (f" ({why})" if why else "")
+            + "; sign in as a user (POST /api/v1/auth/token)"
         )
-    if needed not in (principal.scopes or frozenset()):
+    for scope in sorted(needed):
+        require_scope(principal, scope, f"{method} {path}")
+
+
+def require_scope(principal: Principal, scope: str, what: str) -> None:
+    """Refuse (403) an API key without ``scope`` for ``what``; users pass (their role decides).
+
+    Services call it where one write reaches into another kind of record (accepting a
+    hazard report creates or links a hazard), so a key's scopes hold end to end.
+    """
+    if principal.api_key_id is None:
+        return
+    if scope not in (principal.scopes or frozenset()):
         held = ", ".join(sorted(principal.permissions)) or "none"
         raise Forbidden(
-            f"this API key lacks the {needed} permission for {method} {path} "
-            f"(it has: {held})"
+            f"this API key lacks the {scope} permission for {what} (it has: {held})"
         )
 
 
@@ -613,6 +655,24 @@ def require_admin(principal: Principal | None) -> Principal:
     principal = require_reader(principal)
     if principal.role != Role.admin:
         raise Forbidden(f"this needs the admin role; you are {principal.role.value}")
+    return principal
+
+
+def require_programme_admin(principal: Principal | None, what: str) -> Principal:
+    """Programme-wide settings (the priority model, the public layer, code lists): an admin
+    signed in. There is no national-authority role; API keys belong to one organisation and
+    never change what every organisation sees."""
+    principal = require_reader(principal)
+    if principal.api_key_id is not None:
+        raise Forbidden(
+            f"{what} is a programme-wide setting: API keys cannot change it; "
+            "an admin signs in to do it"
+        )
+    if principal.role != Role.admin:
+        raise Forbidden(
+            f"{what} is a programme-wide setting and needs the admin role; "
+            f"you are {principal.role.value}"
+        )
     return principal
 
 

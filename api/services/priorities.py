@@ -27,7 +27,12 @@ from api.db.models import (
 )
 from api.domain import priority_model as pm
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
-from api.services.auth import Principal, require_reader, require_writer
+from api.services.auth import (
+    Principal,
+    require_programme_admin,
+    require_reader,
+    require_writer,
+)
 from api.vocab import Role
 
 # metres per degree of latitude (its smallest value) and of longitude at the equator
@@ -290,8 +295,11 @@ def create_model(
     activate: bool,
     principal: Principal | None,
 ) -> dict[str, Any]:
-    """Store a new version of the model; when ``activate``, score every hazard under it."""
-    principal = _require_tasking(principal)
+    """Store a new version of the model; when ``activate``, score every hazard under it.
+
+    The model ranks every organisation's hazards: admins only (signed in, not a key).
+    """
+    principal = require_programme_admin(principal, "the priority model")
     try:
         checked = pm.validate(document)
     except pm.ModelError as exc:
@@ -333,8 +341,8 @@ def _activate(session: Session, model: PriorityModel) -> None:
 def activate_model(
     session: Session, model_id: uuid.UUID, principal: Principal | None
 ) -> dict[str, Any]:
-    """Make a stored version the active one and score every hazard under it."""
-    _require_tasking(principal)
+    """Make a stored version the active one and score every hazard under it (admins)."""
+    require_programme_admin(principal, "the priority model")
     model = session.get(PriorityModel, model_id)
     if model is None:
         raise NotFound(f"no priority model {model_id}")

@@ -223,7 +223,7 @@ def test_a_weight_change_rescores_without_recomputing_indicators(
     res = client.post(
         "/api/v1/priority-models",
         json={"name": "exposure only", "model": doc},
-        headers=actors.coordinator_a.headers,
+        headers=actors.admin.headers,
     )
     assert res.status_code == 201, res.text
     assert res.json()["version"] == 2 and res.json()["active"]
@@ -246,7 +246,7 @@ def test_a_weight_change_rescores_without_recomputing_indicators(
                 }
             },
         },
-        headers=actors.coordinator_a.headers,
+        headers=actors.admin.headers,
     )
     assert bad.status_code == 422 and "/model/criteria/c/weight" in bad.text
     assert (
