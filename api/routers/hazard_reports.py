@@ -156,7 +156,8 @@ def verify_hazard_report(
 ):
     """Record that the report was checked (submitted → verified).
 
-    Coordinators of the receiving organisation and admins only. ``If-Match`` is optional;
+    Coordinators of the receiving organisation and admins only, and never whoever submitted
+    or re-sent the report, user or API key (four-eyes rule: 403). ``If-Match`` is optional;
     when sent, a stale ETag is refused (412).
     """
     result = hazard_reports.verify(
@@ -190,6 +191,9 @@ def accept_hazard_report(
     coordinator's organisation, and links it. A report located by a single point can only
     make a ``uxo_spot`` or ``axo_site`` hazard (422 otherwise). ``properties.hazard_id`` of
     the answer is the linked hazard.
+
+    Not by whoever submitted or re-sent the report (four-eyes rule: 403); an API key needs
+    ``hazards:write`` besides ``hazard-reports:write``, as the report becomes part of a hazard.
     """
     result = hazard_reports.accept(
         session,

@@ -60,6 +60,7 @@ from api.services.auth import (
     Principal,
     can_read_restricted,
     require_reader,
+    require_scope,
     require_writer,
 )
 from api.settings import Settings
@@ -856,6 +857,38 @@ def _require_decider(
     return principal  # type: ignore[return-value]
 
 
+def _require_second_pair_of_eyes(
+    session: Session, principal: Principal, report: HazardReport, action: ReportAction
+) -> None:
+    """Verify and accept are done by someone other than whoever wrote the report.
+
+    The four-eyes rule of the acceptance chain (domain.md §1.13: a supervisor's verification,
+    then acceptance): whoever submitted the report or changed it by a re-send, user or API
+    key, cannot verify or accept it. Rejecting is not a way to make a hazard and stays open.
+    """
+    if action not in (ReportAction.verify, ReportAction.accept):
+        return
+    authors = session.execute(
+        select(
+            HazardReportEvent.actor_user_id, HazardReportEvent.actor_api_key_id
+        ).where(
+            HazardReportEvent.report_id == report.id,
+            HazardReportEvent.action.in_(
+                [ReportAction.submit.value, ReportAction.resubmit.value]
+            ),
+        )
+    ).all()
+    users = {u for u, _ in authors} | {report.submitted_by_user_id}
+    keys = {k for _, k in authors} | {report.submitted_by_api_key_id}
+    if (principal.user_id is not None and principal.user_id in users) or (
+        principal.api_key_id is not None and principal.api_key_id in keys
+    ):
+        raise Forbidden(
+            f"you submitted this report, so someone else must {action.value} it "
+            "(four-eyes rule: a report is checked and accepted by a second person)"
+        )
+
+
 def _check_transition(report: HazardReport, action: ReportAction) -> None:
     sources, _ = TRANSITIONS[action]
     status = ReportStatus(report.status)
@@ -918,6 +951,12 @@ def _start(
     report = _locked(session, report_id)
     try:
         principal = _require_decider(session, principal, report)
+        if action == ReportAction.accept:
+            # accepting links the report to a hazard or creates one: a hazard write
+            require_scope(
+                principal, "hazards:write", "accepting a report into a hazard"
+            )
+        _require_second_pair_of_eyes(session, principal, report, action)
         _check_if_match(if_match, report.version)
         _check_transition(report, action)
     except Exception:
