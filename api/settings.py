@@ -64,12 +64,26 @@ class Settings(BaseSettings):
         description="how long start-up waits for the database before serving 503s",
     )
     login_max_failures: int = Field(
-        5, ge=1, description="failed sign-ins of one account before it is throttled"
+        5,
+        ge=1,
+        description="failed sign-ins of one account from one address before each "
+        "further try from there waits (backoff); other addresses are not affected",
+    )
+    login_backoff_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="the first wait after login_max_failures; doubled with each "
+        "further failure, up to login_window_minutes",
     )
     login_max_failures_per_client: int = Field(
-        20, ge=1, description="failed sign-ins from one address before it is throttled"
+        20,
+        ge=1,
+        description="failed sign-ins from one address, any account, within "
+        "login_window_minutes before the address is throttled",
     )
-    login_window_minutes: int = Field(15, ge=1)
+    login_window_minutes: int = Field(
+        15, ge=1, description="longest sign-in backoff; window of the per-address count"
+    )
     default_limit: int = Field(100, ge=1)
     max_limit: int = Field(10_000, ge=1)
     max_vertices: int = Field(100_000, ge=4, description="vertex limit per geometry")

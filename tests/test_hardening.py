@@ -4,18 +4,21 @@ one CSV writer and sign-in throttling per address and account."""
 import csv
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
 from api import cli, csvout
-from api.db.models import Settlement
+from api.db.models import LoginAttempt, Settlement
 from api.services import auth, priorities
 from api.settings import DEV_SECRET, get_settings
 from api.vocab import Role
 from tests.factories import make_hazard
+from tests.routers.test_errors import assert_problem
 
 
 def test_answers_carrying_tokens_or_keys_are_never_stored(client, session, actors):
@@ -224,3 +227,121 @@ def test_every_csv_answer_round_trips(client, actors, injected):
         fields = _records(archive.read("fields.csv").decode("utf-8"))
     _assert_safe(fields)
     assert fields[0] == ["name", "shapefile_name"] and ["name", "name"] in fields
+
+
+# --- sign-in throttling: per address and account, with backoff ----------------------------
+
+TOKEN = "/api/v1/auth/token"
+
+
+def _from(app, address: str) -> TestClient:
+    return TestClient(app, client=(address, 40000))
+
+
+def test_guesses_from_one_address_never_lock_the_owner_out(app, session, settings):
+    auth.create_user(
+        session, username="owner", password="the owner's password", role=Role.analyst
+    )
+    session.commit()
+    attacker, owner = _from(app, "10.0.0.1"), _from(app, "10.0.0.2")
+    answers = [
+        attacker.post(TOKEN, data={"username": "owner", "password": f"guess {i}"})
+        for i in range(20)
+    ]
+    statuses = [r.status_code for r in answers]
+    assert statuses == [401] * settings.login_max_failures + [429] * (
+        20 - settings.login_max_failures
+    )
+    # the owner, from their own address, signs in at once
+    mine = owner.post(
+        TOKEN, data={"username": "OWNER", "password": "the owner's password"}
+    )
+    assert mine.status_code == 200, mine.text
+    # the attacker is still refused, even with the right password
+    refused = attacker.post(
+        TOKEN, data={"username": "owner", "password": "the owner's password"}
+    )
+    body = assert_problem(refused, 429)
+    assert 0 < int(refused.headers["Retry-After"]) <= settings.login_backoff_seconds + 1
+    assert "too many failed sign-ins" in body["detail"]
+
+
+def _fail_earlier(session, username: str, client: str, count: int, minutes_ago: int):
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    session.add_all(
+        LoginAttempt(username=username, client=client, succeeded=False, at=at)
+        for _ in range(count)
+    )
+    session.commit()
+
+
+@pytest.mark.parametrize("earlier", [5, 6, 7, 9, 20])
+def test_the_wait_doubles_with_each_failure_up_to_the_window(
+    app, session, settings, earlier
+):
+    """Failures an hour ago have waited out their delay; one more failure now starts a
+    delay of backoff * 2 ** (failures - max), capped at the window."""
+    auth.create_user(
+        session, username="slowed", password="the password", role=Role.analyst
+    )
+    _fail_earlier(session, "slowed", "10.0.0.7", earlier, minutes_ago=60)
+    c = _from(app, "10.0.0.7")
+    assert (
+        c.post(TOKEN, data={"username": "slowed", "password": "nope"}).status_code
+        == 401
+    )
+    r = c.post(TOKEN, data={"username": "slowed", "password": "the password"})
+    assert_problem(r, 429)
+    failures = earlier + 1
+    expected = min(
+        settings.login_backoff_seconds * 2 ** (failures - settings.login_max_failures),
+        settings.login_window_minutes * 60,
+    )
+    assert expected - 5 <= int(r.headers["Retry-After"]) <= expected + 1
+    # another address, and another account from this address, are not slowed
+    other = _from(app, "10.0.0.8").post(
+        TOKEN, data={"username": "slowed", "password": "the password"}
+    )
+    assert other.status_code == 200
+
+
+def test_once_the_wait_is_over_one_more_try_is_allowed(app, session, settings):
+    auth.create_user(
+        session, username="patient", password="the password", role=Role.analyst
+    )
+    _fail_earlier(session, "patient", "10.0.0.9", settings.login_max_failures, 1)
+    c = _from(app, "10.0.0.9")  # 5 failures a minute ago: the 30 s wait is over
+    assert (
+        c.post(
+            TOKEN, data={"username": "patient", "password": "the password"}
+        ).status_code
+        == 200
+    )
+    # the success resets the count for this address
+    assert (
+        c.post(TOKEN, data={"username": "patient", "password": "nope"}).status_code
+        == 401
+    )
+    assert (
+        c.post(
+            TOKEN, data={"username": "patient", "password": "the password"}
+        ).status_code
+        == 200
+    )
+
+
+def test_one_address_guessing_many_accounts_is_stopped(app, session, settings):
+    c = _from(app, "10.0.0.10")
+    limit = settings.login_max_failures_per_client
+    for i in range(limit):
+        r = c.post(TOKEN, data={"username": f"nobody-{i}", "password": "x"})
+        assert r.status_code == 401
+    r = c.post(TOKEN, data={"username": "nobody-else", "password": "x"})
+    assert_problem(r, 429)
+    assert 0 < int(r.headers["Retry-After"]) <= settings.login_window_minutes * 60 + 1
+    assert (
+        _from(app, "10.0.0.11")
+        .post(TOKEN, data={"username": "nobody-else", "password": "x"})
+        .status_code
+        == 401
+    )

@@ -1,6 +1,7 @@
 """Identity: password hashing, tokens, API keys, and who may do what."""
 
 import hashlib
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -194,64 +195,83 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+LOGIN_MEMORY = timedelta(days=1)  # sign-in attempts are kept this long
+
+
+def _retry_after(until: datetime) -> int:
+    return max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
+
+
 def check_throttle(
     session: Session, settings: Settings, username: str, client: str | None
 ) -> None:
-    """Refuse (429) a sign-in while an account or an address has too many recent failures.
+    """Refuse (429 with Retry-After) a sign-in while this address has failed too often.
 
-    Counted within ``login_window_minutes``: failures of the account since its last success,
-    and failures from the address. Checked before the password, so guessing stops even when
-    the guess is right.
+    Two counts, neither of which lets someone elsewhere lock the owner out:
+
+    * **this account from this address**: after ``login_max_failures`` failures since the
+      last success (within a day), each further try waits ``login_backoff_seconds``,
+      doubled with every failure (30 s, 60 s, 120 s...) up to ``login_window_minutes``,
+      counted from the last failure. Failures from other addresses do not count, so the
+      owner signs in from theirs at once however many guesses come from elsewhere.
+    * **this address, any account**: ``login_max_failures_per_client`` failures within
+      ``login_window_minutes`` stop it until the oldest of them is that old.
+
+    Checked before the password, so guessing stops even when the guess is right.
     """
+    now = datetime.now(UTC)
     window = timedelta(minutes=settings.login_window_minutes)
-    since = datetime.now(UTC) - window
     name = username.lower()
-    last_ok = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == name, LoginAttempt.succeeded
-        )
+    from_here = (
+        LoginAttempt.client == client if client else LoginAttempt.client.is_(None)
     )
-    account = session.execute(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.username == name,
-            ~LoginAttempt.succeeded,
-            LoginAttempt.at > max(since, last_ok)
-            if last_ok
-            else LoginAttempt.at > since,
+    pair = (LoginAttempt.username == name, from_here)
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.at)).where(*pair, LoginAttempt.succeeded)
+    )
+    since = max(now - LOGIN_MEMORY, last_ok) if last_ok else now - LOGIN_MEMORY
+    failures, last_failure = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            *pair, ~LoginAttempt.succeeded, LoginAttempt.at > since
         )
     ).one()
-    by_client = (
-        session.execute(
+    excess = failures - settings.login_max_failures
+    if excess >= 0:
+        delay = min(
+            settings.login_backoff_seconds * 2 ** min(excess, 32),
+            window.total_seconds(),
+        )
+        until = last_failure + timedelta(seconds=delay)
+        if until > now:
+            wait = _retry_after(until)
+            raise TooManyRequests(
+                f"too many failed sign-ins for this account from your address; "
+                f"try again in {wait} s",
+                retry_after=wait,
+            )
+    if client:
+        count, first = session.execute(
             select(func.count(), func.min(LoginAttempt.at)).where(
-                LoginAttempt.client == client,
-                ~LoginAttempt.succeeded,
-                LoginAttempt.at > since,
+                from_here, ~LoginAttempt.succeeded, LoginAttempt.at > now - window
             )
         ).one()
-        if client
-        else (0, None)
-    )
-    for (count, first), limit, what in (
-        (account, settings.login_max_failures, "this account"),
-        (by_client, settings.login_max_failures_per_client, "your address"),
-    ):
-        if count >= limit:
-            wait = int((first + window - datetime.now(UTC)).total_seconds()) + 1
+        if count >= settings.login_max_failures_per_client:
+            wait = _retry_after(first + window)
             raise TooManyRequests(
-                f"too many failed sign-ins for {what}; try again in {max(wait, 1)} s",
-                retry_after=max(wait, 1),
+                f"too many failed sign-ins from your address; try again in {wait} s",
+                retry_after=wait,
             )
 
 
 def record_attempt(
     session: Session, username: str, client: str | None, succeeded: bool
 ) -> None:
-    """Remember a sign-in attempt (and forget those older than a day)."""
+    """Remember a sign-in attempt (and forget those older than ``LOGIN_MEMORY``)."""
     session.add(
         LoginAttempt(username=username.lower(), client=client, succeeded=succeeded)
     )
     session.execute(
-        delete(LoginAttempt).where(LoginAttempt.at < func.now() - timedelta(days=1))
+        delete(LoginAttempt).where(LoginAttempt.at < func.now() - LOGIN_MEMORY)
     )
     session.commit()
 
