@@ -30,7 +30,14 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.spatial.intake import IntakeProblem, IntakeResult, intake_shape
+from api.spatial.intake import (
+    MAX_HAZARD_AREA_M2 as MAX_HAZARD_AREA_M2,  # re-exported: the bound for hazard rows
+)
+from api.spatial.intake import (
+    IntakeProblem,
+    IntakeResult,
+    intake_shape,
+)
 
 GEOD = Geod(ellps="WGS84")
 SLIVER_WIDTH_M = 0.5
@@ -53,8 +60,13 @@ def intake(
     allow_point: bool,
     allow_polygon: bool = True,
     max_vertices: int,
+    max_area_m2: float | None = None,
 ) -> IntakeResult:
-    """Run the API's intake on a shapely geometry in EPSG:4326."""
+    """Run the API's intake on a shapely geometry in EPSG:4326.
+
+    ``max_area_m2``: a larger area is refused as implausible (``MAX_HAZARD_AREA_M2`` for
+    hazards); an edge spanning more than 180° of longitude is always refused.
+    """
     if geom is None or geom.is_empty:
         raise GateRejection(pointer, "the row has no geometry")
     try:
@@ -64,6 +76,7 @@ def intake(
             allow_point=allow_point,
             allow_polygon=allow_polygon,
             max_vertices=max_vertices,
+            max_area_m2=max_area_m2,
         )
     except IntakeProblem as exc:
         first = exc.errors[0]

@@ -64,7 +64,12 @@ from api.services.auth import (
     require_writer,
 )
 from api.settings import Settings
-from api.spatial.intake import IntakeProblem, intake_geometry, to_geojson
+from api.spatial.intake import (
+    MAX_HAZARD_AREA_M2,
+    IntakeProblem,
+    intake_geometry,
+    to_geojson,
+)
 from api.vocab import (
     POINT_HAZARD_TYPES,
     Classification,
@@ -366,6 +371,7 @@ def _intake(
             pointer=pointer,
             allow_point=True,
             max_vertices=settings.max_vertices,
+            max_area_m2=MAX_HAZARD_AREA_M2,
         )
     except IntakeProblem as exc:
         errors = exc.errors

@@ -41,6 +41,7 @@ from api.services import admin_areas, land_release, priorities
 from api.services.auth import Principal, organisation_by_code, require_writer
 from api.settings import Settings
 from api.spatial.intake import (
+    MAX_HAZARD_AREA_M2,
     IntakeProblem,
     ellipsoidal_area_m2,
     ellipsoidal_areas,
@@ -102,6 +103,7 @@ def _intake(obj: Any, *, pointer: str, settings: Settings, allow_point: bool):
             pointer=pointer,
             allow_point=allow_point,
             max_vertices=settings.max_vertices,
+            max_area_m2=MAX_HAZARD_AREA_M2,  # a larger hazard is a coordinate error
         )
     except IntakeProblem as exc:
         first = exc.errors[0]

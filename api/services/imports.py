@@ -999,6 +999,7 @@ class Job:
                 pointer="geometry",
                 allow_point=allow_point,
                 max_vertices=self.settings.max_vertices,
+                max_area_m2=gate.MAX_HAZARD_AREA_M2,
             )
         except gate.GateRejection as exc:
             self.reject(row.number, exc.field, exc.message)

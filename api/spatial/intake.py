@@ -8,6 +8,10 @@ Rules (also in the README):
   not allowed, malformed coordinate arrays, non-numeric, NaN or infinite coordinates, longitude
   outside ±180 or latitude outside ±90, rings with fewer than 4 positions or not closed, zero
   area (under 0.01 m²), more vertices than the configured limit.
+* Rejected as implausible (cost and meaning): an edge spanning more than 180° of longitude (a
+  straight line in longitude/latitude goes the long way round the globe: a geometry crossing the
+  antimeridian must be split there, RFC 7946 §3.1.9), and, where the caller sets a bound
+  (``max_area_m2``; hazards use ``MAX_HAZARD_AREA_M2``), an area above it.
 * Repaired, with a warning saying what and where: self-intersections, bow-ties, spikes and other
   OGC invalidity (``shapely.make_valid``, keeping only the polygonal parts; a warning gives the
   validity reason, the location and any area difference); Z and M values (dropped).
@@ -32,6 +36,18 @@ from shapely.validation import explain_validity
 # Lon/lat -> ellipsoidal cylindrical equal-area (EPSG:6933), as sg_area_m2 does in PostGIS.
 _TO_EQUAL_AREA = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
 DENSIFY_DEG = 0.0002
+# At most this many positions are added when densifying a geometry to measure it: a geometry
+# whose perimeter exceeds DENSIFY_DEG x MAX_DENSIFIED_POINTS (4°, more than the perimeter of any
+# plausible hazard) is densified in proportionally longer steps. The figure is the same to
+# about 1e-8 relative (the curvature of an edge in EPSG:6933 is tiny over 0.0002° and over
+# 0.01° alike); the cost is bounded whatever the length of the edges. ``sg_area_m2`` in the
+# database uses the same step (migration 0016).
+MAX_DENSIFIED_POINTS = 20_000
+# Hazards larger than this are refused as implausible: the largest recorded suspected
+# hazardous areas are tens of km² (demo hazards are at most 0.6 km²); 10,000 km² is a
+# one-degree square at the equator. A larger figure is a coordinate error (an edge read the long
+# way round the globe, swapped or mistyped coordinates), not a hazard.
+MAX_HAZARD_AREA_M2 = 10_000e6
 POLYGONAL = ("Polygon", "MultiPolygon")
 DEFAULT_MAX_VERTICES = 100_000
 MIN_AREA_M2 = (
@@ -62,21 +78,42 @@ class IntakeResult:
         return any(w.startswith("repaired") for w in self.warnings)
 
 
+def densify_step(geom: BaseGeometry) -> float:
+    """The densification step, in degrees, used to measure ``geom`` (see MAX_DENSIFIED_POINTS).
+
+    ``GREATEST(0.0002, ST_Perimeter(g) / 20000)`` in ``sg_area_m2``.
+    """
+    return max(DENSIFY_DEG, shapely.length(geom) / MAX_DENSIFIED_POINTS)
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygonal parts of ``geom`` as one geometry (``ST_CollectionExtract(g, 3)``)."""
+    if geom.geom_type != "GeometryCollection":
+        return geom
+    polys: list[Polygon] = []
+    for part in geom.geoms:
+        if part.geom_type in POLYGONAL:
+            polys.extend(shapely.get_parts(part))
+        elif part.geom_type == "GeometryCollection":
+            inner = _polygonal(part)
+            if not inner.is_empty:
+                polys.extend(shapely.get_parts(inner))
+    return MultiPolygon(polys)
+
+
 def ellipsoidal_area_m2(geom: BaseGeometry) -> float:
     """Area in m² on the WGS 84 ellipsoid of a lon/lat geometry (0 for points and lines; a
     collection counts its polygonal parts).
 
     Edges are straight lines in longitude/latitude (RFC 7946): the geometry is densified to
-    0.0002° and measured in the ellipsoidal equal-area projection EPSG:6933, exactly as the
-    database function ``sg_area_m2`` does, so Python and SQL figures agree.
+    0.0002° (in longer steps for a perimeter over 4°, so that at most MAX_DENSIFIED_POINTS
+    positions are added) and measured in the ellipsoidal equal-area projection EPSG:6933,
+    exactly as the database function ``sg_area_m2`` does, so Python and SQL figures agree.
     """
-    if (
-        geom.geom_type == "GeometryCollection"
-    ):  # e.g. an overlay's area and touching edges
-        return sum(ellipsoidal_area_m2(part) for part in geom.geoms)
+    geom = _polygonal(geom)
     if geom.is_empty or geom.geom_type not in POLYGONAL:
         return 0.0
-    dense = shapely.segmentize(geom, DENSIFY_DEG)
+    dense = shapely.segmentize(geom, densify_step(geom))
     projected = shapely.transform(
         dense, lambda xy: np.column_stack(_TO_EQUAL_AREA.transform(xy[:, 0], xy[:, 1]))
     )
@@ -89,13 +126,69 @@ def ellipsoidal_areas(geoms: list[BaseGeometry]) -> np.ndarray:
     polygonal = np.isin(shapely.get_type_id(arr), (3, 6))
     out = np.zeros(len(arr))
     if polygonal.any():
-        dense = shapely.segmentize(arr[polygonal], DENSIFY_DEG)
+        parts = arr[polygonal]
+        steps = np.maximum(DENSIFY_DEG, shapely.length(parts) / MAX_DENSIFIED_POINTS)
+        dense = shapely.segmentize(parts, steps)
         projected = shapely.transform(
             dense,
             lambda xy: np.column_stack(_TO_EQUAL_AREA.transform(xy[:, 0], xy[:, 1])),
         )
         out[polygonal] = shapely.area(projected)
     return out
+
+
+def long_way_edge(geom: BaseGeometry) -> tuple[list[int], tuple, tuple] | None:
+    """The first edge of ``geom`` spanning more than 180° of longitude, or None.
+
+    Returns the path of its end position in the GeoJSON coordinates (``[polygon, ring,
+    position]`` for a MultiPolygon, ``[ring, position]`` for a Polygon) and both ends.
+    """
+    if geom.geom_type == "Polygon":
+        polygons, multi = [geom], False
+    elif geom.geom_type == "MultiPolygon":
+        polygons, multi = list(geom.geoms), True
+    else:
+        return None
+    for i, poly in enumerate(polygons):
+        for r, ring in enumerate([poly.exterior, *poly.interiors]):
+            xy = shapely.get_coordinates(ring)
+            span = np.abs(np.diff(xy[:, 0]))
+            if len(span) and span.max() > 180.0:
+                k = int(np.argmax(span > 180.0))
+                path = [i, r, k + 1] if multi else [r, k + 1]
+                return path, tuple(xy[k]), tuple(xy[k + 1])
+    return None
+
+
+def check_plausible(
+    geom: BaseGeometry, pointer: str, max_area_m2: float | None = None
+) -> float | None:
+    """Refuse an edge read the long way round the globe and, with ``max_area_m2``, an area
+    above it. Cheap: the area is measured with at most MAX_DENSIFIED_POINTS added positions.
+
+    Returns the area when it was measured (``max_area_m2`` given), else None.
+    """
+    edge = long_way_edge(geom)
+    if edge is not None:
+        path, (x0, y0), (x1, y1) = edge
+        raise _reject(
+            pointer + "/coordinates" + "".join(f"/{p}" for p in path),
+            f"the edge from ({_fmt(x0)}, {_fmt(y0)}) to ({_fmt(x1)}, {_fmt(y1)}) spans "
+            f"{_fmt(abs(x1 - x0))}° of longitude: as a straight line in longitude/latitude "
+            "(RFC 7946) it goes the long way round the globe, not across the antimeridian; "
+            "split a geometry that crosses the antimeridian at ±180° (RFC 7946 §3.1.9)",
+        )
+    if max_area_m2 is None:
+        return None
+    area = ellipsoidal_area_m2(geom)
+    if area > max_area_m2:
+        raise _reject(
+            pointer,
+            f"geometry encloses {area / 1e6:,.0f} km², more than the {max_area_m2 / 1e6:,.0f} "
+            "km² accepted for a hazard: check the coordinates (swapped, mistyped, or an edge "
+            "across the antimeridian)",
+        )
+    return area
 
 
 def _reject(pointer: str, message: str) -> IntakeProblem:
@@ -257,6 +350,7 @@ def intake_geometry(
     allow_point: bool = False,
     allow_polygon: bool = True,
     max_vertices: int = DEFAULT_MAX_VERTICES,
+    max_area_m2: float | None = None,
 ) -> IntakeResult:
     """Validate and, where documented, repair a GeoJSON geometry in EPSG:4326.
 
@@ -266,6 +360,9 @@ def intake_geometry(
         allow_point: whether a Point is accepted.
         allow_polygon: whether Polygon/MultiPolygon are accepted.
         max_vertices: limit on the number of positions.
+        max_area_m2: a larger area is refused as implausible (``MAX_HAZARD_AREA_M2`` for
+            hazards); None: no bound. An edge spanning more than 180° of longitude is always
+            refused.
 
     Returns:
         The geometry to store (MultiPolygon or Point, 2D, valid) and the warnings.
@@ -287,6 +384,7 @@ def intake_geometry(
 
     if geom.is_empty:
         raise _reject(pointer, "geometry is empty")
+    check_plausible(geom, pointer)
     if not geom.is_valid:
         reason = explain_validity(geom)
         repaired = _polygonal_part(shapely.make_valid(geom))
@@ -310,6 +408,7 @@ def intake_geometry(
         raise _reject(
             pointer, "geometry could not be repaired: " + explain_validity(geom)
         )
+    check_plausible(geom, pointer, max_area_m2)
     return IntakeResult(geom, warnings)
 
 
@@ -340,11 +439,13 @@ def intake_shape(
     allow_point: bool = False,
     allow_polygon: bool = True,
     max_vertices: int = DEFAULT_MAX_VERTICES,
+    max_area_m2: float | None = None,
 ) -> IntakeResult:
     """The intake's rules for a geometry already read into Shapely (files, not JSON).
 
     Same outcome as ``intake_geometry(mapping(geom))`` (tests check it), without the round trip
-    through GeoJSON: type, coordinates (finite, in range), vertex limit, zero area, repairs.
+    through GeoJSON: type, coordinates (finite, in range), vertex limit, edges spanning more
+    than 180° of longitude, zero area, repairs, ``max_area_m2``.
     """
     allowed = (*POLYGONAL,) if allow_polygon else ()
     if allow_point:
@@ -393,6 +494,7 @@ def intake_shape(
         geom = shapely.force_2d(geom)
     if geom.geom_type == "Point":
         return IntakeResult(geom, warnings)
+    check_plausible(geom, pointer)
     if not geom.is_valid:
         reason = explain_validity(geom)
         repaired = _polygonal_part(shapely.make_valid(geom))
@@ -404,12 +506,14 @@ def intake_shape(
             f"repaired {pointer}: {_location_hint(reason)}; made valid as "
             f"{len(repaired.geoms)} polygon(s) of {ellipsoidal_area_m2(repaired):.1f} m² in all"
         )
+        check_plausible(repaired, pointer, max_area_m2)
         return IntakeResult(repaired, warnings)
     geom = _polygonal_part(geom)
     if not surely_not_degenerate(geom) and ellipsoidal_area_m2(geom) < MIN_AREA_M2:
         raise _reject(
             pointer, "geometry has zero area: its positions enclose no surface"
         )
+    check_plausible(geom, pointer, max_area_m2)
     return IntakeResult(geom, warnings)
 
 
