@@ -345,3 +345,16 @@ def test_one_address_guessing_many_accounts_is_stopped(app, session, settings):
         .status_code
         == 401
     )
+
+
+def test_the_community_sheet_varies_with_accept_language(
+    client, session, actors, injected
+):
+    place = session.query(Settlement).filter_by(external_id="S-INJ").one()
+    r = client.get(
+        "/api/v1/eore-sessions/community-sheet",
+        params={"settlement": str(place.id)},
+        headers={"Accept-Language": "uk", **actors.eore_a.headers},
+    )
+    assert r.status_code == 200, r.text
+    assert _varies_by_language(r)
