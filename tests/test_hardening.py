@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
+from pydantic import ValidationError
 from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
 from api import cli, csvout
 from api.db.models import LoginAttempt, Settlement
 from api.services import auth, priorities
-from api.settings import DEV_SECRET, get_settings
+from api.settings import DEV_SECRET, Settings, get_settings
 from api.vocab import Role
 from tests.factories import make_hazard
 from tests.routers.test_errors import assert_problem
@@ -358,3 +359,22 @@ def test_the_community_sheet_varies_with_accept_language(
     )
     assert r.status_code == 200, r.text
     assert _varies_by_language(r)
+
+
+def test_the_public_base_url_setting_is_checked(database_url):
+    def base(value):
+        return Settings(
+            database_url=database_url, public_base_url=value
+        ).public_base_url
+
+    assert base("https://warnings.example.org/") == "https://warnings.example.org"
+    assert base("https://example.org/safeground") == "https://example.org/safeground"
+    assert base("") is None
+    for bad in (
+        "evil.example",
+        "javascript:alert(1)",
+        "https://a@b.example",
+        "http://x/?q",
+    ):
+        with pytest.raises(ValidationError):
+            base(bad)
