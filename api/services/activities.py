@@ -19,14 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.models import Activity, ActivityHazard, Hazard, Organisation, ReleasePolygon
-from api.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
+from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFound
 from api.schemas.activities import ActivityCreate, ActivityPatch, ReleaseCollection
 from api.services import land_release
 from api.services.auth import Principal, organisation_by_code, require_writer
 from api.services.hazards import check_if_match, hazard_ids_for
 from api.settings import Settings
 from api.spatial.intake import IntakeProblem, intake_geometry
-from api.vocab import ActivityType, ReleaseOutcome
+from api.vocab import ActivityType, ReleaseOutcome, Role
 
 EXPECTED_OUTCOMES = {
     ActivityType.non_technical_survey: {ReleaseOutcome.cancelled},
@@ -77,6 +77,31 @@ def _resolve_hazards(
             ],
         )
     return list(dict.fromkeys(found[r] for r in refs))
+
+
+def _require_hazard_writer(
+    session: Session, principal: Principal | None, hazard_ids: list[uuid.UUID]
+) -> None:
+    """Recording work on a hazard changes what remains of it (a cleared release can close it),
+    so it needs the right to edit that hazard: admins, or coordinators of its organisation
+    (as PATCH and DELETE of the hazard). The caller has passed ``require_writer`` already."""
+    if principal is None or principal.role == Role.admin or not hazard_ids:
+        return
+    rows = session.execute(
+        select(Hazard.id, Hazard.organisation_id, Organisation.code)
+        .join(Organisation, Organisation.id == Hazard.organisation_id)
+        .where(Hazard.id.in_(hazard_ids))
+    ).all()
+    foreign = [
+        (hid, code) for hid, org_id, code in rows if org_id != principal.organisation_id
+    ]
+    if foreign:
+        hid, code = foreign[0]
+        raise Forbidden(
+            f"hazard {hid} belongs to {code}: an activity or release on it is recorded by "
+            f"{code} or an admin, as for editing it (you write for "
+            f"{principal.organisation_code})"
+        )
 
 
 def _prepare_releases(
@@ -308,6 +333,7 @@ def create_activity(
         ) from exc
     require_writer(principal, org.id, org.code)
     hazard_ids = _resolve_hazards(session, body.hazard_ids, "/hazard_ids")
+    _require_hazard_writer(session, principal, hazard_ids)
     releases = _prepare_releases(
         session,
         body.releases,
@@ -397,6 +423,7 @@ def update_activity(
     hazard_ids = list(touched)
     if "hazard_ids" in sent and body.hazard_ids is not None:
         hazard_ids = _resolve_hazards(session, body.hazard_ids, "/hazard_ids")
+        _require_hazard_writer(session, principal, hazard_ids)
         touched |= _link(session, activity.id, hazard_ids)
         touched |= set(hazard_ids)
     for name in (
@@ -432,6 +459,7 @@ def update_activity(
         )
     releases: list[_Release] = []
     if "releases" in sent:
+        _require_hazard_writer(session, principal, hazard_ids)
         releases = _prepare_releases(
             session,
             body.releases,
