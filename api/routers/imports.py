@@ -1,10 +1,14 @@
 """File imports: ``POST /imports`` (202) and ``GET /imports/{id}`` (status and report)."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
 
 from api import jobs
 from api.deps import PrincipalDep, SessionDep, SettingsDep
@@ -41,6 +45,66 @@ def _body(request: Request, imp) -> dict:
     }
 
 
+class ImportForm(BaseModel):
+    """The form fields of ``POST /imports`` beside ``file`` (multipart/form-data)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal[
+        "hazards", "activities", "releases", "eo_finds", "admin_areas", "context"
+    ] = "hazards"
+    profile: Literal["native", "imsma", "kobo", "osm"] = "native"
+    mode: Literal["dry_run", "commit"] = "dry_run"
+    atomic: bool = False
+    layer: str | None = Field(None, description="GeoPackage layer / sheet")
+    crs: str | None = Field(None, description="CRS when the file has none")
+    mapping: str | None = Field(
+        None, description="a profile in YAML/JSON laid over `profile`"
+    )
+    organisation: str | None = Field(
+        None, description="organisation code for rows without one"
+    )
+    dayfirst: bool = Field(True, description="read 05/06/2024 as 5 June")
+    context: (
+        Literal["settlements", "roads", "facilities", "land_use", "security_zones"]
+        | None
+    ) = Field(None, description="the context layer, for kind=context")
+
+
+def _form_schema() -> dict:
+    schema = ImportForm.model_json_schema()
+    schema["properties"] = {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "the file to import",
+        },
+        **schema["properties"],
+    }
+    schema["required"] = ["file"]
+    return schema
+
+
+async def _read_form(request: Request) -> tuple[UploadFile, ImportForm]:
+    """The upload and its fields, checked as FastAPI checks a body (422 with pointers)."""
+    form = await request.form(max_files=1, max_fields=50)
+    upload = form.get("file")
+    fields = {k: v for k, v in form.items() if k != "file" and isinstance(v, str)}
+    problems = []
+    if not isinstance(upload, UploadFile):
+        problems.append(
+            {"type": "missing", "loc": ("body", "file"), "msg": "Field required"}
+        )
+    try:
+        params = ImportForm.model_validate(fields)
+    except ValidationError as exc:
+        problems += [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+    if problems:
+        await form.close()
+        raise RequestValidationError(problems)
+    return upload, params
+
+
 @router.post(
     "",
     status_code=202,
@@ -52,12 +116,15 @@ def _body(request: Request, imp) -> dict:
                 "application/json": {"example": {"id": "8d1c…", "status": "queued"}}
             }
         },
+        401: {"description": "not signed in (answered before the upload is read)"},
         413: {"description": "file or feature count over the configured limit"},
     },
     openapi_extra={
         "requestBody": {
+            "required": True,
             "content": {
                 "multipart/form-data": {
+                    "schema": _form_schema(),
                     "example": {
                         "file": "hazards.gpkg",
                         "kind": "hazards",
@@ -65,62 +132,48 @@ def _body(request: Request, imp) -> dict:
                         "mode": "dry_run",
                         "atomic": False,
                         "layer": "hazards",
-                    }
+                    },
                 }
-            }
+            },
         }
     },
 )
-def create_import(
+async def create_import(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-    file: Annotated[UploadFile, File(description="the file to import")],
-    kind: Annotated[
-        Literal[
-            "hazards", "activities", "releases", "eo_finds", "admin_areas", "context"
-        ],
-        Form(),
-    ] = "hazards",
-    profile: Annotated[Literal["native", "imsma", "kobo", "osm"], Form()] = "native",
-    mode: Annotated[Literal["dry_run", "commit"], Form()] = "dry_run",
-    atomic: Annotated[bool, Form()] = False,
-    layer: Annotated[str | None, Form(description="GeoPackage layer / sheet")] = None,
-    crs: Annotated[str | None, Form(description="CRS when the file has none")] = None,
-    mapping: Annotated[
-        str | None, Form(description="a profile in YAML/JSON laid over `profile`")
-    ] = None,
-    organisation: Annotated[
-        str | None, Form(description="organisation code for rows without one")
-    ] = None,
-    dayfirst: Annotated[bool, Form(description="read 05/06/2024 as 5 June")] = True,
-    context: Annotated[
-        Literal["settlements", "roads", "facilities", "land_use", "security_zones"]
-        | None,
-        Form(description="the context layer, for kind=context"),
-    ] = None,
 ):
-    """Store the upload, queue the job (or run it inline), answer 202 with its id."""
-    imp = imports.create(
-        session,
-        upload=file.file,
-        filename=file.filename or "upload",
-        kind=kind,
-        profile=profile,
-        mode=mode,
-        atomic=atomic,
-        principal=principal,
-        settings=settings,
-        layer=layer,
-        crs=crs,
-        mapping=mapping,
-        organisation=organisation,
-        dayfirst=dayfirst,
-        context=context,
-    )
-    jobs.dispatch_import(session, imp.id, settings)
-    session.refresh(imp)
+    """Store the upload, queue the job (or run it inline), answer 202 with its id.
+
+    The caller is checked (from the headers) before the upload is read: the body is parsed
+    here, not by FastAPI, which would read all of it before any dependency runs.
+    """
+    imports.require_importer(principal)
+    upload, form = await _read_form(request)
+    try:
+        imp = await run_in_threadpool(
+            imports.create,
+            session,
+            upload=upload.file,
+            filename=upload.filename or "upload",
+            kind=form.kind,
+            profile=form.profile,
+            mode=form.mode,
+            atomic=form.atomic,
+            principal=principal,
+            settings=settings,
+            layer=form.layer,
+            crs=form.crs,
+            mapping=form.mapping,
+            organisation=form.organisation,
+            dayfirst=form.dayfirst,
+            context=form.context,
+        )
+        await run_in_threadpool(jobs.dispatch_import, session, imp.id, settings)
+        await run_in_threadpool(session.refresh, imp)
+    finally:
+        await upload.close()
     return JSONResponse(
         _body(request, imp),
         status_code=202,

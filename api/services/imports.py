@@ -152,6 +152,19 @@ def _check_crs(crs: str | None) -> str | None:
         ) from exc
 
 
+def require_importer(principal: Principal | None) -> Principal:
+    """The caller, if they may import: 401 when anonymous, 403 for a role that cannot.
+
+    Needs the request's headers only, so the route calls it before reading the upload.
+    """
+    principal = require_reader(principal)
+    if principal.role not in (Role.admin, Role.coordinator):
+        from api.errors import Forbidden
+
+        raise Forbidden(f"the {principal.role.value} role cannot import records")
+    return principal
+
+
 def create(
     session: Session,
     *,
@@ -175,11 +188,7 @@ def create(
     Raises 4xx problems for what can be known before reading rows: bad parameters, an
     unreadable file, a GeoPackage with several layers and none chosen, too many features.
     """
-    principal = require_reader(principal)
-    if principal.role not in (Role.admin, Role.coordinator):
-        from api.errors import Forbidden
-
-        raise Forbidden(f"the {principal.role.value} role cannot import records")
+    principal = require_importer(principal)
     mapping_obj = _check_params(kind, profile, mode, mapping, context)
     crs = _check_crs(crs)
     org = None

@@ -282,3 +282,64 @@ def test_mapping_without_aliases_still_works(client, actors):
     assert res.status_code == 202, res.text
     rep = client.get(res.headers["Location"], headers=actors.coordinator_a.headers)
     assert rep.json()["counts"]["created"] == 1, rep.json()
+
+
+def counted_upload(chunks: int, chunk_bytes: int = 1 << 20):
+    """A streamed multipart upload of ``chunks`` MB, and a list that counts pulled chunks."""
+    boundary = "sgboundary" + uuid.uuid4().hex
+    pulled: list[int] = []
+
+    def body():
+        head = (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="kind"\r\n\r\nhazards\r\n'
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="big.geojson"\r\n'
+            "Content-Type: application/geo+json\r\n\r\n"
+        ).encode()
+        pulled.append(0)
+        yield head
+        for i in range(chunks):
+            pulled.append(i + 1)
+            yield b" " * chunk_bytes
+        pulled.append(chunks + 1)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    return body(), headers, pulled
+
+
+@pytest.mark.parametrize("who", ["anonymous", "bad token", "analyst"])
+def test_upload_refused_before_its_body_is_read(client, actors, who):
+    body, headers, pulled = counted_upload(32)
+    if who == "bad token":
+        headers["Authorization"] = "Bearer not-a-token"
+    elif who == "analyst":
+        headers.update(actors.analyst_a.headers)
+    res = client.post("/api/v1/imports", content=body, headers=headers)
+    assert res.status_code == (403 if who == "analyst" else 401), res.text
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert len(pulled) <= 1, f"{len(pulled)} of 34 chunks read before the refusal"
+
+
+def test_streamed_upload_by_a_coordinator_is_read(client, actors):
+    """The same streamed body is read in full once the caller may import."""
+    body, headers, pulled = counted_upload(1, chunk_bytes=16)
+    headers.update(actors.coordinator_a.headers)
+    res = client.post("/api/v1/imports", content=body, headers=headers)
+    # sixteen blanks are not a FeatureCollection: refused after reading the whole body
+    assert res.status_code == 422, res.text
+    assert res.json()["errors"][0]["pointer"] == "/file"
+    assert "not a GeoJSON file" in res.json()["detail"]
+    assert len(pulled) == 3
+
+
+def test_import_form_is_checked_as_before(client, actors):
+    res = client.post(
+        "/api/v1/imports",
+        data={"kind": "nonsense", "atomic": "maybe"},
+        headers=actors.coordinator_a.headers,
+    )
+    assert res.status_code == 422
+    pointers = {e["pointer"] for e in res.json()["errors"]}
+    assert pointers == {"/file", "/kind", "/atomic"}
