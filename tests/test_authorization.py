@@ -201,6 +201,40 @@ def test_a_key_without_the_matching_scope_is_refused_on_every_write_route(
     assert checked >= 33
 
 
+EMPTY = b'{"type": "FeatureCollection", "features": []}'
+
+
+def start_import(client, headers, kind):
+    return client.post(
+        "/api/v1/imports",
+        files={"file": ("rows.geojson", EMPTY)},
+        data={"kind": kind, "mode": "dry_run"},
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize(
+    "kind, scope",
+    [
+        ("hazards", "hazards:write"),
+        ("activities", "activities:write"),
+        ("releases", "activities:write"),
+        ("eo_finds", "eo-finds:write"),
+    ],
+)
+def test_an_import_key_writes_only_the_records_its_scopes_name(
+    client, session, actors, kind, scope
+):
+    """imports:write alone no longer creates hazards (or activities, finds) by a file."""
+    imports_only = key(session, actors.org_a, permissions=["imports:write"])
+    assert (
+        scope in assert_problem(start_import(client, imports_only, kind), 403)["detail"]
+    )
+    both = key(session, actors.org_a, permissions=["imports:write", scope])
+    r = start_import(client, both, kind)
+    assert r.status_code == 202, r.text
+
+
 def submit(client, headers, **props) -> str:
     body = {
         "type": "Feature",

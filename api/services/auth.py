@@ -65,6 +65,13 @@ KEY_REFUSED = {
     "public": "publishing the public layer is a programme-wide decision (admins)",
     "vocabularies": "code lists are programme-wide settings (admins)",
 }
+# an import writes records of its kind: a key needs their scope besides imports:write
+IMPORT_SCOPES = {
+    "hazards": "hazards:write",
+    "activities": "activities:write",
+    "releases": "activities:write",
+    "eo_finds": "eo-finds:write",
+}
 PERMISSIONS = frozenset({RESTRICTED_READ, *WRITE_SCOPES.values()})
 # the scopes a key of each role gets when none are named (what the role may write)
 ROLE_SCOPES = {
@@ -676,6 +683,12 @@ def require_admin(principal: Principal | None) -> Principal:
     if principal.role != Role.admin:
         raise Forbidden(f"this needs the admin role; you are {principal.role.value}")
     return principal
+
+
+def require_import_scope(principal: Principal, kind: str) -> None:
+    """Refuse (403) an API key importing records its scopes do not name (``IMPORT_SCOPES``)."""
+    if kind in IMPORT_SCOPES:
+        require_scope(principal, IMPORT_SCOPES[kind], f"importing {kind}")
 
 
 def require_programme_admin(principal: Principal | None, what: str) -> Principal:

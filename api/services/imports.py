@@ -49,6 +49,7 @@ from api.services import admin_areas, hazards, priorities
 from api.services.auth import (
     Principal,
     organisation_by_code,
+    require_import_scope,
     require_reader,
     require_writer,
 )
@@ -190,6 +191,7 @@ def create(
     """
     principal = require_importer(principal)
     mapping_obj = _check_params(kind, profile, mode, mapping, context)
+    require_import_scope(principal, kind)
     crs = _check_crs(crs)
     org = None
     if organisation:
