@@ -3,8 +3,11 @@
 A collection is one entry in ``REGISTRY``: a SELECT over our tables (one row per feature,
 a ``geom`` footprint used for ``bbox``, spatial filters and the extent), its properties in
 output order, which of them are queryable, its temporal property (for ``datetime``) and its
-paging order. Every collection here is operational data and needs a signed-in caller; a
-public, generalised layer will be one more entry with ``public=True``.
+paging order. Every collection holds one geometry type (``geometry``): clients such as QGIS
+and GDAL type a layer from its first features, so a collection mixing points and polygons
+hides one of the two. Hazards therefore come as ``hazards`` (areas) and ``hazard-points``
+(spot hazards: uxo_spot, axo_site), and the same for ``remaining``. Operational collections
+need a signed-in caller; ``public=True`` ones (the latest publication) are anonymous.
 """
 
 import re
@@ -32,10 +35,13 @@ from api.db.models import (
     Hazard,
     HazardLandRelease,
     Organisation,
+    PublicHazard,
+    PublicReleased,
     ReleasePolygon,
 )
 from api.ogc.cql2 import Field
 from api.services import land_release
+from api.services.public import latest_publication_id
 from api.vocab import (
     ActivityType,
     Classification,
@@ -83,6 +89,9 @@ class Collection:
     properties: tuple[Property, ...]
     footprint: Any
     order: tuple[tuple[str, bool], ...]  # (property, descending); the id breaks ties
+    # the one geometry type of its features, as a queryables format: geometry-multipolygon,
+    # geometry-point (OGC API Features Part 3)
+    geometry: str = "geometry-multipolygon"
     id_property: str = "id"
     id_kind: str = "uuid"
     temporal: str | None = None
@@ -140,15 +149,28 @@ def _enum(vocabulary) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------------------
 
 
-def _hazards_base(columns: list) -> Select:
-    return (
-        select(*columns)
-        .select_from(Hazard)
-        # a left join (organisation_id is NOT NULL with a foreign key, so the rows are the
-        # same) lets PostgreSQL drop the join where no organisation column is used (counts)
-        .outerjoin(Organisation, Organisation.id == Hazard.organisation_id)
-        .outerjoin(HazardLandRelease, HazardLandRelease.hazard_id == Hazard.id)
-        .where(Hazard.retired_at.is_(None))
+# Hazard geometries are MULTIPOLYGON (areas) or POINT (spot hazards): the table's CHECK.
+AREAS, SPOTS = "MULTIPOLYGON", "POINT"
+
+
+def _hazards_base(kind: str) -> Callable[[list], Select]:
+    def base(columns: list) -> Select:
+        return (
+            select(*columns)
+            .select_from(Hazard)
+            # a left join (organisation_id is NOT NULL with a foreign key, so the rows are
+            # the same) lets PostgreSQL drop the join where no organisation column is used
+            .outerjoin(Organisation, Organisation.id == Hazard.organisation_id)
+            .outerjoin(HazardLandRelease, HazardLandRelease.hazard_id == Hazard.id)
+            .where(Hazard.retired_at.is_(None), func.GeometryType(Hazard.geom) == kind)
+        )
+
+    return base
+
+
+def _hazards_count(kind: str) -> Callable[[], Select]:
+    return lambda: select(Hazard.id).where(
+        Hazard.retired_at.is_(None), func.GeometryType(Hazard.geom) == kind
     )
 
 
@@ -186,81 +208,99 @@ _FIGURES = {
     )
 }
 
+_HAZARD_PROPERTIES = (
+    *_HAZARD_IDENTITY,
+    Property(
+        "status_source",
+        case((Hazard.status_set.is_(None), "derived"), else_="set"),
+        "string",
+        "Whether the status was set by hand or derived from activities",
+        enum=("set", "derived"),
+    ),
+    Property(
+        "contamination",
+        Hazard.contamination,
+        "array",
+        "Contamination types",
+        enum=_enum(Contamination),
+    ),
+    Property("organisation", Organisation.code, "string", "Reporting organisation"),
+    Property(
+        "date_of_information",
+        Hazard.date_of_information,
+        "date",
+        "Date of information",
+    ),
+    Property(
+        "benchmark",
+        func.ST_AsGeoJSON(Hazard.benchmark, GEOJSON_PRECISION),
+        "geojson",
+        "Benchmark (GeoJSON Point)",
+        queryable=False,
+    ),
+    Property(
+        "reference_point",
+        func.ST_AsGeoJSON(Hazard.reference_point, GEOJSON_PRECISION),
+        "geojson",
+        "Reference point (GeoJSON Point)",
+        queryable=False,
+    ),
+    Property(
+        "estimated_area_m2",
+        Hazard.estimated_area_m2,
+        "number",
+        "Estimated area as reported, m²",
+    ),
+    Property("evidence", Hazard.evidence, "string", "Evidence of contamination"),
+    Property("blockages", Hazard.blockages, "array", "Blocked land uses"),
+    Property(
+        "beneficiaries",
+        Hazard.beneficiaries,
+        "json",
+        "Beneficiaries of release",
+        queryable=False,
+    ),
+    Property("notes", Hazard.notes, "string", "Notes"),
+    Property("area_m2", Hazard.area_m2, "number", "Geometric area, m²"),
+    Property("admin", Hazard.admin_pcodes, "array", "P-codes of the areas it lies in"),
+    Property("version", Hazard.version, "integer", "Version"),
+    Property("created_at", Hazard.created_at, "date-time", "Created at"),
+    Property("updated_at", Hazard.updated_at, "date-time", "Updated at"),
+    Property("is_demo", Hazard.is_demo, "boolean", "Demonstration data"),
+    *_FIGURES.values(),
+)
+
 HAZARDS = Collection(
     id="hazards",
     title="Hazard areas",
     description=(
-        "Current hazard areas (SHA/CHA) with their land-release figures in square metres "
-        "on the WGS 84 ellipsoid. datetime selects by date_of_information."
+        "Current hazard areas (SHA/CHA, polygons) with their land-release figures in "
+        "square metres on the WGS 84 ellipsoid. Spot hazards (points) are the collection "
+        "hazard-points. datetime selects by date_of_information."
     ),
-    base=_hazards_base,
-    properties=(
-        *_HAZARD_IDENTITY,
-        Property(
-            "status_source",
-            case((Hazard.status_set.is_(None), "derived"), else_="set"),
-            "string",
-            "Whether the status was set by hand or derived from activities",
-            enum=("set", "derived"),
-        ),
-        Property(
-            "contamination",
-            Hazard.contamination,
-            "array",
-            "Contamination types",
-            enum=_enum(Contamination),
-        ),
-        Property("organisation", Organisation.code, "string", "Reporting organisation"),
-        Property(
-            "date_of_information",
-            Hazard.date_of_information,
-            "date",
-            "Date of information",
-        ),
-        Property(
-            "benchmark",
-            func.ST_AsGeoJSON(Hazard.benchmark, GEOJSON_PRECISION),
-            "geojson",
-            "Benchmark (GeoJSON Point)",
-            queryable=False,
-        ),
-        Property(
-            "reference_point",
-            func.ST_AsGeoJSON(Hazard.reference_point, GEOJSON_PRECISION),
-            "geojson",
-            "Reference point (GeoJSON Point)",
-            queryable=False,
-        ),
-        Property(
-            "estimated_area_m2",
-            Hazard.estimated_area_m2,
-            "number",
-            "Estimated area as reported, m²",
-        ),
-        Property("evidence", Hazard.evidence, "string", "Evidence of contamination"),
-        Property("blockages", Hazard.blockages, "array", "Blocked land uses"),
-        Property(
-            "beneficiaries",
-            Hazard.beneficiaries,
-            "json",
-            "Beneficiaries of release",
-            queryable=False,
-        ),
-        Property("notes", Hazard.notes, "string", "Notes"),
-        Property("area_m2", Hazard.area_m2, "number", "Geometric area, m²"),
-        Property(
-            "admin", Hazard.admin_pcodes, "array", "P-codes of the areas it lies in"
-        ),
-        Property("version", Hazard.version, "integer", "Version"),
-        Property("created_at", Hazard.created_at, "date-time", "Created at"),
-        Property("updated_at", Hazard.updated_at, "date-time", "Updated at"),
-        Property("is_demo", Hazard.is_demo, "boolean", "Demonstration data"),
-        *_FIGURES.values(),
-    ),
+    base=_hazards_base(AREAS),
+    properties=_HAZARD_PROPERTIES,
     footprint=Hazard.geom,
-    count_base=lambda: select(Hazard.id).where(Hazard.retired_at.is_(None)),
+    count_base=_hazards_count(AREAS),
     order=(("date_of_information", True),),
     temporal="date_of_information",
+)
+
+HAZARD_POINTS = Collection(
+    id="hazard-points",
+    title="Spot hazards",
+    description=(
+        "Current hazards recorded as a point (uxo_spot, axo_site, or any hazard whose "
+        "extent is not known yet), with the same properties as the hazards collection. "
+        "datetime selects by date_of_information."
+    ),
+    base=_hazards_base(SPOTS),
+    properties=_HAZARD_PROPERTIES,
+    footprint=Hazard.geom,
+    count_base=_hazards_count(SPOTS),
+    order=(("date_of_information", True),),
+    temporal="date_of_information",
+    geometry="geometry-point",
 )
 
 # ------------------------------------------------------------------------------------------
@@ -285,34 +325,54 @@ def remaining_geojson(page: Subquery) -> tuple[FromClause, Any]:
     return page.outerjoin(remaining, text("true")), remaining.c.geojson
 
 
+_REMAINING_PROPERTIES = (
+    *_HAZARD_IDENTITY,
+    Property("organisation", Organisation.code, "string", "Reporting organisation"),
+    Property(
+        "date_of_information",
+        Hazard.date_of_information,
+        "date",
+        "Date of information",
+    ),
+    _FIGURES["baseline_area_m2"],
+    _FIGURES["released_area_m2"],
+    _FIGURES["remaining_area_m2"],
+    Property("is_demo", Hazard.is_demo, "boolean", "Demonstration data"),
+)
+
 REMAINING = Collection(
     id="remaining",
     title="Remaining hazard areas",
     description=(
-        "For each current hazard, the part still hazardous: the hazard geometry minus the "
-        "union of its release polygons (empty once all of it is released). bbox and "
-        "spatial filters select by the hazard's footprint. datetime selects by "
-        "date_of_information."
+        "For each current hazard area, the part still hazardous: the hazard geometry minus "
+        "the union of its release polygons (empty once all of it is released). Spot hazards "
+        "are the collection remaining-points. bbox and spatial filters select by the "
+        "hazard's footprint. datetime selects by date_of_information."
     ),
-    base=_hazards_base,
-    properties=(
-        *_HAZARD_IDENTITY,
-        Property("organisation", Organisation.code, "string", "Reporting organisation"),
-        Property(
-            "date_of_information",
-            Hazard.date_of_information,
-            "date",
-            "Date of information",
-        ),
-        _FIGURES["baseline_area_m2"],
-        _FIGURES["released_area_m2"],
-        _FIGURES["remaining_area_m2"],
-        Property("is_demo", Hazard.is_demo, "boolean", "Demonstration data"),
-    ),
+    base=_hazards_base(AREAS),
+    properties=_REMAINING_PROPERTIES,
     footprint=Hazard.geom,
+    count_base=_hazards_count(AREAS),
     order=(("date_of_information", True),),
     temporal="date_of_information",
     page_geometry=remaining_geojson,
+)
+
+REMAINING_POINTS = Collection(
+    id="remaining-points",
+    title="Remaining spot hazards",
+    description=(
+        "Each current spot hazard (a point) with its geometry empty once a release covers "
+        "it. datetime selects by date_of_information."
+    ),
+    base=_hazards_base(SPOTS),
+    properties=_REMAINING_PROPERTIES,
+    footprint=Hazard.geom,
+    count_base=_hazards_count(SPOTS),
+    order=(("date_of_information", True),),
+    temporal="date_of_information",
+    page_geometry=remaining_geojson,
+    geometry="geometry-point",
 )
 
 # ------------------------------------------------------------------------------------------
@@ -412,11 +472,110 @@ ADMIN_AREAS = Collection(
     id_kind="string",
 )
 
+# ------------------------------------------------------------------------------------------
+# the public layer: the latest publication, for anonymous callers (empty before the first)
+# ------------------------------------------------------------------------------------------
+
+
+def _public_base(model) -> Callable[[list], Select]:
+    return lambda columns: (
+        select(*columns)
+        .select_from(model)
+        .where(model.publication_id == latest_publication_id())
+    )
+
+
+PUBLIC_HAZARDS = Collection(
+    id="public-hazards",
+    title="Public hazard areas",
+    description=(
+        "The latest published public layer: hazard areas generalised and buffered outward "
+        "(never smaller than the hazards they cover), with what to do. No restricted "
+        "fields. Anonymous."
+    ),
+    base=_public_base(PublicHazard),
+    properties=(
+        Property("id", PublicHazard.id, "uuid", "Public area id"),
+        Property(
+            "classification",
+            PublicHazard.classification,
+            "string",
+            "SHA (suspected) or CHA (confirmed; CHA if any part is)",
+            enum=_enum(Classification),
+        ),
+        Property("hazard_type", PublicHazard.hazard_type, "string", "Hazard type"),
+        Property("status", PublicHazard.status, "string", "Status"),
+        Property("marking", PublicHazard.marking, "string", "Marking on the ground"),
+        Property("last_update", PublicHazard.last_update, "date", "Last update"),
+        Property(
+            "what_to_do",
+            PublicHazard.what_to_do,
+            "json",
+            "What to do ({en, uk})",
+            queryable=False,
+        ),
+        Property(
+            "change", PublicHazard.change, "string", "Change since last publication"
+        ),
+        Property("admin", PublicHazard.admin_pcodes, "array", "P-codes it lies in"),
+        Property("area_m2", PublicHazard.area_m2, "number", "Area, m²"),
+    ),
+    footprint=PublicHazard.geom,
+    order=(("last_update", True),),
+    temporal="last_update",
+    public=True,
+)
+
+PUBLIC_RELEASED = Collection(
+    id="public-released",
+    title="Public released land",
+    description=(
+        "The latest published public layer: land cancelled, reduced or cleared by completed "
+        "activities, minus any warning area, with its residual-risk note. Anonymous."
+    ),
+    base=_public_base(PublicReleased),
+    properties=(
+        Property("id", PublicReleased.id, "uuid", "Released area id"),
+        Property(
+            "outcome",
+            PublicReleased.outcome,
+            "string",
+            "Outcome",
+            enum=_enum(ReleaseOutcome),
+        ),
+        Property("completed_on", PublicReleased.completed_on, "date", "Completed on"),
+        Property(
+            "residual_risk",
+            PublicReleased.residual_risk,
+            "json",
+            "Residual-risk note ({en, uk})",
+            queryable=False,
+        ),
+        Property("admin", PublicReleased.admin_pcodes, "array", "P-codes it lies in"),
+        Property("area_m2", PublicReleased.area_m2, "number", "Area, m²"),
+    ),
+    footprint=PublicReleased.geom,
+    order=(("completed_on", True),),
+    temporal="completed_on",
+    public=True,
+)
+
 REGISTRY: dict[str, Collection] = {
-    c.id: c for c in (HAZARDS, REMAINING, RELEASES, ADMIN_AREAS)
+    c.id: c
+    for c in (
+        HAZARDS,
+        HAZARD_POINTS,
+        REMAINING,
+        REMAINING_POINTS,
+        RELEASES,
+        ADMIN_AREAS,
+        PUBLIC_HAZARDS,
+        PUBLIC_RELEASED,
+    )
 }
 
 
-def visible(signed_in: bool) -> list[Collection]:
-    """The collections a caller may see: all when signed in, else only public ones."""
-    return [c for c in REGISTRY.values() if c.public or signed_in]
+def visible(signed_in: bool, published: bool) -> list[Collection]:
+    """The collections a caller may see: operational ones when signed in, and the public
+    ones once a publication exists."""
+    return [c for c in REGISTRY.values() if (published if c.public else signed_in)]

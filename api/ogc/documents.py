@@ -163,7 +163,7 @@ def queryables(request: Request, coll: Collection) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "geometry": {
             "title": "Footprint",
-            "format": "geometry-any",
+            "format": coll.geometry,
             "x-ogc-role": "primary-geometry",
         }
     }

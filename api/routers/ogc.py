@@ -1,7 +1,8 @@
 """OGC API – Features (Part 1 core, GeoJSON, HTML; Part 3 CQL2-text filtering) at ``/ogc``.
 
-Every collection is restricted operational data: anonymous callers get the landing page,
-the conformance classes and an empty collections list, and 401 on a collection. JSON or
+Operational collections need a signed-in caller (401 otherwise); the public layer's
+collections (``public-hazards``, ``public-released``: the latest publication) are listed and
+served to anyone once a publication exists. Each collection holds one geometry type. JSON or
 HTML is chosen by ``f=json|html``, else by the Accept header. The items endpoints answer
 400 to query parameters they do not know (OGC API – Features permits either), so that a
 misspelt ``filter`` or ``bbox`` never silently returns everything.
@@ -17,6 +18,7 @@ from api.errors import BadRequest, NotFound, problem_responses
 from api.ogc import collections, cql2, documents, html, params, queries
 from api.ogc.collections import Collection
 from api.responses import GeoJSONOut, JSONOut
+from api.services import public
 from api.services.auth import Principal, require_reader
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
@@ -29,7 +31,10 @@ CollectionId = Annotated[
     str,
     Path(
         alias="collectionId",
-        description="collection id: hazards, remaining, releases or admin-areas",
+        description=(
+            "collection id: hazards, hazard-points, remaining, remaining-points, "
+            "releases, admin-areas, public-hazards, public-released"
+        ),
     ),
 ]
 
@@ -105,7 +110,9 @@ def ogc_collections(
     fmt = params.output_format(f, accept)
     described = [
         documents.collection(request, coll, queries.extent(session, coll))
-        for coll in collections.visible(principal is not None)
+        for coll in collections.visible(
+            principal is not None, public.latest_publication(session) is not None
+        )
     ]
     doc = documents.collections(request, fmt, described)
     if fmt == "html":

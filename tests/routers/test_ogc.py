@@ -155,17 +155,30 @@ def test_conformance_lists_the_implemented_classes(client):
     )
 
 
-def test_anonymous_callers_see_no_collection(client, data):
+OPERATIONAL = [
+    "hazards",
+    "hazard-points",
+    "remaining",
+    "remaining-points",
+    "releases",
+    "admin-areas",
+]
+PUBLIC = ["public-hazards", "public-released"]
+
+
+def test_anonymous_callers_see_no_collection_before_a_publication(client, data):
     r = client.get("/ogc/collections")
     assert r.status_code == 200
     assert r.json()["collections"] == []
+    r = client.get("/ogc/collections/public-hazards/items")
+    assert r.status_code == 200 and r.json()["features"] == []
 
 
-def test_any_signed_in_role_sees_the_four_collections(client, data, actors):
+def test_any_signed_in_role_sees_the_operational_collections(client, data, actors):
     for user in (actors.admin, actors.coordinator_a, actors.eore_a, actors.analyst_a):
         body = get(client, "/ogc/collections", user).json()
         ids = [c["id"] for c in body["collections"]]
-        assert ids == ["hazards", "remaining", "releases", "admin-areas"], user.name
+        assert ids == OPERATIONAL, user.name
     hazards = body["collections"][0]
     assert hazards["itemType"] == "feature"
     assert hazards["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
@@ -703,3 +716,84 @@ def test_a_request_as_qgis_sends_it(client, data, actors):
         in client.get(api["href"]).json()["paths"]
     )
     assert get(client, "/ogc/collections/hazards", actors.analyst_a).status_code == 200
+
+
+def test_each_collection_holds_one_geometry_type_and_no_hazard_is_left_out(
+    client, session, settings, data, actors
+):
+    """QGIS and GDAL type a layer from its first features: a spot hazard (a Point) among
+    polygons was invisible. Points have collections of their own, advertised as such."""
+    from shapely.geometry import Point
+
+    who, org = actors.coordinator_a.principal, actors.org_a
+    spot = make_hazard(
+        session, settings, who, Point(40.7, 10.7), org, hazard_type="uxo_spot"
+    )
+    types = {}
+    for cid in ("hazards", "hazard-points", "remaining", "remaining-points"):
+        body = get(client, f"/ogc/collections/{cid}/items", actors.analyst_a).json()
+        types[cid] = {f["geometry"]["type"] for f in body["features"]}
+        ids = {f["id"] for f in body["features"]}
+        queryables = get(
+            client, f"/ogc/collections/{cid}/queryables", actors.analyst_a
+        ).json()
+        fmt = queryables["properties"]["geometry"]["format"]
+        if cid.endswith("points"):
+            assert ids == {str(spot)}, cid
+            assert fmt == "geometry-point"
+        else:
+            assert str(spot) not in ids and set(map(str, data.values())) <= ids, cid
+            assert fmt == "geometry-multipolygon"
+    assert types["hazards"] == types["remaining"] == {"MultiPolygon"}
+    assert types["hazard-points"] == types["remaining-points"] == {"Point"}
+    listed = get(client, "/api/v1/hazards", actors.analyst_a).json()["numberMatched"]
+    counted = sum(
+        get(client, f"/ogc/collections/{cid}/items", actors.analyst_a).json()[
+            "numberMatched"
+        ]
+        for cid in ("hazards", "hazard-points")
+    )
+    assert counted == listed
+
+
+def test_public_layer_collections_for_anyone_once_published(client, data, actors):
+    r = client.post("/api/v1/public/publications", headers=actors.admin.headers)
+    assert r.status_code == 201, r.text
+    anonymous = client.get("/ogc/collections").json()
+    assert [c["id"] for c in anonymous["collections"]] == PUBLIC
+    signed_in = get(client, "/ogc/collections", actors.analyst_a).json()
+    assert [c["id"] for c in signed_in["collections"]] == OPERATIONAL + PUBLIC
+    items = client.get("/ogc/collections/public-hazards/items")
+    assert items.status_code == 200, items.text
+    features = items.json()["features"]
+    assert features and items.json()["numberMatched"] == len(features)
+    for feature in features:
+        assert feature["geometry"]["type"] == "MultiPolygon"
+        assert set(feature["properties"]) <= {
+            "id",
+            "classification",
+            "hazard_type",
+            "status",
+            "marking",
+            "last_update",
+            "what_to_do",
+            "change",
+            "admin",
+            "area_m2",
+        }
+    # the same areas as the public API's own GeoJSON of the latest publication
+    api = client.get("/api/v1/public/hazards").json()["features"]
+    assert {f["id"] for f in features} == {f["id"] for f in api}
+    ours = unary_union([shape(f["geometry"]) for f in features])
+    theirs = unary_union([shape(f["geometry"]) for f in api])
+    # (the public GeoJSON rounds to 7 decimals, the OGC API to 9)
+    assert ours.symmetric_difference(theirs).area < 1e-4 * theirs.area
+    # CQL2 works on them, anonymously
+    r = client.get(
+        "/ogc/collections/public-hazards/items",
+        params={"filter": "classification = 'CHA'"},
+    )
+    assert r.status_code == 200, r.text
+    assert {f["properties"]["classification"] for f in r.json()["features"]} == {"CHA"}
+    # operational collections stay closed
+    assert_problem(client.get("/ogc/collections/hazards/items"), 401)
