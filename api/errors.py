@@ -253,6 +253,16 @@ async def _db_unavailable_handler(request: Request, exc: DBAPIError) -> JSONResp
             "(bbox, filters, smaller limit) or try again later"
         )
         return await _problem_handler(request, err)
+    if isinstance(exc.orig, psycopg.errors.CheckViolation):
+        # a bound the schema did not state (a number out of the domain's range, say): the
+        # value came from the request; the constraint's name says which rule it broke
+        rule = getattr(exc.orig.diag, "constraint_name", None) or "a check"
+        logger.info("check violation on %s: %s", request.url.path, rule)
+        err = InvalidInput(
+            f"a value is outside what can be stored (rule {rule})",
+            errors=[{"pointer": "", "message": f"breaks {rule}"}],
+        )
+        return await _problem_handler(request, err)
     if isinstance(exc, DataError):
         # SQLSTATE class 22 (a NUL character in text, a number out of range, ...): the value
         # came from the request; the message names the kind of value, never the value

@@ -6,13 +6,37 @@ import orjson
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
+ORJSON_INTEGERS = range(-(2**63), 2**64)  # what orjson writes; past it, it raises
+
+
+def _exact_integers(content: Any) -> Any:
+    """``content`` with integers orjson refuses written as JSON number text (Fragments)."""
+    if isinstance(content, bool):
+        return content
+    if isinstance(content, int):
+        return content if content in ORJSON_INTEGERS else orjson.Fragment(str(content))
+    if isinstance(content, dict):
+        return {k: _exact_integers(v) for k, v in content.items()}
+    if isinstance(content, list | tuple):
+        return [_exact_integers(v) for v in content]
+    return content
+
 
 class JSONOut(JSONResponse):
     """application/json rendered by orjson."""
 
     def render(self, content: Any) -> bytes:
-        """Serialise ``content``; ``orjson.Fragment`` values are embedded as they are."""
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        """Serialise ``content``; ``orjson.Fragment`` values are embedded as they are.
+
+        Rendering cannot fail for a value the database holds: an integer past 64 bits (a
+        JSONB number stored before the write bounds existed) is written exactly, as JSON
+        number text; NaN and infinity become null (orjson's rule).
+        """
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:
+            safe = _exact_integers(content)
+            return orjson.dumps(safe, option=orjson.OPT_NON_STR_KEYS)
 
 
 class GeoJSONOut(JSONOut):

@@ -123,9 +123,9 @@ def validate(model: dict[str, Any]) -> dict[str, Any]:
                 if (
                     isinstance(cap, bool)
                     or not isinstance(cap, int | float)
-                    or cap <= 0
+                    or not 0 < cap < math.inf  # NaN and infinity are not JSON
                 ):
-                    raise ModelError(iptr + "/cap", "a cap is a positive number")
+                    raise ModelError(iptr + "/cap", "a cap is a positive finite number")
                 out["cap"] = float(cap)
             checked[ind] = out
         criteria[name] = {"weight": float(weight), "indicators": checked}

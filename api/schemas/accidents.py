@@ -6,9 +6,9 @@ victim's personal data (``personal``) is written with it and stored apart.
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Day, GeoJSONGeometry
+from api.schemas.common import Count, Day, GeoJSONGeometry
 from api.vocab import AccidentClass, CasualtyOutcome, Contamination, Sex, VictimRole
 
 NOTES_DESCRIPTION = (
@@ -33,11 +33,13 @@ class AccidentProperties(BaseModel):
     device_category: Contamination | None = Field(
         None, description="category of the device that caused it (contamination codes)"
     )
-    killed: NonNegativeInt = Field(
-        0, description="reported number of people killed (itemised or not)"
+    killed: Count = Field(
+        0,
+        description="reported number of people killed (itemised or not), 0..10,000,000",
     )
-    injured: NonNegativeInt = Field(
-        0, description="reported number of people injured (itemised or not)"
+    injured: Count = Field(
+        0,
+        description="reported number of people injured (itemised or not), 0..10,000,000",
     )
     hazard_id: str | None = Field(None, description="hazard id or external id")
     notes: str | None = Field(None, max_length=10_000, description=NOTES_DESCRIPTION)
@@ -63,8 +65,8 @@ class AccidentPropertiesPatch(BaseModel):
     occurred_on: Day | None = None
     accident_class: AccidentClass | None = None
     device_category: Contamination | None = None
-    killed: NonNegativeInt | None = None
-    injured: NonNegativeInt | None = None
+    killed: Count | None = None
+    injured: Count | None = None
     hazard_id: str | None = None
     notes: str | None = Field(None, max_length=10_000, description=NOTES_DESCRIPTION)
 

@@ -3,9 +3,9 @@
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Day, GeoJSONGeometry
+from api.schemas.common import Day, DepthCm, GeoJSONGeometry, servable
 from api.vocab import ActivityStatus, ActivityType, Method, ReleaseOutcome
 
 
@@ -24,6 +24,13 @@ class ReleaseProperties(BaseModel):
         description="Hazard (id or external id) this polygon releases; needed only when the "
         "activity addresses several hazards and the polygon should count for one of them",
     )
+
+    @model_validator(mode="after")
+    def _servable_extras(self) -> "ReleaseProperties":
+        # other members are stored as given and served again: numbers must be JSON numbers
+        for name, value in (self.model_extra or {}).items():
+            servable(value, name)
+        return self
 
 
 class ReleaseFeature(BaseModel):
@@ -61,7 +68,7 @@ class ActivityCreate(BaseModel):
     start_date: Day | None = None
     end_date: Day | None = None
     methods: list[Method] = Field(default_factory=list)
-    clearance_depth_cm: NonNegativeInt | None = None
+    clearance_depth_cm: DepthCm | None = Field(None, description="0..10,000 cm")
     notes: str | None = Field(None, max_length=10_000)
     releases: ReleaseCollection | None = None
 
@@ -84,7 +91,7 @@ class ActivityPatch(BaseModel):
     start_date: Day | None = None
     end_date: Day | None = None
     methods: list[Method] | None = None
-    clearance_depth_cm: NonNegativeInt | None = None
+    clearance_depth_cm: DepthCm | None = Field(None, description="0..10,000 cm")
     notes: str | None = Field(None, max_length=10_000)
     releases: ReleaseCollection | None = None
 

@@ -3,9 +3,9 @@
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Day, GeoJSONGeometry
+from api.schemas.common import MAX_COUNT, Day, DepthCm, GeoJSONGeometry
 from api.vocab import Contamination, DisposalMethod, EOCondition
 
 
@@ -17,9 +17,9 @@ class EOFindProperties(BaseModel):
     external_id: str | None = Field(None, min_length=1, max_length=200)
     eo_category: Contamination
     model: str | None = Field(None, max_length=200)
-    quantity: PositiveInt = 1
+    quantity: int = Field(1, ge=1, le=MAX_COUNT, description="1..10,000,000")
     condition: EOCondition | None = None
-    depth_cm: NonNegativeInt | None = None
+    depth_cm: DepthCm | None = Field(None, description="0..10,000 cm")
     found_on: Day | None = None
     activity_id: uuid.UUID | None = None
     hazard_id: str | None = Field(None, description="Hazard id or external id")

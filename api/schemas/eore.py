@@ -7,7 +7,7 @@ A session is located by a Point, or, when the team judged it not safe to record 
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Day, GeoJSONGeometry
 from api.vocab import (
@@ -33,7 +33,7 @@ class BeneficiaryCell(BaseModel):
     sex: Sex
     age_band: EoreAgeBand
     disability: EoreDisability = EoreDisability.unknown
-    count: NonNegativeInt = Field(le=1_000_000)
+    count: int = Field(ge=0, le=1_000_000, description="0..1,000,000")
 
 
 class EoreSessionProperties(BaseModel):

@@ -3,9 +3,15 @@
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Beneficiaries, Day, GeoJSONGeometry
+from api.schemas.common import (
+    Beneficiaries,
+    Count,
+    Day,
+    EstimatedAreaM2,
+    GeoJSONGeometry,
+)
 from api.vocab import (
     Classification,
     Contamination,
@@ -74,10 +80,12 @@ class HazardPropertiesCreate(_ReadOnlyTolerant):
     )
     benchmark: GeoJSONGeometry | None = None
     reference_point: GeoJSONGeometry | None = None
-    estimated_area_m2: float | None = Field(None, ge=0)
+    estimated_area_m2: EstimatedAreaM2 | None = Field(None, description="0..1e12 m²")
     evidence: Evidence | None = None
     blockages: list[LandUse] = Field(default_factory=list)
-    beneficiaries: NonNegativeInt | Beneficiaries | None = None
+    beneficiaries: Count | Beneficiaries | None = Field(
+        None, description="a number, or an object of numbers; each 0..10,000,000"
+    )
     notes: str | None = Field(None, max_length=10_000)
 
 
@@ -100,10 +108,12 @@ class HazardPropertiesPatch(_ReadOnlyTolerant):
     )
     benchmark: GeoJSONGeometry | None = None
     reference_point: GeoJSONGeometry | None = None
-    estimated_area_m2: float | None = Field(None, ge=0)
+    estimated_area_m2: EstimatedAreaM2 | None = Field(None, description="0..1e12 m²")
     evidence: Evidence | None = None
     blockages: list[LandUse] | None = None
-    beneficiaries: NonNegativeInt | Beneficiaries | None = None
+    beneficiaries: Count | Beneficiaries | None = Field(
+        None, description="a number, or an object of numbers; each 0..10,000,000"
+    )
     notes: str | None = Field(None, max_length=10_000)
 
 

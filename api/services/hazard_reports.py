@@ -53,7 +53,7 @@ from api.errors import (
     PreconditionFailed,
 )
 from api.ingest import kobo
-from api.schemas.common import Day, GeoJSONGeometry
+from api.schemas.common import MAX_GPS_ACCURACY_M, Day, GeoJSONGeometry
 from api.schemas.hazards import HazardFeatureCreate
 from api.services import hazards
 from api.services.auth import (
@@ -139,7 +139,13 @@ class HazardReportProperties(BaseModel):
     location_text: str | None = Field(
         None, max_length=2000, description="the location as the informant described it"
     )
-    gps_accuracy_m: float | None = Field(None, ge=0)
+    gps_accuracy_m: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_GPS_ACCURACY_M,
+        allow_inf_nan=False,
+        description="0..100,000 m",
+    )
     contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
 
 

@@ -29,7 +29,7 @@ The work is bounded: a row is looked at edge by edge only when its bounding box 
 Downgrade restores the fixed 0.0002° step; audit rows are append-only and stay.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-04 06:00:00
 """
 
@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

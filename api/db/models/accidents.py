@@ -48,6 +48,9 @@ class Accident(Base):
         in_vocab("accident_class", AccidentClass),
         CheckConstraint("killed >= 0", name="killed"),
         CheckConstraint("injured >= 0", name="injured"),
+        # the bounds of the write schemas (api/schemas/common.py), migration 0015
+        CheckConstraint("killed <= 10000000", name="killed_max"),
+        CheckConstraint("injured <= 10000000", name="injured_max"),
         Index(
             "uq_accidents_org_external_id",
             "organisation_id",

@@ -36,6 +36,11 @@ class Activity(Base):
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
             name="dates",
         ),
+        CheckConstraint(  # the bound of the write schemas, migration 0015
+            "clearance_depth_cm IS NULL OR "
+            "(clearance_depth_cm >= 0 AND clearance_depth_cm <= 10000)",
+            name="clearance_depth",
+        ),
         Index(
             "uq_activities_org_external_id",
             "organisation_id",

@@ -117,6 +117,7 @@ class EoreBeneficiaryCount(Base):
         in_vocab("age_band", EoreAgeBand),
         in_vocab("disability", EoreDisability),
         CheckConstraint("count >= 0", name="count"),
+        CheckConstraint("count <= 1000000", name="count_max"),  # migration 0015
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -81,6 +81,10 @@ class HazardReport(Base):
         ),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
         CheckConstraint("gps_accuracy_m >= 0", name="gps_accuracy"),
+        CheckConstraint(  # the bound of the write schema (NaN too), migration 0015
+            "gps_accuracy_m IS NULL OR gps_accuracy_m <= 100000",
+            name="gps_accuracy_max",
+        ),
         CheckConstraint(
             "status = 'submitted' OR verified_at IS NOT NULL", name="verified"
         ),

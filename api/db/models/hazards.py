@@ -34,6 +34,14 @@ from api.db.models.common import all_in_vocab, in_vocab, now_column, uuid_pk
 from api.vocab import Classification, Contamination, HazardStatus, HazardType
 
 GEOMETRY_KINDS = "GeometryType(geom) IN ('MULTIPOLYGON', 'POINT')"
+# A number 0..10,000,000, or an object whose numbers are (migration 0015)
+BENEFICIARIES_RULE = (
+    "beneficiaries IS NULL OR jsonb_typeof(beneficiaries) = 'null' "
+    "OR (jsonb_typeof(beneficiaries) = 'number' "
+    "AND beneficiaries::numeric BETWEEN 0 AND 10000000) "
+    "OR (jsonb_typeof(beneficiaries) = 'object' AND NOT jsonb_path_exists(beneficiaries, "
+    "'$.* ? (@.type() == \"number\" && (@ < 0 || @ > 10000000))'))"
+)
 
 
 class Hazard(Base):
@@ -48,6 +56,13 @@ class Hazard(Base):
         all_in_vocab("contamination", Contamination),
         CheckConstraint(GEOMETRY_KINDS, name="geom_kind"),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        # the bounds of the write schemas (api/schemas/common.py), migration 0015
+        CheckConstraint(
+            "estimated_area_m2 IS NULL OR "
+            "(estimated_area_m2 >= 0 AND estimated_area_m2 <= 1e12)",
+            name="estimated_area",
+        ),
+        CheckConstraint(BENEFICIARIES_RULE, name="beneficiaries"),
         Index(
             "uq_hazards_org_external_id",
             "organisation_id",

@@ -33,6 +33,9 @@ class EOFind(Base):
         in_vocab("disposal_method", DisposalMethod),
         CheckConstraint("quantity >= 1", name="quantity"),
         CheckConstraint("depth_cm IS NULL OR depth_cm >= 0", name="depth"),
+        # the bounds of the write schemas (api/schemas/common.py), migration 0015
+        CheckConstraint("quantity <= 10000000", name="quantity_max"),
+        CheckConstraint("depth_cm IS NULL OR depth_cm <= 10000", name="depth_max"),
         CheckConstraint(
             "activity_id IS NOT NULL OR hazard_id IS NOT NULL", name="linked"
         ),
