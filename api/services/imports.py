@@ -16,6 +16,7 @@ dated before what is stored is recorded in the hazard's history only (domain.md 
 
 import hashlib
 import logging
+import re
 import tempfile
 import traceback
 import uuid
@@ -39,7 +40,14 @@ from api import audit
 from api.db.models import Import, ImportChunk, ImportMessage
 from api.errors import InvalidInput, NotFound, PayloadTooLarge, ProblemError
 from api.ingest import coords, gate, readers, values
-from api.ingest.profile import Mapper, ProfileError, load_profile, merged, parse_mapping
+from api.ingest.profile import (
+    Mapper,
+    ProfileError,
+    load_profile,
+    merged,
+    norm,
+    parse_mapping,
+)
 from api.schemas.hazards import (
     HazardFeaturePatch,
     HazardPropertiesCreate,
@@ -52,7 +60,9 @@ from api.services.auth import (
     require_import_scope,
     require_reader,
     require_writer,
+    sees_exact_locations,
 )
+from api.services.eo_finds import GENERALISED_GRID_DEG
 from api.settings import Settings
 from api.vocab import POINT_HAZARD_TYPES, Role
 
@@ -300,6 +310,12 @@ def report(
         raise NotFound(f"no import {import_id}")
     sweep_interrupted(session)
     session.refresh(imp)
+    withhold = imp.kind in EXACT_LOCATION_KINDS and not sees_exact_locations(principal)
+    location = (
+        func.ST_SnapToGrid(ImportMessage.location, GENERALISED_GRID_DEG)
+        if withhold
+        else ImportMessage.location
+    )
     messages = session.execute(
         select(
             ImportMessage.severity,
@@ -307,19 +323,24 @@ def report(
             ImportMessage.field,
             ImportMessage.message,
             ImportMessage.record_id,
-            func.ST_X(ImportMessage.location),
-            func.ST_Y(ImportMessage.location),
+            func.ST_X(location),
+            func.ST_Y(location),
         )
         .where(ImportMessage.import_id == import_id)
         .order_by(ImportMessage.seq)
     ).all()
+    position_fields = _position_fields(imp) if withhold else set()
     out: dict[str, list] = {"error": [], "warning": [], "flag": []}
     for sev, row, fld, msg, rid, lon, lat in messages:
+        if withhold:
+            msg = _withheld_message(fld, msg, position_fields)
         item = {"row": row, "field": fld, "message": msg}
         if rid:
             item["record_id"] = str(rid)
         if lon is not None:
             item["location"] = [round(lon, 7), round(lat, 7)]
+            if withhold:
+                item["location_precision"] = "generalised_0.01deg"
         out[sev].append(item)
     return {
         "id": str(imp.id),
@@ -338,13 +359,66 @@ def report(
         "errors": out["error"],
         "warnings": out["warning"],
         "flags": out["flag"],
-        "failure": imp.failure,
+        "failure": generalise_positions(imp.failure)
+        if withhold and imp.failure
+        else imp.failure,
         "attempts": imp.attempts,
         "author": imp.author,
         "created_at": imp.created_at.isoformat() if imp.created_at else None,
         "started_at": imp.started_at.isoformat() if imp.started_at else None,
         "finished_at": imp.finished_at.isoformat() if imp.finished_at else None,
     }
+
+
+# Kinds whose rows are exact positions that only some readers may see (domain.md §5.2):
+# their reports follow the rule of the records themselves (``auth.sees_exact_locations``).
+EXACT_LOCATION_KINDS = ("eo_finds", "accidents")
+WITHHELD_POSITION = (
+    "the position given for this row cannot be used; its details are shown only to "
+    "admins, coordinators and users with restricted access (exact find locations)"
+)
+# Coordinates as they can appear in a message: decimal degrees (3+ decimals), metres of
+# six digits or more (UTM), MGRS references, degrees-minutes-seconds.
+_MGRS = re.compile(
+    r"\b\d{1,2}\s?[C-HJ-NP-X]\s?[A-HJ-NP-Z]{2}(?:\s?\d{1,5}){1,2}\b", re.I
+)
+_DMS = re.compile(
+    r"\d{1,3}\s*[°º]\s*\d{1,2}(?:[.,]\d+)?\s*['′’]?(?:\s*\d{1,2}(?:[.,]\d+)?\s*[\"″”]?)?"
+)
+_METRES = re.compile(r"(?<![\d.,])-?\d{6,}(?:[.,]\d+)?")
+_DEGREES = re.compile(r"(?<![\d.,])(-?\d{1,3})[.,](\d{2})\d+")
+
+
+def generalise_positions(text: str) -> str:
+    """``text`` with every coordinate-like number cut to 0.01° (or withheld)."""
+    text = _MGRS.sub("[MGRS withheld]", text)
+    text = _DMS.sub("[position withheld]", text)
+    text = _METRES.sub("[withheld]", text)
+    return _DEGREES.sub(r"\1.\2", text)
+
+
+def _position_fields(imp: Import) -> set[str]:
+    """The (normalised) names of the fields that carry a row's position in ``imp``."""
+    names = {"geometry", "coordinates"}
+    try:
+        spec = merged(load_profile(imp.profile), (imp.options or {}).get("mapping"))
+    except ProfileError:
+        return names
+    for key, aliases in (spec.get("coordinates") or {}).items():
+        if key == "gps_accuracy":
+            continue
+        names.add(norm(key))
+        names.update(
+            norm(a) for a in ([aliases] if isinstance(aliases, str) else aliases or [])
+        )
+    return names
+
+
+def _withheld_message(fld: str | None, message: str, position_fields: set[str]) -> str:
+    """A report line as a reader without exact-location rights sees it."""
+    if fld and (norm(fld) in position_fields or fld.startswith("geometry")):
+        return WITHHELD_POSITION
+    return generalise_positions(message)
 
 
 def prepare_retry(

@@ -343,3 +343,73 @@ def test_import_form_is_checked_as_before(client, actors):
     assert res.status_code == 422
     pointers = {e["pointer"] for e in res.json()["errors"]}
     assert pointers == {"/file", "/kind", "/atomic"}
+
+
+EXACT = (30.512345, 50.456789)
+
+
+def eo_report(client, actors, name, data, reader):
+    res = upload(client, actors.coordinator_a, name, data, kind="eo_finds")
+    assert res.status_code == 202, res.text
+    rep = client.get(res.headers["Location"], headers=reader.headers)
+    assert rep.status_code == 200, rep.text
+    return rep
+
+
+def test_eo_find_report_generalises_positions_for_readers_without_rights(
+    client, actors
+):
+    org = actors.org_a
+    point = {"type": "Point", "coordinates": list(EXACT)}
+    props = {"external_id": "EO-X1", "eo_category": "teapot", "organisation": org}
+    data = F.geojson_bytes([F.feature(point, props)])
+    exact = eo_report(client, actors, "eo.geojson", data, actors.analyst_restricted)
+    err = exact.json()["errors"][0]
+    assert err["location"] == [EXACT[0], EXACT[1]]
+    assert "teapot" in err["message"]
+
+    rep = eo_report(client, actors, "eo.geojson", data, actors.analyst_a)
+    err = rep.json()["errors"][0]
+    assert err["location"] == [30.51, 50.46]
+    assert err["location_precision"] == "generalised_0.01deg"
+    assert "teapot" in err["message"]  # the reason stays readable
+    assert "30.5123" not in rep.text and "50.4567" not in rep.text
+
+
+def test_eo_find_report_withholds_coordinates_in_message_text(client, actors):
+    org = actors.org_a
+    csv = (
+        "external_id,eo_category,organisation,lon,lat\n"
+        f"EO-Y1,uxo,{org},{EXACT[0]},{EXACT[1]}x\n"
+    )
+    exact = eo_report(client, actors, "eo.csv", csv.encode(), actors.admin)
+    assert "50.456789x" in exact.json()["errors"][0]["message"]
+
+    rep = eo_report(client, actors, "eo.csv", csv.encode(), actors.analyst_a)
+    body = rep.json()
+    assert body["counts"]["rejected"] == 1
+    assert "30.5123" not in rep.text and "50.4567" not in rep.text
+    assert "restricted access" in body["errors"][0]["message"]
+
+    projected = (
+        "external_id,eo_category,organisation,lon,lat\n"
+        f"EO-Y2,uxo,{org},412345.67,5612345.89\n"
+    )
+    exact = eo_report(client, actors, "eo.csv", projected.encode(), actors.admin)
+    assert "412346" in exact.json()["failure"]
+    rep = eo_report(client, actors, "eo.csv", projected.encode(), actors.analyst_a)
+    assert rep.json()["status"] == "failed"
+    assert "41234" not in rep.text and "56123" not in rep.text
+    assert "look projected" in rep.json()["failure"]
+
+
+def test_hazard_report_keeps_exact_positions(client, actors):
+    """Hazard areas are not withheld from readers: their reports stay exact."""
+    geom = F.square(5)
+    props = F.hazard_props(5, actors.org_a, classification="teapot")
+    data = F.geojson_bytes([F.feature(geom, props)])
+    res = upload(client, actors.coordinator_a, "h.geojson", data, mode="dry_run")
+    rep = client.get(res.headers["Location"], headers=actors.analyst_a.headers).json()
+    loc = rep["errors"][0]["location"]
+    assert "location_precision" not in rep["errors"][0]
+    assert loc != [round(v, 2) for v in loc]
