@@ -374,6 +374,9 @@ def _cases(ids, org):
         ("POST", "/api/v1/priority-models", _model(), weight),
         ("POST", "/api/v1/priority-models", _model(), cap),
         ("POST", "/api/v1/priority-models", _model(), "/model/bands/high"),
+        # coordinates: any finite number in range (the geometry intake's rules)
+        ("POST", "/api/v1/hazards", _hazard(org), "/geometry/coordinates/0/1/0"),
+        ("POST", "/api/v1/eo-finds", _eo_find(org, hazard), "/geometry/coordinates/1"),
         # members kept as sent: any JSON number up to 64 bits, but never past them
         ("POST", "/api/v1/activities", _activity(org, hazard), rel + "/survey_ref"),
     ]
@@ -404,7 +407,7 @@ def test_out_of_range_numbers_are_422_and_every_list_still_serves(
     h = actors.admin.headers
     for method, path, body, pointer in _cases(records, actors.org_a):
         # -1 is a fine value in a free-form member; a cap is any positive finite number
-        free_form = pointer.endswith(("/survey_ref", "/cap"))
+        free_form = pointer.endswith(("/survey_ref", "/cap")) or "/coord" in pointer
         for literal in NOT_JSON_NUMBERS if free_form else OUT_OF_RANGE:
             if pointer.endswith("/cap") and literal == "18446744073709551616":
                 literal = "-1"
