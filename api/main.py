@@ -379,6 +379,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1)
     app.include_router(ogc.router)
+    ogc.describe_parameters(app, settings)
     app.include_router(tiles.router)
 
     web.mount(app, settings)

@@ -86,16 +86,17 @@ def output_format(f: str | None, accept: str | None) -> str:
 
 
 def limit(raw: str | None, *, default: int, maximum: int) -> int:
-    """``limit``: an integer 1..maximum, ``default`` when absent."""
+    """``limit``: an integer from 1, ``default`` when absent; above ``maximum`` it is the
+    maximum (OGC API - Features 7.15.3: a larger limit is not an error)."""
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
         raise _bad("limit", f"must be an integer, got {raw!r}") from None
-    if not 1 <= value <= maximum:
-        raise _bad("limit", f"must be between 1 and {maximum}, got {value}")
-    return value
+    if value < 1:
+        raise _bad("limit", f"must be at least 1, got {value}")
+    return min(value, maximum)
 
 
 def offset(raw: str | None) -> int:

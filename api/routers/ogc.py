@@ -324,3 +324,45 @@ def ogc_item(
             ).include_query_params(f="html"),
         )
     return GeoJSONOut(doc)
+
+
+def describe_parameters(app, settings) -> None:
+    """Type the items parameters in the OpenAPI document as clients read them.
+
+    The route takes them as text so that a bad value is a 400 naming the parameter (OGC
+    API - Features), but GDAL's OAPIF driver reads the API description to page by the
+    server's maximum (``limit``'s ``maximum``) and to push filters down (``filter-lang``'s
+    ``enum`` naming ``cql2-text``): without integer types and the enum it pages by 10 and
+    filters on the client.
+    """
+    typed = {
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": settings.max_limit,
+            "default": settings.default_limit,
+        },
+        "offset": {"type": "integer", "minimum": 0, "default": 0},
+        "filter-lang": {
+            "type": "string",
+            "enum": ["cql2-text"],
+            "default": "cql2-text",
+        },
+        "filter-crs": {"type": "string", "enum": [params.CRS84]},
+        "bbox-crs": {"type": "string", "enum": [params.CRS84]},
+        "crs": {"type": "string", "enum": [params.CRS84]},
+    }
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for path, item in schema.get("paths", {}).items():
+                if path.startswith("/ogc/collections/{collectionId}/items"):
+                    for parameter in item.get("get", {}).get("parameters", []):
+                        if parameter.get("name") in typed:
+                            parameter["schema"] = dict(typed[parameter["name"]])
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
