@@ -413,3 +413,74 @@ def test_hazard_report_keeps_exact_positions(client, actors):
     loc = rep["errors"][0]["location"]
     assert "location_precision" not in rep["errors"][0]
     assert loc != [round(v, 2) for v in loc]
+
+
+def test_geopackage_cannot_reach_another_datasource(
+    client, session, actors, canary_file, caplog, tmp_path
+):
+    """A real GeoPackage whose table is an SQLite VirtualOGR over a local file: GDAL's
+    GPKG driver does not load that module (checked here, passes before the fix too)."""
+    import sqlite3
+
+    path, token = canary_file
+    gpkg = tmp_path / "vo.gpkg"
+    gpd.GeoDataFrame(
+        {"classification": ["SHA"]}, geometry=[F.square(0)], crs="EPSG:4326"
+    ).to_file(gpkg, layer="hazards", driver="GPKG")
+    con = sqlite3.connect(gpkg)
+    con.execute("PRAGMA writable_schema=ON")
+    con.execute(
+        "INSERT INTO sqlite_master(type, name, tbl_name, rootpage, sql) VALUES "
+        "('table', 'evil', 'evil', 0, ?)",
+        (f"CREATE VIRTUAL TABLE evil USING VirtualOGR('{path}')",),
+    )
+    con.execute(
+        "INSERT INTO gpkg_contents(table_name, data_type, identifier) "
+        "VALUES ('evil', 'attributes', 'evil')"
+    )
+    con.commit()
+    con.close()
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "vo.gpkg",
+        gpkg.read_bytes(),
+        kind="hazards",
+        mode="dry_run",
+        layer="evil",
+    )
+    assert res.status_code == 422, res.text
+    assert_nowhere([token], [res], caplog, session)
+
+
+def test_job_reading_a_stored_vrt_fails_without_reading_its_source(
+    client, session, actors, canary_file, canary_server, caplog
+):
+    """The job (worker or inline) checks the stored upload again: a VRT slipped into the
+    stored chunks of an import is refused when the import is run."""
+    path, file_token = canary_file
+    url, hits, url_token = canary_server
+    user = actors.coordinator_a
+    good = F.geojson_bytes([F.feature(F.square(0), F.hazard_props(0, actors.org_a))])
+    res = upload(client, user, "h.geojson", good, mode="dry_run")
+    assert res.status_code == 202, res.text
+    import_id = res.json()["id"]
+    responses = [res]
+    for source in (f"CSV:{path}", f"CSV:/vsicurl/{url}/internal.csv"):
+        session.execute(
+            text("UPDATE import_chunks SET data = :d WHERE import_id = :i"),
+            {"d": vrt(source), "i": import_id},
+        )
+        session.execute(
+            text("UPDATE imports SET status = 'failed' WHERE id = :i"),
+            {"i": import_id},
+        )
+        retry = client.post(f"/api/v1/imports/{import_id}/retry", headers=user.headers)
+        assert retry.status_code == 202, retry.text
+        rep = client.get(f"/api/v1/imports/{import_id}", headers=user.headers)
+        responses += [retry, rep]
+        body = rep.json()
+        assert body["status"] == "failed", body
+        assert "not a GeoJSON file" in body["failure"]
+    assert_nowhere([file_token, url_token], responses, caplog, session)
+    assert hits == []
