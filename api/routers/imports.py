@@ -25,7 +25,14 @@ Formats (by file name): `.geojson`/`.json` (also KoboToolbox submission lists), 
 (`layer`), zipped Shapefile `.zip` (`.prj` and `.cpg` honoured), `.kml`, `.kmz`, `.csv` and
 `.xlsx` (coordinates in `lon`/`lat`, `wkt`, `dms`, `utm_zone`+`easting`+`northing`, `mgrs`, or
 Kobo `geopoint`/`geoshape` columns). A file without a CRS whose coordinates look projected is
-refused: give `crs=EPSG:....`.
+refused: give `crs=EPSG:....`. A file is read only as the format its name declares (its first
+bytes and GDAL's driver must agree); GDAL virtual datasets, links to other files and anything
+fetched from the network (e.g. a GeoJSON `crs` of type `link`) are refused. `mapping` is at
+most 64 KB, without YAML aliases.
+
+Sign in first: the caller is checked before the upload is read (401/403 without reading it).
+The report of an EO-find import shows positions generalised to 0.01° (and coordinates in its
+messages withheld) to readers without exact-location rights.
 
 `mode=dry_run` reports what `commit` would do and writes nothing; `atomic=true` writes all or
 nothing. Re-importing the same file changes nothing (rows count as `unchanged`).
