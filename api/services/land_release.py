@@ -9,7 +9,7 @@ The rule (also in the README):
 * released land outside the hazard counts as zero for it, and is reported as ``outside_area_m2``
   (and as a warning when the release is written);
 * areas are square metres on the WGS 84 ellipsoid (``sg_area_m2``: densified to 0.0002°, with
-  at most 20,000 added positions, so that any row costs bounded work, see migration 0016, and
+  at most 2,000 added positions, so that any row costs bounded work, see migration 0016, and
   measured in the ellipsoidal equal-area projection EPSG:6933, never Web Mercator). Edges are
   straight lines in longitude/latitude as RFC 7946 defines them, so the measure is additive
   over overlays (``ST_Area(geography)`` reads edges as geodesics and is not);

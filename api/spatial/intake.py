@@ -37,12 +37,13 @@ from shapely.validation import explain_validity
 _TO_EQUAL_AREA = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
 DENSIFY_DEG = 0.0002
 # At most this many positions are added when densifying a geometry to measure it: a geometry
-# whose perimeter exceeds DENSIFY_DEG x MAX_DENSIFIED_POINTS (4°, more than the perimeter of any
-# plausible hazard) is densified in proportionally longer steps. The figure is the same to
-# about 1e-8 relative (the curvature of an edge in EPSG:6933 is tiny over 0.0002° and over
-# 0.01° alike); the cost is bounded whatever the length of the edges. ``sg_area_m2`` in the
+# whose perimeter exceeds DENSIFY_DEG x MAX_DENSIFIED_POINTS (0.4°, a square of about 100 km²)
+# is densified in proportionally longer steps. The figure of a plausible hazard changes by less
+# than 1e-9 relative (a one-degree square: 5e-10, under 5 m² of 9,000 km²; the densification
+# follows the curvature of the edges in EPSG:6933, which is slight); the cost is bounded, so a
+# row with edges spanning the globe costs what a 100 km² hazard costs. ``sg_area_m2`` in the
 # database uses the same step (migration 0016).
-MAX_DENSIFIED_POINTS = 20_000
+MAX_DENSIFIED_POINTS = 2_000
 # Hazards larger than this are refused as implausible: the largest recorded suspected
 # hazardous areas are tens of km² (demo hazards are at most 0.6 km²); 10,000 km² is a
 # one-degree square at the equator. A larger figure is a coordinate error (an edge read the long
@@ -81,7 +82,7 @@ class IntakeResult:
 def densify_step(geom: BaseGeometry) -> float:
     """The densification step, in degrees, used to measure ``geom`` (see MAX_DENSIFIED_POINTS).
 
-    ``GREATEST(0.0002, ST_Perimeter(g) / 20000)`` in ``sg_area_m2``.
+    ``GREATEST(0.0002, ST_Perimeter(g) / 2000)`` in ``sg_area_m2``.
     """
     return max(DENSIFY_DEG, shapely.length(geom) / MAX_DENSIFIED_POINTS)
 
@@ -106,7 +107,7 @@ def ellipsoidal_area_m2(geom: BaseGeometry) -> float:
     collection counts its polygonal parts).
 
     Edges are straight lines in longitude/latitude (RFC 7946): the geometry is densified to
-    0.0002° (in longer steps for a perimeter over 4°, so that at most MAX_DENSIFIED_POINTS
+    0.0002° (in longer steps for a perimeter over 0.4°, so that at most MAX_DENSIFIED_POINTS
     positions are added) and measured in the ellipsoidal equal-area projection EPSG:6933,
     exactly as the database function ``sg_area_m2`` does, so Python and SQL figures agree.
     """
