@@ -6,11 +6,16 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
-from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    OAuth2PasswordBearer,
+)
 from sqlalchemy.orm import Session
 
 from api import audit
-from api.errors import BadRequest, InvalidBBox
+from api.errors import BadRequest, InvalidBBox, Unauthorized
 from api.services.auth import (
     Principal,
     principal_from_api_key,
@@ -38,6 +43,13 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+# For clients that can send nothing but a user name and password (QGIS 3.22's OGC API and
+# vector-tile layers): HTTP Basic with the user name "apikey" and an API key as password.
+basic_scheme = HTTPBasic(
+    auto_error=False,
+    description='An API key as the password of the user "apikey"',
+)
+BASIC_USER = "apikey"
 
 
 def get_principal(
@@ -46,8 +58,10 @@ def get_principal(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)],
 ) -> Principal | None:
-    """The caller, from a bearer token or an API key; None when anonymous.
+    """The caller, from a bearer token, an API key (``X-API-Key``, or HTTP Basic with the
+    user ``apikey``); None when anonymous.
 
     Also tells the audit log who writes through this request's session, and from where.
     """
@@ -58,7 +72,13 @@ def get_principal(
         # worker thread (holding it there starves the pool under load: every thread then
         # waits for a connection that a thread-less request holds)
         session.commit()
-    elif api_key:
+    elif api_key or basic:
+        if api_key is None:
+            if basic.username != BASIC_USER:
+                raise Unauthorized(
+                    f'HTTP Basic takes an API key as the password of the user "{BASIC_USER}"'
+                )
+            api_key = basic.password
         principal = principal_from_api_key(session, api_key)
         require_key_scope(principal, request.method, request.url.path)
     audit.actor(
