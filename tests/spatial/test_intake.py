@@ -6,6 +6,7 @@ import pytest
 from shapely.geometry import shape
 
 from api.spatial.intake import (
+    MAX_HAZARD_AREA_M2,
     IntakeProblem,
     ellipsoidal_area_m2,
     intake_geometry,
@@ -209,3 +210,76 @@ def test_intake_shape_agrees_with_intake_geometry(obj):
         return ("accepted", r.geometry.wkb, [w.split(":")[0] for w in r.warnings])
 
     assert outcome(intake_shape, shape(obj)) == outcome(intake_geometry, obj)
+
+
+# Edges read the long way round the globe, and implausible areas (tests/test_geometry_bounds.py
+# has the end-to-end reproductions).
+
+LONG_WAY = [[179.5, 10.0], [-179.5, 10.0], [-179.5, 11.0], [179.5, 11.0], [179.5, 10.0]]
+
+
+def test_intake_refuses_an_edge_spanning_more_than_180_degrees_naming_it():
+    (error,) = rejected(poly(LONG_WAY))
+    assert error["pointer"] == "/geometry/coordinates/0/1"
+    assert (
+        "from (179.5, 10) to (-179.5, 10) spans 359° of longitude" in error["message"]
+    )
+    assert "±180°" in error["message"]
+
+
+def test_intake_points_at_the_long_edge_in_the_second_polygon_of_a_multipolygon():
+    shell = [[-179.9, -1.0], [179.9, -1.0], [179.9, 1.0], [-179.9, 1.0], [-179.9, -1.0]]
+    obj = {"type": "MultiPolygon", "coordinates": [[SQUARE], [shell]]}
+    (error,) = rejected(obj)
+    assert error["pointer"] == "/geometry/coordinates/1/0/1"
+
+
+def test_intake_accepts_a_geometry_split_at_the_antimeridian():
+    east = [[179.9, 10.0], [180.0, 10.0], [180.0, 10.1], [179.9, 10.1], [179.9, 10.0]]
+    west = [
+        [-180.0, 10.0],
+        [-179.9, 10.0],
+        [-179.9, 10.1],
+        [-180.0, 10.1],
+        [-180.0, 10.0],
+    ]
+    obj = {"type": "MultiPolygon", "coordinates": [[east], [west]]}
+    result = intake_geometry(obj, max_area_m2=MAX_HAZARD_AREA_M2)
+    assert 2 * 100e6 < ellipsoidal_area_m2(result.geometry) < 2 * 125e6
+
+
+def test_intake_bounds_the_area_only_when_asked():
+    big = [
+        [30.0, 0.0],
+        [31.0, 0.0],
+        [31.0, 1.0],
+        [30.0, 1.0],
+        [30.0, 0.0],
+    ]  # 12,300 km²
+    assert intake_geometry(poly(big)).geometry.geom_type == "MultiPolygon"
+    (error,) = rejected(poly(big), max_area_m2=MAX_HAZARD_AREA_M2)
+    assert error["pointer"] == "/geometry"
+    assert "12,308 km², more than the 10,000 km²" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        poly(LONG_WAY),
+        poly([[30.0, 0.0], [31.0, 0.0], [31.0, 1.0], [30.0, 1.0], [30.0, 0.0]]),
+    ],
+)
+def test_file_intake_refuses_the_same_with_the_same_message(obj):
+    from api.ingest.gate import GateRejection
+    from api.ingest.gate import intake as gate_intake
+
+    message = rejected(obj, max_area_m2=MAX_HAZARD_AREA_M2)[0]["message"]
+    with pytest.raises(GateRejection) as info:
+        gate_intake(
+            shape(obj),
+            pointer="/geometry",
+            allow_point=False,
+            max_vertices=1000,
+            max_area_m2=MAX_HAZARD_AREA_M2,
+        )
+    assert info.value.message == message
