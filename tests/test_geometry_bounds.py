@@ -352,3 +352,29 @@ def test_migration_0016_flags_legacy_rows_and_keeps_them(session, settings, acto
             ).scalar_one()
             == wkt
         )
+
+
+@pytest.mark.parametrize(
+    ("geometry", "expected"),
+    [
+        (LONG_WAY_SQUARE, "long way round the globe"),
+        (box(30.0, 0.0, 31.0, 1.0), "more than the 10,000 km² accepted for a hazard"),
+    ],
+)
+def test_hazard_report_with_an_implausible_geometry_is_refused(
+    client, actors, geometry, expected
+):
+    body = {
+        "type": "Feature",
+        "geometry": mapping(geometry),
+        "properties": {
+            "source": "hotline",
+            "reported_on": "2024-05-17",
+            "description": "metal object at the edge of the field",
+            "contamination": ["ap_mine"],
+        },
+    }
+    r = client.post("/api/v1/hazard-reports", json=body, headers=actors.eore_a.headers)
+    problem = _problem(r)
+    assert problem["errors"][0]["pointer"].startswith("/geometry")
+    assert expected in problem["errors"][0]["message"]
