@@ -604,3 +604,32 @@ def test_migration_0015_keeps_flags_and_serves_legacy_rows(settings):
                 assert r.status_code == 200, r.text
         finally:
             engine.dispose()
+
+
+@pytest.mark.parametrize("literal", ["NaN", "1e400", "-Infinity"])
+def test_a_kobo_submission_with_a_non_json_number_is_422(
+    lenient, session, actors, literal
+):
+    """Kept as sent, so a NaN anywhere in it is refused, naming where (was a vague 400)."""
+    plain, _ = auth.create_api_key(
+        session,
+        organisation_code=actors.org_a,
+        name="kobo-nan",
+        role=Role.coordinator,
+        permissions=["hazard-reports:write"],
+    )
+    body = {
+        "_uuid": "0d5c8b70-0000-4000-8000-000000000003",
+        "today": "2024-05-17",
+        "group": {"reading": BAD},
+        "report/description": "metal object",
+        "report/hazard_location": "49.1032 36.2051 152.0 4.5",
+    }
+    submission = json.dumps(body).replace(f'"{BAD}"', literal)
+    r = lenient.post(
+        "/api/v1/integrations/kobo",
+        content=submission,
+        headers={"X-API-Key": plain, "content-type": "application/json"},
+    )
+    problem = assert_problem(r, 422)
+    assert "/group/reading" in problem["detail"] and "finite" in problem["detail"]

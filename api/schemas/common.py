@@ -35,11 +35,12 @@ MAX_FREE_INTEGER = 2**63 - 1
 """Integers in free-form members kept as sent (64-bit, as orjson and PostgreSQL bigint)."""
 
 
-def servable(value: Any, where: str) -> None:
+def servable(value: Any, where: str, *, integers: bool = True) -> None:
     """Refuse numbers a JSON response cannot carry: integers past 64 bits, NaN, infinity.
 
     For members stored as sent (e.g. extra properties of a release polygon); ``where``
-    names the member in the message.
+    is the JSON pointer of ``value``, named in the message. ``integers=False`` lets any
+    integer through (a document kept exactly as sent: JSONB holds it, responses write it).
     """
     stack = [(value, where)]
     while stack:  # iterative: request bodies nest at most 64 levels, but stay safe
@@ -47,7 +48,8 @@ def servable(value: Any, where: str) -> None:
         if isinstance(item, bool) or item is None or isinstance(item, str):
             continue
         if (
-            isinstance(item, int)
+            integers
+            and isinstance(item, int)
             and not -MAX_FREE_INTEGER - 1 <= item <= MAX_FREE_INTEGER
         ):
             raise ValueError(f"{path}: integers are at most 64-bit (±9.2e18)")

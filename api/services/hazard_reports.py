@@ -53,7 +53,7 @@ from api.errors import (
     PreconditionFailed,
 )
 from api.ingest import kobo
-from api.schemas.common import MAX_GPS_ACCURACY_M, Day, GeoJSONGeometry
+from api.schemas.common import MAX_GPS_ACCURACY_M, Day, GeoJSONGeometry, servable
 from api.schemas.hazards import HazardFeatureCreate
 from api.services import hazards
 from api.services.auth import (
@@ -672,6 +672,8 @@ def submit_kobo(
     org = session.get(Organisation, principal.organisation_id)
     _require_submitter(principal, org)  # before reading the form: 403 beats 422
     try:
+        # kept as sent: NaN and infinity (Python's parser reads them) are not JSON
+        servable(submission, "", integers=False)
         fields = kobo.map_report(
             submission, codes={"contamination": [c.value for c in Contamination]}
         )
