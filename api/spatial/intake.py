@@ -44,10 +44,12 @@ DENSIFY_DEG = 0.0002
 # row with edges spanning the globe costs what a 100 km² hazard costs. ``sg_area_m2`` in the
 # database uses the same step (migration 0016).
 MAX_DENSIFIED_POINTS = 2_000
-# Hazards larger than this are refused as implausible: the largest recorded suspected
-# hazardous areas are tens of km² (demo hazards are at most 0.6 km²); 10,000 km² is a
-# one-degree square at the equator. A larger figure is a coordinate error (an edge read the long
-# way round the globe, swapped or mistyped coordinates), not a hazard.
+# Hazards larger than this are refused as implausible: a hazard polygon is a field, a forest
+# edge, a stretch of road, usually well under a few km² (demo hazards are at most 0.6 km²);
+# 10,000 km² is less than a one-degree square at the equator (12,300 km²). A larger figure is
+# a coordinate error (an edge read the long way round the globe, swapped or mistyped
+# coordinates), not a hazard. Only hazards (API, reports, imports) are bounded: admin areas,
+# context layers and release polygons are not.
 MAX_HAZARD_AREA_M2 = 10_000e6
 POLYGONAL = ("Polygon", "MultiPolygon")
 DEFAULT_MAX_VERTICES = 100_000
