@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -253,6 +254,7 @@ async def _send_problem(scope, send, err: ProblemError) -> None:
         title=err.title,
         type_=f"{settings.problem_base_uri.rstrip('/')}/{err.type_slug}",
         detail=err.detail,
+        errors=err.errors,
         extensions=err.extensions,
     )
 
@@ -289,7 +291,10 @@ class JSONDepthLimit:
         except ProblemError as err:  # BodyLimit counting a body sent without a length
             return await _send_problem(scope, send, err)
         body = b"".join(m.get("body", b"") for m in messages)
-        depth = json_depth(body)
+        if len(body) > 1_000_000:  # up to the body limit: off the event loop
+            depth = await anyio.to_thread.run_sync(json_depth, body)
+        else:
+            depth = json_depth(body)
         if depth > self.max_depth:
             err = BadRequest(
                 f"the JSON body nests arrays and objects {depth} levels deep; at most "

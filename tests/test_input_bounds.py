@@ -93,6 +93,7 @@ def test_deep_json_is_400_on_every_route(lenient, actors, kobo_key, path, shape)
         )
         body = assert_problem(r, 400)
         assert f"at most {MAX_JSON_DEPTH}" in body["detail"]
+        assert body["errors"] == [{"pointer": "", "message": "nested too deeply"}]
 
 
 def test_json_at_the_depth_limit_still_reaches_the_route(client, actors):
@@ -104,6 +105,21 @@ def test_json_at_the_depth_limit_still_reaches_the_route(client, actors):
         headers={"content-type": "application/json"},
     )
     assert_problem(r, 401)  # judged by the route: the token is not valid
+
+
+def test_a_json_body_too_large_without_a_length_is_413(settings):
+    """Read whole to be measured, a body sent in chunks still meets the size limit."""
+    from api.main import create_app
+
+    app = create_app(settings.model_copy(update={"max_body_bytes": 2048}))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post(
+            "/api/v1/hazards",
+            content=iter([b"[" * 1000] * 5),  # no Content-Length: chunked
+            headers={"content-type": "application/json"},
+        )
+    assert "content-length" not in r.request.headers
+    assert_problem(r, 413)
 
 
 def test_deep_json_refusal_keeps_the_security_headers(lenient, actors):
