@@ -81,19 +81,34 @@ def load_profile(name: str) -> dict[str, Any]:
 MAX_MAPPING_BYTES = 64 * 1024
 
 
+MAX_MAPPING_DEPTH = 32  # a profile nests four levels deep
+
+
 class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors' aliases: a mapping is small, and an alias can be expanded
-    exponentially ("billion laughs": 500 bytes become gigabytes)."""
+    """YAML without anchors' aliases and without deep nesting: a mapping is small, an alias
+    can be expanded exponentially ("billion laughs": 500 bytes become gigabytes), and the
+    composer recurses once per level (thousands of ``[`` overflow Python's stack)."""
+
+    depth = 0
 
     def compose_node(self, parent, index):
-        """Refuse an alias before it is resolved."""
+        """Refuse an alias before it is resolved, and a node nested too deep."""
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise ProfileError(
                 "mapping must not use YAML aliases (*name) "
                 f"(line {event.start_mark.line + 1}); write the values out"
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_MAPPING_DEPTH:
+            raise ProfileError(
+                f"mapping nests more than {MAX_MAPPING_DEPTH} levels deep "
+                f"(line {self.peek_event().start_mark.line + 1})"
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def parse_mapping(text: str | bytes) -> dict[str, Any]:
@@ -112,7 +127,61 @@ def parse_mapping(text: str | bytes) -> dict[str, Any]:
         raise ProfileError(
             "mapping must be an object with 'kinds' (see the profiles README)"
         )
+    _check_shape(data)
     return data
+
+
+SCALARS = (str, int, float, bool)
+# A caller's list separator: a class of literal characters, whitespace, or a short literal;
+# never a pattern that can backtrack (the separator runs on every cell of the column).
+SAFE_SEPARATOR = re.compile(
+    r"\[[^\]\\\[]{1,20}\]|\\s\+|\\s|[^\w\s\\()\[\]{}*+?|.^$]{1,5}"
+)
+
+
+def _names(value: Any, where: str, kinds: tuple[type, ...] = (str,)) -> None:
+    """A name or a list of names (of ``kinds``: coded values may be numbers)."""
+    if not isinstance(value, str) and not (
+        isinstance(value, list) and all(isinstance(v, kinds) for v in value)
+    ):
+        raise ProfileError(f"mapping {where} must be a name or a list of names")
+
+
+def _object(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ProfileError(f"mapping {where} must be an object")
+    return value
+
+
+def _check_shape(data: dict[str, Any]) -> None:
+    """Refuse a mapping whose parts have the wrong shape (see the profiles README)."""
+    for key, value in _object(data.get("coordinates") or {}, "coordinates").items():
+        _names(value, f"coordinates.{key}")
+    for kind, spec in _object(data.get("kinds") or {}, "kinds").items():
+        spec = _object(spec, f"kinds.{kind}")
+        at = f"kinds.{kind}"
+        for ours, names in _object(spec.get("fields") or {}, f"{at}.fields").items():
+            _names(names, f"{at}.fields.{ours}")
+        for ours, codes in _object(spec.get("values") or {}, f"{at}.values").items():
+            for code, names in _object(codes, f"{at}.values.{ours}").items():
+                _names(names, f"{at}.values.{ours}.{code}", SCALARS)
+        for ours, sep in _object(spec.get("lists") or {}, f"{at}.lists").items():
+            if not isinstance(sep, str) or not SAFE_SEPARATOR.fullmatch(sep):
+                raise ProfileError(
+                    f'mapping {at}.lists.{ours} must be a separator such as "[,;|]", '
+                    '"\\\\s+" or ";" (a class of characters, not a pattern)'
+                )
+        for ours, default in _object(
+            spec.get("defaults") or {}, f"{at}.defaults"
+        ).items():
+            values_ = default if isinstance(default, list) else [default]
+            if not all(v is None or isinstance(v, (*SCALARS, date)) for v in values_):
+                raise ProfileError(f"mapping {at}.defaults.{ours} must be a value")
+        for tag, allowed in _object(spec.get("require") or {}, f"{at}.require").items():
+            _names(allowed, f"{at}.require.{tag}", SCALARS)
+        if "keep" in spec and not isinstance(spec["keep"], list):
+            raise ProfileError(f"mapping {at}.keep must be a list of names")
+        _names(spec.get("keep") or [], f"{at}.keep")
 
 
 def merged(profile: dict[str, Any], mapping: dict[str, Any] | None) -> dict[str, Any]:

@@ -484,3 +484,37 @@ def test_job_reading_a_stored_vrt_fails_without_reading_its_source(
         assert "not a GeoJSON file" in body["failure"]
     assert_nowhere([file_token, url_token], responses, caplog, session)
     assert hits == []
+
+
+@pytest.mark.parametrize(
+    ("mapping", "said"),
+    [
+        ("[" * 30_000, "levels deep"),  # the composer recursed once per level: 500
+        ("kinds: [1]", "kinds must be an object"),
+        ("kinds: {hazards: {fields: {name: 5}}}", "fields.name"),
+        ("kinds: {hazards: {keep: 5}}", "keep"),
+        ("kinds: {hazards: {values: {classification: [SHA]}}}", "values"),
+        ("coordinates: [lon]", "coordinates must be an object"),
+        # a separator that backtracks: run on every cell of the column (ReDoS)
+        ('kinds: {hazards: {lists: {contamination: "(a+)+$"}}}', "separator"),
+    ],
+)
+def test_malformed_mapping_is_a_422_naming_mapping(client, actors, mapping, said):
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(0), F.hazard_props(0, actors.org_a))]),
+        mode="dry_run",
+        mapping=mapping,
+    )
+    assert res.status_code == 422, res.text[:500]
+    assert res.json()["errors"][0]["pointer"] == "/mapping"
+    assert said in res.json()["detail"]
+
+
+def test_profiles_shipped_pass_the_mapping_checks():
+    from api.ingest.profile import PROFILES_DIR, parse_mapping
+
+    for path in sorted(PROFILES_DIR.glob("*.yaml")):
+        assert parse_mapping(path.read_text(encoding="utf-8"))["kinds"], path
