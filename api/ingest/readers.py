@@ -48,10 +48,12 @@ FORMAT_NAMES = {
     "shp.zip": "Shapefile",
 }
 DRIVERS = {
-    "geojson": "GeoJSON",
-    "gpkg": "GPKG",
-    "fgb": "FlatGeobuf",
-    "shp.zip": "ESRI Shapefile",
+    # JSON read by GDAL's JSON-family drivers (all local parsers): GeoJSON, and the JSON
+    # that ArcGIS feature services (ESRIJSON), TopoJSON and JSON-FG files hold
+    "geojson": ("GeoJSON", "ESRIJSON", "TopoJSON", "JSONFG", "GeoJSONSeq"),
+    "gpkg": ("GPKG",),
+    "fgb": ("FlatGeobuf",),
+    "shp.zip": ("ESRI Shapefile",),
 }
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian (.shp and .shx)
@@ -257,7 +259,7 @@ def _ogr(path: Path, fmt: str, layer: str | None) -> Source:
     ) as exc:  # pyogrio's DataSourceError/DataLayerError, with GDAL's text
         raise ReadError(f"cannot read the file as {fmt}: {exc}") from exc
     expected = DRIVERS.get(fmt)
-    if expected and info.get("driver") != expected:
+    if expected and info.get("driver") not in expected:
         raise ReadError(
             f"the file is not a {FORMAT_NAMES[fmt]} file (GDAL reads it as "
             f"{info.get('driver')}); a file is read only as the format its name declares"

@@ -518,3 +518,30 @@ def test_profiles_shipped_pass_the_mapping_checks():
 
     for path in sorted(PROFILES_DIR.glob("*.yaml")):
         assert parse_mapping(path.read_text(encoding="utf-8"))["kinds"], path
+
+
+def test_json_of_arcgis_feature_services_still_imports(client, actors):
+    """Pinning the driver keeps GDAL's JSON family (here ESRI JSON) for .json files."""
+    props = F.hazard_props(2, actors.org_a)
+    sq = F.square(2)
+    doc = {
+        "geometryType": "esriGeometryPolygon",
+        "spatialReference": {"wkid": 4326},
+        "fields": [{"name": k, "type": "esriFieldTypeString"} for k in props],
+        "features": [
+            {
+                "geometry": {"rings": [[list(xy) for xy in sq.exterior.coords]]},
+                "attributes": props,
+            }
+        ],
+    }
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "arcgis.json",
+        json.dumps(doc).encode(),
+        mode="dry_run",
+    )
+    assert res.status_code == 202, res.text
+    rep = client.get(res.headers["Location"], headers=actors.coordinator_a.headers)
+    assert rep.json()["counts"]["created"] == 1, rep.json()
