@@ -34,6 +34,9 @@ def _conninfo(settings: Settings) -> str:
 
 def make_app(settings: Settings | None = None) -> procrastinate.App:
     """The procrastinate app with Safeground's tasks, connected to the configured database."""
+    from api.ingest import gdalsafe
+
+    gdalsafe.install()  # the worker reads uploads: no network, no VRT for GDAL (readers.py)
     settings = settings or get_settings()
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=_conninfo(settings))

@@ -40,7 +40,8 @@ class ReadError(ValueError):
     """The file cannot be read at all (as opposed to one bad row)."""
 
 
-# Per format: its name in messages, the GDAL driver that must open it, and its first bytes.
+# Per format: its name in messages and the GDAL drivers that may open it (``_sniff`` checks
+# its first bytes).
 FORMAT_NAMES = {
     "geojson": "GeoJSON",
     "gpkg": "GeoPackage",

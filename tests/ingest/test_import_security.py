@@ -545,3 +545,52 @@ def test_json_of_arcgis_feature_services_still_imports(client, actors):
     assert res.status_code == 202, res.text
     rep = client.get(res.headers["Location"], headers=actors.coordinator_a.headers)
     assert rep.json()["counts"]["created"] == 1, rep.json()
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "from api.main import create_app; create_app(Settings(database_url=URL))",
+        "from api.jobs import make_app; make_app(Settings(database_url=URL))",
+    ],
+    ids=["server", "worker"],
+)
+def test_server_and_worker_start_with_gdal_hardened(tmp_path, canary_server, start):
+    """A fresh process that starts the server or the worker cannot open a VRT or fetch."""
+    import subprocess
+    import sys
+
+    url, hits, _ = canary_server
+    bad = tmp_path / "x.vrt"
+    bad.write_bytes(vrt(f"CSV:/vsicurl/{url}/internal.csv"))
+    linked = tmp_path / "l.geojson"
+    linked.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "link", "properties": {"href": f"{url}/crs"}},
+                "features": [],
+            }
+        )
+    )
+    script = (
+        "import pyogrio\n"
+        "from api.settings import Settings\n"
+        "URL = 'postgresql+psycopg://u:p@127.0.0.1:1/none'\n"
+        f"{start}\n"
+        "try:\n"
+        f"    pyogrio.read_info({str(bad)!r})\n"
+        "    print('VRT OPENED')\n"
+        "except Exception:\n"
+        "    print('VRT REFUSED')\n"
+        f"pyogrio.read_info({str(linked)!r})\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "VRT REFUSED" in out.stdout, out.stdout + out.stderr
+    assert hits == []
