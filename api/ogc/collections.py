@@ -40,6 +40,7 @@ from api.db.models import (
     ReleasePolygon,
 )
 from api.ogc.cql2 import Field
+from api.ogc.params import PROPERTY_FILTER_KINDS
 from api.services import land_release
 from api.services.public import latest_publication_id
 from api.vocab import (
@@ -138,6 +139,13 @@ class Collection:
     def queryables(self) -> list[Property]:
         """The properties a filter may name."""
         return [p for p in self.properties if p.queryable]
+
+    def property_filter_kinds(self) -> dict[str, str]:
+        """The queryables a ``name=value`` query parameter may filter on, with their kind
+        (scalars: lists and geometries only through ``filter``)."""
+        return {
+            p.name: p.kind for p in self.queryables() if p.kind in PROPERTY_FILTER_KINDS
+        }
 
 
 def _enum(vocabulary) -> tuple[str, ...]:

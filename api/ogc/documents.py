@@ -26,6 +26,7 @@ COLLECTION = "ogc_collection"
 QUERYABLES = "ogc_queryables"
 ITEMS = "ogc_items"
 ITEM = "ogc_item"
+API = "ogc_api"
 
 _FEATURES = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf"
 _FILTER = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf"
@@ -90,10 +91,10 @@ def landing_page(request: Request, fmt: str) -> dict[str, Any]:
     links = [
         *_self_and_alternate(request, fmt),
         link(
-            base + app.openapi_url,
+            request.url_for(API),
             "service-desc",
             f"application/vnd.oai.openapi+json;version={version}",
-            "The API definition (OpenAPI)",
+            "The API definition (OpenAPI), paths from this landing page",
         ),
     ]
     if app.docs_url:
@@ -108,8 +109,9 @@ def landing_page(request: Request, fmt: str) -> dict[str, Any]:
         "title": "Safeground OGC API – Features",
         "description": (
             "Hazard areas, remaining hazardous land, released land and administrative "
-            "areas of the mine-action programme. The collections are restricted "
-            "operational data: sign in (bearer token or X-API-Key) to see them."
+            "areas of the mine-action programme: restricted operational data, seen once "
+            "signed in (bearer token, X-API-Key, or HTTP Basic with the user apikey and "
+            "a key as password). The latest public layer is open to anyone."
         ),
         "links": links,
     }
@@ -236,3 +238,49 @@ def feature(
             link(request.url_for(COLLECTION, collectionId=coll.id), "collection", JSON),
         ],
     }
+
+
+def api_description(
+    request: Request, openapi: dict[str, Any], described: list[Collection]
+) -> dict[str, Any]:
+    """The OpenAPI description of this OGC API, with paths from its landing page.
+
+    Clients resolve ``/collections/{collectionId}/items`` against the landing page (GDAL's
+    OAPIF driver reads this document to learn ``filter-lang`` and the queryables it may
+    filter on), so the ``/ogc`` prefix of the whole application's document is dropped
+    here and given as the server URL. Each collection the caller may see also gets its own
+    items path listing its ``name=value`` property filters.
+    """
+    prefix = "/ogc"
+    doc = {k: v for k, v in openapi.items() if k != "paths"}
+    doc["servers"] = [{"url": str(request.url_for(LANDING))}]
+    paths = {
+        path[len(prefix) :] or "/": item
+        for path, item in openapi.get("paths", {}).items()
+        if path == prefix or path.startswith(prefix + "/")
+    }
+    items = paths.get("/collections/{collectionId}/items", {}).get("get")
+    if items is not None:
+        shared = [
+            p for p in items.get("parameters", []) if p.get("name") != "collectionId"
+        ]
+        for coll in described:
+            filters = [
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": f"features whose {name} equals this value",
+                    "schema": dict(_SCHEMA_TYPES[kind]),
+                }
+                for name, kind in coll.property_filter_kinds().items()
+            ]
+            operation = {
+                **items,
+                "operationId": f"items_{coll.id.replace('-', '_')}",
+                "summary": f"{coll.title}: features",
+                "parameters": shared + filters,
+            }
+            paths[f"/collections/{coll.id}/items"] = {"get": operation}
+    doc["paths"] = paths
+    return doc

@@ -4,8 +4,12 @@ Parameters arrive as text and are parsed here (not by FastAPI's validation, whic
 answer 422) so that every mistake is a 400 problem+json naming the parameter.
 """
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Any
+
+from pygeofilter import ast
 
 from api.errors import BadRequest
 
@@ -119,8 +123,9 @@ def crs(parameter: str, raw: str | None) -> None:
 
 
 def filter_lang(raw: str | None) -> None:
-    """Only ``cql2-text`` is understood."""
-    if raw is not None and raw != "cql2-text":
+    """Only ``cql2-text`` is understood (``cql-text``, its draft name, which GDAL 3.6 and
+    older send, is taken as the same: they send only what both grammars read alike)."""
+    if raw is not None and raw not in ("cql2-text", "cql-text"):
         raise _bad("filter-lang", f"only cql2-text is supported, got {raw!r}")
 
 
@@ -157,3 +162,41 @@ def datetime_days(raw: str | None) -> tuple[date | None, date | None] | None:
     if start is not None and end is not None and start > end:
         raise _bad("datetime", f"the interval {raw!r} ends before it starts")
     return start, end
+
+
+# queryable kinds a ``name=value`` query parameter may filter on (equality)
+PROPERTY_FILTER_KINDS = frozenset(
+    {"string", "uuid", "integer", "number", "boolean", "date", "date-time"}
+)
+
+
+def property_filters(
+    query: Iterable[tuple[str, str]], kinds: dict[str, str]
+) -> ast.Node | None:
+    """``name=value`` parameters on queryables (OGC API - Features Part 1, 7.15.5) as one
+    CQL2 condition: each is ``name = value``, all must hold. ``kinds`` maps each queryable
+    that may be filtered so to its kind; a value that is not of that kind is a 400."""
+    conditions: list[ast.Node] = []
+    for name, raw in query:
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        value: Any = raw
+        if kind in ("integer", "number"):
+            try:
+                value = int(raw) if kind == "integer" else float(raw)
+            except ValueError:
+                raise _bad(name, f"must be a {kind}, got {raw!r}") from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _bad(name, f"must be a finite number, got {raw!r}")
+        elif kind == "boolean":
+            if raw.lower() not in ("true", "false"):
+                raise _bad(name, f"must be true or false, got {raw!r}")
+            value = raw.lower() == "true"
+        conditions.append(ast.Equal(ast.Attribute(name), value))
+    if not conditions:
+        return None
+    node = conditions[0]
+    for condition in conditions[1:]:
+        node = ast.And(node, condition)
+    return node

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from pygeofilter import ast
 
 from api.deps import BBoxDep, PrincipalDep, SessionDep, SettingsDep
 from api.errors import BadRequest, NotFound, problem_responses
@@ -74,6 +75,21 @@ def ogc_landing_page(
     if fmt == "html":
         return _html("landing.html", request, title=doc["title"], doc=doc)
     return JSONOut(doc)
+
+
+@router.get(
+    "/api",
+    name=documents.API,
+    response_class=JSONOut,
+    responses=problem_responses(),
+)
+def ogc_api(request: Request, session: SessionDep, principal: PrincipalDep):
+    """The OpenAPI description of this OGC API, its paths relative to ``/ogc`` (the
+    landing page's ``service-desc``), with the property filters of each collection."""
+    described = collections.visible(
+        principal is not None, public.latest_publication(session) is not None
+    )
+    return JSONOut(documents.api_description(request, request.app.openapi(), described))
 
 
 @router.get(
@@ -242,7 +258,10 @@ def ogc_items(
     collection's queryables). Unknown query parameters are answered with 400.
     """
     coll = _collection(collection_id, principal)
-    params.reject_unknown(request.query_params.keys(), params.ITEMS_PARAMETERS)
+    kinds = coll.property_filter_kinds()
+    params.reject_unknown(
+        request.query_params.keys(), params.ITEMS_PARAMETERS | kinds.keys()
+    )
     fmt = params.output_format(f, accept)
     page_size = params.limit(
         limit, default=settings.default_limit, maximum=settings.max_limit
@@ -263,10 +282,20 @@ def ogc_items(
                 {"parameter": "datetime", "in": "query", "message": "not temporal"}
             ],
         )
+    conditions = [
+        node
+        for node in (
+            cql2.parse(filter) if filter is not None else None,
+            params.property_filters(request.query_params.multi_items(), kinds),
+        )
+        if node is not None
+    ]
     selection = queries.ItemsFilter(
         bbox=bbox,
         dates=days,
-        cql=cql2.parse(filter) if filter is not None else None,
+        cql=conditions[0]
+        if len(conditions) == 1
+        else (ast.And(*conditions) if conditions else None),
     )
     features, matched = queries.items(
         session, coll, selection, limit=page_size, offset=skip
@@ -332,8 +361,8 @@ def describe_parameters(app, settings) -> None:
     The route takes them as text so that a bad value is a 400 naming the parameter (OGC
     API - Features), but GDAL's OAPIF driver reads the API description to page by the
     server's maximum (``limit``'s ``maximum``) and to push filters down (``filter-lang``'s
-    ``enum`` naming ``cql2-text``): without integer types and the enum it pages by 10 and
-    filters on the client.
+    ``enum``: GDAL 3.6 looks for ``cql-text``, the draft name of the same grammar, and
+    newer versions for ``cql2-text``): without them it filters on the client.
     """
     typed = {
         "limit": {
@@ -345,7 +374,7 @@ def describe_parameters(app, settings) -> None:
         "offset": {"type": "integer", "minimum": 0, "default": 0},
         "filter-lang": {
             "type": "string",
-            "enum": ["cql2-text"],
+            "enum": ["cql2-text", "cql-text"],
             "default": "cql2-text",
         },
         "filter-crs": {"type": "string", "enum": [params.CRS84]},

@@ -138,7 +138,7 @@ def test_landing_page_links_without_sign_in(client):
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     links = {link["rel"]: link for link in r.json()["links"]}
     assert {"self", "alternate", "service-desc", "conformance", "data"} <= set(links)
-    assert links["service-desc"]["href"].endswith("/openapi.json")
+    assert links["service-desc"]["href"].endswith("/ogc/api")
     assert links["service-desc"]["type"].startswith("application/vnd.oai.openapi+json")
     assert links["conformance"]["href"].endswith("/ogc/conformance")
     assert links["data"]["href"].endswith("/ogc/collections")
@@ -710,9 +710,9 @@ def test_a_request_as_qgis_sends_it(client, data, actors):
     # what QGIS reads first: the landing page, the API definition, the collection
     landing = client.get("/ogc", headers={"Accept": "application/json"}).json()
     api = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    # its paths resolve against the landing page, as clients read them
     assert (
-        "/ogc/collections/{collectionId}/items"
-        in client.get(api["href"]).json()["paths"]
+        "/collections/{collectionId}/items" in client.get(api["href"]).json()["paths"]
     )
     assert get(client, "/ogc/collections/hazards", actors.analyst_a).status_code == 200
 
@@ -827,4 +827,57 @@ def test_openapi_types_the_items_parameters_as_gdal_reads_them(client, settings)
         "default": settings.default_limit,
     }
     assert parameters["offset"]["type"] == "integer"
-    assert parameters["filter-lang"]["enum"] == ["cql2-text"]
+    assert parameters["filter-lang"]["enum"] == ["cql2-text", "cql-text"]
+
+
+def test_property_filters_as_query_parameters(client, data, actors):
+    """OGC API - Features Part 1 7.15.5: ``name=value`` on a queryable filters by it."""
+    body = get(
+        client, "/ogc/collections/hazards/items", actors.analyst_a, classification="CHA"
+    ).json()
+    assert names(body) == names(cql(client, actors, "classification = 'CHA'"))
+    both = get(
+        client,
+        "/ogc/collections/hazards/items",
+        actors.analyst_a,
+        classification="SHA",
+        filter="estimated_area_m2 > 5000",
+    ).json()
+    assert names(both) == ["South field"]
+    assert_problem(
+        get(
+            client,
+            "/ogc/collections/hazards/items",
+            actors.analyst_a,
+            estimated_area_m2="big",
+        ),
+        400,
+    )
+    # a list property filters only through CQL2 (A_CONTAINS...), never silently
+    assert_problem(
+        get(
+            client,
+            "/ogc/collections/hazards/items",
+            actors.analyst_a,
+            contamination="uxo",
+        ),
+        400,
+    )
+
+
+def test_the_ogc_api_description_has_paths_from_its_landing_page(client, actors):
+    landing = client.get("/ogc", params={"f": "json"}).json()
+    desc = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    assert desc["href"].endswith("/ogc/api")
+    doc = get(client, "/ogc/api", actors.analyst_a).json()
+    assert doc["servers"][0]["url"].endswith("/ogc")
+    assert "/collections/{collectionId}/items" in doc["paths"]
+    assert not any(path.startswith("/api/v1") for path in doc["paths"])
+    hazards = doc["paths"]["/collections/hazards/items"]["get"]["parameters"]
+    by_name = {p["name"]: p for p in hazards}
+    assert by_name["classification"]["schema"] == {"type": "string"}
+    assert by_name["filter-lang"]["schema"]["enum"] == ["cql2-text", "cql-text"]
+    assert "collectionId" not in by_name
+    # anonymous callers are told only of what they may read
+    anonymous = client.get("/ogc/api").json()
+    assert "/collections/hazards/items" not in anonymous["paths"]

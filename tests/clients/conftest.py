@@ -1,0 +1,50 @@
+"""A live server with the demo programme, for clients that nobody here wrote (GDAL, QGIS).
+
+One server for the whole group: a throwaway database with the demo data (its first public
+publication included), one extra spot hazard, and an API key of the demo organisation.
+"""
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from api.db import migrate
+from tests.conftest import throwaway_database
+from tests.live import CLI, live_server, server_env
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "clients"
+
+
+@pytest.fixture(scope="session")
+def served() -> Iterator[dict]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with throwaway_database("sg_clients") as url:
+        migrate.upgrade(url)
+        env = server_env(url, SAFEGROUND_IMPORT_RUNNER="inline")
+        p = subprocess.run(
+            [CLI, "demo", "load"], env=env, capture_output=True, text=True
+        )
+        assert p.returncode == 0, p.stdout + p.stderr
+        with live_server(env, log=ARTIFACTS / "server.log") as base:
+            api = httpx.Client(base_url=base + "/api/v1", timeout=120)
+            r = api.post(
+                "/auth/token",
+                data={"username": "demo-admin", "password": "demo-password"},
+            )
+            assert r.status_code == 200, r.text
+            admin = {"Authorization": "Bearer " + r.json()["access_token"]}
+            r = api.post(
+                "/api-keys",
+                headers=admin,
+                json={
+                    "name": "desktop-gis",
+                    "role": "analyst",
+                    "organisation": "DEMO-INGO",
+                },
+            )
+            assert r.status_code == 201, r.text
+            key = r.json()["key"]
+            yield {"base": base, "api": api, "admin": admin, "key": key, "url": url}
