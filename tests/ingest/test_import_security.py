@@ -594,3 +594,31 @@ def test_server_and_worker_start_with_gdal_hardened(tmp_path, canary_server, sta
     )
     assert "VRT REFUSED" in out.stdout, out.stdout + out.stderr
     assert hits == []
+
+
+MAGIC = {
+    "x.geojson": b'{"type": "FeatureCollection", "features": []}\n',
+    "x.json": b'{"type": "FeatureCollection", "features": []}\n',
+    "x.gpkg": b"SQLite format 3\x00" + b"\x00" * 84,
+    "x.fgb": b"fgb\x03fgb\x00" + b"\x00" * 8,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAGIC))
+def test_vrt_behind_the_right_first_bytes_is_not_opened(
+    client, session, actors, canary_server, canary_file, caplog, name
+):
+    """GDAL's VRT driver claims any file whose first kilobyte holds <OGRVRTDataSource, even
+    one starting with '{': the driver is gone, so right first bytes do not help."""
+    url, hits, url_token = canary_server
+    path, file_token = canary_file
+    caplog.set_level(logging.DEBUG)
+    responses = []
+    for source in (f"CSV:{path}", f"CSV:/vsicurl/{url}/internal.csv"):
+        data = MAGIC[name] + vrt(source)
+        res, got = hostile_upload(client, actors.coordinator_a, name, data, "dry_run")
+        responses += got
+        assert res.status_code in (400, 422), res.text
+        assert "cannot read the file" in res.json()["detail"]
+    assert_nowhere([file_token, url_token], responses, caplog, session)
+    assert hits == []
