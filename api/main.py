@@ -61,9 +61,8 @@ key as `X-API-Key`. Errors are RFC 9457 `application/problem+json`.
 
 UPLOAD_PATHS = {"/api/v1/imports"}
 
-# No inline scripts, nothing from elsewhere but map images; the interactive API docs (FastAPI's
-# Swagger UI and ReDoc) load their script from a CDN and start it inline, so they alone get a
-# wider policy.
+# No inline scripts, nothing from elsewhere but map images; the same for the interactive API
+# docs (Swagger UI and ReDoc, served from /vendor and started by a file: see api.web).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: {images}; connect-src 'self'; font-src 'self'; object-src 'none'; "
@@ -72,20 +71,11 @@ CSP = (
 
 
 def content_security_policy(settings: Settings) -> str:
-    """The policy of every page but the API docs: images also from the base map's origin
+    """The policy of every page, API docs included: images also from the base map's origin
     (``{s}`` subdomains become a ``*.`` wildcard); no base map, no other origin."""
     url = urlsplit(settings.basemap_url.replace("{s}", "*"))
     origin = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else ""
     return CSP.format(images=origin).replace(" ;", ";")
-
-
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com; "
-    "worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'"
-)
-DOCS_PATHS = {"/docs", "/redoc", "/docs/oauth2-redirect"}
 
 
 class SecurityHeaders:
@@ -99,7 +89,7 @@ class SecurityHeaders:
         """Add the headers to the response start."""
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        policy = DOCS_CSP if scope["path"] in DOCS_PATHS else self.csp
+        policy = self.csp
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -336,8 +326,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        docs_url=None,  # served by api.web.mount_docs from local, pinned files
+        redoc_url=None,
     )
     app.state.settings = settings
     add_exception_handlers(app)
@@ -387,6 +377,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ogc.describe_parameters(app, settings)
     app.include_router(tiles.router)
 
+    web.mount_docs(app)
     web.mount(app, settings)
     if not any(getattr(r, "path", None) == "/" for r in app.routes):
 

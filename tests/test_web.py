@@ -67,6 +67,8 @@ def test_libraries_come_from_node_modules_gzipped(client):
         "leaflet": "leaflet.js",
         "vector-tile-layer": "VectorTileLayer.umd.min.js",
         "geoman": "leaflet-geoman.min.js",
+        "swagger-ui": "swagger-ui-bundle.js",
+        "redoc": "redoc.standalone.js",
     }
     assert set(files) == set(VENDOR)
     for name, file in files.items():
