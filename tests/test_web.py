@@ -104,3 +104,32 @@ def test_map_config_and_base_map_origin(settings, session, basemap):
         if basemap
         else ["'self'", "data:"]
     )
+
+
+HTML_SINKS = re.compile(
+    r"\.innerHTML\b|\.outerHTML\b|insertAdjacentHTML|document\.write|"
+    r"createContextualFragment|DOMParser|\bsrcdoc\b"
+)
+# Leaflet parses a string given to these as HTML: they must get a DOM node
+LEAFLET_HTML = re.compile(
+    r"\.(bindTooltip|bindPopup|setTooltipContent|setPopupContent|setContent)\(\s*([^)]*)"
+)
+
+
+def test_no_server_text_reaches_the_page_as_html():
+    """Second line of defence behind the browser test: the pages' scripts use no HTML sink,
+    Leaflet's tooltips and popups get DOM nodes (``el(...)`` or a function making one),
+    marker icons carry no HTML and the attribution is escaped."""
+    scripts = {p.name: p.read_text() for p in (WEB / "static/js").glob("*.js")}
+    assert "app.js" in scripts and "public.js" in scripts
+    for name, text in scripts.items():
+        assert not HTML_SINKS.search(text), (name, HTML_SINKS.search(text).group())
+        for call in LEAFLET_HTML.finditer(text):
+            arg = call.group(2).strip()
+            assert re.fullmatch(r"(el\(.*|tip\(\w+)", arg), (name, call.group())
+        for html in re.findall(r"\bhtml:\s*([^,}]+)", text):
+            assert html.strip() == '""', (name, html)
+        for attribution in re.findall(r"\battribution:\s*([^,}]+)", text):
+            assert attribution.strip().startswith("escapeHtml("), (name, attribution)
+    # tip(...) builds its node with el(): no string reaches bindTooltip
+    assert re.search(r"const tip = \(e\) => el\(", scripts["app.js"])

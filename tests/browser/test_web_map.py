@@ -70,6 +70,7 @@ def site():
             assert r.status_code == 201, r.text
             xss_id = r.json()["id"]
             yield {
+                "url": url,
                 "base": base,
                 "api": api,
                 "coordinator": coordinator,
@@ -128,6 +129,15 @@ def _zoom_to(pg, lon, lat, zoom):
     )
 
 
+def _tiles_drawn(pg, timeout=60_000):
+    """Wait until the map has drawn every tile it asked for (the pages count them in
+    ``body[data-tiles-loading]``; "networkidle" is reached once per page load only)."""
+    pg.wait_for_timeout(100)
+    pg.wait_for_function(
+        "() => document.body.dataset.tilesLoading === '0'", timeout=timeout
+    )
+
+
 def _map_point(pg, lon, lat):
     """Page coordinates of a place on the map."""
     return pg.evaluate(
@@ -146,11 +156,12 @@ def test_public_map_draws_hazards_and_a_click_opens_details(published, page):
     _ready(page)
     hazards = page.locator("#map path.sg-hazard")
     hazards.first.wait_for(timeout=20_000)
+    _tiles_drawn(page)  # every tile, not the first one only
     assert hazards.count() > 10
     assert page.locator("#demo-banner").is_visible()
     # at a national zoom the public layer is merged: zoom to one area and click it
     _zoom_to(page, 31.205, 49.203, 15)
-    page.wait_for_load_state("networkidle")
+    _tiles_drawn(page)
     page.mouse.click(*_map_point(page, 31.205, 49.203))
     details = page.locator("#details")
     details.wait_for(state="visible")
@@ -326,3 +337,260 @@ def test_check_my_location_inside_a_hazard(published, browser):
     assert "DANGER" in pg.locator("#check-result").inner_text()
     pg.screenshot(path=str(ARTIFACTS / "phone-check-inside.png"), full_page=True)
     context.close()
+
+
+def _tile_statuses(pg):
+    """Every tile response of the page, as (url, status), in order."""
+    seen = []
+    pg.on(
+        "response",
+        lambda r: seen.append((r.url, r.status)) if "/tiles/" in r.url else None,
+    )
+    return seen
+
+
+def _hazards_drawn(pg):
+    """The hazard paths on the map once every tile asked for is drawn."""
+    _tiles_drawn(pg)
+    pg.wait_for_timeout(600)  # Leaflet prunes the previous zoom's tiles 250 ms later
+    return pg.locator("#map path.sg-hazard").count()
+
+
+@pytest.fixture(scope="module")
+def default_limits(published):
+    """A second server on the same database with the DEFAULT rate limits (the first one
+    turns them off): what a visitor meets."""
+    env = server_env(published["url"])
+    for name in list(env):
+        if name.startswith(("SAFEGROUND_ANON_RATE", "SAFEGROUND_PUBLIC_TILE_RATE")):
+            del env[name]
+    with live_server(env, log=ARTIFACTS / "server-default-limits.log") as base:
+        yield base
+
+
+FINAL_VIEW = (31.205, 49.203)  # the fixture's CHA, published
+ZOOM_STEPS = 5
+
+
+def _densest_place(api):
+    """Where the most published areas lie within a desktop view at zoom 13 of each other."""
+    r = api.get("/public/hazards", params={"limit": 10000})
+    assert r.status_code == 200, r.text
+    points = []
+    for f in r.json()["features"]:
+        c = f["geometry"]["coordinates"]
+        while isinstance(c[0], list):
+            c = c[0]
+        points.append((c[0], c[1]))
+    assert points
+
+    def near(p):
+        return sum(abs(q[0] - p[0]) < 0.08 and abs(q[1] - p[1]) < 0.03 for q in points)
+
+    return max(points, key=near)
+
+
+def test_zooming_in_fast_with_default_rate_limits_draws_every_hazard(
+    default_limits, published, page, browser
+):
+    """A visitor zooms in five steps quickly under the default limits: no tile is refused,
+    no banner stays, and the final view shows every hazard a fresh load of it shows."""
+    place = _densest_place(published["api"])
+    statuses = _tile_statuses(page)
+    page.goto(default_limits + "/")
+    _ready(page)
+    page.locator("#map path.sg-hazard").first.wait_for(timeout=20_000)
+    start = page.evaluate("window.safeground.map.getZoom()")
+    for step in range(1, ZOOM_STEPS + 1):
+        _zoom_to(page, *place, start + step)
+        page.wait_for_timeout(250)  # quick: each step's tiles are asked for
+    drawn = _hazards_drawn(page)
+    assert page.locator("#tiles-banner").is_hidden()
+    refused = [(u, s) for u, s in statuses if s != 200]
+    assert not refused, refused[:5]
+    # the reference: the same view loaded directly (another browser, limits off)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route(
+        re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort()
+    )
+    ref = context.new_page()
+    ref.goto(published["base"] + "/")
+    _ready(ref)
+    _zoom_to(ref, *place, start + ZOOM_STEPS)
+    expected = _hazards_drawn(ref)
+    context.close()
+    (ARTIFACTS / "zoom-default-limits.json").write_text(
+        json.dumps(
+            {
+                "zoom": [start, start + ZOOM_STEPS],
+                "place": place,
+                "tile_responses": len(statuses),
+                "hazard_paths": drawn,
+                "reference_paths": expected,
+            }
+        )
+    )
+    assert expected > 10
+    assert drawn == expected
+    assert len(statuses) > 100  # more than the anonymous burst: the case that failed
+
+
+def _refuse_first(pg, count, pattern="**/tiles/public-hazards/**"):
+    """Answer the first ``count`` matching tile requests 429 (Retry-After: 1) or 503."""
+    refused = []
+
+    def handle(route):
+        if len(refused) < count:
+            status = 429 if len(refused) % 2 == 0 else 503
+            refused.append(status)
+            route.fulfill(
+                status=status,
+                headers={
+                    "Content-Type": "application/problem+json",
+                    "Retry-After": "1",
+                },
+                body=json.dumps({"status": status, "title": "refused by the test"}),
+            )
+        else:
+            route.continue_()
+
+    pg.route(pattern, handle)
+    return refused
+
+
+def test_refused_tiles_are_retried_and_a_banner_warns_until_drawn(published, page):
+    refused = _refuse_first(page, 12)
+    page.goto(published["base"] + "/")
+    _ready(page)
+    banner = page.locator("#tiles-banner")
+    banner.wait_for(state="visible", timeout=20_000)
+    assert banner.inner_text().startswith(
+        "Some areas could not be loaded: do not assume they are safe"
+    )
+    assert banner.get_attribute("role") == "alert"
+    banner.wait_for(state="hidden", timeout=60_000)  # every tile drawn after retries
+    assert len(refused) == 12 and set(refused) == {429, 503}
+    drawn = _hazards_drawn(page)
+    page.unroute("**/tiles/public-hazards/**")
+    page.reload()  # the same view with nothing refused
+    _ready(page)
+    page.locator("#map path.sg-hazard").first.wait_for(timeout=20_000)
+    expected = _hazards_drawn(page)
+    assert drawn == expected > 10
+
+
+def test_tile_banner_in_ukrainian(published, page):
+    page.goto(published["base"] + "/")
+    _ready(page)
+    page.select_option("#language", "uk")
+    page.wait_for_function("() => document.documentElement.lang === 'uk'")
+    _refuse_first(page, 1000)
+    _zoom_to(page, *FINAL_VIEW, 13)
+    banner = page.locator("#tiles-banner")
+    banner.wait_for(state="visible", timeout=20_000)
+    assert banner.inner_text().startswith("Деякі ділянки не вдалося завантажити")
+
+
+def test_workspace_retries_refused_tiles_with_the_banner(site, page):
+    _login(page, site["base"])
+    refused = _refuse_first(page, 6, "**/tiles/hazards/**")
+    _zoom_to(page, *FINAL_VIEW, 14)
+    banner = page.locator("#tiles-banner")
+    banner.wait_for(state="visible", timeout=20_000)
+    banner.wait_for(state="hidden", timeout=60_000)
+    assert len(refused) == 6
+    page.locator(f"#map path.hz-{site['xss']}").first.wait_for(timeout=20_000)
+
+
+def test_import_message_with_html_shows_as_text_in_the_tooltip(site, page, tmp_path):
+    """A refused row's message echoes the bad value: in the map's tooltip it is text."""
+    ring = [[31.50, 49.50], [31.51, 49.50], [31.51, 49.506], [31.50, 49.506]]
+    evil = "<img src=x onerror=alert(document.domain)>"
+    path = tmp_path / "evil.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [ring + [ring[0]]],
+                        },
+                        "properties": {
+                            "name": "Tooltip injection",
+                            "classification": evil,
+                            "hazard_type": "minefield",
+                            "contamination": ["ap_mine"],
+                            "organisation": "DEMO-INGO",
+                            "date_of_information": "2025-10-02",
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    _login(page, site["base"])
+    page.click("#tab-import")
+    page.set_input_files("#import-file", str(path))
+    page.click("#import-preview")
+    page.locator("#import-errors").wait_for(timeout=30_000)
+    rejected = page.locator("#map path[stroke='#0050D0']")
+    rejected.first.wait_for(timeout=20_000)
+    page.wait_for_timeout(500)  # the map has moved to the refused row
+    rejected.first.hover(force=True)
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.wait_for(timeout=10_000)
+    assert evil in tooltip.inner_text()
+    assert tooltip.locator("img").count() == 0
+    assert page.locator("img[src='x']").count() == 0
+
+
+def _csp_reports(pg):
+    """Console errors of the page that are policy violations."""
+    seen = []
+    pg.on(
+        "console",
+        lambda m: (
+            seen.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
+    )
+    return seen
+
+
+def _an_operation_summary(base):
+    spec = httpx.get(base + "/openapi.json", timeout=60).json()
+    return spec["paths"]["/api/v1/public/check"]["get"]["summary"]
+
+
+def test_api_docs_render_offline_under_the_strict_policy(site, page):
+    """/docs and /redoc with the internet blocked: every file is ours, nothing is refused by
+    the policy, and the operations are there."""
+    summary = _an_operation_summary(site["base"])
+    violations = _csp_reports(page)
+    outside = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if not r.url.startswith((site["base"], "data:", "blob:"))
+            else None
+        ),
+    )
+    page.goto(site["base"] + "/docs")
+    page.locator(".opblock-summary-description", has_text=summary).first.wait_for(
+        timeout=30_000
+    )
+    assert page.locator(".opblock").count() > 20
+    assert "Safeground" in page.locator(".info .title").inner_text()
+    page.goto(site["base"] + "/redoc")
+    page.locator("h2", has_text=summary).first.wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "redoc.png"))
+    # ReDoc's footer always asks for its maker's logo from cdn.redoc.ly: the policy refuses
+    # it and the footer shows its text; nothing else is refused or asked for elsewhere
+    logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+    assert all(f"'{logo}'" in v for v in violations), violations
+    assert set(outside) <= {logo}, outside

@@ -11,6 +11,7 @@ import {
 } from "./i18n.js";
 import { loadConfig, createMap, renderLegend, languageSwitch, demoBanner } from "./basemap.js";
 import { call, login, session, authHeaders, ApiError } from "./client.js";
+import { vectorTiles } from "./tiles.js";
 
 const S = {
   map: null, me: null, vocab: {}, filters: {}, layers: {}, current: null, highlight: null,
@@ -65,20 +66,20 @@ function passesFilters(props) {
 
 function buildLayers() {
   const map = S.map;
-  S.layers.admin = VectorTileLayer(tileTemplate("admin-areas"), tileOptions((f) => adminStyle(f.properties)));
-  S.layers.releases = VectorTileLayer(tileTemplate("releases"), tileOptions((f) => releaseStyle(f.properties)));
+  S.layers.admin = vectorTiles(tileTemplate("admin-areas"), tileOptions((f) => adminStyle(f.properties)));
+  S.layers.releases = vectorTiles(tileTemplate("releases"), tileOptions((f) => releaseStyle(f.properties)));
   // each hazard's paths carry its id as a class (hz-<id>), so a test or a style can find it
   const hazardPaths = (f) => {
     const s = hazardStyle(f.properties);
     return { ...s, className: `${s.className} hz-${f.properties.id}` };
   };
-  S.layers.hazards = VectorTileLayer(tileTemplate("hazards"), tileOptions(
+  S.layers.hazards = vectorTiles(tileTemplate("hazards"), tileOptions(
     hazardPaths, { filter: (f) => passesFilters(f.properties) }));
   S.layers.hazards.on("click", (e) => openHazard(e.layer.properties.id, false));
   S.layers.releases.on("click", (e) => openHazard(e.layer.properties.hazard_id, false));
   // context layers, off until asked for (under the hazards)
   for (const kind of ["land-use", "roads", "settlements", "facilities"]) {
-    S.layers[`context-${kind}`] = VectorTileLayer(tileTemplate(`context-${kind}`), tileOptions((f, layerName) => contextStyle(layerName, f.properties)));
+    S.layers[`context-${kind}`] = vectorTiles(tileTemplate(`context-${kind}`), tileOptions((f, layerName) => contextStyle(layerName, f.properties)));
   }
   S.findsGroup = L.layerGroup();
   for (const key of ["admin", "releases", "hazards"]) S.layers[key].addTo(map);
@@ -468,7 +469,8 @@ async function showRejected(file, result) {
   if (!errors.length) return;
   const group = L.featureGroup();
   const style = { color: COLOURS.rejected, weight: 3, dashArray: "4 3", fillOpacity: 0.1 };
-  const tip = (e) => t("import.rejected_row", { row: e.row, message: e.message || "" });
+  // the server's message as text in a node: a string given to Leaflet would be parsed as HTML
+  const tip = (e) => el("span", {}, t("import.rejected_row", { row: e.row, message: e.message || "" }));
   const placed = new Set();
   if (/\.(geo)?json$/i.test(file.name)) {
     let collection = null;

@@ -1,6 +1,6 @@
 // The map shell shared by the public map and the workspace: base map, legend, language switch,
 // demo banner. Leaflet is the global L (its UMD build, loaded before the modules).
-import { el, svg, clear } from "./dom.js";
+import { el, svg, clear, escapeHtml } from "./dom.js";
 import { legendEntries } from "./styles.js";
 import { t, LANGUAGES, setLanguage, currentLanguage, onLanguageChange } from "./i18n.js";
 
@@ -15,7 +15,8 @@ export function createMap(node, config) {
   const map = L.map(node, { zoomControl: true, keyboard: true, preferCanvas: false, minZoom: 3, maxZoom: 18 });
   map.attributionControl.setPrefix(false);
   if (config.basemap && config.basemap.url) {
-    L.tileLayer(config.basemap.url, { maxZoom: 19, attribution: config.basemap.attribution || "" }).addTo(map);
+    // Leaflet writes attributions as HTML: the configured one goes in as escaped text
+    L.tileLayer(config.basemap.url, { maxZoom: 19, attribution: escapeHtml(config.basemap.attribution || "") }).addTo(map);
   }
   if (config.bounds) map.fitBounds(config.bounds);
   else map.setView([48.5, 31.5], 6);

@@ -43,3 +43,9 @@ export function closeOnEscape(panel, close) {
     if (e.key === "Escape") { e.stopPropagation(); close(); }
   });
 }
+
+// Text for the few Leaflet options that only take an HTML string (the attribution): escaped.
+const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ENTITIES[c]);
+}

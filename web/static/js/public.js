@@ -5,6 +5,7 @@ import { tileTemplate, api } from "./urls.js";
 import { t, setLanguage, initialLanguage, onLanguageChange, currentLanguage, formatDate, formatDistance, vocabLabel } from "./i18n.js";
 import { loadConfig, createMap, renderLegend, languageSwitch, demoBanner } from "./basemap.js";
 import { call } from "./client.js";
+import { vectorTiles } from "./tiles.js";
 
 const PUBLIC_LAYERS = ["public-released", "public-hazards"];
 
@@ -78,9 +79,11 @@ async function main() {
   demoBanner($("#demo-banner"), config);
   languageSwitch($("#language"), config.languages);
   const map = createMap($("#map"), config);
-  // released land under the hazards; tiles above z15 reuse z15's (public detail is capped)
+  // released land under the hazards; tiles above z15 reuse z15's (public detail is capped);
+  // asked for with the publication's version, the browser keeps them (immutable)
+  const version = config.public_tiles ? { v: config.public_tiles } : undefined;
   for (const name of PUBLIC_LAYERS) {
-    VectorTileLayer(tileTemplate(name), { style: styleFor, maxDetailZoom: 15 })
+    vectorTiles(tileTemplate(name, version), { style: styleFor, maxDetailZoom: 15 })
       .on("click", (e) => showDetails(e.layer.properties || {}, e.layer.layerName || name))
       .addTo(map);
   }
