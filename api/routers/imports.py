@@ -96,7 +96,10 @@ async def _read_form(request: Request) -> tuple[UploadFile, ImportForm]:
     """The upload and its fields, checked as FastAPI checks a body (422 with pointers)."""
     form = await request.form(max_files=1, max_fields=50)
     upload = form.get("file")
-    fields = {k: v for k, v in form.items() if k != "file" and isinstance(v, str)}
+    # an empty field means its default, as FastAPI reads forms
+    fields = {
+        k: v for k, v in form.items() if k != "file" and isinstance(v, str) and v != ""
+    }
     problems = []
     if not isinstance(upload, UploadFile):
         problems.append(

@@ -343,6 +343,17 @@ def test_import_form_is_checked_as_before(client, actors):
     assert res.status_code == 422
     pointers = {e["pointer"] for e in res.json()["errors"]}
     assert pointers == {"/file", "/kind", "/atomic"}
+    # empty fields take their defaults, as FastAPI's form parsing gives them
+    good = F.geojson_bytes([F.feature(F.square(0), F.hazard_props(0, actors.org_a))])
+    res = client.post(
+        "/api/v1/imports",
+        files={"file": ("h.geojson", good)},
+        data={"kind": "", "mode": "", "atomic": "", "layer": "", "crs": ""},
+        headers=actors.coordinator_a.headers,
+    )
+    assert res.status_code == 202, res.text
+    rep = client.get(res.headers["Location"], headers=actors.coordinator_a.headers)
+    assert rep.json()["mode"] == "dry_run" and rep.json()["counts"]["created"] == 1
 
 
 EXACT = (30.512345, 50.456789)
