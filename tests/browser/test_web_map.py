@@ -408,6 +408,10 @@ def test_zooming_in_fast_with_default_rate_limits_draws_every_hazard(
     assert page.locator("#tiles-banner").is_hidden()
     refused = [(u, s) for u, s in statuses if s != 200]
     assert not refused, refused[:5]
+    # asked for with the publication's version: the browser keeps them for a year
+    assert all("?v=" in u for u, _ in statuses)
+    cached = httpx.get(statuses[0][0], timeout=60).headers["cache-control"]
+    assert cached == "public, max-age=31536000, immutable"
     # the reference: the same view loaded directly (another browser, limits off)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.route(
