@@ -2,7 +2,8 @@
 # Install the system packages Safeground needs on a fresh Debian/Ubuntu machine: Python 3.11+
 # with venv; Node.js and npm (the web map's libraries come from the npm registry); Chromium
 # (the browser tests drive Debian's /usr/bin/chromium); GDAL's gdal-bin (the suite reads our
-# OGC API, tiles and exports with ogrinfo/ogr2ogr). Idempotent; uses sudo when not root.
+# OGC API, tiles and exports with ogrinfo/ogr2ogr); QGIS's python3-qgis (the suite loads our
+# OGC API and tiles in QGIS, headless). Idempotent; uses sudo when not root.
 set -euo pipefail
 log() { echo "bootstrap: $*" >&2; }
 as_root() {
@@ -23,6 +24,8 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 # GDAL's command-line clients: the suite reads our OGC API, tiles and exports with them
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+# QGIS's Python API, headless (the suite loads our OGC API and tiles in QGIS 3.22)
+/usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || need+=(python3-qgis)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -11,6 +11,8 @@ import pytest
 
 from tests.clients.conftest import ARTIFACTS
 
+pytestmark = pytest.mark.clients
+
 
 def gdal(served, *args: str, debug: bool = False) -> subprocess.CompletedProcess:
     tool = shutil.which(args[0])
