@@ -1,7 +1,8 @@
 """Rate limits on anonymous requests: a token bucket per client address, in process.
 
-What is limited: the public API (``/api/v1/public/*``), map tiles (``/tiles/*``) and sign-in
-(``POST /api/v1/auth/token`` and ``/auth/refresh``) when the caller is anonymous.
+What is limited: the public API (``/api/v1/public/*``), map tiles (``/tiles/*``), the public
+layer's OGC collections (``/ogc/collections/public-*``) and sign-in (``POST
+/api/v1/auth/token`` and ``/auth/refresh``) when the caller is anonymous.
 
 Tiles of the public layers (``/tiles/public-hazards/…``, ``/tiles/public-released/…``) are
 not counted in that bucket: a refused hazard tile is a hole in the map where a confirmed
@@ -35,7 +36,8 @@ from starlette.requests import Request
 from api.errors import TooManyRequests, problem_body, problem_response
 from api.settings import Settings
 
-LIMITED_PREFIXES = ("/api/v1/public/", "/tiles/")
+# the public API, tiles, and the public layer's OGC collections (open to anonymous callers)
+LIMITED_PREFIXES = ("/api/v1/public/", "/tiles/", "/ogc/collections/public-")
 LIMITED_PATHS = {"/api/v1/auth/token", "/api/v1/auth/refresh"}
 # the public layers' tiles: their own bucket (see the module's text)
 PUBLIC_TILE_PREFIXES = ("/tiles/public-hazards/", "/tiles/public-released/")

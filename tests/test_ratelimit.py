@@ -42,6 +42,9 @@ def test_limited_paths():
     assert is_limited_path("POST", "/api/v1/auth/refresh")
     assert not is_limited_path("GET", "/api/v1/hazards")
     assert not is_limited_path("GET", "/health")
+    # the public layer's OGC collections are open to anyone, so counted like the public API
+    assert is_limited_path("GET", "/ogc/collections/public-hazards/items")
+    assert not is_limited_path("GET", "/ogc/collections/hazards/items")
 
 
 @pytest.fixture
@@ -158,3 +161,11 @@ def test_public_tiles_have_their_own_bucket(settings, session):
             ).status_code
             == 401
         )
+
+
+def test_anonymous_reads_of_the_public_ogc_collections_are_limited(limited):
+    codes = [
+        limited.get("/ogc/collections/public-hazards/items").status_code
+        for _ in range(5)
+    ]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429], codes
