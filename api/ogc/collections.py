@@ -12,7 +12,7 @@ need a signed-in caller; ``public=True`` ones (the latest publication) are anony
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -294,7 +294,8 @@ HAZARDS = Collection(
     temporal="date_of_information",
 )
 
-HAZARD_POINTS = Collection(
+HAZARD_POINTS = replace(
+    HAZARDS,
     id="hazard-points",
     title="Spot hazards",
     description=(
@@ -303,11 +304,7 @@ HAZARD_POINTS = Collection(
         "datetime selects by date_of_information."
     ),
     base=_hazards_base(SPOTS),
-    properties=_HAZARD_PROPERTIES,
-    footprint=Hazard.geom,
     count_base=_hazards_count(SPOTS),
-    order=(("date_of_information", True),),
-    temporal="date_of_information",
     geometry="geometry-point",
 )
 
@@ -366,7 +363,8 @@ REMAINING = Collection(
     page_geometry=remaining_geojson,
 )
 
-REMAINING_POINTS = Collection(
+REMAINING_POINTS = replace(
+    REMAINING,
     id="remaining-points",
     title="Remaining spot hazards",
     description=(
@@ -374,12 +372,7 @@ REMAINING_POINTS = Collection(
         "it. datetime selects by date_of_information."
     ),
     base=_hazards_base(SPOTS),
-    properties=_REMAINING_PROPERTIES,
-    footprint=Hazard.geom,
     count_base=_hazards_count(SPOTS),
-    order=(("date_of_information", True),),
-    temporal="date_of_information",
-    page_geometry=remaining_geojson,
     geometry="geometry-point",
 )
 
