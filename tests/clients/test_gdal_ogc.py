@@ -123,3 +123,27 @@ def test_gdal_reads_the_public_layer_without_credentials(served, tmp_path):
     features = json.loads(out.read_text())["features"]
     assert len(features) == numbers(served, "public-hazards") > 0
     assert not any("name" in f["properties"] for f in features)
+
+
+def test_gdal_pushes_a_spatial_filter_down_as_bbox(served):
+    first = served["api"].get(
+        "/hazards", params={"limit": 1}, headers={"X-API-Key": served["key"]}
+    )
+    lon, lat = first.json()["features"][0]["geometry"]["coordinates"][0][0][0]
+    box = [lon - 0.05, lat - 0.05, lon + 0.05, lat + 0.05]
+    p = gdal(
+        served,
+        "ogrinfo",
+        "-ro",
+        "-al",
+        "-so",
+        "-spat",
+        *map(str, box),
+        f"OAPIF:{served['base']}/ogc",
+        "hazards",
+        debug=True,
+    )
+    requests = re.findall(r"/ogc/collections/hazards/items\?\S+", p.stderr)
+    assert any("bbox=" in r for r in requests), p.stderr
+    count = int(re.search(r"Feature Count: (\d+)", p.stdout).group(1))
+    assert count == numbers(served, "hazards", bbox=",".join(map(str, box))) > 0
