@@ -1,6 +1,9 @@
 """The one CSV writer: every CSV the API answers with is written here (or, for layer exports
-through GDAL, with the same ``neutralise`` rule).
+through GDAL, with the same ``neutralise`` rule and the same BOM).
 
+* UTF-8 starting with a byte order mark (``EF BB BF``): Excel reads the file as UTF-8 only
+  with it (without it, Cyrillic turns into mojibake); Python reads it with ``utf-8-sig``,
+  GDAL's CSV driver and LibreOffice skip it.
 * RFC 4180: ``\\r\\n`` between records, and a field is quoted when it holds the delimiter,
   a quote, ``\\r`` or ``\\n`` (with ``\\r\\n`` as the line terminator, Python's minimal
   quoting covers both), so no value can start a record of its own.
@@ -18,6 +21,7 @@ from typing import Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPE = "text/csv; charset=utf-8"
+BOM = "\ufeff"
 
 
 def neutralise(value: Any) -> Any:
@@ -44,7 +48,9 @@ def cell(value: Any) -> str | int | float | Decimal:
 def write_rows(
     out: io.TextIOBase, header: Sequence[str], rows: Iterable[Iterable[Any]]
 ) -> None:
-    """Write ``header`` and ``rows`` to a text stream opened with ``newline=""``."""
+    """Write the BOM, ``header`` and ``rows`` to a UTF-8 text stream opened with
+    ``newline=""``."""
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([cell(name) for name in header])
     for row in rows:
@@ -52,7 +58,7 @@ def write_rows(
 
 
 def to_text(header: Sequence[str], rows: Iterable[Iterable[Any]]) -> str:
-    """The CSV text of ``header`` and ``rows``."""
+    """The CSV text of ``header`` and ``rows``, starting with the BOM (``U+FEFF``)."""
     out = io.StringIO(newline="")
     write_rows(out, header, rows)
     return out.getvalue()

@@ -203,7 +203,7 @@ def test_planning_as_csv(client, actors, world):
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv")
     assert "eore-planning.csv" in r.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert [row["name"] for row in rows][:2] == ["Near big", "Old session"]
     assert rows[0]["rank"] == "1" and rows[0]["population"] == "20000"
     assert rows[-1]["population"] == ""
@@ -212,7 +212,7 @@ def test_planning_as_csv(client, actors, world):
 def test_planning_neutralises_formulas_in_csv(client, session, actors, world):
     settle(session, '=HYPERLINK("http://x")', at(0, 500), 1_000_000)
     r = client.get(URL, params={"f": "csv"}, headers=actors.eore_a.headers)
-    first = next(csv.DictReader(io.StringIO(r.text)))
+    first = next(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert first["name"].startswith("'=")
 
 

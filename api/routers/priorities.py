@@ -177,7 +177,7 @@ def ranked(
     name = f"safeground-priorities-v{page['model']['version']}"
     if format == "csv":
         return Response(
-            csvout.to_text(EXPORT_COLUMNS, _rows(page)).encode("utf-8-sig"),
+            csvout.to_text(EXPORT_COLUMNS, _rows(page)).encode("utf-8"),
             media_type=csvout.MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )

@@ -43,6 +43,7 @@ import geopandas as gpd
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 import yaml
@@ -57,6 +58,8 @@ from api.services.hazard_queries import CURRENT_FILTER, HazardFilters
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "ingest" / "profiles"
 PROFILES = ("native", "imsma")
+# GDAL's GPKG creation option VERSION: 1.4 (GDAL 3.12's default) makes GDAL 3.6 warn.
+GPKG_VERSION = "1.2"
 # GEOS writes the shortest text that reads back exactly, up to this many decimals.
 WKT_DECIMALS = 30
 
@@ -468,17 +471,17 @@ def read_layer(
         if kind == UUID:
             data[column] = _objects(None if v is None else str(v) for v in values)
         elif kind == DATE:
-            data[column] = _objects(
-                None if v is None else v.isoformat() for v in values
-            )
+            # date32, even when every value is null: GDAL writes a Date field from it
+            data[column] = pd.array(list(values), dtype=pd.ArrowDtype(pa.date32()))
         elif kind == LIST:
             # empty lists as null: GDAL reads a GeoJSON field whose every value is []
             # as the text "[ ]"
             data[column] = _objects(list(v) if v else None for v in values)
         elif kind == INT:
+            # our integer columns are 32-bit: GDAL's Integer, not Integer64
             data[column] = pd.array(
                 [None if v is None or pd.isna(v) else int(v) for v in values],
-                dtype="Int64",
+                dtype="Int32",
             )
         elif kind == FLOAT:
             data[column] = pd.to_numeric(values, errors="raise").astype("float64")
@@ -538,13 +541,23 @@ def shapefile_name(column: str) -> str:
 # --- Writing -----------------------------------------------------------------------------
 
 
-def _joined(gdf: gpd.GeoDataFrame, layer: Layer) -> gpd.GeoDataFrame:
-    """Lists as comma-joined text (None when empty), for formats without list fields."""
+def _joined(
+    gdf: gpd.GeoDataFrame, layer: Layer, *, dates_as_text: bool = False
+) -> gpd.GeoDataFrame:
+    """Lists as comma-joined text (None when empty), for formats without list fields;
+    with ``dates_as_text``, dates as ISO 8601 text, for formats without a date type."""
     out = gdf.copy()
     for column, kind in layer.columns:
         if kind == LIST:
             out[column] = _objects(",".join(v) if v else None for v in out[column])
+        elif kind == DATE and dates_as_text:
+            out[column] = _iso_dates(out[column])
     return out
+
+
+def _iso_dates(values: pd.Series) -> np.ndarray:
+    """``2024-05-17`` text (None for null) from a date32 column."""
+    return _objects(None if pd.isna(v) else v.isoformat() for v in values)
 
 
 def _renamed(df: pd.DataFrame, layer: Layer, profile: str) -> pd.DataFrame:
@@ -565,7 +578,11 @@ def write_geojson(
     importing the export would record a new version of an unchanged hazard. GEOS writes the
     shortest text that reads back exactly, and orjson does the same for numbers.
     """
-    renamed = _renamed(gdf, layer, profile)
+    frame = gdf.copy()
+    for column, kind in layer.columns:
+        if kind == DATE:
+            frame[column] = _iso_dates(frame[column])
+    renamed = _renamed(frame, layer, profile)
     key = profile_columns(profile, layer)[layer.key] if layer.key else None
     columns = [c for c in renamed.columns if c != renamed.geometry.name]
     values = {
@@ -591,13 +608,20 @@ def write_geojson(
 
 
 def write_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> None:
-    """One GeoPackage layer named after the layer (``eo_finds``)."""
+    """One GeoPackage 1.2 layer named after the layer (``eo_finds``), dates as Date fields.
+
+    Through Arrow: pyogrio writes a column of dates as a Date field only that way (as
+    String otherwise). Version 1.2, not GDAL 3.12's default 1.4, which GDAL 3.6 (Debian
+    12, QGIS 3.22) reads with a warning that it "may only be partially supported".
+    """
     pyogrio.write_dataframe(
         _renamed(_joined(gdf, layer), layer, profile),
         path,
         driver="GPKG",
         layer=_layer_name(layer),
         geometry_type=layer.geometry_type,
+        use_arrow=True,
+        dataset_options={"VERSION": GPKG_VERSION},
     )
 
 
@@ -609,11 +633,8 @@ def write_kml(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> 
     configured only through process-wide options. The placemark ids are ``<layer>.<n>``;
     our ``id`` is in ExtendedData (GDAL readers show it as ``id2``).
     """
-    frame = _joined(gdf, layer)
-    for column, kind in layer.columns:
-        if kind == INT:  # KML declares 64-bit integers as strings; ours fit in 32 bits
-            frame[column] = frame[column].astype("Int32")
-    renamed = _renamed(frame, layer, profile)
+    # KML declares 64-bit integers as strings: read_layer types ours as 32-bit
+    renamed = _renamed(_joined(gdf, layer, dates_as_text=True), layer, profile)
     name_field = profile_columns(profile, layer).get("name")
     pyogrio.write_dataframe(
         renamed,
@@ -627,9 +648,10 @@ def write_kml(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> 
 
 def write_csv(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> None:
     """CSV with the geometry as WKT (and lon/lat for point layers), formulas neutralised
-    (``api.csvout.neutralise``). GDAL writes it, keeping column types: it quotes a field
+    (``api.csvout.neutralise``), dates as ``2024-05-17``, starting with a UTF-8 BOM as every
+    CSV we write (``api.csvout``). GDAL writes it, keeping column types: it quotes a field
     holding a comma, a quote, ``\r`` or ``\n``, and text that would read as a number."""
-    joined = _joined(gdf, layer)
+    joined = _joined(gdf, layer, dates_as_text=True)
     table = pd.DataFrame(joined.drop(columns=joined.geometry.name))
     for column, kind in layer.columns:
         if kind in (TEXT, UUID, DATE, LIST):
@@ -642,7 +664,11 @@ def write_csv(gdf: gpd.GeoDataFrame, path: Path, layer: Layer, profile: str) -> 
         shapely.to_wkt(geoms, rounding_precision=WKT_DECIMALS, trim=True)
     )
     pyogrio.write_dataframe(
-        _renamed(table, layer, profile), path, driver="CSV", layer=_layer_name(layer)
+        _renamed(table, layer, profile),
+        path,
+        driver="CSV",
+        layer=_layer_name(layer),
+        layer_options={"WRITE_BOM": "YES"},
     )
 
 
@@ -675,6 +701,7 @@ def write_shapefile_zip(
             layer=stem,
             geometry_type=geometry_type,
             encoding="UTF-8",
+            use_arrow=True,  # dates as dBASE Date fields (as String otherwise)
         )
     with open(folder / "fields.csv", "w", encoding="utf-8", newline="") as fh:
         csvout.write_rows(fh, ["name", "shapefile_name"], short.items())

@@ -5,7 +5,7 @@ import csv
 import io
 import tempfile
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import pairwise
 
 import geopandas as gpd
@@ -351,7 +351,7 @@ def test_releases_carry_activity_and_hazard_references(
     assert cleared.hazard_external_id == "H-1"
     assert cleared.hazard_id == str(programme["cmd"])
     assert cleared.organisation == actors.org_a
-    assert cleared.date == "2024-06-20"
+    assert cleared.date.date() == date(2024, 6, 20)  # a Date field, read as a date
     assert cleared.area_m2 > 0
     assert sorted(gdf.outcome) == ["cancelled", "cleared", "reduced"]
 
@@ -392,7 +392,7 @@ def test_filters(client, actors, programme, tmp_path, name, params, count):
         for k, v in params.items()
     }
     r = download(client, actors.analyst_restricted, name, **params)
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == count
 
 
@@ -415,7 +415,7 @@ def test_empty_export_still_opens(client, actors, tmp_path):
             for m in shapefile_members("hazards"):
                 assert len(read(r.content, fmt, tmp_path, m)) == 0
         elif fmt == "csv":
-            assert r.text.splitlines()[0].startswith("id,external_id,name")
+            assert r.content.startswith(b"\xef\xbb\xbfid,external_id,name")
         else:
             assert len(read(r.content, fmt, tmp_path)) == 0
 
@@ -427,7 +427,7 @@ def test_imsma_profile_renames_columns_and_keeps_codes(
     client, actors, programme, tmp_path
 ):
     r = download(client, actors.analyst_a, "hazards.csv", profile="imsma")
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     header = set(rows[0])
     for name in (
         "imsma_id",
@@ -474,7 +474,7 @@ def test_imsma_profile_in_every_format(client, actors, programme, tmp_path):
         mapping = {
             row["name"]: row["shapefile_name"]
             for row in csv.DictReader(
-                io.StringIO(archive.read("fields.csv").decode("utf-8"))
+                io.StringIO(archive.read("fields.csv").decode("utf-8-sig"))
             )
         }
     assert mapping["hazard_type_status"] == "haz_class"
@@ -509,7 +509,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(
     client, actors, programme, tmp_path
 ):
     r = download(client, actors.analyst_restricted, "hazards.csv")
-    rows = list(csv.reader(io.StringIO(r.text)))
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
     name = header.index("name")
     assert sorted(row[name] for row in body) == sorted(
@@ -524,7 +524,9 @@ def test_csv_neutralises_formulas_and_keeps_numbers(
     area = header.index("area_m2")
     assert all(float(row[area]) >= 0 for row in body)
     assert '"' not in r.text.splitlines()[1].split(",")[header.index("version")]
-    finds = download(client, actors.analyst_restricted, "eo-finds.csv").text
+    finds = download(client, actors.analyst_restricted, "eo-finds.csv").content.decode(
+        "utf-8-sig"
+    )
     rows = list(csv.DictReader(io.StringIO(finds)))
     west = next(row for row in rows if row["external_id"] == "F-2")
     assert west["lon"] == "-0.4995" and west["lat"] == "51.5005"
@@ -565,7 +567,7 @@ def test_shapefile_zip_contents(client, actors, programme, tmp_path):
         mapping = {
             row["name"]: row["shapefile_name"]
             for row in csv.DictReader(
-                io.StringIO(archive.read("fields.csv").decode("utf-8"))
+                io.StringIO(archive.read("fields.csv").decode("utf-8-sig"))
             )
         }
     assert mapping["date_of_information"] == "doi"
