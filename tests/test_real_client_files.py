@@ -17,18 +17,23 @@ import sqlite3
 import subprocess
 import uuid
 import zipfile
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pyogrio
 import pytest
 from geoalchemy2.shape import from_shape
-from shapely.geometry import Point, box
+from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import text
 
 from api.db.models import Settlement
-from api.services import exports
-from tests.factories import make_activity, make_admin_area, release
+from api.schemas.hazards import HazardFeatureCreate
+from api.services import exports, hazards, priorities
+from api.services.auth import organisation_by_code
+from tests.factories import hazard_feature, make_activity, make_admin_area, release
 from tests.factories import make_hazard as _make_hazard
+from tests.routers.test_errors import assert_problem
 
 UKRAINIAN = "Поле біля школи №3, Ізюм — «ґанок» і ї"
 BOM = b"\xef\xbb\xbf"
@@ -279,3 +284,102 @@ def test_the_shapefile_zip_field_list_has_the_bom_too(client, actors, programme)
     assert content.startswith(BOM)
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["name", "shapefile_name"]
+
+
+# --- the priorities spreadsheet holds the whole ranking ------------------------------------
+
+OPEN, CLOSED = 130, 7
+
+
+@pytest.fixture
+def many_hazards(session, settings, actors):
+    """130 open hazards and 7 closed ones, created in bulk (the import's path), scored."""
+    principal = actors.coordinator_a.principal
+    org = organisation_by_code(session, actors.org_a)
+    items = []
+    for i in range(OPEN + CLOSED):
+        geom = box(30.0 + i * 0.002, 50.0, 30.001 + i * 0.002, 50.001)
+        props = HazardFeatureCreate.model_validate(
+            hazard_feature(
+                geom, actors.org_a, external_id=f"B-{i:03d}", name=f"Поле {i}"
+            )
+        ).properties
+        stated, _ = hazards.stated_values(session, props, principal, settings)
+        items.append(
+            hazards.NewHazard(
+                org.id, stated, MultiPolygon([geom]), None, date(2024, 5, 1)
+            )
+        )
+    ids = hazards.bulk_create(session, items, principal=principal, source="api")
+    session.execute(
+        text(
+            "UPDATE hazards SET status = 'closed' WHERE id = ANY(CAST(:ids AS uuid[]))"
+        ),
+        {"ids": [str(i) for i in ids[OPEN:]]},
+    )
+    priorities.refresh(session, None)
+    session.commit()
+    return {str(i) for i in ids[:OPEN]}, {str(i) for i in ids[OPEN:]}
+
+
+def test_priorities_files_hold_the_whole_ranking(client, actors, many_hazards):
+    open_ids, closed_ids = many_hazards
+    headers = actors.analyst_a.headers
+    page = client.get("/api/v1/priorities", headers=headers).json()
+    assert page["numberReturned"] == 100
+    assert page["numberMatched"] == OPEN  # closed hazards are not ranked
+    r = client.get("/api/v1/priorities", params={"format": "csv"}, headers=headers)
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"), newline="")))
+    assert {row["hazard_id"] for row in rows} == open_ids
+    assert [int(row["rank"]) for row in rows] == list(range(1, OPEN + 1))
+    assert r.headers["X-Total-Count"] == str(OPEN)
+    r = client.get("/api/v1/priorities", params={"format": "xlsx"}, headers=headers)
+    assert r.status_code == 200, r.text
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).active
+    header, *body = sheet.iter_rows(values_only=True)
+    got = [dict(zip(header, row, strict=True)) for row in body]
+    assert {row["hazard_id"] for row in got} == open_ids
+    assert [row["rank"] for row in got] == list(range(1, OPEN + 1))
+    assert all(isinstance(row["score"], float) for row in got)
+    assert "Поле 7" in {row["name"] for row in got}
+    # closed hazards only when asked for, in the JSON count and the file alike
+    closed = client.get(
+        "/api/v1/priorities", params={"status": "closed"}, headers=headers
+    ).json()
+    assert closed["numberMatched"] == CLOSED
+    r = client.get(
+        "/api/v1/priorities",
+        params={"status": "closed", "format": "csv"},
+        headers=headers,
+    )
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"), newline="")))
+    assert {row["hazard_id"] for row in rows} == closed_ids
+
+
+def test_priorities_files_refuse_paging_and_more_than_the_maximum(
+    client, actors, many_hazards, monkeypatch
+):
+    headers = actors.analyst_a.headers
+    for fmt in ("csv", "xlsx"):
+        for paging in ({"limit": 10}, {"offset": 100}):
+            body = assert_problem(
+                client.get(
+                    "/api/v1/priorities",
+                    params={"format": fmt, **paging},
+                    headers=headers,
+                ),
+                400,
+            )
+            assert "whole ranking" in body["detail"]
+    monkeypatch.setattr(priorities, "MAX_FILE_ROWS", OPEN - 1)
+    body = assert_problem(
+        client.get("/api/v1/priorities", params={"format": "xlsx"}, headers=headers),
+        400,
+    )
+    assert f"{OPEN} hazards" in body["detail"] and str(OPEN - 1) in body["detail"]
+    # the JSON list still pages
+    page = client.get(
+        "/api/v1/priorities", params={"limit": 10, "offset": 125}, headers=headers
+    ).json()
+    assert page["numberReturned"] == 5 and page["numberMatched"] == OPEN

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api import csvout
 from api.deps import PrincipalDep, SessionDep
 from api.domain.priority_model import DEFAULT_MODEL
-from api.errors import problem_responses
+from api.errors import BadRequest, problem_responses
 from api.responses import JSONOut
 from api.services import priorities
 
@@ -145,7 +145,7 @@ def _rows(page: dict[str, Any]) -> list[list[Any]]:
 @router.get(
     "/priorities",
     summary="Hazards ranked for clearance, with an explained score",
-    responses=problem_responses(400, 401),
+    responses=problem_responses(400, 401, 422),
 )
 def ranked(
     session: SessionDep,
@@ -154,38 +154,61 @@ def ranked(
     organisation: Annotated[str | None, Query(description="organisation code")] = None,
     hazard_type: str | None = None,
     status: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=10_000, description="JSON page size (default 100)"),
+    ] = None,
+    offset: Annotated[
+        int | None, Query(ge=0, description="JSON page start (default 0)")
+    ] = None,
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ):
     """The ranking: score, band, per-criterion breakdown, gates, override, explanation.
 
-    ``format=csv`` or ``xlsx`` gives the same rows for tasking meetings.
+    ``numberMatched`` counts the hazards the ranking lists under the filters (closed and
+    handed-over hazards only when ``status`` asks for them). ``format=csv`` or ``xlsx`` gives
+    the same rows for tasking meetings: the WHOLE ranking under the filters, never a page
+    (``limit`` and ``offset`` are refused with a file format), up to 100,000 hazards (more
+    is refused: narrow the filters). The file's row count is in ``X-Total-Count``. The CSV
+    is UTF-8 with a BOM, as every CSV we serve.
     """
-    page = priorities.ranked(
-        session,
-        principal=principal,
-        admin=admin,
-        organisation=organisation,
-        hazard_type=hazard_type,
-        status=status,
-        limit=limit,
-        offset=offset,
-    )
+    filters = {
+        "admin": admin,
+        "organisation": organisation,
+        "hazard_type": hazard_type,
+        "status": status,
+    }
     if format == "json":
-        return JSONOut(page)
+        return JSONOut(
+            priorities.ranked(
+                session,
+                principal=principal,
+                limit=100 if limit is None else limit,
+                offset=offset or 0,
+                **filters,
+            )
+        )
+    if limit is not None or offset:
+        raise BadRequest(
+            f"a {format.upper()} file holds the whole ranking: limit and offset page the "
+            "JSON list only; narrow the file with admin, organisation, hazard_type or status"
+        )
+    page = priorities.ranking_file(session, principal=principal, **filters)
     name = f"safeground-priorities-v{page['model']['version']}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}.{format}"',
+        "X-Total-Count": str(page["numberMatched"]),
+    }
     if format == "csv":
         return Response(
             csvout.to_text(EXPORT_COLUMNS, _rows(page)).encode("utf-8"),
             media_type=csvout.MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            headers=headers,
         )
     import openpyxl
 
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "priorities"
+    wb = openpyxl.Workbook(write_only=True)  # rows stream into the file, not into cells
+    ws = wb.create_sheet("priorities")
     ws.append(list(EXPORT_COLUMNS))
     for row in _rows(page):
         ws.append(row)
@@ -194,7 +217,7 @@ def ranked(
     return Response(
         out.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        headers=headers,
     )
 
 

@@ -7,7 +7,8 @@
   indicator computation, so a weight change re-ranks at once. A hazard's score depends on its
   own indicators only (fixed caps), so refreshing one hazard scores only that hazard.
 * ``ranked`` reads a page of the ranking (an index scan) with each hazard's breakdown, gates,
-  override and a one-sentence explanation.
+  override and a one-sentence explanation; ``ranking_file`` reads the whole ranking for a
+  CSV or XLSX file, up to ``MAX_FILE_ROWS`` hazards.
 
 Hazard writes, context imports and accident writes call ``refresh``.
 """
@@ -26,7 +27,7 @@ from api.db.models import (
     PriorityOverride,
 )
 from api.domain import priority_model as pm
-from api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from api.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
 from api.services.auth import (
     Principal,
     require_programme_admin,
@@ -389,20 +390,12 @@ LIMIT :limit OFFSET :offset
 """
 COUNT_SQL = "SELECT count(*) " + RANKED_FROM
 
+MAX_FILE_ROWS = 100_000
+"""The most hazards a priorities file (CSV, XLSX) holds; a larger ranking is refused (400)."""
 
-def ranked(
-    session: Session,
-    *,
-    principal: Principal | None,
-    admin: str | None = None,
-    organisation: str | None = None,
-    hazard_type: str | None = None,
-    status: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> dict[str, Any]:
-    """A page of hazards in priority order, each with its breakdown and explanation."""
-    require_reader(principal)
+
+def _scored_model(session: Session) -> PriorityModel:
+    """The active model, with every hazard scored under it (computed on first use)."""
     model = active_model(session)
     if not session.scalar(
         text(
@@ -412,28 +405,47 @@ def ranked(
     ):
         refresh(session, None)  # first use: compute everything once
         session.commit()
-    params = {
-        "model_id": str(model.id),
-        "admin": admin,
-        "organisation": organisation,
-        "hazard_type": hazard_type,
-        "status": status,
-    }
+    return model
+
+
+def _ranking_params(model: PriorityModel, **filters: str | None) -> dict[str, Any]:
+    return {"model_id": str(model.id), **filters}
+
+
+def ranked(
+    session: Session,
+    *,
+    principal: Principal | None,
+    admin: str | None = None,
+    organisation: str | None = None,
+    hazard_type: str | None = None,
+    status: str | None = None,
+    limit: int | None = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A page of hazards in priority order, each with its breakdown and explanation.
+
+    ``limit=None`` reads the rest of the ranking from ``offset``. ``numberMatched`` counts
+    the hazards the ranking lists under these filters: closed and handed-over hazards only
+    when ``status`` asks for them; gated hazards are listed (without a rank) and counted.
+    """
+    require_reader(principal)
+    model = _scored_model(session)
+    params = _ranking_params(
+        model,
+        admin=admin,
+        organisation=organisation,
+        hazard_type=hazard_type,
+        status=status,
+    )
     rows = (
         session.execute(text(RANKED_SQL), {**params, "limit": limit, "offset": offset})
         .mappings()
         .all()
     )
-    if rows and len(rows) < limit:  # the last page: the count is known without counting
+    last_page = limit is None or len(rows) < limit
+    if last_page and (rows or offset == 0):  # the count is known without counting
         matched = offset + len(rows)
-    elif not any((admin, organisation, hazard_type, status)):
-        # every current hazard has exactly one score row (retired ones are removed)
-        matched = session.execute(
-            text(
-                "SELECT count(*) FROM priority_scores WHERE model_id = CAST(:m AS uuid)"
-            ),
-            {"m": str(model.id)},
-        ).scalar_one()
     else:
         matched = session.execute(text(COUNT_SQL), params).scalar_one()
     document = pm.validate(model.document)
@@ -478,6 +490,41 @@ def ranked(
         "numberReturned": len(items),
         "items": items,
     }
+
+
+def ranking_file(
+    session: Session,
+    *,
+    principal: Principal | None,
+    admin: str | None = None,
+    organisation: str | None = None,
+    hazard_type: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """The whole ranking under the filters, for a CSV or XLSX file (``ranked``'s shape).
+
+    Raises:
+        BadRequest: more than ``MAX_FILE_ROWS`` hazards match; the detail says how many
+            and how to narrow them.
+    """
+    require_reader(principal)
+    filters = {
+        "admin": admin,
+        "organisation": organisation,
+        "hazard_type": hazard_type,
+        "status": status,
+    }
+    model = _scored_model(session)
+    count = session.execute(
+        text(COUNT_SQL), _ranking_params(model, **filters)
+    ).scalar_one()
+    if count > MAX_FILE_ROWS:
+        raise BadRequest(
+            f"the ranking holds {count} hazards, more than the {MAX_FILE_ROWS} a CSV or "
+            "XLSX file holds; narrow it with admin, organisation, hazard_type or status, "
+            "or page through the JSON list (limit, offset)"
+        )
+    return ranked(session, principal=principal, limit=None, **filters)
 
 
 # ------------------------------------------------------------------------------ overrides
