@@ -44,8 +44,12 @@ A whole layer as one file, for GIS, national information systems and spreadsheet
 * **Columns:** our field names (`profile=native`), or with `profile=imsma` the IMSMA column
   names of the `imsma` import profile (`external_id` → `imsma_id`, …); values stay our codes.
 * **Lists** (`contamination`, `blockages`, `admin`) are JSON arrays in GeoJSON and
-  comma-separated elsewhere; an empty list is null. Dates are `YYYY-MM-DD`.
-* **CSV:** the geometry as WKT in `wkt`, plus `lon`/`lat` for point layers. Text cells that
+  comma-separated elsewhere; an empty list is null.
+* **Types:** GeoPackage (version 1.2) and Shapefile have dates as Date fields, integers
+  (`version`, `quantity`, `depth_cm`, `level`) as Integer and areas as Real; GeoJSON, CSV
+  and KML have dates as `YYYY-MM-DD` text.
+* **CSV:** UTF-8 starting with a BOM (Excel then reads Cyrillic; in Python read it with
+  `utf-8-sig`). The geometry as WKT in `wkt`, plus `lon`/`lat` for point layers. Text cells that
   start with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading `'` so spreadsheets
   do not run them as formulas (such cells do not re-import unchanged); numbers are untouched.
 * **Shapefile zip:** `.shp .shx .dbf .prj .cpg` (UTF-8) per geometry type — hazards come as

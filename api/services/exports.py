@@ -12,7 +12,10 @@ column name that ``api/ingest/profiles/imsma.yaml`` lists for the field, so an I
 Format rules:
 
 * list fields (``contamination``, ``blockages``, ``admin``) are JSON arrays in GeoJSON and
-  comma-joined text elsewhere, null when empty; dates are ISO 8601 text (``2024-05-17``);
+  comma-joined text elsewhere, null when empty;
+* GeoPackage (version 1.2) and Shapefile type their fields as their readers expect: dates
+  as Date fields, our integers as (32-bit) Integer, areas as Real; GeoJSON, CSV and KML,
+  which have no date type, carry dates as ISO 8601 text (``2024-05-17``);
 * GeoJSON is RFC 7946 (lon/lat, exterior rings counter-clockwise); coordinates are exact in
   GeoJSON and CSV (the shortest text that reads back as the stored double) and in GeoPackage
   and Shapefile (binary), so an export imported back finds the very same geometry; KML has
@@ -20,7 +23,8 @@ Format rules:
 * Shapefile field names have at most 10 characters (``SHAPEFILE_NAMES``; the zip carries the
   mapping as ``fields.csv``); a Shapefile holds one geometry type, so hazards are split into
   ``hazards_polygons.shp`` and ``hazards_points.shp``; text longer than 254 bytes is cut;
-* CSV has the geometry as WKT in ``wkt`` (plus ``lon``/``lat`` for point layers); any text
+* CSV is UTF-8 starting with a BOM (as every CSV we serve, ``api.csvout``); it has the
+  geometry as WKT in ``wkt`` (plus ``lon``/``lat`` for point layers); any text
   cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
   apostrophe so spreadsheets do not run it as a formula. Numbers stay numbers.
 
@@ -328,7 +332,7 @@ SHAPEFILE_README = """Safeground shapefile export
 * Coordinates: WGS 84 longitude/latitude (EPSG:4326, see the .prj); text is UTF-8 (.cpg).
 * Field names are cut to 10 characters; fields.csv maps each field name used in our other
   formats (GeoJSON, GeoPackage, CSV, KML) to its shapefile name.
-* Lists (contamination, blockages, admin) are comma-separated codes; dates are YYYY-MM-DD.
+* Lists (contamination, blockages, admin) are comma-separated codes; dates are Date fields.
 * A shapefile holds one geometry type: hazards come as hazards_polygons.shp and
   hazards_points.shp (UXO spots and AXO sites recorded as points).
 * Text longer than 254 bytes (about 127 Cyrillic letters) is cut by the format; the
