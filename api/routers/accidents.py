@@ -26,9 +26,14 @@ from api.schemas.accidents import (
     ACCIDENT_PATCH_EXAMPLE,
     VICTIM_EXAMPLE,
     VICTIM_PATCH_EXAMPLE,
+    AccidentCollection,
     AccidentFeature,
+    AccidentFeatureOut,
     AccidentPatch,
+    CasualtyFigures,
     VictimCreate,
+    VictimList,
+    VictimOut,
     VictimPatch,
 )
 from api.services import accidents
@@ -79,9 +84,13 @@ def _victim_out(
 @router.post(
     "/accidents",
     status_code=201,
+    response_model=AccidentFeatureOut,
     response_class=GeoJSONOut,
     responses={
-        200: {"description": "the accident with this external_id was updated"},
+        200: {
+            "description": "the accident with this external_id was updated",
+            "model": AccidentFeatureOut,
+        },
         **problem_responses(401, 403, 409, 422),
     },
 )
@@ -113,7 +122,10 @@ def create_accident(
 
 
 @router.get(
-    "/accidents", response_class=GeoJSONOut, responses=problem_responses(400, 401, 422)
+    "/accidents",
+    response_model=AccidentCollection,
+    response_class=GeoJSONOut,
+    responses=problem_responses(400, 401, 422),
 )
 def list_accidents(
     request: Request,
@@ -153,6 +165,7 @@ def list_accidents(
 
 @router.get(
     "/accidents/{accident_id}",
+    response_model=AccidentFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 404, 422),
 )
@@ -163,6 +176,7 @@ def get_accident(accident_id: uuid.UUID, session: SessionDep, principal: ReaderD
 
 @router.patch(
     "/accidents/{accident_id}",
+    response_model=AccidentFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
@@ -222,6 +236,7 @@ def retire_accident(
 @router.post(
     "/accidents/{accident_id}/victims",
     status_code=201,
+    response_model=VictimOut,
     response_class=JSONOut,
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -256,6 +271,7 @@ def create_victim(
 
 @router.get(
     "/accidents/{accident_id}/victims",
+    response_model=VictimList,
     response_class=JSONOut,
     responses=problem_responses(401, 404, 422),
 )
@@ -269,6 +285,7 @@ def list_victims(accident_id: uuid.UUID, session: SessionDep, principal: ReaderD
 
 @router.get(
     "/accidents/{accident_id}/victims/{victim_id}",
+    response_model=VictimOut,
     response_class=JSONOut,
     responses=problem_responses(401, 404, 422),
 )
@@ -284,6 +301,7 @@ def get_victim(
 
 @router.patch(
     "/accidents/{accident_id}/victims/{victim_id}",
+    response_model=VictimOut,
     response_class=JSONOut,
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
@@ -322,6 +340,7 @@ def update_victim(
 
 @router.get(
     "/analytics/casualties",
+    response_model=CasualtyFigures,
     response_class=JSONOut,
     responses=problem_responses(400, 401, 422),
 )

@@ -16,7 +16,13 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.responses import JSONOut, page_links
-from api.schemas.activities import ACTIVITY_EXAMPLE, ActivityCreate, ActivityPatch
+from api.schemas.activities import (
+    ACTIVITY_EXAMPLE,
+    ActivityCreate,
+    ActivityList,
+    ActivityOut,
+    ActivityPatch,
+)
 from api.services import activities
 from api.services.hazards import etag
 from api.vocab import ActivityStatus, ActivityType
@@ -34,9 +40,13 @@ def _written(session, result: activities.ActivityWriteResult, status: int) -> JS
 @router.post(
     "",
     status_code=201,
+    response_model=ActivityOut,
     response_class=JSONOut,
     responses={
-        200: {"description": "the activity with this external_id was replaced"},
+        200: {
+            "description": "the activity with this external_id was replaced",
+            "model": ActivityOut,
+        },
         **problem_responses(401, 403, 409, 422),
     },
 )
@@ -68,7 +78,12 @@ def create_activity(
     return _written(session, result, 201 if result.created else 200)
 
 
-@router.get("", response_class=JSONOut, responses=problem_responses(400, 401, 422))
+@router.get(
+    "",
+    response_model=ActivityList,
+    response_class=JSONOut,
+    responses=problem_responses(400, 401, 422),
+)
 def list_activities(
     request: Request,
     session: SessionDep,
@@ -106,7 +121,10 @@ def list_activities(
 
 
 @router.get(
-    "/{activity_id}", response_class=JSONOut, responses=problem_responses(401, 404)
+    "/{activity_id}",
+    response_model=ActivityOut,
+    response_class=JSONOut,
+    responses=problem_responses(401, 404),
 )
 def get_activity(activity_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
     """One activity with its releases."""
@@ -116,6 +134,7 @@ def get_activity(activity_id: uuid.UUID, session: SessionDep, principal: ReaderD
 
 @router.patch(
     "/{activity_id}",
+    response_model=ActivityOut,
     response_class=JSONOut,
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )

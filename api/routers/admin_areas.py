@@ -8,12 +8,18 @@ from fastapi import APIRouter, Query, Request
 from api.deps import BBoxDep, PageDep, ReaderDep, SessionDep
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, feature_collection
+from api.schemas.geography import AdminAreaCollection
 from api.services import admin_areas
 
 router = APIRouter(prefix="/admin-areas", tags=["admin areas"])
 
 
-@router.get("", response_class=GeoJSONOut, responses=problem_responses(400, 401, 422))
+@router.get(
+    "",
+    response_model=AdminAreaCollection,
+    response_class=GeoJSONOut,
+    responses=problem_responses(400, 401, 422),
+)
 def list_admin_areas(
     request: Request,
     session: SessionDep,

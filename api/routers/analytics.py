@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import LanguageDep, ReaderDep, SessionDep
 from api.errors import BadRequest, problem_responses
 from api.responses import JSONOut
+from api.schemas.analytics import Burndown, EOFindCounts
 from api.services import analytics
 
 router = APIRouter(tags=["analytics"])
@@ -50,7 +51,7 @@ def _day(name: str, value: str | None) -> date | None:
 @router.get(
     "/land-release/burndown",
     response_class=JSONOut,
-    responses=problem_responses(400, 401, 422),
+    responses={200: {"model": Burndown}, **problem_responses(400, 401, 422)},
 )
 def land_release_burndown(
     session: SessionDep,
@@ -103,7 +104,7 @@ def land_release_burndown(
 @router.get(
     "/analytics/eo-finds",
     response_class=JSONOut,
-    responses=problem_responses(400, 401, 422),
+    responses={200: {"model": EOFindCounts}, **problem_responses(400, 401, 422)},
 )
 def eo_find_counts(
     session: SessionDep,

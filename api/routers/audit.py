@@ -10,6 +10,7 @@ from api.db.models import AuditEntry
 from api.deps import PrincipalDep, SessionDep
 from api.errors import Forbidden, problem_responses
 from api.responses import JSONOut
+from api.schemas.system import AuditLog
 from api.services.auth import require_reader
 from api.vocab import Role
 
@@ -18,6 +19,7 @@ router = APIRouter(tags=["audit"])
 
 @router.get(
     "/audit",
+    response_model=AuditLog,
     summary="Every write: who, when, from where, what changed (admins)",
     responses=problem_responses(401, 403),
 )

@@ -13,6 +13,7 @@ from api.errors import (
     problem_responses,
 )
 from api.responses import JSONOut
+from api.schemas.system import ApiKeyOut, Me, TokenPair, UserOut
 from api.services import auth
 from api.vocab import Role
 
@@ -28,6 +29,7 @@ def _secret(body: dict, status_code: int = 200) -> JSONOut:
 
 @router.post(
     "/auth/token",
+    response_model=TokenPair,
     response_class=JSONOut,
     responses=problem_responses(401, 422, 429),
     summary="Exchange a username and password for an access token",
@@ -89,6 +91,7 @@ _REFRESH_SCHEMA = {
 
 @router.post(
     "/auth/refresh",
+    response_model=TokenPair,
     response_class=JSONOut,
     responses=problem_responses(401, 422, 429),
     summary="Exchange a refresh token for a new access token and refresh token",
@@ -126,6 +129,7 @@ class PasswordChange(BaseModel):
 
 @router.post(
     "/auth/password",
+    response_model=TokenPair,
     response_class=JSONOut,
     responses=problem_responses(401, 403, 422, 429),
     summary="Change your password (revokes every token you hold)",
@@ -155,7 +159,11 @@ def change_password(
     return _secret(auth.token_pair(session, settings, user))
 
 
-@router.get("/auth/me", response_class=JSONOut, responses=problem_responses(401))
+@router.get(
+    "/auth/me",
+    response_class=JSONOut,
+    responses={200: {"model": Me}, **problem_responses(401)},
+)
 def who_am_i(principal: ReaderDep):
     """The signed-in caller: name, role, organisation and permissions."""
     return {
@@ -180,7 +188,7 @@ class UserCreate(BaseModel):
     "/users",
     status_code=201,
     response_class=JSONOut,
-    responses=problem_responses(401, 403, 409, 422),
+    responses={201: {"model": UserOut}, **problem_responses(401, 403, 409, 422)},
 )
 def create_user(
     session: SessionDep,
@@ -253,6 +261,7 @@ def deactivate_user(session: SessionDep, principal: PrincipalDep, username: str)
 @router.post(
     "/api-keys",
     status_code=201,
+    response_model=ApiKeyOut,
     response_class=JSONOut,
     responses=problem_responses(401, 403, 404, 422),
 )

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Body, Query, Request
 from api.deps import BBoxDep, PageDep, PrincipalDep, ReaderDep, SessionDep
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, feature_collection
-from api.schemas.eo_finds import EO_FIND_EXAMPLE, EOFindFeature
+from api.schemas.eo_finds import (
+    EO_FIND_EXAMPLE,
+    EOFindCollection,
+    EOFindFeature,
+    EOFindFeatureOut,
+)
 from api.services import eo_finds
 from api.services.auth import require_reader
 from api.vocab import Contamination
@@ -19,9 +24,13 @@ router = APIRouter(prefix="/eo-finds", tags=["eo finds"])
 @router.post(
     "",
     status_code=201,
+    response_model=EOFindFeatureOut,
     response_class=GeoJSONOut,
     responses={
-        200: {"description": "the find with this external_id was updated"},
+        200: {
+            "description": "the find with this external_id was updated",
+            "model": EOFindFeatureOut,
+        },
         **problem_responses(401, 403, 409, 422),
     },
 )
@@ -50,7 +59,12 @@ def create_eo_find(
     return GeoJSONOut(body, status_code=201 if created else 200)
 
 
-@router.get("", response_class=GeoJSONOut, responses=problem_responses(400, 401, 422))
+@router.get(
+    "",
+    response_model=EOFindCollection,
+    response_class=GeoJSONOut,
+    responses=problem_responses(400, 401, 422),
+)
 def list_eo_finds(
     request: Request,
     session: SessionDep,
@@ -85,7 +99,10 @@ def list_eo_finds(
 
 
 @router.get(
-    "/{find_id}", response_class=GeoJSONOut, responses=problem_responses(401, 404)
+    "/{find_id}",
+    response_model=EOFindFeatureOut,
+    response_class=GeoJSONOut,
+    responses=problem_responses(401, 404),
 )
 def get_eo_find(find_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
     """One find."""

@@ -24,7 +24,10 @@ from api.schemas.eore import (
     EORE_SESSION_EXAMPLE,
     EORE_SESSION_PATCH_EXAMPLE,
     EORE_SESSION_WITHHELD_EXAMPLE,
+    EorePlanning,
+    EoreSessionCollection,
     EoreSessionFeature,
+    EoreSessionFeatureOut,
     EoreSessionPatch,
 )
 from api.services import eore, eore_sheet
@@ -59,9 +62,13 @@ def _session_out(
 @router.post(
     "",
     status_code=201,
+    response_model=EoreSessionFeatureOut,
     response_class=GeoJSONOut,
     responses={
-        200: {"description": "the session with this external_id was updated"},
+        200: {
+            "description": "the session with this external_id was updated",
+            "model": EoreSessionFeatureOut,
+        },
         **problem_responses(401, 403, 409, 422),
     },
 )
@@ -100,7 +107,12 @@ def create_eore_session(
     )
 
 
-@router.get("", response_class=GeoJSONOut, responses=problem_responses(400, 401, 422))
+@router.get(
+    "",
+    response_model=EoreSessionCollection,
+    response_class=GeoJSONOut,
+    responses=problem_responses(400, 401, 422),
+)
 def list_eore_sessions(
     request: Request,
     session: SessionDep,
@@ -154,6 +166,7 @@ def list_eore_sessions(
 
 @router.get(
     "/planning",
+    response_model=EorePlanning,
     response_class=JSONOut,
     responses={
         200: {
@@ -296,6 +309,7 @@ def community_sheet(
 
 @router.get(
     "/{session_id}",
+    response_model=EoreSessionFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 404, 422),
 )
@@ -306,6 +320,7 @@ def get_eore_session(session_id: uuid.UUID, session: SessionDep, principal: Read
 
 @router.patch(
     "/{session_id}",
+    response_model=EoreSessionFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )

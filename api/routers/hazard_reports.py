@@ -18,6 +18,7 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, feature_collection
+from api.schemas.hazard_reports import HazardReportCollection, HazardReportFeatureOut
 from api.services import hazard_reports
 from api.services.auth import Principal, require_reader
 from api.services.hazard_reports import (
@@ -52,9 +53,13 @@ def written(
 @router.post(
     "",
     status_code=201,
+    response_model=HazardReportFeatureOut,
     response_class=GeoJSONOut,
     responses={
-        200: {"description": "this external_id was received before: the stored report"},
+        200: {
+            "description": "this external_id was received before: the stored report",
+            "model": HazardReportFeatureOut,
+        },
         **problem_responses(401, 403, 409, 422),
     },
 )
@@ -77,7 +82,12 @@ def submit_hazard_report(
     return written(session, principal, result, 201 if result.created else 200)
 
 
-@router.get("", response_class=GeoJSONOut, responses=problem_responses(400, 401, 422))
+@router.get(
+    "",
+    response_model=HazardReportCollection,
+    response_class=GeoJSONOut,
+    responses=problem_responses(400, 401, 422),
+)
 def list_hazard_reports(
     request: Request,
     session: SessionDep,
@@ -117,6 +127,7 @@ def list_hazard_reports(
 
 @router.get(
     "/{report_id}",
+    response_model=HazardReportFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -134,6 +145,7 @@ def get_hazard_report(report_id: uuid.UUID, session: SessionDep, principal: Read
 
 @router.post(
     "/{report_id}/verify",
+    response_model=HazardReportFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
@@ -172,6 +184,7 @@ def verify_hazard_report(
 
 @router.post(
     "/{report_id}/accept",
+    response_model=HazardReportFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
@@ -208,6 +221,7 @@ def accept_hazard_report(
 
 @router.post(
     "/{report_id}/reject",
+    response_model=HazardReportFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )

@@ -21,9 +21,13 @@ from api.responses import GeoJSONOut, JSONOut, feature_collection
 from api.schemas.hazards import (
     HAZARD_EXAMPLE,
     HAZARD_PATCH_EXAMPLES,
+    HazardAsOfFeatureOut,
+    HazardCollection,
     HazardFeatureCreate,
     HazardFeatureOut,
     HazardFeaturePatch,
+    HazardHistory,
+    RemainingFeature,
 )
 from api.services import hazard_queries, hazards
 from api.vocab import Classification, HazardStatus, HazardType
@@ -46,7 +50,10 @@ def _written(session, result: hazards.WriteResult, status: int) -> GeoJSONOut:
     response_model=HazardFeatureOut,
     response_class=GeoJSONOut,
     responses={
-        200: {"description": "an existing record with this external_id was updated"},
+        200: {
+            "description": "an existing record with this external_id was updated",
+            "model": HazardFeatureOut,
+        },
         **problem_responses(401, 403, 409, 412, 422),
     },
 )
@@ -81,6 +88,7 @@ def create_hazard(
 
 @router.get(
     "",
+    response_model=HazardCollection,
     response_class=GeoJSONOut,
     responses=problem_responses(400, 401, 422),
 )
@@ -130,7 +138,7 @@ def list_hazards(
 
 @router.get(
     "/{hazard_id}",
-    response_model=HazardFeatureOut,
+    response_model=HazardFeatureOut | HazardAsOfFeatureOut,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 404, 422),
 )
@@ -202,6 +210,7 @@ def retire_hazard(
 
 @router.get(
     "/{hazard_id}/history",
+    response_model=HazardHistory,
     response_class=JSONOut,
     responses=problem_responses(401, 404, 422),
 )
@@ -212,6 +221,7 @@ def hazard_history(hazard_id: uuid.UUID, session: SessionDep, principal: ReaderD
 
 @router.get(
     "/{hazard_id}/remaining",
+    response_model=RemainingFeature,
     response_class=GeoJSONOut,
     responses=problem_responses(401, 404, 422),
 )

@@ -6,6 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.errors import ServiceUnavailable, problem_responses
 from api.responses import JSONOut
+from api.schemas.system import Health
 
 router = APIRouter(tags=["health"])
 
@@ -13,7 +14,7 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/health",
     response_class=JSONOut,
-    responses=problem_responses(503),
+    responses={200: {"model": Health}, **problem_responses(503)},
     summary="Health of the service and its database",
 )
 def health(request: Request):

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from api import jobs
 from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.schemas.imports import ImportQueued, ImportReport
 from api.services import imports
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -122,9 +123,10 @@ async def _read_form(request: Request) -> tuple[UploadFile, ImportForm]:
     description=DESCRIPTION,
     responses={
         202: {
+            "model": ImportQueued,
             "content": {
                 "application/json": {"example": {"id": "8d1c…", "status": "queued"}}
-            }
+            },
         },
         401: {"description": "not signed in (answered before the upload is read)"},
         413: {"description": "file or feature count over the configured limit"},
@@ -191,7 +193,12 @@ async def create_import(
     )
 
 
-@router.get("/{import_id}", name="get_import", summary="An import's status and report")
+@router.get(
+    "/{import_id}",
+    name="get_import",
+    summary="An import's status and report",
+    responses={200: {"model": ImportReport}},
+)
 def get_import(import_id: uuid.UUID, session: SessionDep, principal: PrincipalDep):
     """Status, progress, counts, and every rejected row, repair and flag."""
     body = imports.report(session, import_id, principal)
@@ -199,7 +206,12 @@ def get_import(import_id: uuid.UUID, session: SessionDep, principal: PrincipalDe
     return body
 
 
-@router.post("/{import_id}/retry", status_code=202, summary="Run a failed import again")
+@router.post(
+    "/{import_id}/retry",
+    status_code=202,
+    summary="Run a failed import again",
+    responses={202: {"model": ImportQueued}},
+)
 def retry_import(
     request: Request,
     import_id: uuid.UUID,

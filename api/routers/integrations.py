@@ -8,6 +8,7 @@ from api.deps import SessionDep, SettingsDep, api_key_scheme
 from api.errors import Unauthorized, problem_responses
 from api.responses import GeoJSONOut
 from api.routers.hazard_reports import written
+from api.schemas.hazard_reports import HazardReportFeatureOut
 from api.services import hazard_reports
 from api.services.auth import Principal, principal_from_api_key, require_key_scope
 
@@ -93,9 +94,13 @@ ODK_EXAMPLE = {
 @router.post(
     "/kobo",
     status_code=201,
+    response_model=HazardReportFeatureOut,
     response_class=GeoJSONOut,
     responses={
-        200: {"description": "this submission was received before: the stored report"},
+        200: {
+            "description": "this submission was received before: the stored report",
+            "model": HazardReportFeatureOut,
+        },
         **problem_responses(401, 403, 409, 422),
     },
 )

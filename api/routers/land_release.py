@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from api.deps import AsOfDep, LanguageDep, ReaderDep, SessionDep
 from api.errors import problem_responses
 from api.responses import JSONOut
+from api.schemas.analytics import LandReleaseSummary
 from api.services import summary
 
 router = APIRouter(prefix="/land-release", tags=["land release"])
@@ -17,7 +18,9 @@ GroupBy = Literal[
 
 
 @router.get(
-    "/summary", response_class=JSONOut, responses=problem_responses(400, 401, 422)
+    "/summary",
+    response_class=JSONOut,
+    responses={200: {"model": LandReleaseSummary}, **problem_responses(400, 401, 422)},
 )
 def land_release_summary(
     session: SessionDep,

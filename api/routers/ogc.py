@@ -19,6 +19,16 @@ from api.errors import BadRequest, NotFound, problem_responses
 from api.ogc import collections, cql2, documents, html, params, queries
 from api.ogc.collections import Collection
 from api.responses import GeoJSONOut, JSONOut
+from api.schemas.ogc import (
+    CollectionInfo,
+    Collections,
+    Conformance,
+    LandingPage,
+    OGCFeatureCollection,
+    OGCFeatureOut,
+    OpenAPIDocument,
+    Queryables,
+)
 from api.services import public
 from api.services.auth import Principal, require_reader
 
@@ -63,6 +73,7 @@ def _html(template: str, request: Request, **context) -> HTMLResponse:
 @router.get(
     "",
     name=documents.LANDING,
+    response_model=LandingPage,
     response_class=JSONOut,
     responses={200: {"content": {"text/html": {}}}},
 )
@@ -80,6 +91,7 @@ def ogc_landing_page(
 @router.get(
     "/api",
     name=documents.API,
+    response_model=OpenAPIDocument,
     response_class=JSONOut,
     responses=problem_responses(),
 )
@@ -95,6 +107,7 @@ def ogc_api(request: Request, session: SessionDep, principal: PrincipalDep):
 @router.get(
     "/conformance",
     name=documents.CONFORMANCE,
+    response_model=Conformance,
     response_class=JSONOut,
     responses={200: {"content": {"text/html": {}}}},
 )
@@ -112,6 +125,7 @@ def ogc_conformance(
 @router.get(
     "/collections",
     name=documents.COLLECTIONS,
+    response_model=Collections,
     response_class=JSONOut,
     responses={200: {"content": {"text/html": {}}}, **problem_responses(401)},
 )
@@ -139,6 +153,7 @@ def ogc_collections(
 @router.get(
     "/collections/{collectionId}",
     name=documents.COLLECTION,
+    response_model=CollectionInfo,
     response_class=JSONOut,
     responses={200: {"content": {"text/html": {}}}, **problem_responses(401, 404)},
 )
@@ -173,9 +188,15 @@ def ogc_collection(
 @router.get(
     "/collections/{collectionId}/queryables",
     name=documents.QUERYABLES,
+    response_model=Queryables,
     response_class=JSONOut,
     responses={
-        200: {"content": {SCHEMA_JSON: {}, "text/html": {}}},
+        200: {
+            "content": {
+                SCHEMA_JSON: {"schema": {"$ref": "#/components/schemas/Queryables"}},
+                "text/html": {},
+            }
+        },
         **problem_responses(401, 404),
     },
 )
@@ -203,6 +224,7 @@ def ogc_queryables(
 @router.get(
     "/collections/{collectionId}/items",
     name=documents.ITEMS,
+    response_model=OGCFeatureCollection,
     response_class=GeoJSONOut,
     responses={200: {"content": {"text/html": {}}}, **problem_responses(400, 401, 404)},
 )
@@ -321,6 +343,7 @@ def ogc_items(
 @router.get(
     "/collections/{collectionId}/items/{featureId}",
     name=documents.ITEM,
+    response_model=OGCFeatureOut,
     response_class=GeoJSONOut,
     responses={200: {"content": {"text/html": {}}}, **problem_responses(400, 401, 404)},
 )

@@ -10,6 +10,7 @@ from api.responses import JSONOut
 from api.schemas.organisations import (
     ORGANISATION_EXAMPLE,
     OrganisationCreate,
+    OrganisationList,
     OrganisationOut,
 )
 from api.services import organisations
@@ -48,7 +49,11 @@ def create_organisation(
     )
 
 
-@router.get("", response_class=JSONOut, responses=problem_responses(401))
+@router.get(
+    "",
+    response_class=JSONOut,
+    responses={200: {"model": OrganisationList}, **problem_responses(401)},
+)
 def list_organisations(
     session: SessionDep, principal: ReaderDep, language: LanguageDep
 ):

@@ -21,7 +21,14 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, JSONOut
-from api.schemas.public import CheckResult, Publication, PublicationList, PublicCounts
+from api.schemas.public import (
+    CheckResult,
+    Publication,
+    PublicationList,
+    PublicCounts,
+    PublicHazards,
+    PublicReleased,
+)
 from api.services import public, public_feeds
 from api.services.auth import require_admin, require_programme_admin
 
@@ -82,6 +89,7 @@ def _area(session, admin_area: str | None) -> str | None:
 
 @router.get(
     "/hazards",
+    response_model=PublicHazards,
     response_class=GeoJSONOut,
     summary="The published hazard areas (generalised; anyone)",
     responses=problem_responses(400, 404),
@@ -122,6 +130,7 @@ def _collection(request: Request, settings, features: list, publication) -> dict
 
 @router.get(
     "/released",
+    response_model=PublicReleased,
     response_class=GeoJSONOut,
     summary="Published released land, with its date and residual risk (anyone)",
     responses=problem_responses(400),

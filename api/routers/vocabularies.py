@@ -4,12 +4,13 @@ from fastapi import APIRouter
 
 from api.deps import LanguageDep, ReaderDep
 from api.responses import JSONOut
+from api.schemas.system import Vocabularies
 from api.vocab import available_languages, vocabulary_listing
 
 router = APIRouter(prefix="/vocabularies", tags=["vocabularies"])
 
 
-@router.get("", response_class=JSONOut)
+@router.get("", response_class=JSONOut, responses={200: {"model": Vocabularies}})
 def list_vocabularies(language: LanguageDep, principal: ReaderDep):
     """Every code list with labels (``lang`` or Accept-Language picks the language)."""
     return {

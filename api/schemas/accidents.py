@@ -4,11 +4,13 @@ Accidents are GeoJSON Point Features. Victims are plain JSON objects under an ac
 victim's personal data (``personal``) is written with it and stored apart.
 """
 
+from datetime import date, datetime
 from typing import Any, Literal
 
+from geojson_pydantic import Feature, Point
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Count, Day, GeoJSONGeometry
+from api.schemas.common import Count, Day, FeaturePage, GeoJSONGeometry
 from api.vocab import AccidentClass, CasualtyOutcome, Contamination, Sex, VictimRole
 
 NOTES_DESCRIPTION = (
@@ -156,3 +158,114 @@ VICTIM_EXAMPLE = {
 }
 
 VICTIM_PATCH_EXAMPLE = {"outcome": "killed"}
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class AccidentPropertiesOut(BaseModel):
+    """Properties of an accident as stored, with server-set members."""
+
+    id: str
+    external_id: str | None
+    organisation: str = Field(description="organisation code")
+    occurred_on: date
+    accident_class: AccidentClass
+    device_category: Contamination | None
+    killed: int
+    injured: int
+    hazard_id: str | None
+    notes: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    victims_recorded: int = Field(description="victims itemised under the accident")
+    location_precision: Literal["exact", "generalised_0.01deg"] = Field(
+        description="generalised to a 0.01° grid for callers without restricted:read"
+    )
+
+
+class AccidentFeatureOut(Feature[Point, AccidentPropertiesOut]):
+    """An accident as a Point Feature (never with victims' data)."""
+
+    id: str
+
+
+class AccidentCollection(FeaturePage[AccidentFeatureOut]):
+    """A page of accidents."""
+
+
+class VictimPersonalOut(BaseModel):
+    """A victim's personal data (callers with restricted:read only)."""
+
+    name: str | None
+    date_of_birth: date | None
+    address: str | None
+    phone: str | None
+    email: str | None
+
+
+class VictimOut(BaseModel):
+    """A victim of an accident; ``personal`` only on ``GET`` of one victim, with
+    restricted:read (null when none recorded)."""
+
+    id: str
+    accident_id: str
+    sex: Sex
+    age: int | None
+    age_band: str
+    role: VictimRole
+    outcome: CasualtyOutcome
+    activity_at_time: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    has_personal_data: bool
+    personal: VictimPersonalOut | None = None
+
+
+class VictimList(BaseModel):
+    """The victims of an accident, never with personal data."""
+
+    victims: list[VictimOut]
+    numberReturned: int  # noqa: N815 - as the collections
+
+
+class CasualtyCell(BaseModel):
+    """People killed or injured in one combination of the grouped dimensions; the
+    dimension members (sex, age_band, role, outcome) present are those grouped by."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sex: str | None = None
+    age_band: str | None = None
+    role: str | None = None
+    outcome: str | None = None
+    labels: dict[str, str] = Field(description="label of each dimension's value")
+    count: int | None = Field(description="null when withheld")
+    suppressed: bool
+
+
+class CasualtyTotal(BaseModel):
+    """The table total."""
+
+    count: int | None
+    suppressed: bool
+
+
+class Suppression(BaseModel):
+    """Whether small counts were withheld, and by which rule."""
+
+    applied: bool
+    threshold: int
+    rule: str
+
+
+class CasualtyFigures(BaseModel):
+    """Casualties disaggregated by the requested dimensions."""
+
+    group_by: list[Literal["sex", "age_band", "role", "outcome"]]
+    cells: list[CasualtyCell]
+    total: CasualtyTotal
+    suppression: Suppression
+    not_itemised: str

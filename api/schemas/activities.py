@@ -1,11 +1,13 @@
 """Activity request bodies: a land-release activity with its release polygons."""
 
+import datetime as dt
 import uuid
 from typing import Any, Literal
 
+from geojson_pydantic import Feature, FeatureCollection, MultiPolygon
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Day, DepthCm, GeoJSONGeometry, servable
+from api.schemas.common import Day, DepthCm, GeoJSONGeometry, Link, servable
 from api.vocab import ActivityStatus, ActivityType, Method, ReleaseOutcome
 
 
@@ -150,3 +152,69 @@ ACTIVITY_EXAMPLE = {
         ],
     },
 }
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class ReleasePropertiesOut(BaseModel):
+    """A stored release polygon: the members sent, with server-set figures."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    hazard_id: str
+    outcome: ReleaseOutcome
+    date: dt.date
+    area_m2: float = Field(description="m² on the WGS 84 ellipsoid")
+    counted_area_m2: float | None = Field(
+        description="the part counted against the hazard, m²"
+    )
+    outside_area_m2: float | None = Field(description="the part outside the hazard, m²")
+    warnings: list[str] | None = Field(
+        None, description="present when the server repaired or adjusted the polygon"
+    )
+
+
+class ReleaseFeatureOut(Feature[MultiPolygon, ReleasePropertiesOut]):
+    """A release polygon as stored (one per hazard it falls in)."""
+
+    id: str
+
+
+class ReleaseCollectionOut(FeatureCollection[ReleaseFeatureOut]):
+    """The release polygons of an activity."""
+
+
+class ActivityOut(BaseModel):
+    """An activity with its release polygons."""
+
+    id: str
+    external_id: str | None
+    activity_type: ActivityType
+    status: ActivityStatus
+    organisation: str = Field(description="organisation code")
+    start_date: dt.date | None
+    end_date: dt.date | None
+    methods: list[str]
+    clearance_depth_cm: int | None
+    notes: str | None
+    version: int
+    is_demo: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    hazard_ids: list[str]
+    releases: ReleaseCollectionOut
+    warnings: list[str] | None = Field(
+        None,
+        description="present on writes when the server repaired or adjusted the input",
+    )
+
+
+class ActivityList(BaseModel):
+    """A page of activities, most recent start first."""
+
+    activities: list[ActivityOut]
+    numberMatched: int  # noqa: N815 - as the feature collections
+    numberReturned: int  # noqa: N815
+    links: list[Link]

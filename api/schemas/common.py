@@ -2,8 +2,9 @@
 
 import math
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from geojson_pydantic import Feature, FeatureCollection
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 GeoJSONGeometry = dict[str, Any]
@@ -85,6 +86,17 @@ class FeatureCollectionOut(BaseModel):
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[dict[str, Any]]
+    numberMatched: int  # noqa: N815 - name fixed by OGC API Features
+    numberReturned: int  # noqa: N815
+    links: list[Link]
+
+
+F = TypeVar("F", bound=Feature)
+
+
+class FeaturePage(FeatureCollection[F], Generic[F]):
+    """A page of typed GeoJSON Features with OGC API Features paging members."""
+
     numberMatched: int  # noqa: N815 - name fixed by OGC API Features
     numberReturned: int  # noqa: N815
     links: list[Link]

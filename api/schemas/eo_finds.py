@@ -1,11 +1,13 @@
 """EO find request bodies (GeoJSON Point Features)."""
 
 import uuid
+from datetime import date, datetime
 from typing import Any, Literal
 
+from geojson_pydantic import Feature, Point
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import MAX_COUNT, Day, DepthCm, GeoJSONGeometry
+from api.schemas.common import MAX_COUNT, Day, DepthCm, FeaturePage, GeoJSONGeometry
 from api.vocab import Contamination, DisposalMethod, EOCondition
 
 
@@ -55,3 +57,42 @@ EO_FIND_EXAMPLE = {
         "disposal_method": "in_situ_demolition",
     },
 }
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class EOFindPropertiesOut(BaseModel):
+    """Properties of a find as stored, with server-set members."""
+
+    id: str
+    external_id: str | None
+    organisation: str = Field(description="organisation code")
+    activity_id: str | None
+    hazard_id: str | None
+    eo_category: Contamination
+    model: str | None
+    quantity: int
+    condition: EOCondition | None
+    depth_cm: int | None
+    found_on: date | None
+    disposal_method: DisposalMethod | None
+    notes: str | None
+    is_demo: bool
+    created_at: datetime
+    location_precision: Literal["exact", "generalised_0.01deg"] = Field(
+        description="generalised to a 0.01° grid for callers without restricted:read"
+    )
+
+
+class EOFindFeatureOut(Feature[Point, EOFindPropertiesOut]):
+    """A find as a Point Feature, where it was found."""
+
+    id: str
+    warnings: list[str] | None = Field(
+        None, description="present on writes when the server has doubts about the input"
+    )
+
+
+class EOFindCollection(FeaturePage[EOFindFeatureOut]):
+    """A page of finds."""

@@ -5,11 +5,13 @@ A session is located by a Point, or, when the team judged it not safe to record 
 """
 
 import uuid
+from datetime import date, datetime
 from typing import Any, Literal
 
+from geojson_pydantic import Feature, Point
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Day, GeoJSONGeometry
+from api.schemas.common import Day, FeaturePage, GeoJSONGeometry, Link
 from api.vocab import (
     EoreAgeBand,
     EoreAudience,
@@ -180,3 +182,90 @@ EORE_SESSION_PATCH_EXAMPLE = {
         ]
     }
 }
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class EoreSessionPropertiesOut(BaseModel):
+    """Properties of a session as stored, with server-set members."""
+
+    id: str
+    external_id: str | None
+    organisation: str = Field(description="organisation code")
+    team: str | None
+    session_date: date
+    ended_on: date | None
+    delivery_method: EoreDeliveryMethod
+    audience: EoreAudience
+    language: str | None
+    messages_covered: list[EoreMessage]
+    location_safe_to_record: bool
+    admin: str | None = Field(description="P-code of the administrative area")
+    admin_name: str | None
+    settlement_id: str | None
+    settlement_name: str | None
+    notes: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    beneficiaries: list[BeneficiaryCell]
+    beneficiaries_total: int
+    hazard_ids: list[str]
+    accident_ids: list[str]
+
+
+class EoreSessionFeatureOut(Feature[Point, EoreSessionPropertiesOut]):
+    """A session as a Point Feature; geometry null where the location was not safe to
+    record."""
+
+    id: str
+    warnings: list[str] | None = Field(
+        None,
+        description="present on writes when the server repaired or adjusted the input",
+    )
+
+
+class EoreSessionCollection(FeaturePage[EoreSessionFeatureOut]):
+    """A page of sessions."""
+
+
+class PlanningParametersOut(BaseModel):
+    """The planning parameters as applied, with the cut-off dates."""
+
+    distance_m: int
+    accident_months: int
+    accidents_since: date
+    eore_months: int
+    sessions_since: date
+    reach_m: int
+    admin: str | None
+    min_population: int | None
+
+
+class PlanningRow(BaseModel):
+    """A settlement where risk education is due."""
+
+    rank: int
+    id: str
+    external_id: str | None
+    name: str
+    population: int | None
+    admin: str | None = Field(description="P-code of the smallest administrative area")
+    open_hazards: int
+    nearest_hazard_m: float | None
+    recent_accidents: int
+    nearest_accident_m: float | None
+    last_session_on: date | None
+    lon: float
+    lat: float
+
+
+class EorePlanning(BaseModel):
+    """Settlements where risk education is due, largest population first."""
+
+    parameters: PlanningParametersOut
+    items: list[PlanningRow]
+    numberMatched: int  # noqa: N815 - as the feature collections
+    numberReturned: int  # noqa: N815
+    links: list[Link]

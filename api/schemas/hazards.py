@@ -1,8 +1,10 @@
 """Hazard request and response bodies (GeoJSON Features)."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
+from geojson_pydantic import Feature
+from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import (
@@ -11,6 +13,7 @@ from api.schemas.common import (
     Day,
     EstimatedAreaM2,
     GeoJSONGeometry,
+    Link,
 )
 from api.vocab import (
     Classification,
@@ -222,6 +225,9 @@ class LandReleaseOut(BaseModel):
     outside_area_m2: float = Field(
         description="released land outside the hazard, not counted against it"
     )
+    computed_at: datetime | None = Field(
+        None, description="when the current figures were computed (not with as_of)"
+    )
 
 
 class HazardPropertiesOut(BaseModel):
@@ -264,3 +270,90 @@ class HazardFeatureOut(BaseModel):
         None,
         description="present on writes when the server repaired or adjusted the input",
     )
+
+
+class HazardAsOfPropertiesOut(BaseModel):
+    """Properties of a hazard as known on ``as_of``: the state recorded then (members as
+    stored in that version, e.g. ``name``, ``classification``, ``contamination``), with
+    the figures and status derived for that date."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    organisation: str
+    status: HazardStatus | None
+    status_source: Literal["derived", "set"]
+    area_m2: float | None
+    admin: list[str]
+    version: int
+    is_demo: bool
+    created_at: datetime
+    as_of: date
+    land_release: LandReleaseOut | None
+
+
+class HazardAsOfFeatureOut(BaseModel):
+    """A hazard area as known on a date (``as_of``), as a GeoJSON Feature."""
+
+    type: Literal["Feature"]
+    id: str
+    geometry: dict
+    properties: HazardAsOfPropertiesOut
+
+
+class HazardCollection(BaseModel):
+    """A page of hazard areas (as known on ``as_of`` when given)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[HazardFeatureOut | HazardAsOfFeatureOut]
+    numberMatched: int  # noqa: N815 - name fixed by OGC API Features
+    numberReturned: int  # noqa: N815
+    links: list[Link]
+    as_of: date | None = Field(None, description="present when asked as of a date")
+
+
+class RemainingProperties(BaseModel):
+    """The hazard and its figures, m² on the WGS 84 ellipsoid."""
+
+    id: str
+    name: str | None
+    classification: Classification | None
+    status: HazardStatus | None
+    organisation: str
+    baseline_area_m2: float
+    released_area_m2: float
+    remaining_area_m2: float
+    as_of: date | None = Field(None, description="present when asked as of a date")
+
+
+class RemainingFeature(Feature[Geometry, RemainingProperties]):
+    """The part of a hazard still hazardous (empty geometry when none remains)."""
+
+    id: str
+
+
+class HazardVersionOut(BaseModel):
+    """One version of a hazard: what it stated and what it changed."""
+
+    version: int
+    kind: str
+    date_of_information: date
+    recorded_at: datetime
+    author: str
+    source: str
+    applied: bool
+    report: dict[str, Any] = Field(description="the properties as reported")
+    changes: dict[str, Any] = Field(
+        description="member: [before, after]; geometry: from_version, to_version"
+    )
+    superseded: list[Any]
+    warnings: list[Any]
+    submitted_geometry: dict[str, Any] | None
+    stored_geometry: dict[str, Any] | None
+
+
+class HazardHistory(BaseModel):
+    """Every version of a hazard, in the order recorded."""
+
+    hazard_id: str
+    versions: list[HazardVersionOut]

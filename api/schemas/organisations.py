@@ -35,3 +35,11 @@ ORGANISATION_EXAMPLE = {
     "name": "The HALO Trust",
     "type": "ngo_international",
 }
+
+
+class OrganisationList(BaseModel):
+    """Every organisation, by code."""
+
+    organisations: list[OrganisationOut]
+    numberMatched: int  # noqa: N815 - as the feature collections
+    numberReturned: int  # noqa: N815

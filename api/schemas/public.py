@@ -1,9 +1,13 @@
 """Response bodies of the public layer (documentation of /api/v1/public in OpenAPI)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
+from geojson_pydantic import Feature, FeatureCollection, MultiPolygon
 from pydantic import BaseModel, Field
+
+from api.schemas.common import Link
+from api.vocab import ReleaseOutcome
 
 
 class PublishedBy(BaseModel):
@@ -82,3 +86,63 @@ class PublicCounts(BaseModel):
 
     publication: PublicationRef | None
     items: list[PublicCount]
+
+
+class PublicHazardProperties(BaseModel):
+    """Public fields of a published hazard area, labels in the caller's language."""
+
+    id: str
+    classification: Literal["SHA", "CHA"]
+    classification_label: str
+    hazard_type: str = Field(description="a hazard type code, or mixed")
+    hazard_type_label: str
+    status: Literal["open", "worked_on", "suspended"]
+    status_label: str
+    marking: str
+    marking_label: str
+    last_update: date
+    what_to_do: str
+    area_m2: float
+    admin: list[str] = Field(description="P-codes of the areas it touches")
+
+
+class PublicHazardFeature(Feature[MultiPolygon, PublicHazardProperties]):
+    """A published (generalised) hazard area."""
+
+    id: str
+
+
+class PublicHazards(FeatureCollection[PublicHazardFeature]):
+    """The hazard areas of the latest publication (empty before the first)."""
+
+    numberMatched: int  # noqa: N815 - name fixed by OGC API Features
+    numberReturned: int  # noqa: N815
+    links: list[Link]
+    publication: PublicationRef | None
+
+
+class PublicReleasedProperties(BaseModel):
+    """Published released land, with its date and residual risk."""
+
+    id: str
+    outcome: ReleaseOutcome
+    outcome_label: str
+    completed_on: date
+    residual_risk: str
+    area_m2: float
+    admin: list[str] = Field(description="P-codes of the areas it touches")
+
+
+class PublicReleasedFeature(Feature[MultiPolygon, PublicReleasedProperties]):
+    """Published released land."""
+
+    id: str
+
+
+class PublicReleased(FeatureCollection[PublicReleasedFeature]):
+    """Released land of the latest publication (empty before the first)."""
+
+    numberMatched: int  # noqa: N815 - name fixed by OGC API Features
+    numberReturned: int  # noqa: N815
+    links: list[Link]
+    publication: PublicationRef | None
