@@ -13,6 +13,13 @@ from api.deps import PrincipalDep, SessionDep
 from api.domain.priority_model import DEFAULT_MODEL
 from api.errors import BadRequest, problem_responses
 from api.responses import JSONOut
+from api.schemas.priorities import (
+    DoNoHarmOut,
+    OverrideHistory,
+    PriorityModelList,
+    PriorityModelOut,
+    Ranking,
+)
 from api.services import priorities
 
 router = APIRouter(tags=["priorities"])
@@ -64,7 +71,11 @@ MODEL_EXAMPLE = {
 }
 
 
-@router.get("/priority-models", summary="Every version of the priority model")
+@router.get(
+    "/priority-models",
+    response_model=PriorityModelList,
+    summary="Every version of the priority model",
+)
 def list_models(session: SessionDep, principal: PrincipalDep):
     """Versions, newest first, with the active one marked."""
     return JSONOut({"items": priorities.list_models(session, principal)})
@@ -73,6 +84,7 @@ def list_models(session: SessionDep, principal: PrincipalDep):
 @router.post(
     "/priority-models",
     status_code=201,
+    response_model=PriorityModelOut,
     summary="Store a new version (and by default activate it: every hazard is re-scored) "
     "(admins)",
     responses=problem_responses(401, 403, 422),
@@ -109,6 +121,7 @@ def create_model(
 
 @router.post(
     "/priority-models/{model_id}/activate",
+    response_model=PriorityModelOut,
     summary="Make a stored version the active one (admins)",
     responses=problem_responses(401, 403, 404),
 )
@@ -144,6 +157,7 @@ def _rows(page: dict[str, Any]) -> list[list[Any]]:
 
 @router.get(
     "/priorities",
+    response_model=Ranking,
     summary="Hazards ranked for clearance, with an explained score",
     responses=problem_responses(400, 401, 422),
 )
@@ -221,7 +235,11 @@ def ranked(
     )
 
 
-@router.get("/priorities/{hazard_id}/overrides", summary="The override audit trail")
+@router.get(
+    "/priorities/{hazard_id}/overrides",
+    response_model=OverrideHistory,
+    summary="The override audit trail",
+)
 def overrides(hazard_id: uuid.UUID, session: SessionDep, principal: PrincipalDep):
     """Every override of the hazard, with who, when and why; revoked ones included."""
     return JSONOut(priorities.override_history(session, hazard_id, principal))
@@ -230,6 +248,7 @@ def overrides(hazard_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 @router.post(
     "/priorities/{hazard_id}/override",
     status_code=201,
+    response_model=OverrideHistory,
     summary="Override a hazard's band, with a written justification",
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -268,6 +287,7 @@ def set_override(
 
 @router.post(
     "/priorities/{hazard_id}/override/revoke",
+    response_model=OverrideHistory,
     summary="Revoke a hazard's override (kept in the audit trail)",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
@@ -302,6 +322,7 @@ def revoke_override(
 
 @router.post(
     "/priorities/{hazard_id}/do-no-harm",
+    response_model=DoNoHarmOut,
     summary="Set or clear the do-no-harm gate (e.g. a land dispute)",
     responses=problem_responses(401, 403, 404, 422),
 )
