@@ -11,6 +11,8 @@ import re
 import uuid
 
 import pytest
+from fastapi import FastAPI, routing
+from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
@@ -193,6 +195,40 @@ def served(app, response, model, status: int = 200):
     assert errors == [], f"{where} does not match its schema:\n" + "\n".join(errors)
     model.model_validate(body)
     return body
+
+
+@pytest.fixture(autouse=True)
+def served_as_returned(monkeypatch):
+    """Fails a test when FastAPI passed a returned body through its response model.
+
+    A route that returns a JSONOut/GeoJSONOut instance is served as it was built; one that
+    returns a dict under ``response_model`` would be validated, filtered and serialised
+    again. The models here only document: no body may pass through one.
+    """
+    passed: list[str] = []
+    original = routing.serialize_response
+
+    async def spy(*, field=None, **kw):
+        if field is not None:
+            passed.append(field.name)
+        return await original(field=field, **kw)
+
+    monkeypatch.setattr(routing, "serialize_response", spy)
+    yield passed
+    assert passed == [], f"bodies passed through a response model: {passed}"
+
+
+def test_the_spy_sees_a_dict_passed_through_a_model(served_as_returned):
+    demo = FastAPI()
+
+    @demo.get("/x", response_model=Me)
+    def x():
+        return {"name": "n", "role": "admin", "organisation": None, "permissions": []}
+
+    with TestClient(demo) as c:
+        assert c.get("/x").status_code == 200
+    assert len(served_as_returned) == 1
+    served_as_returned.clear()
 
 
 def test_a_body_that_is_not_as_declared_is_caught(app, client, actors):
