@@ -383,3 +383,34 @@ def test_priorities_files_refuse_paging_and_more_than_the_maximum(
         "/api/v1/priorities", params={"limit": 10, "offset": 125}, headers=headers
     ).json()
     assert page["numberReturned"] == 5 and page["numberMatched"] == OPEN
+
+
+def test_priorities_workbook_keeps_names_with_control_characters_and_formulas(
+    client, session, settings, actors
+):
+    """openpyxl refuses some control characters in a cell and runs text starting with
+    ``=`` as a formula: a hazard named so must neither break the workbook nor run."""
+    for i, name in enumerate(("bell\x07 field", '=HYPERLINK("http://x","y")')):
+        _make_hazard(
+            session,
+            settings,
+            actors.coordinator_a.principal,
+            box(31.0 + i * 0.01, 51.0, 31.005 + i * 0.01, 51.005),
+            actors.org_a,
+            name=name,
+        )
+    priorities.refresh(session, None)
+    session.commit()
+    r = client.get(
+        "/api/v1/priorities",
+        params={"format": "xlsx"},
+        headers=actors.analyst_a.headers,
+    )
+    assert r.status_code == 200, r.text
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    column = [c.value for c in sheet[1]].index("name") + 1
+    cells = [sheet.cell(row=n, column=column) for n in range(2, sheet.max_row + 1)]
+    assert all(c.data_type != "f" for c in cells)
+    names = {c.value for c in cells}
+    assert '\'=HYPERLINK("http://x","y")' in names
+    assert any(n and n.startswith("bell") and n.endswith(" field") for n in names)

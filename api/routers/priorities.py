@@ -1,6 +1,5 @@
 """Clearance priorities: the versioned model, the ranked list and its exports, overrides."""
 
-import io
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -8,7 +7,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api import csvout
+from api import csvout, xlsxout
 from api.deps import PrincipalDep, SessionDep
 from api.domain.priority_model import DEFAULT_MODEL
 from api.errors import BadRequest, problem_responses
@@ -151,7 +150,7 @@ def _rows(page: dict[str, Any]) -> list[list[Any]]:
             "admin": ",".join(item["admin"] or []),
             "gates": ",".join(f"{k}:{v}" for k, v in item["gates"].items()),
         }
-        out.append([csvout.neutralise(values[c]) for c in EXPORT_COLUMNS])  # xlsx too
+        out.append([values[c] for c in EXPORT_COLUMNS])  # each writer neutralises
     return out
 
 
@@ -219,18 +218,9 @@ def ranked(
             media_type=csvout.MEDIA_TYPE,
             headers=headers,
         )
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)  # rows stream into the file, not into cells
-    ws = wb.create_sheet("priorities")
-    ws.append(list(EXPORT_COLUMNS))
-    for row in _rows(page):
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
     return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        xlsxout.to_bytes("priorities", EXPORT_COLUMNS, _rows(page)),
+        media_type=xlsxout.MEDIA_TYPE,
         headers=headers,
     )
 
