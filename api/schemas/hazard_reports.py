@@ -1,7 +1,7 @@
 """Hazard reports as served (response bodies); request bodies are in the service."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from geojson_pydantic import Feature
 from geojson_pydantic.geometries import Geometry
@@ -58,6 +58,11 @@ class HazardReportProperties(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    location_precision: Literal["exact", "generalised_0.01deg"] | None = Field(
+        None,
+        description="a reported point is generalised to a 0.01° grid for callers who may "
+        "not see exact locations; null without a geometry",
+    )
 
 
 class HazardReportDetail(HazardReportProperties):

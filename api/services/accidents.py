@@ -11,7 +11,8 @@ Who may do what:
 
 Exact accident locations are restricted like EO finds (domain.md §5.2: exact accident points
 in small communities let victims be re-identified): admins, coordinators and callers with
-``restricted:read`` see them exactly; other roles see them snapped to a 0.01° grid.
+``restricted:read`` see them exactly; other roles see them snapped to a 0.01° grid, and their
+``bbox`` and ``admin`` filters and counts work on that snapped point (``AccidentFilters``).
 
 Totals and victims: ``killed`` and ``injured`` on an accident are the reported totals, which may
 include people not (yet) itemised; victims are the known individuals. The victims recorded with
@@ -57,7 +58,7 @@ from api.services.auth import (
     require_writer,
     sees_exact_locations,
 )
-from api.services.eo_finds import GENERALISED_GRID_DEG
+from api.services.eo_finds import bbox_sql, location_params, seen_point_sql
 from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
 from api.spatial.intake import IntakeProblem, intake_point
 from api.vocab import AgeBand, label
@@ -337,26 +338,24 @@ SELECT a.id, a.external_id, o.code AS organisation, a.occurred_on, a.accident_cl
        a.device_category, a.killed, a.injured, a.hazard_id, a.notes, a.version,
        a.created_at, a.updated_at,
        (SELECT count(*) FROM victims v WHERE v.accident_id = a.id) AS victims_recorded,
-       ST_AsGeoJSON(CASE WHEN CAST(:exact AS boolean) THEN a.geom
-                         ELSE ST_SnapToGrid(a.geom, :grid) END, 9) AS geometry
+       ST_AsGeoJSON({seen}, 9) AS geometry
 FROM accidents a
 JOIN organisations o ON o.id = a.organisation_id
-"""
+""".format(seen=seen_point_sql("a.geom"))
 
+# Spatial tests are on the point as the caller sees it (exact, or snapped to the grid:
+# ``eo_finds.location_params``), so a box or an area never tells more than the point shown.
 FILTER_SQL = """
 WHERE a.retired_at IS NULL
-  AND (CAST(:bbox AS float8[]) IS NULL
-       OR a.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
-                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
-                                    4326))
+  AND {bbox}
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:date_from AS date) IS NULL OR a.occurred_on >= CAST(:date_from AS date))
   AND (CAST(:date_to AS date) IS NULL OR a.occurred_on <= CAST(:date_to AS date))
   AND (CAST(:accident_class AS text) IS NULL OR a.accident_class = :accident_class)
   AND (CAST(:admin AS text) IS NULL OR EXISTS (
         SELECT 1 FROM admin_areas aa
-        WHERE aa.pcode = :admin AND ST_Intersects(aa.geom, a.geom)))
-"""
+        WHERE aa.pcode = :admin AND ST_Intersects(aa.geom, {seen})))
+""".format(bbox=bbox_sql("a.geom"), seen=seen_point_sql("a.geom"))
 
 
 @dataclass
@@ -370,8 +369,9 @@ class AccidentFilters:
     accident_class: str | None = None
     admin: str | None = None
 
-    def params(self) -> dict[str, Any]:
-        """Bound parameters of ``FILTER_SQL``."""
+    def params(self, exact: bool = False) -> dict[str, Any]:
+        """Bound parameters of ``FILTER_SQL``; ``exact``: spatial tests on the exact points
+        (``auth.sees_exact_locations``), else on the snapped ones."""
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadRequest("from is later than to")
         return {
@@ -381,6 +381,7 @@ class AccidentFilters:
             "date_to": self.date_to,
             "accident_class": self.accident_class,
             "admin": self.admin,
+            **location_params(exact),
         }
 
 
@@ -406,9 +407,7 @@ def search_accidents(
     """A page of accidents as Features (never with victims' data), and the number matched."""
     exact = sees_exact_locations(principal)
     params = {
-        **filters.params(),
-        "exact": exact,
-        "grid": GENERALISED_GRID_DEG,
+        **filters.params(exact),
         "limit": limit,
         "offset": offset,
     }
@@ -437,7 +436,7 @@ def get_accident(
     row = (
         session.execute(
             text(SELECT_SQL + " WHERE a.id = :id AND a.retired_at IS NULL"),
-            {"id": accident_id, "exact": exact, "grid": GENERALISED_GRID_DEG},
+            {"id": accident_id, **location_params(exact)},
         )
         .mappings()
         .first()
@@ -825,7 +824,9 @@ def casualties(
     language: str,
 ) -> dict[str, Any]:
     """Casualties by the requested dimensions, suppressed for callers without the right."""
-    rows = session.execute(text(CASUALTY_SQL), filters.params()).mappings()
+    rows = session.execute(
+        text(CASUALTY_SQL), filters.params(sees_exact_locations(principal))
+    ).mappings()
     cells: dict[tuple[str, ...], int] = {}
     for row in rows:
         key = tuple(row[d] for d in group_by)

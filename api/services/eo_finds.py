@@ -3,6 +3,11 @@
 Exact find locations are restricted in public products. Inside the platform, admins,
 coordinators and anyone with ``restricted:read`` see them exactly; other roles see them
 snapped to a 0.01° grid (about 1 km), flagged with ``location_precision``.
+
+Whatever such a caller asks is answered from the snapped point, never the exact one: ``bbox``
+matches the point as returned, and so does ``numberMatched``, so narrowing a box (halving it
+again and again, keeping the half that still matches) finds the grid point and nothing finer.
+``seen_point_sql`` and ``bbox_sql`` are shared with accidents and hazard reports.
 """
 
 import uuid
@@ -27,6 +32,45 @@ from api.services.hazards import hazard_ids_for
 from api.spatial.intake import IntakeProblem, intake_point
 
 GENERALISED_GRID_DEG = 0.01
+
+
+def seen_point_sql(column: str) -> str:
+    """SQL: the point in ``column`` as the caller sees it: exact, or snapped to the grid.
+
+    Binds ``:exact`` and ``:grid`` (``location_params``).
+    """
+    return (
+        f"(CASE WHEN CAST(:exact AS boolean) THEN {column} "
+        f"ELSE ST_SnapToGrid({column}, :grid) END)"
+    )
+
+
+_ENVELOPE = (
+    "ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2], "
+    "(CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4], 4326)"
+)
+
+
+def bbox_sql(column: str, seen: str | None = None) -> str:
+    """SQL: ``:bbox`` is unset or holds the geometry ``seen`` (default: ``column`` as seen).
+
+    The test is on what the caller sees; the GiST index of ``column`` narrows the rows first
+    with the box widened by ``:pad`` (a grid step for snapped points, else 0).
+    """
+    seen = seen or seen_point_sql(column)
+    return (
+        f"(CAST(:bbox AS float8[]) IS NULL OR ({column} && "
+        f"ST_Expand({_ENVELOPE}, CAST(:pad AS float8)) AND {seen} && {_ENVELOPE}))"
+    )
+
+
+def location_params(exact: bool) -> dict[str, Any]:
+    """The parameters ``seen_point_sql`` and ``bbox_sql`` bind."""
+    return {
+        "exact": exact,
+        "grid": GENERALISED_GRID_DEG,
+        "pad": 0.0 if exact else GENERALISED_GRID_DEG,
+    }
 
 
 def create(
@@ -155,23 +199,20 @@ SELECT_SQL = """
 SELECT f.id, f.external_id, o.code AS organisation, f.activity_id, f.hazard_id, f.eo_category,
        f.model, f.quantity, f.condition, f.depth_cm, f.found_on, f.disposal_method, f.notes,
        f.is_demo, f.created_at,
-       ST_AsGeoJSON(CASE WHEN CAST(:exact AS boolean) THEN f.geom
-                         ELSE ST_SnapToGrid(f.geom, :grid) END, 9) AS geometry
+       ST_AsGeoJSON({seen}, 9) AS geometry
 FROM eo_finds f
 JOIN organisations o ON o.id = f.organisation_id
-"""
+""".format(seen=seen_point_sql("f.geom"))
 
+# every spatial test on what the caller sees (location_params)
 FILTER_SQL = """
 WHERE f.retired_at IS NULL
-  AND (CAST(:bbox AS float8[]) IS NULL
-       OR f.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
-                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
-                                    4326))
+  AND {bbox}
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:eo_category AS text) IS NULL OR f.eo_category = :eo_category)
   AND (CAST(:activity_id AS uuid) IS NULL OR f.activity_id = CAST(:activity_id AS uuid))
   AND (CAST(:hazard_id AS uuid) IS NULL OR f.hazard_id = CAST(:hazard_id AS uuid))
-"""
+""".format(bbox=bbox_sql("f.geom"))
 
 
 def _feature(row: dict[str, Any], exact: bool) -> dict[str, Any]:
@@ -202,8 +243,7 @@ def search(
         "activity_id": None,
         "hazard_id": None,
         **filters,
-        "exact": exact,
-        "grid": GENERALISED_GRID_DEG,
+        **location_params(exact),
         "limit": limit,
         "offset": offset,
     }
@@ -230,7 +270,7 @@ def get(session: Session, *, principal: Principal, find_id: uuid.UUID) -> dict:
     row = (
         session.execute(
             text(SELECT_SQL + " WHERE f.id = :id AND f.retired_at IS NULL"),
-            {"id": find_id, "exact": exact, "grid": GENERALISED_GRID_DEG},
+            {"id": find_id, **location_params(exact)},
         )
         .mappings()
         .first()

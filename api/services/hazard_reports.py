@@ -18,7 +18,9 @@ Who may do what:
 * read: every signed-in role; EORE staff only their own organisation's reports;
 * verify, accept, reject: coordinators of the receiving organisation, and admins;
 * informants' contacts and the raw submission: only with ``restricted:read``, and only in a
-  single report (never in lists).
+  single report (never in lists);
+* a reported point: exact for callers who see exact locations (``auth.sees_exact_locations``),
+  snapped to the 0.01° grid for the others, whose ``bbox`` and counts work on that point.
 """
 
 import hashlib
@@ -62,7 +64,9 @@ from api.services.auth import (
     require_reader,
     require_scope,
     require_writer,
+    sees_exact_locations,
 )
+from api.services.eo_finds import bbox_sql, location_params
 from api.settings import Settings
 from api.spatial.intake import (
     MAX_HAZARD_AREA_M2,
@@ -700,12 +704,24 @@ def submit_kobo(
 
 # --- reading ---------------------------------------------------------------------------------
 
+# A reported point is where someone saw an item: located like an EO find, it is exact for
+# callers who see exact locations (``auth.sees_exact_locations``) and snapped to the 0.01°
+# grid for the others, and every filter and count works on the point they see. Reported
+# areas (rough polygons) are shown as drawn.
+SEEN_GEOM = (
+    "(CASE WHEN CAST(:exact AS boolean) OR GeometryType(r.geom) <> 'POINT' THEN r.geom "
+    "ELSE ST_SnapToGrid(r.geom, :grid) END)"
+)
+
 # Never hazard_report_contacts nor raw_submission: those are read apart, with restricted:read.
-COLUMNS = """
+COLUMNS = f"""
 r.id, r.external_id, o.code AS organisation, r.source, r.status, r.reported_on,
 r.description, r.contamination, r.location_text, r.gps_accuracy_m, r.hazard_id,
 r.submitted_by, r.verified_by, r.verified_at, r.decided_by, r.decided_at, r.decision_note,
-r.version, r.created_at, r.updated_at, ST_AsGeoJSON(r.geom, 9) AS geometry
+r.version, r.created_at, r.updated_at, ST_AsGeoJSON({SEEN_GEOM}, 9) AS geometry,
+CASE WHEN r.geom IS NULL THEN NULL
+     WHEN CAST(:exact AS boolean) OR GeometryType(r.geom) <> 'POINT' THEN 'exact'
+     ELSE 'generalised_0.01deg' END AS location_precision
 """
 FROM_SQL = """
 FROM hazard_reports r
@@ -727,11 +743,8 @@ WHERE (CAST(:status AS text) IS NULL OR r.status = :status)
   AND (CAST(:source AS text) IS NULL OR r.source = :source)
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:own_org AS uuid) IS NULL OR r.organisation_id = CAST(:own_org AS uuid))
-  AND (CAST(:bbox AS float8[]) IS NULL
-       OR r.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
-                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
-                                    4326))
-"""
+  AND {bbox}
+""".format(bbox=bbox_sql("r.geom", SEEN_GEOM))
 
 
 def _own_org_only(principal: Principal) -> uuid.UUID | None:
@@ -772,6 +785,7 @@ def search(
         "organisation": filters.organisation,
         "bbox": list(filters.bbox) if filters.bbox else None,
         "own_org": _own_org_only(principal),
+        **location_params(sees_exact_locations(principal)),
         "limit": limit,
         "offset": offset,
     }
@@ -800,7 +814,14 @@ def get(
     ``restricted:read``.
     """
     principal = require_reader(principal)
-    row = session.execute(text(DETAIL_SQL), {"id": report_id}).mappings().first()
+    row = (
+        session.execute(
+            text(DETAIL_SQL),
+            {"id": report_id, **location_params(sees_exact_locations(principal))},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no hazard report {report_id}")
     row = dict(row)
