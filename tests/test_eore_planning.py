@@ -150,6 +150,11 @@ def test_planning_ranks_by_population_and_skips_reached(client, actors, world):
     assert first["lon"] == pytest.approx(LON) and first["last_session_on"] is None
     recent = next(i for i in body["items"] if i["name"] == "Recent accident")
     assert recent["recent_accidents"] == 1 and recent["open_hazards"] == 0
+    # analysts get a band, never metres (accident locations are restricted)
+    assert recent["nearest_accident_m"] is None
+    assert recent["nearest_accident_band"] in ("< 1 km", "1–5 km")
+    exact = client.get(URL, headers=actors.coordinator_a.headers).json()["items"]
+    recent = next(i for i in exact if i["name"] == "Recent accident")
     assert 900 < recent["nearest_accident_m"] < 1100
     params = body["parameters"]
     assert params["distance_m"] == 5000 and params["eore_months"] == 6

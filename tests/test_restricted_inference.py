@@ -10,12 +10,17 @@ time they get to the snapped point and no closer; with ``restricted:read`` the s
 reach the exact point.
 """
 
+import csv
+import io
 import uuid
 from datetime import date, timedelta
 
 import pytest
-from shapely.geometry import box
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point, box
+from sqlalchemy import text
 
+from api.db.models import Settlement
 from api.services import accidents, auth
 from api.vocab import Role
 from tests.factories import hazard_feature, make_admin_area
@@ -24,6 +29,7 @@ from tests.factories import hazard_feature, make_admin_area
 FIND = (22.4537, 47.1863)
 ACCIDENT = (22.5337, 47.1063)
 REPORT = (22.6137, 47.2263)
+PLANNING = "/api/v1/eore-sessions/planning"
 STEPS = 40  # 20 halvings per axis: a box about 1e-6° (0.1 m) wide
 
 
@@ -218,3 +224,96 @@ def test_admin_filter_of_accidents_uses_the_point_shown(session, actors, world):
     assert count(actors.analyst_restricted) == 1
     assert count(actors.coordinator_b) == 1
     assert filters.params()["exact"] is False  # unless told, the snapped point
+
+
+# --- the planning view: distances from settlements to a recent accident ----------------------
+
+
+def settle(session, name, where) -> str:
+    row = Settlement(
+        external_id=f"S-{uuid.uuid4().hex[:8]}",
+        name=name,
+        population=1000,
+        geom=from_shape(Point(*where), srid=4326),
+    )
+    session.add(row)
+    session.flush()
+    return str(row.id)
+
+
+@pytest.fixture
+def settlements(session, world):
+    """Three settlements 1.5-4 km from the accident: trilateration would place it."""
+    return [
+        settle(session, "West", (ACCIDENT[0] - 0.03, ACCIDENT[1])),
+        settle(session, "North", (ACCIDENT[0], ACCIDENT[1] + 0.02)),
+        settle(session, "South-east", (ACCIDENT[0] + 0.02, ACCIDENT[1] - 0.015)),
+    ]
+
+
+def planning_rows(client, headers, **params) -> dict[str, dict]:
+    r = client.get(PLANNING, params={"limit": 1000, **params}, headers=headers)
+    assert r.status_code == 200, r.text
+    return {row["id"]: row for row in r.json()["items"]}
+
+
+def test_planning_gives_a_band_not_metres_without_the_right(
+    client, actors, world, settlements
+):
+    for headers in world["without"].values():
+        rows = planning_rows(client, headers)
+        assert set(settlements) <= set(rows)
+        for sid in settlements:
+            assert rows[sid]["nearest_accident_m"] is None
+            assert rows[sid]["nearest_accident_band"] == "1–5 km"
+            assert rows[sid]["recent_accidents"] == 1
+        r = client.get(PLANNING, params={"f": "csv"}, headers=headers)
+        assert r.status_code == 200, r.text
+        table = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+        ours = [row for row in table if row["id"] in settlements]
+        assert len(ours) == 3
+        assert all(row["nearest_accident_m"] == "" for row in ours)
+        assert all(row["nearest_accident_band"] == "1–5 km" for row in ours)
+    for headers in [*world["with"].values(), actors.coordinator_b.headers]:
+        rows = planning_rows(client, headers)
+        for sid in settlements:
+            assert 1000 < rows[sid]["nearest_accident_m"] < 5000
+            assert rows[sid]["nearest_accident_band"] == "1–5 km"
+
+
+def test_planning_distance_bisection_reaches_the_grid_point_only(
+    client, session, actors, world
+):
+    """``distance_m`` is the attacker's ruler: the smallest distance at which a settlement
+    counts the accident is its distance to the point they are shown, not to the real one."""
+    # due west on the accident's parallel: 0.03° is about 2.3 km here; the grid point lies
+    # 0.0037° (about 280 m) west of the exact one, so the two distances differ by about that
+    sid = settle(session, "Ruler", (ACCIDENT[0] - 0.03, ACCIDENT[1]))
+
+    def threshold(headers) -> int:
+        low, high = 100, 5000  # counted at high, not at low
+        assert sid not in planning_rows(client, headers, distance_m=low)
+        assert planning_rows(client, headers, distance_m=high)[sid]["recent_accidents"]
+        while high - low > 1:
+            mid = (low + high) // 2
+            if sid in planning_rows(client, headers, distance_m=mid):
+                high = mid
+            else:
+                low = mid
+        return high
+
+    def metres(point) -> float:
+        return session.execute(
+            text(
+                "SELECT ST_Distance(ST_MakePoint(:x, :y)::geography, "
+                "ST_MakePoint(:sx, :sy)::geography)"
+            ),
+            {"x": point[0], "y": point[1], "sx": ACCIDENT[0] - 0.03, "sy": ACCIDENT[1]},
+        ).scalar_one()
+
+    to_exact, to_grid = metres(ACCIDENT), metres(snapped(ACCIDENT))
+    assert abs(to_grid - to_exact) > 200
+    for headers in world["without"].values():
+        assert threshold(headers) == pytest.approx(to_grid, abs=1.5)
+    for headers in world["with"].values():
+        assert threshold(headers) == pytest.approx(to_exact, abs=1.5)

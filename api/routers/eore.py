@@ -222,6 +222,11 @@ def eore_planning(
     ``reach_m``, none whose location was not safe to record lay in an administrative area
     containing it, and none was linked to a hazard or accident that exposes it. Largest
     population first (unknown last). ``f=csv`` for a spreadsheet.
+
+    Accident locations are restricted: callers who may not see them exactly (without the
+    admin or coordinator role or ``restricted:read``) get ``nearest_accident_band`` but no
+    ``nearest_accident_m``, and every accident figure is computed from the accident's point
+    snapped to the 0.01° grid, as ``/accidents`` shows it to them.
     """
     rows, matched, applied = eore.planning(
         session,

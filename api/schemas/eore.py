@@ -255,7 +255,12 @@ class PlanningRow(BaseModel):
     open_hazards: int
     nearest_hazard_m: float | None
     recent_accidents: int
-    nearest_accident_m: float | None
+    nearest_accident_m: float | None = Field(
+        description="metres, for callers who see exact accident locations; null for others"
+    )
+    nearest_accident_band: str | None = Field(
+        description='"< 1 km", "1–5 km", "5–10 km" or "> 10 km"; for every caller'
+    )
     last_session_on: date | None
     lon: float
     lat: float

@@ -55,7 +55,8 @@ from api.schemas.eore import (
     EoreSessionPatch,
     EoreSessionPropertiesPatch,
 )
-from api.services.auth import Principal, require_reader
+from api.services.auth import Principal, require_reader, sees_exact_locations
+from api.services.eo_finds import location_params, seen_point_sql
 from api.services.hazards import hazard_ids_for, resolve_org
 from api.spatial.intake import IntakeProblem, intake_point
 from api.vocab import EoreAgeBand, EoreDisability, Role, Sex
@@ -714,6 +715,26 @@ def get_session(
 # metres per degree of latitude (its smallest value) and of longitude at the equator
 _M_LAT, _M_LON = 110_574.0, 111_320.0
 
+# Accident locations are restricted (domain.md §5.2). For callers who may not see them exactly
+# (``auth.sees_exact_locations``) every accident figure here is computed from the point they
+# do see, snapped to the 0.01° grid (``eo_finds.location_params``): which settlements an
+# accident exposes at any ``distance_m``, how many, the order, and the distance, which they
+# get only as a band (``nearest_accident_band``), never in metres: distances from a few
+# settlements would otherwise place the accident to a few metres.
+NEAREST_ACCIDENT_BANDS = ("< 1 km", "1–5 km", "5–10 km", "> 10 km")
+
+
+def distance_band(metres: float | None) -> str | None:
+    """The band of a distance: below 1 km, 1 to 5 km, 5 to 10 km (inclusive), beyond."""
+    if metres is None:
+        return None
+    if metres < 1000:
+        return NEAREST_ACCIDENT_BANDS[0]
+    if metres < 5000:
+        return NEAREST_ACCIDENT_BANDS[1]
+    return NEAREST_ACCIDENT_BANDS[2] if metres <= 10000 else NEAREST_ACCIDENT_BANDS[3]
+
+
 # One statement. A settlement is exposed when an open hazard (not closed, not handed over) or
 # an accident of the last :accident_months months lies within :distance_m of it. It is
 # reached when a session of the last :eore_months months
@@ -746,14 +767,15 @@ WITH exposed AS (
           AND ST_DWithin(h.geom::geography, s.geom::geography, :distance_m)
     ) hz
     CROSS JOIN LATERAL (
-        SELECT count(*) AS n, min(ST_Distance(a.geom::geography, s.geom::geography)) AS nearest,
+        SELECT count(*) AS n,
+               min(ST_Distance({seen}::geography, s.geom::geography)) AS nearest,
                array_agg(a.id) AS ids
         FROM accidents a
-        WHERE a.geom && ST_Expand(s.geom, :distance_m / (:m_lon * e.coslat),
-                                  :distance_m / :m_lat)
+        WHERE a.geom && ST_Expand(s.geom, :distance_m / (:m_lon * e.coslat) + :pad,
+                                  :distance_m / :m_lat + :pad)
           AND a.retired_at IS NULL
           AND a.occurred_on >= CAST(:accidents_since AS date)
-          AND ST_DWithin(a.geom::geography, s.geom::geography, :distance_m)
+          AND ST_DWithin({seen}::geography, s.geom::geography, :distance_m)
     ) ac
     WHERE (hz.n > 0 OR ac.n > 0)
       AND (CAST(:admin AS text) IS NULL OR EXISTS (
@@ -812,7 +834,7 @@ FROM due d
 ORDER BY d.population DESC NULLS LAST, d.open_hazards + d.recent_accidents DESC,
          LEAST(d.nearest_hazard_m, d.nearest_accident_m), d.id
 LIMIT :limit OFFSET :offset
-"""
+""".format(seen=seen_point_sql("a.geom"))
 
 PLANNING_COLUMNS = (
     "rank",
@@ -825,6 +847,7 @@ PLANNING_COLUMNS = (
     "nearest_hazard_m",
     "recent_accidents",
     "nearest_accident_m",
+    "nearest_accident_band",
     "last_session_on",
     "lon",
     "lat",
@@ -871,6 +894,7 @@ def planning(
     rows, the number matched, and the parameters as applied (with the cut-off dates).
     """
     require_reader(principal)
+    exact = sees_exact_locations(principal)
     today = today or datetime.now(UTC).date()
     accidents_since = _months_before(today, params.accident_months)
     sessions_since = _months_before(today, params.eore_months)
@@ -883,6 +907,7 @@ def planning(
         "min_population": params.min_population,
         "m_lat": _M_LAT,
         "m_lon": _M_LON,
+        **location_params(exact),
     }
     rows = session.execute(
         text(PLANNING_SQL), {**bound, "limit": limit, "offset": offset}
@@ -893,6 +918,9 @@ def planning(
         item = dict(row)
         matched = int(item.pop("matched"))
         item["rank"] = offset + i + 1
+        item["nearest_accident_band"] = distance_band(item["nearest_accident_m"])
+        if not exact:
+            item["nearest_accident_m"] = None
         out.append({k: item[k] for k in PLANNING_COLUMNS})
     if not out and offset > 0:  # past the end: the window count has no row to ride on
         matched = session.execute(
