@@ -317,3 +317,42 @@ def test_planning_distance_bisection_reaches_the_grid_point_only(
         assert threshold(headers) == pytest.approx(to_grid, abs=1.5)
     for headers in world["with"].values():
         assert threshold(headers) == pytest.approx(to_exact, abs=1.5)
+
+
+def test_reported_areas_and_reports_without_a_place_are_shown_as_given(client, actors):
+    """Only reported points are snapped: a reported area is shown as drawn, and a report
+    with no geometry (not safe to record) has no precision."""
+    area = box(REPORT[0], REPORT[1], REPORT[0] + 0.004, REPORT[1] + 0.003)
+    ids = []
+    for geometry in (area.__geo_interface__, None):
+        r = client.post(
+            "/api/v1/hazard-reports",
+            json={
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "source": "hotline",
+                    "reported_on": "2024-05-18",
+                    "contamination": ["uxo"],
+                    "location_text": "behind the school",
+                },
+            },
+            headers=actors.coordinator_a.headers,
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    polygon, nowhere = (
+        client.get(
+            f"/api/v1/hazard-reports/{i}", headers=actors.analyst_a.headers
+        ).json()
+        for i in ids
+    )
+    ring = polygon["geometry"]["coordinates"][0][0]
+
+    def vertices(coords):
+        return {(round(x, 9), round(y, 9)) for x, y in coords}
+
+    assert vertices(ring) == vertices(area.exterior.coords)  # not snapped to 0.01°
+    assert polygon["properties"]["location_precision"] == "exact"
+    assert nowhere["geometry"] is None
+    assert nowhere["properties"]["location_precision"] is None
