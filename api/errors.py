@@ -215,6 +215,26 @@ async def _validation_handler(
     return problem_response(request, 422, body)
 
 
+# Starlette's and FastAPI's own errors (an unknown route, a method not allowed, a body that
+# cannot be parsed) carry our problem types too, never ``about:blank``: the slugs of the
+# ProblemError classes where one exists, ``http-<status>`` otherwise.
+_HTTP_SLUGS = {
+    400: BadRequest.type_slug,
+    401: Unauthorized.type_slug,
+    403: Forbidden.type_slug,
+    404: NotFound.type_slug,
+    405: "method-not-allowed",
+    409: Conflict.type_slug,
+    412: PreconditionFailed.type_slug,
+    413: PayloadTooLarge.type_slug,
+    415: "unsupported-media-type",
+    422: InvalidInput.type_slug,
+    428: PreconditionRequired.type_slug,
+    429: TooManyRequests.type_slug,
+    503: ServiceUnavailable.type_slug,
+}
+
+
 async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     status = exc.status_code
     try:
@@ -227,7 +247,11 @@ async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONRe
     if status == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
     body = problem_body(
-        request, status=status, title=title, type_="about:blank", detail=detail
+        request,
+        status=status,
+        title=title,
+        type_=_type_uri(request, _HTTP_SLUGS.get(status, f"http-{status}")),
+        detail=detail,
     )
     return problem_response(request, status, body, getattr(exc, "headers", None))
 

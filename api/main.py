@@ -185,7 +185,7 @@ class BodyLimit:
             request,
             status=413,
             title=err.title,
-            type_=f"{settings.problem_base_uri}/{err.type_slug}",
+            type_=f"{settings.problem_base_uri.rstrip('/')}/{err.type_slug}",
             detail=err.detail,
         )
         await problem_response(request, 413, body)(scope, receive, send)

@@ -20,7 +20,8 @@ def assert_problem(r, status):
 
 def test_unknown_route_is_404_problem(client):
     body = assert_problem(client.get("/api/v1/no-such-thing"), 404)
-    assert body["type"] == "about:blank" and "/api/v1/no-such-thing" in body["detail"]
+    assert body["type"].endswith("/not-found")
+    assert "/api/v1/no-such-thing" in body["detail"]
 
 
 def test_wrong_method_is_405_problem(client, actors):
