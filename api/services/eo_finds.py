@@ -29,7 +29,7 @@ from api.services.auth import (
     sees_exact_locations,
 )
 from api.services.hazards import hazard_ids_for
-from api.spatial.intake import IntakeProblem, intake_point
+from api.spatial.intake import IntakeProblem, intake_geometry
 
 GENERALISED_GRID_DEG = 0.01
 
@@ -85,9 +85,12 @@ def create(
     """Record a find (or update the one with the same external_id); returns id, created."""
     props = feature.properties
     try:
-        point = intake_point(feature.geometry, pointer="/geometry")
+        intake = intake_geometry(
+            feature.geometry, pointer="/geometry", allow_point=True, allow_polygon=False
+        )
     except IntakeProblem as exc:
         raise InvalidGeometry(exc.errors[0]["message"], errors=exc.errors) from exc
+    point = intake.geometry
     activity = hazard_id = None
     if props.activity_id:
         activity = session.get(Activity, props.activity_id)
@@ -179,7 +182,7 @@ def create(
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("external_id already used for another find") from exc
-    warnings = []
+    warnings = list(intake.warnings)  # Z/M values dropped
     if hazard_id is not None:
         inside = session.execute(
             text(

@@ -10,7 +10,9 @@ Rules (also in the README):
   area (under 0.01 m²), more vertices than the configured limit.
 * Rejected as implausible (cost and meaning): an edge spanning more than 180° of longitude (a
   straight line in longitude/latitude goes the long way round the globe: a geometry crossing the
-  antimeridian must be split there, RFC 7946 §3.1.9), and, where the caller sets a bound
+  antimeridian must be split there, RFC 7946 §3.1.9), a polygon reaching a pole (latitude
+  ±90: touching, covering or around it), an edge joining nearly antipodal positions (more than
+  179° apart on the globe: no great circle, no distance), and, where the caller sets a bound
   (``max_area_m2``; hazards use ``MAX_HAZARD_AREA_M2``), an area above it.
 * Repaired, with a warning saying what and where: self-intersections, bow-ties, spikes and other
   OGC invalidity (``shapely.make_valid``, keeping only the polygonal parts; a warning gives the
@@ -163,6 +165,52 @@ def long_way_edge(geom: BaseGeometry) -> tuple[list[int], tuple, tuple] | None:
     return None
 
 
+# Two positions more than this far apart on the globe (in degrees of arc) are "nearly
+# antipodal": no single great circle joins exactly antipodal positions, and near them the one
+# PostGIS computes is unstable (its geography functions, used for every distance, fail with
+# "Antipodal edge detected" or answer nonsense). An edge of a plausible geometry is a few
+# kilometres; 179° of arc is 19,900 km.
+MAX_EDGE_ARC_DEG = 179.0
+_COS_MAX_EDGE_ARC = math.cos(math.radians(MAX_EDGE_ARC_DEG))
+
+
+def _rings(geom: BaseGeometry):
+    """``(path prefix, coordinates)`` of every ring of a Polygon or MultiPolygon, the prefix
+    being ``[polygon, ring]`` for a MultiPolygon and ``[ring]`` for a Polygon."""
+    if geom.geom_type == "Polygon":
+        polygons, multi = [geom], False
+    elif geom.geom_type == "MultiPolygon":
+        polygons, multi = list(geom.geoms), True
+    else:
+        return
+    for i, poly in enumerate(polygons):
+        for r, ring in enumerate([poly.exterior, *poly.interiors]):
+            yield ([i, r] if multi else [r]), shapely.get_coordinates(ring)
+
+
+def pole_or_antipodal(geom: BaseGeometry) -> tuple[str, list[int], tuple, tuple] | None:
+    """The first position of a polygon at a pole, or the first edge joining nearly antipodal
+    positions (more than MAX_EDGE_ARC_DEG apart on the globe); None when there is neither.
+
+    Returns ``("pole", path, position, position)`` or ``("antipodal", path, start, end)``, the
+    path (as in ``long_way_edge``) naming the position, or the end of the edge.
+    """
+    for prefix, xy in _rings(geom):
+        at_pole = np.abs(xy[:, 1]) >= 90.0
+        if at_pole.any():
+            k = int(np.argmax(at_pole))
+            return "pole", [*prefix, k], tuple(xy[k]), tuple(xy[k])
+        lon, lat = np.radians(xy[:, 0]), np.radians(xy[:, 1])
+        cos_arc = np.sin(lat[:-1]) * np.sin(lat[1:]) + np.cos(lat[:-1]) * np.cos(
+            lat[1:]
+        ) * np.cos(np.diff(lon))
+        far = cos_arc < _COS_MAX_EDGE_ARC
+        if far.any():
+            k = int(np.argmax(far))
+            return "antipodal", [*prefix, k + 1], tuple(xy[k]), tuple(xy[k + 1])
+    return None
+
+
 def check_plausible(
     geom: BaseGeometry, pointer: str, max_area_m2: float | None = None
 ) -> float | None:
@@ -180,6 +228,27 @@ def check_plausible(
             f"{_fmt(abs(x1 - x0))}° of longitude: as a straight line in longitude/latitude "
             "(RFC 7946) it goes the long way round the globe, not across the antimeridian; "
             "split a geometry that crosses the antimeridian at ±180° (RFC 7946 §3.1.9)",
+        )
+    found = pole_or_antipodal(geom)
+    if found is not None:
+        kind, path, (x0, y0), (x1, y1) = found
+        where = pointer + "/coordinates" + "".join(f"/{p}" for p in path)
+        if kind == "pole":
+            raise _reject(
+                where,
+                f"the polygon reaches the {'north' if y0 > 0 else 'south'} pole at "
+                f"({_fmt(x0)}, {_fmt(y0)}): at latitude ±90° every longitude is one point, "
+                "so a polygon touching, covering or around a pole has no single shape on "
+                "the globe and no distance to it can be computed; check the coordinates "
+                "(latitude and longitude swapped?)",
+            )
+        raise _reject(
+            where,
+            f"the edge from ({_fmt(x0)}, {_fmt(y0)}) to ({_fmt(x1)}, {_fmt(y1)}) joins "
+            f"positions more than {MAX_EDGE_ARC_DEG:g}° apart on the globe (nearly "
+            "antipodal): no single great circle joins them, so no distance to the polygon "
+            "can be computed; a polygon covering the globe or half of it is not a record "
+            "of this programme: check the coordinates",
         )
     if max_area_m2 is None:
         return None
@@ -490,7 +559,7 @@ def intake_shape(
                     f"a linear ring needs at least 4 positions, got {len(ring.coords)}",
                 )
     warnings: list[str] = []
-    if shapely.has_z(geom):
+    if shapely.has_z(geom) or shapely.has_m(geom):
         warnings.append(
             f"{pointer}: Z/M values dropped; only longitude and latitude are stored"
         )
