@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import (
     APIKeyHeader,
     HTTPBasic,
@@ -45,11 +45,27 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 # For clients that can send nothing but a user name and password (QGIS 3.22's OGC API and
 # vector-tile layers): HTTP Basic with the user name "apikey" and an API key as password.
-basic_scheme = HTTPBasic(
-    auto_error=False,
-    description='An API key as the password of the user "apikey"',
-)
 BASIC_USER = "apikey"
+
+
+class ApiKeyBasic(HTTPBasic):
+    """HTTP Basic whose malformed credentials are our 401 problem, not FastAPI's."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        """The credentials, None without a Basic header; a 401 problem when malformed."""
+        try:
+            return await super().__call__(request)
+        except HTTPException:
+            raise Unauthorized(
+                "malformed HTTP Basic credentials: send base64 of "
+                f'"{BASIC_USER}:" followed by an API key'
+            ) from None
+
+
+basic_scheme = ApiKeyBasic(
+    auto_error=False,
+    description=f'An API key as the password of the user "{BASIC_USER}"',
+)
 
 
 def get_principal(

@@ -76,3 +76,14 @@ def test_basic_keeps_the_keys_scopes_and_is_audited(client, session, actors):
     insert = next(e for e in log if e["action"] == "insert")
     assert "writer-desk" in insert["actor"]
     assert insert["request"] == "POST /api/v1/hazards"
+
+
+def test_malformed_basic_credentials_are_our_401_problem(client):
+    for header in ("Basic !!!notb64", "Basic " + base64.b64encode(b"nocolon").decode()):
+        problem = assert_problem(
+            client.get(
+                "/ogc/collections/hazards/items", headers={"Authorization": header}
+            ),
+            401,
+        )
+        assert problem["type"] != "about:blank" and "apikey" in problem["detail"]
