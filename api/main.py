@@ -227,10 +227,18 @@ def json_depth(body: bytes) -> int:
 
 
 def _is_json(scope) -> bool:
-    kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
-    kind = kind.lower()
-    return kind.startswith(b"application/") and (
-        kind == b"application/json" or kind.endswith(b"+json")
+    """Whether a reader may parse the body as JSON: FastAPI does when no Content-Type is
+    sent, and with several Content-Type headers a route may read any of them (Starlette
+    reads the first, a dict of the headers the last), so any JSON one counts."""
+    kinds = [
+        value.split(b";")[0].strip().lower()
+        for name, value in scope["headers"]
+        if name.lower() == b"content-type"
+    ]
+    return not kinds or any(
+        kind.startswith(b"application/")
+        and (kind == b"application/json" or kind.endswith(b"+json"))
+        for kind in kinds
     )
 
 

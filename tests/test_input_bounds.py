@@ -649,3 +649,20 @@ def test_a_kobo_submission_with_a_non_json_number_is_422(
     )
     problem = assert_problem(r, 422)
     assert "/group/reading" in problem["detail"] and "finite" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_types",
+    [
+        [("content-type", "application/json"), ("content-type", "text/plain")],
+        [("content-type", "text/plain"), ("content-type", "application/json")],
+        [],  # FastAPI parses a body without Content-Type as JSON
+    ],
+    ids=["json-first", "json-last", "none"],
+)
+def test_deep_json_is_400_whatever_the_content_type_headers_say(lenient, content_types):
+    """A second Content-Type header (Starlette reads the first, a dict the last) or none
+    at all must not carry a deep body past the check (review: /auth/refresh was a 500)."""
+    for path in ("/api/v1/auth/refresh", "/api/v1/hazards"):
+        r = lenient.post(path, content=DEEP_BODIES["arrays"], headers=content_types)
+        assert_problem(r, 400)

@@ -64,7 +64,7 @@ async def _refresh_token_field(request: Request) -> str:
     if kind == "application/json":
         try:
             data = await request.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidInput("the request body is not valid JSON") from exc
         value = data.get("refresh_token") if isinstance(data, dict) else None
     elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
