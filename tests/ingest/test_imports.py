@@ -977,3 +977,38 @@ def test_refused_rows_carry_a_point_of_their_geometry(client, actors, tmp_path):
     csv = b"name,classification\nno geometry,SHA\n"
     rep = run(client, actors.coordinator_a, "h.csv", csv, mode="dry_run")
     assert rep["errors"] and all("location" not in e for e in rep["errors"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # past Python's recursion limit
+        b'[{"a": ' + b"[" * 100 + b"]" * 100 + b"}]",  # parses, but no form nests so
+        b"[\xff\xfe\x00]",  # not UTF-8
+    ],
+    ids=["deep", "deeper-than-forms", "not-utf8"],
+)
+@pytest.mark.parametrize("mode", ["dry_run", "commit"])
+def test_a_submission_list_that_cannot_be_read_is_a_failed_import(
+    client, actors, body, mode
+):
+    """Review finding: a deeply nested kobo.json was a RecursionError (500)."""
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "kobo.json",
+        body,
+        profile="kobo",
+        organisation=actors.org_a,
+        mode=mode,
+    )
+    if res.status_code == 202:
+        rep = client.get(
+            res.headers["Location"], headers=actors.coordinator_a.headers
+        ).json()
+        assert rep["status"] == "failed", rep
+        text_ = str(rep)
+    else:
+        assert 400 <= res.status_code < 500, res.text
+        text_ = res.text
+    assert "JSON" in text_
