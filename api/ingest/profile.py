@@ -9,6 +9,7 @@ their own mapping in the same format; it is laid over the named profile.
 guesses: an unknown coded value is an error naming the field and the value.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -127,8 +128,34 @@ def parse_mapping(text: str | bytes) -> dict[str, Any]:
         raise ProfileError(
             "mapping must be an object with 'kinds' (see the profiles README)"
         )
+    data = _as_json(data, "mapping")
     _check_shape(data)
     return data
+
+
+def _as_json(value: Any, where: str) -> Any:
+    """``value`` as JSON can hold it (the mapping is stored with the import): YAML dates as
+    ISO text; keys that are not text, binary, sets and non-finite numbers refused."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ProfileError(
+                    f"{where}: the key {key!r} must be text (quote it in YAML)"
+                )
+            out[key] = _as_json(item, f"{where}.{key}")
+        return out
+    if isinstance(value, list):
+        return [_as_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProfileError(f"{where} must be a finite number, got {value}")
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise ProfileError(
+        f"{where} must be text, a number, a list or an object, not {type(value).__name__}"
+    )
 
 
 SCALARS = (str, int, float, bool)

@@ -508,6 +508,13 @@ def test_job_reading_a_stored_vrt_fails_without_reading_its_source(
         ("coordinates: [lon]", "coordinates must be an object"),
         # a separator that backtracks: run on every cell of the column (ReDoS)
         ('kinds: {hazards: {lists: {contamination: "(a+)+$"}}}', "separator"),
+        # YAML values JSON cannot store with the import (review finding: 500s)
+        ("2024-01-01: x", "must be text"),
+        ("kinds: {hazards: {fields: {2024-01-01: [a]}}}", "must be text"),
+        ("x: !!binary aGVsbG8=", "not bytes"),
+        ("x: !!set {a, b}", "not set"),
+        ("x: .nan", "finite"),
+        ("x: .inf", "finite"),
     ],
 )
 def test_malformed_mapping_is_a_422_naming_mapping(client, actors, mapping, said):
@@ -633,3 +640,17 @@ def test_vrt_behind_the_right_first_bytes_is_not_opened(
         assert "cannot read the file" in res.json()["detail"]
     assert_nowhere([file_token, url_token], responses, caplog, session)
     assert hits == []
+
+
+def test_a_yaml_date_default_is_stored_as_iso_text(client, actors):
+    """An unquoted YAML date is a date object: it was accepted, then failed to be stored
+    with the import (500); it is kept as ISO text, as the mapping's other values."""
+    res = upload(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(0), F.hazard_props(0, actors.org_a))]),
+        mode="dry_run",
+        mapping="kinds: {hazards: {defaults: {date_of_information: 2024-01-01}}}",
+    )
+    assert res.status_code == 202, res.text[:500]
