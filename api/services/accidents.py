@@ -4,6 +4,11 @@ Who may do what:
 
 * read accidents and victims: every signed-in role (anonymous callers get 401);
 * write: coordinators for their own organisation, admins for any;
+* link to a hazard (``hazard_id``): a linked accident counts in that hazard's threat-to-life
+  indicator wherever it lies, so it moves the hazard's priority: only admins and the hazard's
+  organisation may link one to it (403 otherwise, as for editing the hazard). An accident
+  within 1 km of a hazard counts for it unlinked, whoever records it: that is where it
+  happened, not a claim on the hazard;
 * victims' personal data (name, date of birth, address, phone, email): written with the victim,
   stored in ``victim_personal_data`` and returned **only** to callers with ``restricted:read``,
   and only by the single-victim read. Lists, accident Features, write responses and error
@@ -33,10 +38,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db.models import Accident, Organisation, Victim, VictimPersonalData
+from api.db.models import Accident, Hazard, Organisation, Victim, VictimPersonalData
 from api.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     InvalidGeometry,
     InvalidInput,
     NotFound,
@@ -61,7 +67,7 @@ from api.services.auth import (
 from api.services.eo_finds import bbox_sql, location_params, seen_point_sql
 from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
 from api.spatial.intake import IntakeProblem, intake_point
-from api.vocab import AgeBand, label
+from api.vocab import AgeBand, Role, label
 
 FUTURE_TOLERANCE = timedelta(days=1)  # "today" in a time zone ahead of UTC
 CHILD_AGE_LIMIT = 18
@@ -122,6 +128,26 @@ def _hazard(session: Session, ref: str | None) -> uuid.UUID | None:
             ],
         )
     return hazard_id
+
+
+def _require_hazard_link(
+    session: Session, principal: Principal | None, hazard_id: uuid.UUID | None
+) -> None:
+    """Linking an accident to a hazard changes that hazard's priority (a linked accident
+    counts in its threat to life at any distance), so it needs the right to edit the hazard:
+    admins, or the hazard's organisation (as PATCH of the hazard)."""
+    if hazard_id is None or principal is None or principal.role == Role.admin:
+        return
+    hazard = session.get(Hazard, hazard_id)
+    if hazard is None or hazard.organisation_id == principal.organisation_id:
+        return
+    code = session.get(Organisation, hazard.organisation_id).code
+    raise Forbidden(
+        f"hazard {hazard_id} belongs to {code}: an accident linked to it counts in its "
+        f"priority, so it is linked by {code} or an admin, as for editing it (record the "
+        "accident without hazard_id: within 1 km it counts for the hazard anyway)",
+        errors=[{"pointer": "/properties/hazard_id", "message": f"a hazard of {code}"}],
+    )
 
 
 def _itemised(session: Session, accident_id: uuid.UUID) -> dict[str, int]:
@@ -201,6 +227,8 @@ def _create_accident(
             .with_for_update()
         )
     created = accident is None
+    if created or accident.hazard_id != hazard_id:
+        _require_hazard_link(session, principal, hazard_id)
     before: set[uuid.UUID] = set()
     if created:
         accident = Accident(organisation_id=org.id, created_by=principal.user_id)
@@ -296,7 +324,10 @@ def _update_accident(
             accident.injured,
         )
     if "hazard_id" in given:
-        accident.hazard_id = _hazard(session, props.hazard_id)
+        hazard_id = _hazard(session, props.hazard_id)
+        if hazard_id != accident.hazard_id:
+            _require_hazard_link(session, principal, hazard_id)
+        accident.hazard_id = hazard_id
     if "external_id" in given:
         accident.external_id = props.external_id
     if "notes" in given:

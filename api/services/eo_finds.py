@@ -8,6 +8,12 @@ Whatever such a caller asks is answered from the snapped point, never the exact 
 matches the point as returned, and so does ``numberMatched``, so narrowing a box (halving it
 again and again, keeping the half that still matches) finds the grid point and nothing finer.
 ``seen_point_sql`` and ``bbox_sql`` are shared with accidents and hazard reports.
+
+Links across organisations: a find recorded in an activity (``activity_id``) is a result of
+that activity's work, so it is recorded by the activity's organisation or an admin (403
+otherwise). A find linked only to a hazard (``hazard_id``) may name another organisation's
+hazard: an EOD team of any operator may find an item there, and the link changes nothing of
+the hazard (no version, status, area figure or priority indicator reads finds).
 """
 
 import uuid
@@ -20,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.models import Activity, EOFind, Hazard, Organisation
-from api.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
+from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFound
 from api.schemas.eo_finds import EOFindFeature
 from api.services.auth import (
     Principal,
@@ -141,6 +147,24 @@ def create(
     else:
         org = session.get(Organisation, session.get(Hazard, hazard_id).organisation_id)
     require_writer(principal, org.id, org.code)
+    if activity is not None and activity.organisation_id != org.id:
+        # a find made in an activity is a result of that activity's work: recorded by the
+        # activity's organisation or an admin (a find linked only to another
+        # organisation's hazard is allowed: it changes nothing of that hazard)
+        owner = session.get(Organisation, activity.organisation_id)
+        try:
+            require_writer(principal, owner.id, owner.code)
+        except Forbidden as exc:
+            raise Forbidden(
+                f"activity {activity.id} belongs to {owner.code}: its finds are recorded "
+                f"by {owner.code} or an admin",
+                errors=[
+                    {
+                        "pointer": "/properties/activity_id",
+                        "message": f"an activity of {owner.code}",
+                    }
+                ],
+            ) from exc
     find = None
     if props.external_id:
         find = session.scalar(

@@ -1050,7 +1050,10 @@ def accept(
 ) -> Written:
     """Accept a verified report: link it to a hazard, or create an SHA from it.
 
-    ``{"hazard_id": ...}`` links the report and changes nothing on the hazard. ``{"create":
+    ``{"hazard_id": ...}`` links the report and changes nothing on the hazard (no version,
+    status, figure or priority indicator reads reports), so the hazard may be another
+    organisation's: the decision is the receiving organisation's (tests/
+    test_cross_organisation.py checks the hazard is unchanged). ``{"create":
     {...}}`` creates one hazard (classification SHA) with the report's geometry, or the
     perimeter given in ``create.geometry``, for the accepting coordinator's organisation;
     the report is accepted and linked in the same transaction.
