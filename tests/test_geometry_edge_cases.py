@@ -380,3 +380,46 @@ def test_every_problem_carries_our_type(client, actors, settings):
     assert seen["json depth 400"][1] == PROBLEMS + "bad-request"
     assert seen["body too large 413"][1] == PROBLEMS + "payload-too-large"
     assert seen["malformed form body 400"][0] == 400, seen
+
+
+def test_accident_point_with_z_or_m_says_so(client, actors):
+    h = actors.coordinator_a.headers
+    body = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [36.21137, 49.08712, 151.0]},
+        "properties": {
+            "occurred_on": "2024-06-14",
+            "accident_class": "mine_erw_accident",
+            "killed": 0,
+            "injured": 1,
+        },
+    }
+    r = client.post("/api/v1/accidents", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    assert any(Z_NOTE in w for w in r.json().get("warnings", [])), r.json()
+    assert len(r.json()["geometry"]["coordinates"]) == 2
+    moved = {"type": "Point", "coordinates": [36.2114, 49.0871, 150.0, 3.0]}
+    r = client.patch(
+        f"/api/v1/accidents/{r.json()['id']}",
+        json={"geometry": moved},
+        headers={**h, "If-Match": r.headers["etag"]},
+    )
+    assert r.status_code == 200, r.text
+    assert any(Z_NOTE in w for w in r.json().get("warnings", [])), r.json()
+    # without Z nothing is said
+    r = client.post(
+        "/api/v1/accidents",
+        json={**body, "geometry": {"type": "Point", "coordinates": [36.2, 49.1]}},
+        headers=h,
+    )
+    assert r.status_code == 201 and "warnings" not in r.json(), r.text
+
+
+def test_eore_session_point_with_z_says_so(client, actors):
+    from tests.test_eore import URL, session_body
+
+    body = session_body()
+    body["geometry"]["coordinates"].append(212.0)
+    r = client.post(URL, json=body, headers=actors.eore_a.headers)
+    assert r.status_code == 201, r.text
+    assert any(Z_NOTE in w for w in r.json().get("warnings", [])), r.json()

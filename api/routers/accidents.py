@@ -52,10 +52,14 @@ ToQuery = Annotated[
 ]
 
 
-def _accident_out(session, principal, accident_id, status: int) -> GeoJSONOut:
+def _accident_out(
+    session, principal, accident_id, status: int, warnings: list[str] | None = None
+) -> GeoJSONOut:
     feature = accidents.get_accident(
         session, principal=require_reader(principal), accident_id=accident_id
     )
+    if warnings:
+        feature["warnings"] = warnings
     return GeoJSONOut(
         feature,
         status_code=status,
@@ -115,10 +119,13 @@ def create_accident(
     ``injured`` are the reported totals; victims recorded later may not outnumber them.
     Re-sending an ``external_id`` updates that accident (200).
     """
+    warnings: list[str] = []
     accident_id, created = accidents.create_accident(
-        session, feature=feature, principal=principal
+        session, feature=feature, principal=principal, warnings=warnings
     )
-    return _accident_out(session, principal, accident_id, 201 if created else 200)
+    return _accident_out(
+        session, principal, accident_id, 201 if created else 200, warnings
+    )
 
 
 @router.get(
@@ -202,14 +209,16 @@ def update_accident(
     Requires ``If-Match`` with the ETag read (412 when it changed since). Lowering
     ``killed`` or ``injured`` below the victims recorded with that outcome is refused (422).
     """
+    warnings: list[str] = []
     accidents.update_accident(
         session,
         accident_id=accident_id,
         patch=patch,
         principal=principal,
         if_match=if_match,
+        warnings=warnings,
     )
-    return _accident_out(session, principal, accident_id, 200)
+    return _accident_out(session, principal, accident_id, 200, warnings)
 
 
 @router.delete(

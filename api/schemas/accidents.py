@@ -189,6 +189,9 @@ class AccidentFeatureOut(Feature[Point, AccidentPropertiesOut]):
     """An accident as a Point Feature (never with victims' data)."""
 
     id: str
+    warnings: list[str] | None = Field(
+        None, description="present on writes when the server changed the input"
+    )
 
 
 class AccidentCollection(FeaturePage[AccidentFeatureOut]):

@@ -66,7 +66,7 @@ from api.services.auth import (
 )
 from api.services.eo_finds import bbox_sql, location_params, seen_point_sql
 from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
-from api.spatial.intake import IntakeProblem, intake_point
+from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import AgeBand, Role, label
 
 FUTURE_TOLERANCE = timedelta(days=1)  # "today" in a time zone ahead of UTC
@@ -109,11 +109,17 @@ def _check_date(value: date, pointer: str) -> None:
         )
 
 
-def _point(geometry: Any):
+def _point(geometry: Any, warnings: list[str] | None = None):
+    """The accident's point; what the intake changed (Z/M dropped) goes to ``warnings``."""
     try:
-        return intake_point(geometry, pointer="/geometry")
+        result = intake_geometry(
+            geometry, pointer="/geometry", allow_point=True, allow_polygon=False
+        )
     except IntakeProblem as exc:
         raise InvalidGeometry(exc.errors[0]["message"], errors=exc.errors) from exc
+    if warnings is not None:
+        warnings.extend(result.warnings)
+    return result.geometry
 
 
 def _hazard(session: Session, ref: str | None) -> uuid.UUID | None:
@@ -205,12 +211,17 @@ def _commit(session: Session, what: str) -> None:
 
 
 def _create_accident(
-    session: Session, *, feature: AccidentFeature, principal: Principal | None
+    session: Session,
+    *,
+    feature: AccidentFeature,
+    principal: Principal | None,
+    warnings: list[str] | None = None,
 ) -> tuple[uuid.UUID, bool]:
-    """Record an accident, or update the one with the same external_id; returns id, created."""
+    """Record an accident, or update the one with the same external_id; returns id, created.
+    What the intake changed is appended to ``warnings`` when given."""
     require_reader(principal)
     props = feature.properties
-    point = _point(feature.geometry)
+    point = _point(feature.geometry, warnings)
     _check_date(props.occurred_on, "/properties/occurred_on")
     org = resolve_org(session, props.organisation, principal)
     require_writer(principal, org.id, org.code)
@@ -281,6 +292,7 @@ def _update_accident(
     patch: AccidentPatch,
     principal: Principal | None,
     if_match: str | None,
+    warnings: list[str] | None = None,
 ) -> int:
     """Change an accident (If-Match required); returns the new version."""
     accident = _locked_accident(session, accident_id)
@@ -302,7 +314,7 @@ def _update_accident(
             ],
         )
     if "geometry" in patch.model_fields_set:
-        accident.geom = from_shape(_point(patch.geometry), srid=4326)
+        accident.geom = from_shape(_point(patch.geometry, warnings), srid=4326)
     if "occurred_on" in given:
         _check_date(props.occurred_on, "/properties/occurred_on")
         accident.occurred_on = props.occurred_on

@@ -58,7 +58,7 @@ from api.schemas.eore import (
 from api.services.auth import Principal, require_reader, sees_exact_locations
 from api.services.eo_finds import location_params, seen_point_sql
 from api.services.hazards import hazard_ids_for, resolve_org
-from api.spatial.intake import IntakeProblem, intake_point
+from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import EoreAgeBand, EoreDisability, Role, Sex
 
 FUTURE_TOLERANCE = timedelta(days=1)  # "today" in a time zone ahead of UTC
@@ -148,11 +148,15 @@ def _check_dates(session_date: date, ended_on: date | None) -> None:
         raise _refuse("/properties/ended_on", "must not be before session_date")
 
 
-def _point(geometry: Any) -> Point:
+def _point(geometry: Any, warnings: list[str]) -> Point:
     try:
-        return intake_point(geometry, pointer="/geometry")
+        result = intake_geometry(
+            geometry, pointer="/geometry", allow_point=True, allow_polygon=False
+        )
     except IntakeProblem as exc:
         raise InvalidGeometry(exc.errors[0]["message"], errors=exc.errors) from exc
+    warnings.extend(result.warnings)  # Z/M values dropped
+    return result.geometry
 
 
 def _admin_exists(session: Session, pcode: str) -> str:
@@ -221,7 +225,7 @@ def _location(
                 "set location_safe_to_record to false and send admin",
                 "neither a location nor 'not safe to record' was sent",
             )
-        point = _point(geometry)
+        point = _point(geometry, warnings)
     elif current is not None and current.geom is not None:
         point = None  # unchanged
     else:
