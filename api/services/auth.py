@@ -685,8 +685,19 @@ def require_admin(principal: Principal | None) -> Principal:
     return principal
 
 
+# imports of data every organisation shares (the programme's admin areas, the context
+# layers every ranking reads): programme-wide, so an admin's, signed in
+PROGRAMME_IMPORTS = {
+    "admin_areas": "importing administrative areas",
+    "context": "importing context layers",
+}
+
+
 def require_import_scope(principal: Principal, kind: str) -> None:
-    """Refuse (403) an API key importing records its scopes do not name (``IMPORT_SCOPES``)."""
+    """Refuse (403) an API key importing records its scopes do not name (``IMPORT_SCOPES``),
+    and anyone but a signed-in admin importing programme-wide data (``PROGRAMME_IMPORTS``)."""
+    if kind in PROGRAMME_IMPORTS:
+        require_programme_admin(principal, PROGRAMME_IMPORTS[kind])
     if kind in IMPORT_SCOPES:
         require_scope(principal, IMPORT_SCOPES[kind], f"importing {kind}")
 

@@ -559,9 +559,7 @@ def test_permissions_and_limits(client, actors, settings):
         and "own organisation" in rep["errors"][0]["message"]
     )
     assert (
-        upload(
-            client, actors.coordinator_a, "h.geojson", data, kind="context"
-        ).status_code
+        upload(client, actors.admin, "h.geojson", data, kind="context").status_code
         == 422
     )
 
@@ -785,7 +783,7 @@ def test_context_layers(client, session, actors):
     )
     rep = run(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "s.csv",
         settlements.encode(),
         kind="context",
@@ -797,7 +795,7 @@ def test_context_layers(client, session, actors):
     assert (
         run(
             client,
-            actors.coordinator_a,
+            actors.admin,
             "s.csv",
             settlements.encode(),
             kind="context",
@@ -814,7 +812,7 @@ def test_context_layers(client, session, actors):
     ]
     rep = run(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "r.geojson",
         F.geojson_bytes(roads),
         kind="context",
@@ -824,7 +822,7 @@ def test_context_layers(client, session, actors):
     # no id in the file: a content id makes the re-import unchanged
     again = run(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "r.geojson",
         F.geojson_bytes(roads),
         kind="context",
@@ -844,7 +842,7 @@ def test_context_layers(client, session, actors):
     ]
     rep = run(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "f.geojson",
         F.geojson_bytes(facilities),
         kind="context",
@@ -863,7 +861,7 @@ def test_context_layers(client, session, actors):
     land = [F.feature(F.square(401), {"id": "lu1", "landuse": "farmland"})]
     rep = run(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "l.geojson",
         F.geojson_bytes(land),
         kind="context",
@@ -885,7 +883,7 @@ def test_context_layers(client, session, actors):
     ]
     rep = run(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "z.geojson",
         F.geojson_bytes(zones),
         kind="context",
@@ -897,7 +895,7 @@ def test_context_layers(client, session, actors):
 
     res = upload(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "z.geojson",
         F.geojson_bytes(zones),
         kind="context",
@@ -1012,3 +1010,41 @@ def test_a_submission_list_that_cannot_be_read_is_a_failed_import(
         assert 400 <= res.status_code < 500, res.text
         text_ = res.text
     assert "JSON" in text_
+
+
+@pytest.mark.parametrize("kind", ["admin_areas", "context"])
+def test_programme_wide_data_is_imported_by_admins_only(client, session, actors, kind):
+    """Review finding: a coordinator, or a key with only imports:write, renamed and
+    reshaped the programme's admin area UA (every organisation's P-codes, filters and
+    public counts follow it); context layers feed every organisation's ranking."""
+    from api.services import auth
+
+    feature = (
+        {"pcode": "UA", "name": "Renamed by one organisation", "level": 0}
+        if kind == "admin_areas"
+        else {"external_id": "S-1", "name": "Village", "population": 100}
+    )
+    data = F.geojson_bytes([F.feature(F.square(0), feature)])
+    form = {"kind": kind} | ({"context": "settlements"} if kind == "context" else {})
+    key, _ = auth.create_api_key(
+        session,
+        organisation_code=actors.org_a,
+        name="import-only",
+        permissions=["imports:write"],
+    )
+    admin_key, _ = auth.create_api_key(
+        session, organisation_code=actors.org_a, name="admin-key", role=auth.Role.admin
+    )
+    for who in (actors.coordinator_a, actors.analyst_a):
+        r = upload(client, who, "a.geojson", data, **form)
+        assert r.status_code == 403, r.text
+    for plain in (key, admin_key):
+        r = client.post(
+            "/api/v1/imports",
+            files={"file": ("a.geojson", data)},
+            data={"mode": "commit", **form},
+            headers={"X-API-Key": plain},
+        )
+        assert r.status_code == 403, r.text
+        assert "programme-wide" in r.json()["detail"] or "import" in r.json()["detail"]
+    assert run(client, actors.admin, "a.geojson", data, **form)["status"] == "succeeded"

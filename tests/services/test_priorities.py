@@ -463,7 +463,7 @@ def test_a_retired_hazard_leaves_the_ranking(client, session, world, actors):
     assert listed["numberMatched"] == len(listed["items"])
 
 
-def test_a_coordinator_loads_context_and_tasks_a_region(
+def test_an_admin_loads_context_and_a_coordinator_tasks_a_region(
     client, session, settings, actors
 ):
     """The issue's story end to end, through HTTP only."""
@@ -506,7 +506,7 @@ def test_a_coordinator_loads_context_and_tasks_a_region(
     )
     rep = run(
         client,
-        actors.coordinator_a,
+        actors.admin,
         "s.csv",
         settlements.encode(),
         kind="context",
