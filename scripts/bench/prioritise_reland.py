@@ -326,7 +326,7 @@ def main() -> None:
                 s,
                 username=USER,
                 password="bench-password",
-                role=Role.coordinator,
+                role=Role.admin,  # context layers are programme-wide: an admin's import
                 organisation_code=ORG,
             )
             s.commit()
