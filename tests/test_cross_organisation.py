@@ -13,8 +13,8 @@ A coordinator (or key) of organisation B may not change organisation A's records
   - an import row that would update A's hazard by external_id, or replace the releases of
     A's activity (rejected row, A's record unchanged);
 * allowed, because the link changes nothing of A's hazard (version, ETag, status, area
-  figures, priority indicators, overrides, gate): a find linked only to A's hazard, and B's
-  hazard report accepted into (linked to) A's hazard.
+  figures, priority indicators, overrides, gate): a find linked only to A's hazard, B's
+  hazard report accepted into (linked to) A's hazard, B's EORE session linked to it.
 
 Each case checks A's hazard before and after. The refused cases that were allowed before
 (accident linked, accident patched to link, find in A's activity) fail on the old code.
@@ -248,6 +248,15 @@ def report_accepted_into_their_hazard(w: World, user):
     )
 
 
+def eore_session_linked_to_their_hazard(w: World, user):
+    """B's risk-education session near A's hazard, linked to it (by B's EORE officer)."""
+    from tests.test_eore import URL, session_body
+
+    eore_b = _user(w.session, w.settings, Role.eore, w.actors.org_b)
+    body = session_body(*NEAR, hazard_ids=[str(w.hazard)])
+    return w.client.post(URL, json=body, headers=eore_b.headers)
+
+
 def import_updating_their_hazard(w: World, user):
     props = F.hazard_props(0, w.actors.org_a, external_id=w.hazard_ext, name="renamed")
     rep = run_import(
@@ -299,6 +308,9 @@ CASES = {
     "release on their hazard": Case(release_on_their_hazard, True),
     "find linked only to their hazard": Case(find_on_their_hazard, False),
     "report accepted into their hazard": Case(report_accepted_into_their_hazard, False),
+    "EORE session linked to their hazard": Case(
+        eore_session_linked_to_their_hazard, False
+    ),
 }
 IMPORTS = {
     "import updating their hazard by external_id": import_updating_their_hazard,
