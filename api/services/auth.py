@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -283,8 +283,15 @@ def record_attempt(
     session.commit()
 
 
-def issue_token(settings: Settings, user: User) -> tuple[str, int]:
-    """A signed access token for ``user`` and its lifetime in seconds."""
+def issue_token(
+    settings: Settings, user: User, family_id: uuid.UUID | None = None
+) -> tuple[str, int]:
+    """A signed access token for ``user`` and its lifetime in seconds.
+
+    ``family_id`` names the sign-in it belongs to (claim ``fam``, the family of its refresh
+    tokens): when that family is revoked (a spent refresh token sent again) the access
+    token is refused too (``principal_from_token``).
+    """
     lifetime = settings.access_token_minutes * 60
     now = datetime.now(UTC)
     claims = {
@@ -294,6 +301,8 @@ def issue_token(settings: Settings, user: User) -> tuple[str, int]:
         "exp": now + timedelta(seconds=lifetime),
         "typ": "access",
     }
+    if family_id is not None:
+        claims["fam"] = str(family_id)
     token = jwt.encode(
         claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM
     )
@@ -340,8 +349,12 @@ def token_pair(
     user: User,
     family_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """The token response: an access token and a refresh token, committed."""
-    access, lifetime = issue_token(settings, user)
+    """The token response: an access token and a refresh token, committed.
+
+    Both belong to the sign-in ``family_id`` (a new sign-in, when None, starts one).
+    """
+    family_id = family_id or uuid.uuid4()
+    access, lifetime = issue_token(settings, user, family_id)
     refresh, refresh_lifetime = issue_refresh_token(session, settings, user, family_id)
     session.commit()
     return {
@@ -356,9 +369,11 @@ def token_pair(
 def refresh(session: Session, settings: Settings, token: str) -> dict[str, Any]:
     """Exchange a refresh token for a new pair; the old one is spent (rotation).
 
-    A spent token presented again means it was copied: every token of its family is revoked,
-    so both the thief and the user must sign in again. Revocation by ``token_version``
-    (password change, deactivation) applies as to access tokens.
+    A spent token presented again means it was copied: every token of its family (the
+    sign-in) is revoked, refresh tokens and access tokens alike (``principal_from_token``
+    refuses an access token whose ``fam`` is revoked), so both the thief and the user must
+    sign in again. Revocation by ``token_version`` (password change, deactivation) applies
+    as to access tokens.
     """
     try:
         claims = jwt.decode(
@@ -507,7 +522,24 @@ def principal_from_token(session: Session, settings: Settings, token: str) -> Pr
             "this is not an access token (a refresh token is sent only to "
             "POST /api/v1/auth/refresh)"
         )
-    # one round trip per request: the user and their organisation's code together
+    try:
+        family_id = uuid.UUID(str(claims["fam"])) if "fam" in claims else None
+    except ValueError as exc:
+        raise Unauthorized("the access token is not valid") from exc
+    # the sign-in is revoked once any token of its family is (reuse of a spent refresh
+    # token revokes them all); tokens issued before ``fam`` existed lack it and expire soon
+    family_revoked = (
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == family_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_not(None),
+        )
+        .exists()
+        if family_id is not None
+        else false()
+    )
+    # one round trip per request: the user, their organisation's code and the sign-in's state
     row = session.execute(
         select(
             User.id,
@@ -518,12 +550,18 @@ def principal_from_token(session: Session, settings: Settings, token: str) -> Pr
             User.active,
             User.token_version,
             Organisation.code,
+            family_revoked.label("family_revoked"),
         )
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
         .where(User.id == user_id)
     ).first()
     if row is None or not row.active or row.token_version != claims["tv"]:
         raise Unauthorized("the access token has been revoked")
+    if row.family_revoked:
+        raise Unauthorized(
+            "the access token has been revoked with every token of its sign-in (a spent "
+            "refresh token of it was sent again); sign in again"
+        )
     return Principal(
         role=Role(row.role),
         organisation_id=row.organisation_id,
