@@ -4,8 +4,10 @@ A session listener turns every insert, update and delete of an audited model int
 ``audit_log`` in the same transaction (so a rolled-back write leaves no audit row, and a
 committed one always has its row). Who and from where come from ``session.info["audit"]``,
 set by the request's principal dependency, the import worker and the CLI. Secrets are never
-copied (password and key hashes); victims' personal data is recorded as "changed" without its
-values; geometries as "changed" (their versions are kept by the records' own history).
+copied (password and key hashes); personal data (``PERSONAL``: informants' contacts, hazard
+reports' raw submissions, victims' personal data and attributes) is recorded as "changed"
+without its values; geometries as "changed" (their versions are kept by the records' own
+history). Migration 0017 redacted the rows written before ``PERSONAL`` covered all of it.
 
 Set-based writes (imports' COPY, upserts of context layers and admin areas) are audited by
 their import job row (who, file, counts), which the listener records like any other write.
@@ -17,7 +19,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from geoalchemy2 import WKBElement
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
@@ -33,10 +35,22 @@ AUDITED = {
     "eore_session_accidents",
 }  # fmt: skip
 SECRET_COLUMNS = {"password_hash", "key_hash", "token_version"}
-OPAQUE_TABLES = {
-    "victim_personal_data",
-    "hazard_report_contacts",
-}  # values never copied
+EVERY_COLUMN = frozenset({"*"})  # every column but the row's primary key
+# Personal data, per table: the columns whose values are never copied (written "(changed)").
+# The one list the audit reads; migration 0017 holds a copy for the rows written before it.
+# Tables of people (informants, victims' identities) are personal whole, so a column added
+# to them later is covered without a change here. Not personal: free-text notes of
+# accidents and EORE sessions (their schemas forbid names there), users' names (accounts;
+# users have no e-mail), accident and session locations (geometries are never copied).
+PERSONAL: dict[str, frozenset[str]] = {
+    "hazard_report_contacts": EVERY_COLUMN,  # informants: name, phone, e-mail, role...
+    "victim_personal_data": EVERY_COLUMN,  # name, date of birth, address, phone, e-mail
+    # the form as sent, informant and all
+    "hazard_reports": frozenset({"raw_submission"}),
+    # every victim field but counts is personal (domain.md 1.8); the age band is kept,
+    # it is what a reader without restricted:read may see
+    "victims": frozenset({"sex", "age", "role", "outcome", "activity_at_time"}),
+}
 CHANGED = "(changed)"
 
 
@@ -68,10 +82,19 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _value(table: str, column: str, value: Any) -> Any:
-    if column in SECRET_COLUMNS:
+def is_personal(table: str, column: str, primary_key: bool = False) -> bool:
+    """Whether ``table.column`` holds personal data (``PERSONAL``): never copied."""
+    declared = PERSONAL.get(table, frozenset())
+    return column in declared or (declared is EVERY_COLUMN and not primary_key)
+
+
+def _value(table: str, column: Any, value: Any) -> Any:
+    if column.name in SECRET_COLUMNS:
         return None
-    if table in OPAQUE_TABLES and value is not None:
+    if value is not None and (
+        is_personal(table, column.name, column.primary_key)
+        or isinstance(column.type, Geometry)
+    ):
         return CHANGED
     return _jsonable(value)
 
@@ -83,23 +106,23 @@ def _row(obj: Any, action: str) -> dict[str, Any] | None:
     after: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
-        column = attr.columns[0].name
-        if column in SECRET_COLUMNS and action != "delete":
+        column = attr.columns[0]
+        if column.name in SECRET_COLUMNS and action != "delete":
             continue
         history = state.attrs[key].history
         if action == "insert":
             value = getattr(obj, key, None)
             if value is not None:
-                after[column] = _value(table, column, value)
+                after[column.name] = _value(table, column, value)
         elif action == "delete":
-            before[column] = _value(table, column, state.attrs[key].loaded_value)
+            before[column.name] = _value(table, column, state.attrs[key].loaded_value)
         elif history.has_changes():
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
             if _jsonable(old) == _jsonable(new):
                 continue
-            before[column] = _value(table, column, old)
-            after[column] = _value(table, column, new)
+            before[column.name] = _value(table, column, old)
+            after[column.name] = _value(table, column, new)
     if action == "update" and not after:
         return None
     # an inserted row's identity is not registered yet in after_flush: read its key values
