@@ -76,6 +76,7 @@ def _victim_out(
         accident_id=accident_id,
         victim_id=victim_id,
         with_personal=with_personal,
+        writer=not with_personal,
     )
     return JSONOut(
         victim, status_code=status, headers={"ETag": accidents.etag(victim["version"])}
@@ -378,9 +379,13 @@ def casualty_figures(
     who are not recorded as victims are counted with sex, age band and role ``unknown``, so
     the cells add up to the accidents' totals.
 
-    For callers without ``restricted:read`` every count from 1 to 4 is withheld (``count``
-    null, ``suppressed`` true), and so is the smallest other count of any row, column or the
-    table total that would otherwise let a withheld count be recovered by subtraction.
+    Callers without ``restricted:read`` ask for a calendar month, quarter or year
+    (``from`` its first day, ``to`` its last) or all time (neither), without ``admin``;
+    anything else is refused with 400. Their figures are sums of atoms (one month x
+    organisation x accident class x sex x age band x role x outcome); an atom counting 1 to
+    4 is withheld, and so is every count, of any period, grouping or total, that includes
+    one (``count`` null, ``suppressed`` true). No combination of answers depends on a
+    withheld count, so none can be recovered by subtraction.
     """
     return JSONOut(
         accidents.casualties(

@@ -210,16 +210,22 @@ class VictimPersonalOut(BaseModel):
 
 class VictimOut(BaseModel):
     """A victim of an accident; ``personal`` only on ``GET`` of one victim, with
-    restricted:read (null when none recorded)."""
+    restricted:read (null when none recorded). Sex, age, age band, role, outcome and
+    activity are null (``attributes``: ``withheld``) for callers without restricted:read,
+    except in the response to the write that set them: with the accident's date they would
+    be a casualty count of one."""
 
     id: str
     accident_id: str
-    sex: Sex
+    sex: Sex | None
     age: int | None
-    age_band: str
-    role: VictimRole
-    outcome: CasualtyOutcome
+    age_band: str | None
+    role: VictimRole | None
+    outcome: CasualtyOutcome | None
     activity_at_time: str | None
+    attributes: Literal["exact", "withheld"] = Field(
+        description="withheld: the attributes above are null (no restricted:read)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -268,6 +274,11 @@ class CasualtyFigures(BaseModel):
     """Casualties disaggregated by the requested dimensions."""
 
     group_by: list[Literal["sex", "age_band", "role", "outcome"]]
+    period: str | None = Field(
+        None,
+        description="without restricted:read, the fixed period answered: 2024-08, "
+        "2024-Q3, 2024 or all",
+    )
     cells: list[CasualtyCell]
     total: CasualtyTotal
     suppression: Suppression

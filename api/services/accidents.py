@@ -12,7 +12,12 @@ Who may do what:
 * victims' personal data (name, date of birth, address, phone, email): written with the victim,
   stored in ``victim_personal_data`` and returned **only** to callers with ``restricted:read``,
   and only by the single-victim read. Lists, accident Features, write responses and error
-  bodies never carry it, and nothing here logs it.
+  bodies never carry it, and nothing here logs it;
+* victims' attributes (sex, age, age band, role, outcome, activity): only to callers with
+  ``restricted:read`` (null otherwise, ``attributes``: ``withheld``), and in the response to
+  the write that set them: with the accident's date each is a casualty count of one;
+* casualty figures: to callers without ``restricted:read`` only for fixed periods, with
+  every count that includes a withheld atom withheld (rule and proof at "casualty figures").
 
 Exact accident locations are restricted like EO finds (domain.md §5.2: exact accident points
 in small communities let victims be re-identified): admins, coordinators and callers with
@@ -25,6 +30,7 @@ each outcome may never outnumber the accident's total for it: a victim write or 
 change that would break this is refused (422).
 """
 
+import calendar
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -694,16 +700,32 @@ FROM victims v
 """
 
 
+# A victim's attributes, joined with the accident's date, organisation and class, are a
+# casualty count of one: without restricted:read they are withheld (null), the age band too,
+# or a victim row would give away the atoms the casualty figures withhold.
+VICTIM_ATTRIBUTES = ("sex", "age", "age_band", "role", "outcome", "activity_at_time")
+
+
+def _victim_row(row: Any, attributes: bool) -> dict[str, Any]:
+    victim = dict(row)
+    if not attributes:
+        victim.update(dict.fromkeys(VICTIM_ATTRIBUTES))
+    victim["attributes"] = "exact" if attributes else "withheld"
+    return victim
+
+
 def list_victims(
     session: Session, *, principal: Principal, accident_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    """The victims of an accident, never with personal data."""
+    """The victims of an accident, never with personal data; sex, age, age band, role,
+    outcome and activity only for callers with ``restricted:read``."""
     _live_accident(session, accident_id, lock=False)
     rows = session.execute(
         text(VICTIM_COLUMNS + " WHERE v.accident_id = :id ORDER BY v.created_at, v.id"),
         {"id": accident_id},
     ).mappings()
-    return [dict(r) for r in rows]
+    attributes = can_read_restricted(principal)
+    return [_victim_row(r, attributes) for r in rows]
 
 
 def get_victim(
@@ -713,8 +735,10 @@ def get_victim(
     accident_id: uuid.UUID,
     victim_id: uuid.UUID,
     with_personal: bool = True,
+    writer: bool = False,
 ) -> dict[str, Any]:
-    """One victim; ``personal`` is present only for callers with ``restricted:read``."""
+    """One victim; ``personal`` is present only for callers with ``restricted:read``, and so
+    are its attributes, except in the response to the write that set them (``writer``)."""
     _live_accident(session, accident_id, lock=False)
     row = (
         session.execute(
@@ -726,7 +750,7 @@ def get_victim(
     )
     if row is None:
         raise NotFound(f"no victim {victim_id} in accident {accident_id}")
-    victim = dict(row)
+    victim = _victim_row(row, writer or can_read_restricted(principal))
     if with_personal and can_read_restricted(principal):
         personal = session.get(VictimPersonalData, victim_id)
         victim["personal"] = (
@@ -768,6 +792,38 @@ def update_victim(session: Session, **kw: Any) -> int:
 
 
 # --- casualty figures ------------------------------------------------------------------------
+#
+# Suppression that survives differencing (callers without ``restricted:read``).
+#
+# Atoms: every figure is a sum of *atoms*, the counts of one calendar month x organisation x
+# accident class x sex x age band x role x outcome. An atom counting 1 to 4 is withheld; its
+# status depends on its own count only, never on the question asked.
+#
+# Rule: a published count (a cell of any grouping, or the total) is shown only when none of
+# the atoms it sums is withheld; otherwise it is withheld too, whatever its size.
+#
+# Why it holds: every count shown is a sum of atoms that are not withheld, so no answer, and
+# no difference or other combination of answers, depends on a withheld atom's value. Change
+# any withheld atoms to any other values from 1 to 4 and every answer to every question stays
+# identical: nothing distinguishes them, so none can be recovered. The periods (calendar
+# months, quarters, years, or all time), the filters (organisation, accident class) and the
+# groupings (any of sex, age band, role, outcome) all select whole atoms, which is what makes
+# the rule apply to every question; a date range that splits a month and an ``admin`` area
+# (which does not select whole atoms) are refused with 400 for such callers.
+#
+# What a caller learns about a withheld atom is only that it lies between 1 and 4.
+
+PERIODS_ALLOWED = (
+    "without restricted:read, casualty figures are answered for a calendar month "
+    "(from=2024-08-01&to=2024-08-31), a calendar quarter (from=2024-07-01&to=2024-09-30), "
+    "a calendar year (from=2024-01-01&to=2024-12-31) or all time (neither from nor to)"
+)
+SUPPRESSION_RULE = (
+    "figures are sums of atoms (one calendar month x organisation x accident class x sex x "
+    "age band x role x outcome); an atom counting 1 to 4 is withheld, and so is every "
+    "count, of any period, grouping or total, that includes a withheld atom, so no "
+    "combination of answers reveals a withheld count"
+)
 
 
 def parse_group_by(value: str | None) -> list[str]:
@@ -786,76 +842,117 @@ def parse_group_by(value: str | None) -> list[str]:
     return dims
 
 
+def fixed_period(date_from: date | None, date_to: date | None) -> str | None:
+    """The name of the fixed period ``[date_from, date_to]`` (``2024-08``, ``2024-Q3``,
+    ``2024``, or ``all`` for neither bound); None when it is not one."""
+    if date_from is None and date_to is None:
+        return "all"
+    if date_from is None or date_to is None or date_from.day != 1:
+        return None
+    y, m = date_from.year, date_from.month
+    last = {
+        1: date(y, m, calendar.monthrange(y, m)[1]),
+        3: date(y, m + 2, calendar.monthrange(y, m + 2)[1]) if m % 3 == 1 else None,
+        12: date(y, 12, 31) if m == 1 else None,
+    }
+    if date_to == last[1]:
+        return f"{y}-{m:02d}"
+    if date_to == last[3]:
+        return f"{y}-Q{(m + 2) // 3}"
+    if date_to == last[12]:
+        return str(y)
+    return None
+
+
+def check_question(principal: Principal, filters: AccidentFilters) -> str | None:
+    """For callers without ``restricted:read``: 400 unless the question selects whole
+    atoms (a fixed period, no ``admin`` area or box). Returns the period's name."""
+    if can_read_restricted(principal):
+        return None
+    period = fixed_period(filters.date_from, filters.date_to)
+    if period is None:
+        raise BadRequest(
+            PERIODS_ALLOWED + "; other ranges need restricted:read",
+            errors=[
+                {
+                    "parameter": "from" if filters.date_from else "to",
+                    "in": "query",
+                    "message": "not a calendar month, quarter or year",
+                }
+            ],
+        )
+    if filters.admin is not None or filters.bbox is not None:
+        raise BadRequest(
+            "without restricted:read, casualty figures are not broken down by area "
+            "(admin); they are answered by period, organisation and accident class",
+            errors=[{"parameter": "admin", "in": "query", "message": "not allowed"}],
+        )
+    return period
+
+
 CASUALTY_SQL = (
     """
 WITH acc AS (
-    SELECT a.id, a.killed, a.injured
+    SELECT a.id, a.killed, a.injured, a.organisation_id, a.accident_class,
+           to_char(a.occurred_on, 'YYYY-MM') AS month
     FROM accidents a JOIN organisations o ON o.id = a.organisation_id
 """
     + FILTER_SQL
     + """
 ), itemised AS (
-    SELECT v.sex, v.age_band, v.role, v.outcome, count(*) AS n
+    SELECT acc.month, acc.organisation_id, acc.accident_class,
+           v.sex, v.age_band, v.role, v.outcome, count(*) AS n
     FROM victims v JOIN acc ON acc.id = v.accident_id
-    GROUP BY v.sex, v.age_band, v.role, v.outcome
+    GROUP BY acc.month, acc.organisation_id, acc.accident_class,
+             v.sex, v.age_band, v.role, v.outcome
 ), rest AS (
-    SELECT 'killed' AS outcome,
-           COALESCE(sum(acc.killed), 0)
-           - (SELECT count(*) FROM victims v JOIN acc a2 ON a2.id = v.accident_id
-               WHERE v.outcome = 'killed') AS n
-    FROM acc
-    UNION ALL
-    SELECT 'injured',
-           COALESCE(sum(acc.injured), 0)
-           - (SELECT count(*) FROM victims v JOIN acc a2 ON a2.id = v.accident_id
-               WHERE v.outcome = 'injured')
-    FROM acc
+    SELECT acc.month, acc.organisation_id, acc.accident_class, t.outcome,
+           t.total - (SELECT count(*) FROM victims v
+                      WHERE v.accident_id = acc.id AND v.outcome = t.outcome) AS n
+    FROM acc CROSS JOIN LATERAL (VALUES ('killed', acc.killed), ('injured', acc.injured))
+         AS t(outcome, total)
 )
-SELECT sex, age_band, role, outcome, n FROM itemised
+SELECT month, organisation_id, accident_class, sex, age_band, role, outcome, n
+FROM itemised
 UNION ALL
-SELECT 'unknown', 'unknown', 'unknown', outcome, n FROM rest WHERE n > 0
+SELECT month, organisation_id, accident_class, 'unknown', 'unknown', 'unknown', outcome,
+       sum(n)
+FROM rest GROUP BY month, organisation_id, accident_class, outcome HAVING sum(n) > 0
 """
 )
 
+ATOM_KEYS = ("month", "organisation_id", "accident_class", *DIMENSIONS)
 
-def suppress(
-    cells: dict[tuple[str, ...], int], threshold: int = SUPPRESSION_THRESHOLD
-) -> set[tuple[str, ...]]:
-    """The cells to withhold from callers without ``restricted:read``.
 
-    Primary: every cell counting 1 to ``threshold - 1``. Secondary: within every line of the
-    table (the cells that agree on all dimensions but one, and the whole table, whose sum is
-    the published total), if the withheld cells are exactly one, or together hold fewer than
-    ``threshold``, the smallest other non-zero cell of the line is withheld too, until no line
-    lets a withheld cell be recovered by subtracting the visible ones from the line's total
-    (which a coarser ``group_by`` publishes). Zero cells are simply absent.
-    """
-    hidden = {k for k, n in cells.items() if 0 < n < threshold}
-    if not hidden:
-        return hidden
-    width = len(next(iter(cells)))
-    lines: list[list[tuple[str, ...]]] = [list(cells)]
-    for i in range(width):
-        groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        for key in cells:
-            groups.setdefault(key[:i] + key[i + 1 :], []).append(key)
-        lines.extend(g for g in groups.values() if len(g) > 1)
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            withheld = [k for k in line if k in hidden]
-            if not withheld:
-                continue
-            if len(withheld) > 1 and sum(cells[k] for k in withheld) >= threshold:
-                continue
-            others = sorted(
-                (cells[k], k) for k in line if k not in hidden and cells[k] > 0
-            )
-            if others:
-                hidden.add(others[0][1])
-                changed = True
-    return hidden
+def atoms(session: Session, filters: AccidentFilters, exact: bool) -> dict[tuple, int]:
+    """The non-zero atoms selected by ``filters``, keyed by ``ATOM_KEYS``."""
+    out: dict[tuple, int] = {}
+    for row in session.execute(text(CASUALTY_SQL), filters.params(exact)).mappings():
+        key = tuple(str(row[k]) for k in ATOM_KEYS)
+        out[key] = out.get(key, 0) + int(row["n"])
+    return {k: n for k, n in out.items() if n > 0}
+
+
+def withheld_atom(n: int) -> bool:
+    """An atom is withheld when it counts 1 to 4."""
+    return 0 < n < SUPPRESSION_THRESHOLD
+
+
+def aggregate(
+    atom_counts: dict[tuple, int], group_by: list[str]
+) -> tuple[dict[tuple[str, ...], tuple[int, bool]], tuple[int, bool]]:
+    """Cells and total built from atoms: (count, withheld), withheld when any atom summed
+    is withheld (``withheld_atom``)."""
+    index = [ATOM_KEYS.index(d) for d in group_by]
+    cells: dict[tuple[str, ...], tuple[int, bool]] = {}
+    total, total_hidden = 0, False
+    for key, n in atom_counts.items():
+        cell = tuple(key[i] for i in index)
+        count, hidden = cells.get(cell, (0, False))
+        cells[cell] = (count + n, hidden or withheld_atom(n))
+        total += n
+        total_hidden = total_hidden or withheld_atom(n)
+    return cells, (total, total_hidden)
 
 
 def casualties(
@@ -867,17 +964,11 @@ def casualties(
     language: str,
 ) -> dict[str, Any]:
     """Casualties by the requested dimensions, suppressed for callers without the right."""
-    rows = session.execute(
-        text(CASUALTY_SQL), filters.params(sees_exact_locations(principal))
-    ).mappings()
-    cells: dict[tuple[str, ...], int] = {}
-    for row in rows:
-        key = tuple(row[d] for d in group_by)
-        cells[key] = cells.get(key, 0) + int(row["n"])
-    cells = {k: n for k, n in cells.items() if n > 0}
-    total = sum(cells.values())
     apply = not can_read_restricted(principal)
-    hidden = suppress(cells) if apply and cells else set()
+    period = check_question(principal, filters)
+    cells, (total, total_hidden) = aggregate(
+        atoms(session, filters, sees_exact_locations(principal)), group_by
+    )
     vocab_of = {
         "sex": "sex",
         "age_band": "age_band",
@@ -891,23 +982,20 @@ def casualties(
             d: label(vocab_of[d], v, language)
             for d, v in zip(group_by, key, strict=True)
         }
-        withheld = key in hidden
-        cell["count"] = None if withheld else cells[key]
+        withheld = apply and cells[key][1]
+        cell["count"] = None if withheld else cells[key][0]
         cell["suppressed"] = withheld
         out.append(cell)
-    total_hidden = apply and 0 < total < SUPPRESSION_THRESHOLD
+    total_hidden = apply and total_hidden
     return {
         "group_by": group_by,
+        "period": period,
         "cells": out,
         "total": {"count": None if total_hidden else total, "suppressed": total_hidden},
         "suppression": {
             "applied": apply,
             "threshold": SUPPRESSION_THRESHOLD,
-            "rule": (
-                "counts from 1 to 4 are withheld; so is the smallest other cell of any "
-                "row, column or table total that would otherwise let a withheld count be "
-                "recovered by subtraction"
-            )
+            "rule": SUPPRESSION_RULE
             if apply
             else "none: the caller has restricted:read",
         },
