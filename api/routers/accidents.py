@@ -381,11 +381,12 @@ def casualty_figures(
 
     Callers without ``restricted:read`` ask for a calendar month, quarter or year
     (``from`` its first day, ``to`` its last) or all time (neither), without ``admin``;
-    anything else is refused with 400. Their figures are sums of atoms (one month x
-    organisation x accident class x sex x age band x role x outcome); an atom counting 1 to
-    4 is withheld, and so is every count, of any period, grouping or total, that includes
-    one (``count`` null, ``suppressed`` true). No combination of answers depends on a
-    withheld count, so none can be recovered by subtraction.
+    anything else is refused with 400. For them a slice (one month x organisation x
+    accident class x outcome) holding a sex x age band x role combination of 1 to 4 people
+    is tainted, and every count by sex, age band or role that includes any part of a
+    tainted slice is withheld (``count`` null, ``suppressed`` true), zeros too; counts by
+    outcome only and the total (the accidents' own totals) are shown. No combination of
+    answers, nor the accidents' totals, determines a withheld count.
     """
     return JSONOut(
         accidents.casualties(

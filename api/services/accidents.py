@@ -17,7 +17,8 @@ Who may do what:
   ``restricted:read`` (null otherwise, ``attributes``: ``withheld``), and in the response to
   the write that set them: with the accident's date each is a casualty count of one;
 * casualty figures: to callers without ``restricted:read`` only for fixed periods, with
-  every count that includes a withheld atom withheld (rule and proof at "casualty figures").
+  every breakdown of a slice holding a count of 1 to 4 withheld (rule and proof at
+  "casualty figures").
 
 Exact accident locations are restricted like EO finds (domain.md §5.2: exact accident points
 in small communities let victims be re-identified): admins, coordinators and callers with
@@ -36,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import product
 from typing import Any
 
 import orjson
@@ -73,7 +75,7 @@ from api.services.auth import (
 from api.services.eo_finds import bbox_sql, location_params, seen_point_sql
 from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
 from api.spatial.intake import IntakeProblem, intake_geometry
-from api.vocab import AgeBand, Role, label
+from api.vocab import AgeBand, CasualtyOutcome, Role, Sex, VictimRole, label
 
 FUTURE_TOLERANCE = timedelta(days=1)  # "today" in a time zone ahead of UTC
 CHILD_AGE_LIMIT = 18
@@ -796,22 +798,29 @@ def update_victim(session: Session, **kw: Any) -> int:
 # Suppression that survives differencing (callers without ``restricted:read``).
 #
 # Atoms: every figure is a sum of *atoms*, the counts of one calendar month x organisation x
-# accident class x sex x age band x role x outcome. An atom counting 1 to 4 is withheld; its
-# status depends on its own count only, never on the question asked.
+# accident class x sex x age band x role x outcome. A *slice* is the atoms of one month x
+# organisation x accident class x outcome; its total is public anyway (the accidents' own
+# ``killed`` and ``injured``, with their dates, organisation and class). A slice holding an
+# atom that counts 1 to 4 is *tainted*: its status depends on its own atoms only, never on
+# the question asked.
 #
-# Rule: a published count (a cell of any grouping, or the total) is shown only when none of
-# the atoms it sums is withheld; otherwise it is withheld too, whatever its size.
+# Rule: a count broken down by sex, age band or role is withheld when it includes any atom,
+# zero or not, of a tainted slice, and every combination of the grouped values is then listed
+# (withheld), so neither the count nor whether it is zero shows. Counts by outcome only, and
+# the total, are sums of whole slices and are shown.
 #
-# Why it holds: every count shown is a sum of atoms that are not withheld, so no answer, and
-# no difference or other combination of answers, depends on a withheld atom's value. Change
-# any withheld atoms to any other values from 1 to 4 and every answer to every question stays
-# identical: nothing distinguishes them, so none can be recovered. The periods (calendar
-# months, quarters, years, or all time), the filters (organisation, accident class) and the
-# groupings (any of sex, age band, role, outcome) all select whole atoms, which is what makes
-# the rule apply to every question; a date range that splits a month and an ``admin`` area
-# (which does not select whole atoms) are refused with 400 for such callers.
-#
-# What a caller learns about a withheld atom is only that it lies between 1 and 4.
+# Why it holds: every count shown is a sum of whole slices (public on the accidents) or of
+# atoms of untainted slices; the cells listed depend on the same. So every answer to every
+# question is unchanged when the people of a tainted slice are redistributed among its 27
+# sex x age band x role combinations in any way that keeps it tainted, and for every atom of
+# a tainted slice such a redistribution changes its value (move one person out of it if it
+# holds 2 to 4; into it from another combination if it holds 1 and the slice more; its only
+# person to an empty combination if it holds the slice's only person; if it is 0, one person
+# from a tainted atom into it; if 5 or more, one person between it and a tainted atom). No
+# combination of answers (differences of periods, groupings, organisations or classes, with
+# the accidents' totals) therefore determines a withheld count. Periods (calendar months,
+# quarters, years, all time), organisation and accident class select whole slices; a range
+# that splits a month, and an ``admin`` area (not whole slices), are refused with 400.
 
 PERIODS_ALLOWED = (
     "without restricted:read, casualty figures are answered for a calendar month "
@@ -819,10 +828,11 @@ PERIODS_ALLOWED = (
     "a calendar year (from=2024-01-01&to=2024-12-31) or all time (neither from nor to)"
 )
 SUPPRESSION_RULE = (
-    "figures are sums of atoms (one calendar month x organisation x accident class x sex x "
-    "age band x role x outcome); an atom counting 1 to 4 is withheld, and so is every "
-    "count, of any period, grouping or total, that includes a withheld atom, so no "
-    "combination of answers reveals a withheld count"
+    "a slice is the casualties of one calendar month, organisation, accident class and "
+    "outcome; a slice holding a sex x age band x role combination of 1 to 4 people is "
+    "tainted, and every count by sex, age band or role that includes any part of a tainted "
+    "slice is withheld; counts by outcome only and the total are shown (they are the "
+    "accidents' own totals); so no combination of answers reveals a withheld count"
 )
 
 
@@ -934,25 +944,38 @@ def atoms(session: Session, filters: AccidentFilters, exact: bool) -> dict[tuple
 
 
 def withheld_atom(n: int) -> bool:
-    """An atom is withheld when it counts 1 to 4."""
+    """An atom of 1 to 4 taints its slice."""
     return 0 < n < SUPPRESSION_THRESHOLD
+
+
+BREAKDOWNS = ("sex", "age_band", "role")
+DOMAINS = {
+    "sex": [v.value for v in Sex],
+    "age_band": [v.value for v in AgeBand],
+    "role": [v.value for v in VictimRole],
+    "outcome": [v.value for v in CasualtyOutcome],
+}
 
 
 def aggregate(
     atom_counts: dict[tuple, int], group_by: list[str]
 ) -> tuple[dict[tuple[str, ...], tuple[int, bool]], tuple[int, bool]]:
-    """Cells and total built from atoms: (count, withheld), withheld when any atom summed
-    is withheld (``withheld_atom``)."""
+    """Cells and total built from atoms: (count, withheld) by the slice rule above. A
+    withheld outcome lists every combination of the grouped values, zeros included."""
     index = [ATOM_KEYS.index(d) for d in group_by]
+    out_at = ATOM_KEYS.index("outcome")
+    tainted = {key[out_at] for key, n in atom_counts.items() if withheld_atom(n)}
+    if not any(d in BREAKDOWNS for d in group_by):
+        tainted = set()  # whole slices: the accidents' own totals
     cells: dict[tuple[str, ...], tuple[int, bool]] = {}
-    total, total_hidden = 0, False
     for key, n in atom_counts.items():
         cell = tuple(key[i] for i in index)
-        count, hidden = cells.get(cell, (0, False))
-        cells[cell] = (count + n, hidden or withheld_atom(n))
-        total += n
-        total_hidden = total_hidden or withheld_atom(n)
-    return cells, (total, total_hidden)
+        cells[cell] = (cells.get(cell, (0, False))[0] + n, False)
+    for cell in product(*(DOMAINS[d] for d in group_by)):
+        outcome = dict(zip(group_by, cell, strict=True)).get("outcome")
+        if tainted if outcome is None else outcome in tainted:
+            cells[cell] = (cells.get(cell, (0, False))[0], True)
+    return cells, (sum(atom_counts.values()), False)
 
 
 def casualties(
@@ -983,6 +1006,8 @@ def casualties(
             for d, v in zip(group_by, key, strict=True)
         }
         withheld = apply and cells[key][1]
+        if not withheld and cells[key][0] == 0:
+            continue  # zero cells are listed only when withheld (whether zero is secret)
         cell["count"] = None if withheld else cells[key][0]
         cell["suppressed"] = withheld
         out.append(cell)
