@@ -4,7 +4,8 @@ item 3).
 The fixture has small cells in several months, organisations and accident classes. A caller
 without ``restricted:read`` asks every question it may ask about them (every fixed period
 touching the data, every organisation and accident-class filter, every grouping); from the
-answers we build the linear system an attacker would (each count shown is a sum of atoms:
+answers, plus each accident's own killed and injured (public on the accident), we build the
+linear system an attacker would (each count shown is a sum of atoms:
 month x organisation x class x sex x age band x role x outcome) and check that no withheld
 atom lies in its row space, i.e. that no combination of answers (differences of periods,
 of groupings, of filters) gives it away.
@@ -365,3 +366,25 @@ def test_victim_rows_withheld_without_restricted_read_exact_with_it(client, acto
             "activity_at_time": "herding",
         }
         assert response["attributes"] == "exact"
+
+
+def test_the_issue_case(client, fixture):
+    """August: male 10 shown; the third quarter (August and September) cannot show male 11
+    nor anything that, less August, gives September's boy away; September says no child."""
+    actors = fixture
+
+    def cells(period, group_by):
+        body = _ask(client, actors.analyst_a, period, None, None, group_by)
+        return {tuple(c[d] for d in group_by): c["count"] for c in body["cells"]}
+
+    assert cells(("2024-08-01", "2024-08-31"), ["sex"]) == {("male",): 10}
+    quarter = cells(("2024-07-01", "2024-09-30"), ["sex", "outcome"])
+    assert quarter[("male", "injured")] is None
+    assert quarter[("female", "injured")] is None  # zeros withheld alike
+    assert quarter[("unknown", "killed")] == 6  # September's killed slice is untainted
+    september = cells(("2024-09-01", "2024-09-30"), ["age_band", "outcome"])
+    assert september[("child", "injured")] is None
+    assert september[("adult", "injured")] is None
+    assert september[("unknown", "injured")] is None
+    by_outcome = cells(("2024-09-01", "2024-09-30"), ["outcome"])
+    assert by_outcome == {("injured",): 9, ("killed",): 6}  # the accidents' own totals
