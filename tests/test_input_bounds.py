@@ -9,7 +9,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import MAX_JSON_DEPTH, json_depth
+from api.jsondepth import MAX_JSON_DEPTH, json_depth
 from api.services import auth
 from api.vocab import Role
 

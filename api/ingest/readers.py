@@ -29,6 +29,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from api.ingest import gdalsafe, kml, safezip
+from api.jsondepth import MAX_JSON_DEPTH, json_depth
 
 gdalsafe.install()
 
@@ -476,41 +477,22 @@ def _xlsx(path: Path, sheet: str | None) -> Source:
     return source
 
 
-KOBO_MAX_DEPTH = (
-    64  # groups within repeats within groups...: real forms nest a few levels
-)
-
-
-def _depth(value: Any) -> int:
-    """How deep lists and objects nest in a parsed JSON value (iterative: no recursion)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
 def _kobo_json(path: Path) -> Source:
     from api.ingest import kobo  # the submission format's own module
 
-    deep = ReadError(
-        "the JSON nests too deeply to be a list of form submissions"
-        f" (at most {KOBO_MAX_DEPTH} levels)"
-    )
+    data = path.read_bytes()  # parsed whole below anyway
     try:
-        with path.open("rb") as f:
-            submissions = json.load(f)
-    except RecursionError:
-        raise deep from None
+        deep = json_depth(data) > MAX_JSON_DEPTH  # before parsing: the parser recurses
+        submissions = None if deep else json.loads(data)
     except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
         raise ReadError(f"the JSON is not valid: {exc}") from exc
+    if deep:
+        raise ReadError(
+            "the JSON nests too deeply to be a list of form submissions"
+            f" (at most {MAX_JSON_DEPTH} levels)"
+        )
     if not all(isinstance(s, dict) for s in submissions):
         raise ReadError("a submission list must hold JSON objects")
-    if _depth(submissions) > KOBO_MAX_DEPTH:
-        raise deep
     flat = [kobo.flatten(s) for s in submissions]
     columns = list(dict.fromkeys(k for s in flat for k in s))
     source = Source("kobo_json", columns, "EPSG:4326", len(flat), has_geometry=False)
