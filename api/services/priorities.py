@@ -385,7 +385,10 @@ WHERE p.model_id = CAST(:model_id AS uuid)
   AND (CAST(:hazard_type AS text) IS NULL OR h.hazard_type = CAST(:hazard_type AS text))
   AND (CAST(:status AS text) IS NULL OR h.status = CAST(:status AS text))
   AND (CAST(:status AS text) IS NOT NULL OR h.status NOT IN ('closed', 'handed_over'))
-ORDER BY p.gated, p.score DESC, p.hazard_id
+-- scores equal to 6 decimals (float noise of areas is ~1e-15) are ties, broken by keys that
+-- survive loading the same data into another database; the random uuid only last
+ORDER BY p.gated, round(p.score::numeric, 6) DESC, o.code, h.external_id NULLS LAST,
+         h.date_of_information DESC, h.created_at, h.name NULLS LAST, p.hazard_id
 LIMIT :limit OFFSET :offset
 """
 COUNT_SQL = "SELECT count(*) " + RANKED_FROM
