@@ -5,9 +5,10 @@ run as separate processes or on other machines and a queued job survives a resta
 enqueued in the same transaction as the record it works on (``enqueue_import``): either both
 exist or neither. ``safeground worker`` runs a worker; ``make run`` starts one beside the server.
 
-A worker that dies mid-job leaves its import ``running`` with a stale heartbeat; the next worker
-to start, and every read of the import, marks it failed with the reason
-(``imports.sweep_interrupted``), and ``POST /imports/{id}/retry`` runs it again.
+A worker that dies mid-job leaves its import ``running`` with a stale heartbeat; every worker
+marks such imports failed with the reason (``imports.sweep_interrupted``) when it starts and
+then once a minute (a procrastinate periodic task), and ``POST /imports/{id}/retry`` runs it
+again. Reading an import never writes.
 """
 
 import asyncio
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 QUEUE = "imports"
 IMPORT_TASK = "safeground.run_import"
+SWEEP_TASK = "safeground.sweep_interrupted_imports"
+SWEEP_CRON = "* * * * *"  # a dead worker's import is failed within 6 minutes
 
 
 def _conninfo(settings: Settings) -> str:
@@ -46,7 +49,30 @@ def make_app(settings: Settings | None = None) -> procrastinate.App:
     def run_import(import_id: str) -> None:
         run_import_now(uuid.UUID(import_id), settings)
 
+    # one sweep per minute across all workers: the periodic defer is deduplicated per minute
+    @app.periodic(cron=SWEEP_CRON, periodic_id="interrupted-imports")
+    @app.task(name=SWEEP_TASK, queue=QUEUE, queueing_lock=SWEEP_TASK)
+    def sweep_interrupted_imports(timestamp: int) -> None:
+        sweep_now(settings)
+
     return app
+
+
+def sweep_now(settings: Settings) -> int:
+    """Mark imports whose worker died as failed, in a transaction of its own."""
+    from api.db.engine import make_engine, make_sessionmaker
+    from api.services import imports
+
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            swept = imports.sweep_interrupted(session)
+            session.commit()
+    finally:
+        engine.dispose()
+    if swept:
+        logger.warning("marked %d interrupted import(s) as failed", swept)
+    return swept
 
 
 def run_import_now(import_id: uuid.UUID, settings: Settings) -> None:
@@ -114,17 +140,8 @@ def dispatch_import(session: Session, import_id: uuid.UUID, settings: Settings) 
 
 def run_worker(settings: Settings | None = None, *, wait: bool = True) -> None:
     """Run a worker on the imports queue (``wait=False``: process what is queued, then stop)."""
-    from api.db.engine import make_engine, make_sessionmaker
-    from api.services import imports
-
     settings = settings or get_settings()
-    engine = make_engine(settings)
-    with make_sessionmaker(engine)() as session:
-        swept = imports.sweep_interrupted(session)
-        session.commit()
-        if swept:
-            logger.warning("marked %d interrupted import(s) as failed", swept)
-    engine.dispose()
+    sweep_now(settings)
     asyncio.run(_work(make_app(settings), wait))
 
 
@@ -133,6 +150,7 @@ async def _work(app: procrastinate.App, wait: bool) -> None:
         # jobs left "doing" by a worker that died: failed, so that their lock is freed and the
         # import (already marked failed above) can be queued again
         for job in await app.job_manager.get_stalled_jobs(queue=QUEUE):
+            assert job.id is not None  # read from the jobs table: it has its id
             logger.warning(
                 "job %s was left running by a dead worker: marked failed", job.id
             )

@@ -62,7 +62,7 @@ from api.services.auth import (
     require_writer,
     sees_exact_locations,
 )
-from api.services.eo_finds import GENERALISED_GRID_DEG
+from api.services.filters import GENERALISED_GRID_DEG
 from api.settings import Settings
 from api.vocab import POINT_HAZARD_TYPES, Role
 
@@ -308,8 +308,6 @@ def report(
         and imp.created_by != principal.user_id
     ):
         raise NotFound(f"no import {import_id}")
-    sweep_interrupted(session)
-    session.refresh(imp)
     withhold = imp.kind in EXACT_LOCATION_KINDS and not sees_exact_locations(principal)
     location = (
         func.ST_SnapToGrid(ImportMessage.location, GENERALISED_GRID_DEG)

@@ -20,7 +20,7 @@ from api.db.models import Hazard, Import
 from api.services import auth, imports
 from api.settings import Settings, get_settings
 from api.vocab import Role
-from tests.conftest import throwaway_database
+from tests.helpers import throwaway_database
 from tests.ingest import files as F
 
 
@@ -150,6 +150,39 @@ def test_worker_runs_queued_import_and_a_crashed_one_can_run_again(
     )
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Hazard)) == 4
+
+
+def test_reading_an_import_never_writes_the_worker_sweeps_every_minute(queue_db):
+    settings, engine = queue_db
+    principal = _setup(engine)
+    data = F.geojson_bytes([F.feature(F.square(90), F.hazard_props(90, "QORG"))])
+    import_id = _queue(settings, engine, principal, data)
+    stale = datetime.now(UTC) - timedelta(hours=1)
+    with Session(engine) as s:  # its worker died an hour ago
+        s.execute(
+            update(Import)
+            .where(Import.id == import_id)
+            .values(status="running", heartbeat_at=stale)
+        )
+        s.commit()
+    with Session(engine) as s:  # GET /imports/{id} reads: the status stays as stored
+        assert imports.report(s, import_id, principal)["status"] == "running"
+        assert not s.new and not s.dirty
+        s.commit()
+    assert _status(engine, import_id).status == "running"
+
+    app = jobs.make_app(settings)  # each worker defers the sweep once a minute
+    sweep = app.tasks[jobs.SWEEP_TASK]
+    periodic = [
+        p for p in app.periodic_registry.periodic_tasks.values() if p.task is sweep
+    ]
+    assert [p.cron for p in periodic] == ["* * * * *"]
+    sweep(timestamp=0)  # what the worker runs when the minute comes
+    imp = _status(engine, import_id)
+    assert imp.status == "failed" and "interrupted" in imp.failure
+    with Session(engine) as s:  # leave the queue empty for the next tests
+        s.execute(text("DELETE FROM procrastinate_jobs WHERE status = 'todo'"))
+        s.commit()
 
 
 def test_cli_import_dry_run_and_commit(queue_db, tmp_path):
