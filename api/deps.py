@@ -192,7 +192,7 @@ def get_language(
     lang: Annotated[str | None, Query(description="language code, e.g. en, uk")] = None,
 ) -> str:
     """The response language: ``lang``, else Accept-Language, else English. The answer
-    then varies with Accept-Language, and says so (``api.main.VaryLanguage``)."""
+    then varies with Accept-Language, and says so (``api.caching.CachingHeaders``)."""
     request.state.vary_language = True
     return pick_language(accept_language, lang)
 

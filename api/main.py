@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 
 from api import __version__, web
+from api.caching import CachingHeaders
 from api.db.engine import make_engine, make_sessionmaker, wait_for_database
 from api.errors import (
     BadRequest,
@@ -106,42 +107,6 @@ class SecurityHeaders:
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)
-
-
-class VaryLanguage:
-    """``Vary: Accept-Language`` on every answer whose route picked a language
-    (``api.deps.get_language`` marks the request), so caches keep one copy per language."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        """Add Accept-Language to the response's Vary when the route used it."""
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_vary(message):
-            if message["type"] == "http.response.start" and scope.get("state", {}).get(
-                "vary_language"
-            ):
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() != b"vary"
-                ]
-                vary = [
-                    v.decode("latin-1")
-                    for k, v in message.get("headers", [])
-                    if k.lower() == b"vary"
-                ]
-                names = [n.strip() for v in vary for n in v.split(",") if n.strip()]
-                if "accept-language" not in {n.lower() for n in names}:
-                    names.append("Accept-Language")
-                headers.append((b"vary", ", ".join(names).encode("latin-1")))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        return await self.app(scope, receive, send_with_vary)
 
 
 class BodyLimit:
@@ -318,7 +283,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-API-Key"],
             expose_headers=["ETag", "Location"],
         )
-    app.add_middleware(VaryLanguage)
+    app.add_middleware(CachingHeaders)  # private unless public; Vary
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings))
 
     v1 = APIRouter(prefix="/api/v1")
