@@ -90,7 +90,7 @@ def get_principal(
         session.commit()
     elif api_key or basic:
         if api_key is None:
-            if basic.username != BASIC_USER:
+            if basic is None or basic.username != BASIC_USER:
                 raise Unauthorized(
                     f'HTTP Basic takes an API key as the password of the user "{BASIC_USER}"'
                 )

@@ -2,19 +2,23 @@
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import HTTPExceptionHandler
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+E = TypeVar("E", bound=Exception)
 
 
 class ProblemError(Exception):
@@ -272,35 +276,45 @@ async def _db_unavailable_handler(request: Request, exc: DBAPIError) -> JSONResp
     if isinstance(exc.orig, psycopg.errors.QueryCanceled):
         limit = request.app.state.settings.db_statement_timeout_ms / 1000
         logger.warning("statement timeout on %s", request.url.path)
-        err = ServiceUnavailable(
-            f"the query took longer than the {limit:g} s limit; narrow the request "
-            "(bbox, filters, smaller limit) or try again later"
+        return await _problem_handler(
+            request,
+            ServiceUnavailable(
+                f"the query took longer than the {limit:g} s limit; narrow the request "
+                "(bbox, filters, smaller limit) or try again later"
+            ),
         )
-        return await _problem_handler(request, err)
     if isinstance(exc.orig, psycopg.errors.CheckViolation):
         # a bound the schema did not state (a number out of the domain's range, say): the
         # value came from the request; the constraint's name says which rule it broke
         rule = getattr(exc.orig.diag, "constraint_name", None) or "a check"
         logger.info("check violation on %s: %s", request.url.path, rule)
-        err = InvalidInput(
-            f"a value is outside what can be stored (rule {rule})",
-            errors=[{"pointer": "", "message": f"breaks {rule}"}],
+        return await _problem_handler(
+            request,
+            InvalidInput(
+                f"a value is outside what can be stored (rule {rule})",
+                errors=[{"pointer": "", "message": f"breaks {rule}"}],
+            ),
         )
-        return await _problem_handler(request, err)
     if isinstance(exc, DataError):
         # SQLSTATE class 22 (a NUL character in text, a number out of range, ...): the value
         # came from the request; the message names the kind of value, never the value
         logger.info("data error on %s: %s", request.url.path, type(exc.orig).__name__)
-        err = BadRequest(
-            "a value in the request cannot be stored or compared: "
-            + _data_error_reason(exc)
+        return await _problem_handler(
+            request,
+            BadRequest(
+                "a value in the request cannot be stored or compared: "
+                + _data_error_reason(exc)
+            ),
         )
-        return await _problem_handler(request, err)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         logger.warning("database unavailable: %s", exc.__class__.__name__)
-        err = ServiceUnavailable("the database cannot be reached; try again shortly")
-        err.headers = {"Retry-After": "5"}
-        return await _problem_handler(request, err)
+        return await _problem_handler(
+            request,
+            ServiceUnavailable(
+                "the database cannot be reached; try again shortly",
+                headers={"Retry-After": "5"},
+            ),
+        )
     return await _unexpected_handler(request, exc)
 
 
@@ -318,13 +332,23 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 500, body)
 
 
+def _on(
+    app: FastAPI,
+    cls: type[E],
+    handler: Callable[[Request, E], Awaitable[Response]],
+) -> None:
+    # Starlette types every handler as taking any Exception, but calls it only with
+    # instances of the class it is registered for: this ties the two together
+    app.add_exception_handler(cls, cast(HTTPExceptionHandler, handler))
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``."""
-    app.add_exception_handler(ProblemError, _problem_handler)
-    app.add_exception_handler(RequestValidationError, _validation_handler)
-    app.add_exception_handler(StarletteHTTPException, _http_handler)
-    app.add_exception_handler(DBAPIError, _db_unavailable_handler)
-    app.add_exception_handler(Exception, _unexpected_handler)
+    _on(app, ProblemError, _problem_handler)
+    _on(app, RequestValidationError, _validation_handler)
+    _on(app, StarletteHTTPException, _http_handler)
+    _on(app, DBAPIError, _db_unavailable_handler)
+    _on(app, Exception, _unexpected_handler)
 
 
 PROBLEM_SCHEMA = {

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import Geod
+from shapely.geometry import LineString, MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -92,7 +93,7 @@ def shape_findings(geoms: list[BaseGeometry]) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in geoms]
     parts, part_owner = [], []
     for k, geom in enumerate(geoms):
-        if geom.geom_type == "MultiPolygon":
+        if isinstance(geom, MultiPolygon):
             for i, part in enumerate(geom.geoms):
                 parts.append((k, i, part))
                 part_owner.append(k)
@@ -275,7 +276,7 @@ def intake_context(geom: BaseGeometry | None, kind: str, *, max_vertices: int):
         )
     if geom is None or geom.is_empty:
         raise GateRejection("geometry", "the row has no geometry")
-    if geom.geom_type not in ("LineString", "MultiLineString"):
+    if not isinstance(geom, LineString | MultiLineString):
         raise GateRejection(
             "geometry/type",
             f"geometry type {geom.geom_type!r} is not accepted here; expected LineString or MultiLineString",
@@ -301,11 +302,11 @@ def intake_context(geom: BaseGeometry | None, kind: str, *, max_vertices: int):
             "geometry: Z/M values dropped; only longitude and latitude are stored"
         )
         geom = shapely.force_2d(geom)
-    lines = [geom] if geom.geom_type == "LineString" else list(geom.geoms)
+    lines = [geom] if isinstance(geom, LineString) else list(geom.geoms)
     for i, line in enumerate(lines):
         if len({tuple(c) for c in line.coords}) < 2:
             raise GateRejection(
                 f"geometry/coordinates/{i}",
                 "a line needs at least two distinct positions",
             )
-    return IntakeResult(shapely.multilinestrings(lines), warnings)
+    return IntakeResult(MultiLineString(lines), warnings)

@@ -68,8 +68,9 @@ def _geometry(elem) -> BaseGeometry | None:
         return Polygon(outer, inner) if outer else None
     if kind == "MultiGeometry":
         parts = [g for g in (_geometry(s) for s in elem) if g is not None]
-        if parts and all(p.geom_type == "Polygon" for p in parts):
-            return MultiPolygon(parts)
+        polygons = [p for p in parts if isinstance(p, Polygon)]
+        if parts and len(polygons) == len(parts):
+            return MultiPolygon(polygons)
         return GeometryCollection(parts)
     return None
 

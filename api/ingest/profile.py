@@ -11,9 +11,9 @@ guesses: an unknown coded value is an error naming the field and the value.
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from api import vocab
 from api.db.models.context import FACILITY_TYPES
 
 # Our coded fields and their vocabularies: our own codes are always accepted.
-VOCABULARIES = {
+VOCABULARIES: dict[str, Iterable[str]] = {
     "classification": vocab.Classification,
     "hazard_type": vocab.HazardType,
     "status": vocab.HazardStatus,
@@ -38,7 +38,7 @@ VOCABULARIES = {
     "methods": vocab.Method,
     "outcome": vocab.ReleaseOutcome,
     "land_use": vocab.LandUse,
-    "facility_type": StrEnum("FacilityType", {t: t for t in FACILITY_TYPES}),
+    "facility_type": FACILITY_TYPES,
 }
 # Fields whose surrounding blanks are trimmed (identifiers, references, dates, numbers);
 # free text (names, notes) is kept exactly as entered.
@@ -49,7 +49,9 @@ IDENTIFIERS = {
     "clearance_depth_cm", "level",
 }  # fmt: skip
 # Where a field name means another vocabulary in one kind.
-KIND_VOCABULARIES = {"activities": {"status": vocab.ActivityStatus}}
+KIND_VOCABULARIES: dict[str, dict[str, Iterable[str]]] = {
+    "activities": {"status": vocab.ActivityStatus}
+}
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 PROFILE_NAMES = ("native", "imsma", "kobo", "osm")
@@ -231,7 +233,7 @@ def merged(profile: dict[str, Any], mapping: dict[str, Any] | None) -> dict[str,
     return out
 
 
-def _aliases(spec: dict[str, list[str] | str]) -> dict[str, list[str]]:
+def _aliases(spec: dict[str, list[str] | str] | None) -> dict[str, list[str]]:
     return {k: [v] if isinstance(v, str) else list(v) for k, v in (spec or {}).items()}
 
 
@@ -402,7 +404,7 @@ class Mapper:
         table = self.values.get(ours, {})
         if text in table:
             return table[text]
-        codes = set(table.values()) | {c.value for c in self.vocabularies.get(ours, ())}
+        codes = set(table.values()) | {str(c) for c in self.vocabularies.get(ours, ())}
         for code in codes:
             if norm_value(code) == text:
                 return code

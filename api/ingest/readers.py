@@ -305,8 +305,9 @@ def _ogr(path: Path, fmt: str, layer: str | None) -> Source:
                     number += 1
                     values = {n: cols[n][i] for n in cols}
                     row = Row(number, values, geoms[i])
-                    if geoms[i] is None and wkbs[i] is not None:
-                        row.error = ("geometry", _wkb_problem(wkbs[i]))
+                    wkb = wkbs[i]
+                    if geoms[i] is None and wkb is not None:
+                        row.error = ("geometry", _wkb_problem(wkb))
                     rows.append(row)
                 yield rows
 
@@ -445,17 +446,19 @@ def _xlsx(path: Path, sheet: str | None) -> Source:
         str(h).strip() if h is not None else f"column_{i + 1}"
         for i, h in enumerate(header_row)
     ]
-    source = Source("xlsx", columns, None, None, layer=ws.title, has_geometry=False)
+    title = ws.title
+    source = Source("xlsx", columns, None, None, layer=title, has_geometry=False)
 
     def batches(size: int) -> Iterator[list[Row]]:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
         try:
-            ws = wb[source.layer]
+            ws = wb[title]
             rows: list[Row] = []
-            for cells in ws.iter_rows(min_row=2):
+            # numbered by position: a blank cell of a read-only sheet (EmptyCell) has no
+            # row, and the reader yields every row, blank or missing ones included
+            for number, cells in enumerate(ws.iter_rows(min_row=2), start=2):
                 if not any(c.value not in (None, "") for c in cells):
                     continue
-                number = cells[0].row
                 values, error = {}, None
                 for col, cell in zip(columns, cells, strict=False):
                     if cell.data_type == "f" and error is None:
@@ -481,16 +484,15 @@ def _kobo_json(path: Path) -> Source:
     from api.ingest import kobo  # the submission format's own module
 
     data = path.read_bytes()  # parsed whole below anyway
-    try:
-        deep = json_depth(data) > MAX_JSON_DEPTH  # before parsing: the parser recurses
-        submissions = None if deep else json.loads(data)
-    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
-        raise ReadError(f"the JSON is not valid: {exc}") from exc
-    if deep:
+    if json_depth(data) > MAX_JSON_DEPTH:  # before parsing: the parser recurses
         raise ReadError(
             "the JSON nests too deeply to be a list of form submissions"
             f" (at most {MAX_JSON_DEPTH} levels)"
         )
+    try:
+        submissions = json.loads(data)
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
+        raise ReadError(f"the JSON is not valid: {exc}") from exc
     if not all(isinstance(s, dict) for s in submissions):
         raise ReadError("a submission list must hold JSON objects")
     flat = [kobo.flatten(s) for s in submissions]

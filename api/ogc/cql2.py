@@ -32,7 +32,12 @@ import shapely.errors
 import shapely.geometry
 import shapely.validation
 from lark import Lark, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from pygeofilter import ast, values
 from pygeofilter.cql2 import ARRAY_PREDICATES_MAP, SPATIAL_PREDICATES_MAP
 from pygeofilter.parsers.wkt import WKTTransformer
@@ -297,9 +302,11 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> BadRequest:
     if isinstance(exc, UnexpectedEOF) or getattr(exc, "token", None) == "":
         what, column = "unexpected end of filter", len(text) + 1
     elif isinstance(exc, UnexpectedCharacters):
-        what = f"unexpected character {text[exc.pos_in_stream]!r}"
-    else:
+        what = f"unexpected character {exc.char!r}"
+    elif isinstance(exc, UnexpectedToken):
         what = f"unexpected {str(exc.token)!r}"
+    else:  # lark raises no other kind
+        what = "unexpected input"
     if not isinstance(column, int) or column < 1:
         column = len(text) + 1
     pointer = text + "\n" + " " * (column - 1) + "^"

@@ -171,7 +171,7 @@ def queryables(request: Request, coll: Collection) -> dict[str, Any]:
     }
     for prop in coll.queryables():
         if prop.kind == "array":
-            items = {"type": "string"}
+            items: dict[str, Any] = {"type": "string"}
             if prop.enum:
                 items["enum"] = list(prop.enum)
             schema: dict[str, Any] = {"type": "array", "items": items}

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from pygeofilter import ast
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound
@@ -37,8 +37,10 @@ class ItemsFilter:
     cql: ast.Node | None = None
 
 
-def _conditions(collection: Collection, src, selection: ItemsFilter) -> list:
-    out = []
+def _conditions(
+    collection: Collection, src, selection: ItemsFilter
+) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
     if selection.bbox is not None:
         out.append(
             func.ST_Intersects(src.c.geom, func.ST_MakeEnvelope(*selection.bbox, 4326))

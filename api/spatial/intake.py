@@ -25,13 +25,14 @@ database, no HTTP.
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.geometry import GeometryCollection, MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -93,13 +94,13 @@ def densify_step(geom: BaseGeometry) -> float:
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """The polygonal parts of ``geom`` as one geometry (``ST_CollectionExtract(g, 3)``)."""
-    if geom.geom_type != "GeometryCollection":
+    if not isinstance(geom, GeometryCollection):
         return geom
     polys: list[Polygon] = []
     for part in geom.geoms:
         if part.geom_type in POLYGONAL:
             polys.extend(shapely.get_parts(part))
-        elif part.geom_type == "GeometryCollection":
+        elif isinstance(part, GeometryCollection):
             inner = _polygonal(part)
             if not inner.is_empty:
                 polys.extend(shapely.get_parts(inner))
@@ -148,20 +149,11 @@ def long_way_edge(geom: BaseGeometry) -> tuple[list[int], tuple, tuple] | None:
     Returns the path of its end position in the GeoJSON coordinates (``[polygon, ring,
     position]`` for a MultiPolygon, ``[ring, position]`` for a Polygon) and both ends.
     """
-    if geom.geom_type == "Polygon":
-        polygons, multi = [geom], False
-    elif geom.geom_type == "MultiPolygon":
-        polygons, multi = list(geom.geoms), True
-    else:
-        return None
-    for i, poly in enumerate(polygons):
-        for r, ring in enumerate([poly.exterior, *poly.interiors]):
-            xy = shapely.get_coordinates(ring)
-            span = np.abs(np.diff(xy[:, 0]))
-            if len(span) and span.max() > 180.0:
-                k = int(np.argmax(span > 180.0))
-                path = [i, r, k + 1] if multi else [r, k + 1]
-                return path, tuple(xy[k]), tuple(xy[k + 1])
+    for prefix, xy in _rings(geom):
+        span = np.abs(np.diff(xy[:, 0]))
+        if len(span) and span.max() > 180.0:
+            k = int(np.argmax(span > 180.0))
+            return [*prefix, k + 1], tuple(xy[k]), tuple(xy[k + 1])
     return None
 
 
@@ -174,12 +166,14 @@ MAX_EDGE_ARC_DEG = 179.0
 _COS_MAX_EDGE_ARC = math.cos(math.radians(MAX_EDGE_ARC_DEG))
 
 
-def _rings(geom: BaseGeometry):
+def _rings(geom: BaseGeometry) -> Iterator[tuple[list[int], np.ndarray]]:
     """``(path prefix, coordinates)`` of every ring of a Polygon or MultiPolygon, the prefix
-    being ``[polygon, ring]`` for a MultiPolygon and ``[ring]`` for a Polygon."""
-    if geom.geom_type == "Polygon":
+    being ``[polygon, ring]`` for a MultiPolygon and ``[ring]`` for a Polygon; none for
+    other types."""
+    polygons: list[Polygon]
+    if isinstance(geom, Polygon):
         polygons, multi = [geom], False
-    elif geom.geom_type == "MultiPolygon":
+    elif isinstance(geom, MultiPolygon):
         polygons, multi = list(geom.geoms), True
     else:
         return
@@ -319,8 +313,9 @@ class _Checker:
         if not isinstance(ring, list | tuple):
             self.error(path, "a linear ring must be an array of positions")
             return None
-        points = [self.position(p, [*path, i]) for i, p in enumerate(ring)]
-        if any(p is None for p in points):
+        read = [self.position(p, [*path, i]) for i, p in enumerate(ring)]
+        points = [p for p in read if p is not None]
+        if len(points) < len(read):
             return None
         if len(points) < 4:
             self.error(
@@ -335,7 +330,7 @@ class _Checker:
                 f"({_fmt(points[-1][0])}, {_fmt(points[-1][1])})",
             )
             return None
-        return points  # type: ignore[return-value]
+        return points
 
     def polygon(self, rings: Any, path: list[int | str]) -> Polygon | None:
         if not isinstance(rings, list | tuple) or not rings:
@@ -388,15 +383,15 @@ def _parse(obj: Any, pointer: str, allowed: tuple[str, ...], max_vertices: int):
 
 def _polygonal_part(geom: BaseGeometry) -> MultiPolygon:
     """Keep only the polygons of ``geom`` (e.g. the output of make_valid)."""
-    if geom.geom_type == "Polygon":
-        return shapely.multipolygons([geom])
-    if geom.geom_type == "MultiPolygon":
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    if isinstance(geom, MultiPolygon):
         return geom
     polys: list[Polygon] = []
     for part in getattr(geom, "geoms", []):
-        if part.geom_type == "Polygon":
+        if isinstance(part, Polygon):
             polys.append(part)
-        elif part.geom_type == "MultiPolygon":
+        elif isinstance(part, MultiPolygon):
             polys.extend(part.geoms)
     return MultiPolygon(polys)
 
@@ -547,17 +542,12 @@ def intake_shape(
                 pointer + f"/coordinates/{i}",
                 f"{name} {coords[i, axis]:g} is outside -{limit:g}..{limit:g}",
             )
-    polygons = (
-        [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
-    )
-    for i, poly in enumerate(polygons):
-        for r, ring in enumerate([poly.exterior, *poly.interiors]):
-            if len(ring.coords) < 4:
-                where = f"/{r}" if geom.geom_type == "Polygon" else f"/{i}/{r}"
-                raise _reject(
-                    pointer + "/coordinates" + where,
-                    f"a linear ring needs at least 4 positions, got {len(ring.coords)}",
-                )
+    for prefix, xy in _rings(geom):
+        if len(xy) < 4:
+            raise _reject(
+                pointer + "/coordinates" + "".join(f"/{p}" for p in prefix),
+                f"a linear ring needs at least 4 positions, got {len(xy)}",
+            )
     warnings: list[str] = []
     if shapely.has_z(geom) or shapely.has_m(geom):
         warnings.append(

@@ -59,12 +59,11 @@ def _path(geom: BaseGeometry) -> str:
     elif isinstance(geom, MultiPolygon):
         polygons = list(geom.geoms)
     else:  # collections from clipping: keep their polygonal parts
-        polygons = [
-            g
+        return "".join(
+            _path(g)
             for g in getattr(geom, "geoms", [])
             if isinstance(g, Polygon | MultiPolygon)
-        ]
-        return "".join(_path(g) for g in polygons)
+        )
     parts = []
     for poly in polygons:
         parts.append(_ring(poly.exterior.coords, fmt))
