@@ -1,18 +1,19 @@
 """Run Alembic from code: ``safeground db upgrade``, the test fixtures and the benchmarks."""
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from geoalchemy2 import alembic_helpers
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+from api.package_data import folder
 
 
 def alembic_config(database_url: str) -> Config:
-    """An Alembic config for ``database_url`` that does not depend on the working directory."""
+    """An Alembic config for ``database_url`` that does not depend on the working directory.
+
+    The revisions are the package's ``_migrations`` (the checkout's ``migrations/``).
+    """
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(folder("_migrations")))
     cfg.attributes["database_url"] = database_url
     return cfg
 
