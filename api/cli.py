@@ -482,5 +482,28 @@ def serve(
     )
 
 
+@app.command("start")
+def start(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option()] = 1,
+    wait: Annotated[
+        float, typer.Option(help="seconds to wait for the database")
+    ] = 60.0,
+) -> None:
+    """Start a deployment (the container's command): wait for the database, migrate it,
+    load the demo into an empty database only when SAFEGROUND_DEMO=1 (refused in prod),
+    then serve. The first admin of a real deployment comes from ``users create``."""
+    refusal = serve_refusal(host)
+    if refusal:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(2)
+    db_wait(timeout=wait)
+    db_upgrade("head")
+    if get_settings().demo:
+        demo_load(if_empty=True)
+    serve(host=host, port=port, workers=workers)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     )
 
     env: Literal["dev", "test", "prod"] = "dev"
+    demo: bool = Field(
+        False,
+        description="`safeground start` loads the fictional demo into an empty database "
+        "(refused in prod)",
+    )
     database_url: str = Field(
         "postgresql://safeground:safeground@127.0.0.1:5432/safeground",
         validation_alias=AliasChoices("SAFEGROUND_DATABASE_URL", "DATABASE_URL"),
@@ -57,6 +62,24 @@ class Settings(BaseSettings):
         ge=1,
         description="public-layer tiles a client address may fetch at once (a desktop "
         "view costs about 40 per layer and zoom step; villages share addresses)",
+    )
+    api_key_rate_per_second: float = Field(
+        20.0,
+        ge=0,
+        description="requests per second per API key, on every path, refilled "
+        "continuously (its own bucket, apart from the address's); 0 turns it off",
+    )
+    api_key_rate_burst: int = Field(
+        400, ge=1, description="requests an API key may send at once"
+    )
+    user_write_rate_per_second: float = Field(
+        5.0,
+        ge=0,
+        description="writes (POST, PUT, PATCH, DELETE under /api/v1/) per second per "
+        "signed-in user, refilled continuously; 0 turns the limit off",
+    )
+    user_write_rate_burst: int = Field(
+        200, ge=1, description="writes a signed-in user may send at once"
     )
     db_startup_wait_seconds: float = Field(
         30.0,
