@@ -50,8 +50,9 @@ def _day(name: str, value: str | None) -> date | None:
 
 @router.get(
     "/land-release/burndown",
+    response_model=Burndown,
     response_class=JSONOut,
-    responses={200: {"model": Burndown}, **problem_responses(400, 401, 422)},
+    responses=problem_responses(400, 401, 422),
 )
 def land_release_burndown(
     session: SessionDep,
@@ -90,21 +91,24 @@ def land_release_burndown(
         last.year - first.year
     ) * 12 + last.month - first.month + 1 > analytics.MAX_MONTHS:
         raise _bad("to", f"the range may span at most {analytics.MAX_MONTHS} months")
-    return analytics.burndown(
-        session,
-        first=first,
-        last=last,
-        group_by=group_by,
-        organisation=organisation,
-        admin=admin,
-        language=language,
+    return JSONOut(
+        analytics.burndown(
+            session,
+            first=first,
+            last=last,
+            group_by=group_by,
+            organisation=organisation,
+            admin=admin,
+            language=language,
+        )
     )
 
 
 @router.get(
     "/analytics/eo-finds",
+    response_model=EOFindCounts,
     response_class=JSONOut,
-    responses={200: {"model": EOFindCounts}, **problem_responses(400, 401, 422)},
+    responses=problem_responses(400, 401, 422),
 )
 def eo_find_counts(
     session: SessionDep,
@@ -127,11 +131,13 @@ def eo_find_counts(
     first, last = _day("from", from_), _day("to", to)
     if first and last and last < first:
         raise _bad("to", "is before from")
-    return analytics.eo_finds(
-        session,
-        group_by=group_by,
-        first=first,
-        last=last,
-        organisation=organisation,
-        language=language,
+    return JSONOut(
+        analytics.eo_finds(
+            session,
+            group_by=group_by,
+            first=first,
+            last=last,
+            organisation=organisation,
+            language=language,
+        )
     )

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Form, Request, Response
-from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ReaderDep, SessionDep, SettingsDep
 from api.errors import (
@@ -13,9 +12,16 @@ from api.errors import (
     problem_responses,
 )
 from api.responses import JSONOut
-from api.schemas.system import ApiKeyOut, Me, TokenPair, UserOut
+from api.schemas.system import (
+    ApiKeyCreate,
+    ApiKeyOut,
+    Me,
+    PasswordChange,
+    TokenPair,
+    UserCreate,
+    UserOut,
+)
 from api.services import auth
-from api.vocab import Role
 
 router = APIRouter(tags=["identity"])
 
@@ -116,17 +122,6 @@ def refresh_tokens(
     return _secret(auth.refresh(session, settings, refresh_token))
 
 
-class PasswordChange(BaseModel):
-    """The current password and the new one."""
-
-    current_password: str = Field(
-        ..., min_length=1, max_length=1000, examples=["a-long-password"]
-    )
-    new_password: str = Field(
-        ..., min_length=8, max_length=1000, examples=["another-long-password"]
-    )
-
-
 @router.post(
     "/auth/password",
     response_model=TokenPair,
@@ -161,34 +156,28 @@ def change_password(
 
 @router.get(
     "/auth/me",
+    response_model=Me,
     response_class=JSONOut,
-    responses={200: {"model": Me}, **problem_responses(401)},
+    responses=problem_responses(401),
 )
 def who_am_i(principal: ReaderDep):
     """The signed-in caller: name, role, organisation and permissions."""
-    return {
-        "name": principal.name,
-        "role": principal.role.value,
-        "organisation": principal.organisation_code,
-        "permissions": sorted(principal.permissions),
-    }
-
-
-class UserCreate(BaseModel):
-    """A new user (admins only)."""
-
-    username: str = Field(..., min_length=1, max_length=100)
-    password: str = Field(..., min_length=8, max_length=1000)
-    role: Role
-    organisation: str | None = None
-    restricted: bool = False
+    return JSONOut(
+        {
+            "name": principal.name,
+            "role": principal.role.value,
+            "organisation": principal.organisation_code,
+            "permissions": sorted(principal.permissions),
+        }
+    )
 
 
 @router.post(
     "/users",
     status_code=201,
+    response_model=UserOut,
     response_class=JSONOut,
-    responses={201: {"model": UserOut}, **problem_responses(401, 403, 409, 422)},
+    responses=problem_responses(401, 403, 409, 422),
 )
 def create_user(
     session: SessionDep,
@@ -219,28 +208,15 @@ def create_user(
         organisation_code=body.organisation,
         restricted=body.restricted,
     )
-    return {
-        "id": user.id,
-        "username": user.username,
-        "role": user.role,
-        "organisation": body.organisation,
-        "restricted": user.restricted,
-    }
-
-
-class ApiKeyCreate(BaseModel):
-    """A new API key for one organisation (admins only)."""
-
-    name: str = Field(..., min_length=1, max_length=100)
-    organisation: str
-    role: Role = Role.coordinator
-    restricted: bool = False
-    permissions: list[str] | None = Field(
-        None,
-        description="what the key may do: write scopes (hazards:write, activities:write, "
-        "eo-finds:write, accidents:write, hazard-reports:write, imports:write, "
-        "priorities:write) and restricted:read; default: every write scope of its role",
-        examples=[["hazard-reports:write"]],
+    return JSONOut(
+        {
+            "id": user.id,
+            "username": user.username,
+            "role": user.role,
+            "organisation": body.organisation,
+            "restricted": user.restricted,
+        },
+        status_code=201,
     )
 
 

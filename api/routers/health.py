@@ -13,8 +13,9 @@ router = APIRouter(tags=["health"])
 
 @router.get(
     "/health",
+    response_model=Health,
     response_class=JSONOut,
-    responses={200: {"model": Health}, **problem_responses(503)},
+    responses=problem_responses(503),
     summary="Health of the service and its database",
 )
 def health(request: Request):
@@ -28,4 +29,4 @@ def health(request: Request):
             database="unreachable",
             headers={"Retry-After": "5"},
         ) from exc
-    return {"status": "ok", "database": "ok", "postgis": version}
+    return JSONOut({"status": "ok", "database": "ok", "postgis": version})

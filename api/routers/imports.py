@@ -1,18 +1,17 @@
 """File imports: ``POST /imports`` (202) and ``GET /imports/{id}`` (status and report)."""
 
 import uuid
-from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api import jobs
 from api.deps import PrincipalDep, SessionDep, SettingsDep
-from api.schemas.imports import ImportQueued, ImportReport
+from api.responses import JSONOut
+from api.schemas.imports import ImportForm, ImportQueued, ImportReport
 from api.services import imports
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -51,32 +50,6 @@ def _body(request: Request, imp) -> dict:
             }
         ],
     }
-
-
-class ImportForm(BaseModel):
-    """The form fields of ``POST /imports`` beside ``file`` (multipart/form-data)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    kind: Literal[
-        "hazards", "activities", "releases", "eo_finds", "admin_areas", "context"
-    ] = "hazards"
-    profile: Literal["native", "imsma", "kobo", "osm"] = "native"
-    mode: Literal["dry_run", "commit"] = "dry_run"
-    atomic: bool = False
-    layer: str | None = Field(None, description="GeoPackage layer / sheet")
-    crs: str | None = Field(None, description="CRS when the file has none")
-    mapping: str | None = Field(
-        None, description="a profile in YAML/JSON laid over `profile`"
-    )
-    organisation: str | None = Field(
-        None, description="organisation code for rows without one"
-    )
-    dayfirst: bool = Field(True, description="read 05/06/2024 as 5 June")
-    context: (
-        Literal["settlements", "roads", "facilities", "land_use", "security_zones"]
-        | None
-    ) = Field(None, description="the context layer, for kind=context")
 
 
 def _form_schema() -> dict:
@@ -119,11 +92,12 @@ async def _read_form(request: Request) -> tuple[UploadFile, ImportForm]:
 @router.post(
     "",
     status_code=202,
+    response_model=ImportQueued,
+    response_class=JSONOut,
     summary="Import a file",
     description=DESCRIPTION,
     responses={
         202: {
-            "model": ImportQueued,
             "content": {
                 "application/json": {"example": {"id": "8d1c…", "status": "queued"}}
             },
@@ -186,7 +160,7 @@ async def create_import(
         await run_in_threadpool(session.refresh, imp)
     finally:
         await upload.close()
-    return JSONResponse(
+    return JSONOut(
         _body(request, imp),
         status_code=202,
         headers={"Location": str(request.url_for("get_import", import_id=imp.id))},
@@ -196,21 +170,23 @@ async def create_import(
 @router.get(
     "/{import_id}",
     name="get_import",
+    response_model=ImportReport,
+    response_class=JSONOut,
     summary="An import's status and report",
-    responses={200: {"model": ImportReport}},
 )
 def get_import(import_id: uuid.UUID, session: SessionDep, principal: PrincipalDep):
     """Status, progress, counts, and every rejected row, repair and flag."""
     body = imports.report(session, import_id, principal)
     session.commit()
-    return body
+    return JSONOut(body)
 
 
 @router.post(
     "/{import_id}/retry",
     status_code=202,
+    response_model=ImportQueued,
+    response_class=JSONOut,
     summary="Run a failed import again",
-    responses={202: {"model": ImportQueued}},
 )
 def retry_import(
     request: Request,
@@ -223,4 +199,4 @@ def retry_import(
     imp = imports.prepare_retry(session, import_id, principal)
     jobs.dispatch_import(session, imp.id, settings)
     session.refresh(imp)
-    return JSONResponse(_body(request, imp), status_code=202)
+    return JSONOut(_body(request, imp), status_code=202)

@@ -19,8 +19,9 @@ GroupBy = Literal[
 
 @router.get(
     "/summary",
+    response_model=LandReleaseSummary,
     response_class=JSONOut,
-    responses={200: {"model": LandReleaseSummary}, **problem_responses(400, 401, 422)},
+    responses=problem_responses(400, 401, 422),
 )
 def land_release_summary(
     session: SessionDep,
@@ -43,11 +44,13 @@ def land_release_summary(
     with the unreleased remainder in the row whose key is null. ``totals`` are programme
     totals. ``as_of`` answers as known on that date.
     """
-    return summary.summarise(
-        session,
-        group_by=group_by,
-        as_of=as_of,
-        organisation=organisation,
-        admin=admin,
-        language=language,
+    return JSONOut(
+        summary.summarise(
+            session,
+            group_by=group_by,
+            as_of=as_of,
+            organisation=organisation,
+            admin=admin,
+            language=language,
+        )
     )

@@ -51,16 +51,19 @@ def create_organisation(
 
 @router.get(
     "",
+    response_model=OrganisationList,
     response_class=JSONOut,
-    responses={200: {"model": OrganisationList}, **problem_responses(401)},
+    responses=problem_responses(401),
 )
 def list_organisations(
     session: SessionDep, principal: ReaderDep, language: LanguageDep
 ):
     """Every organisation, by code."""
     items = [_out(o, language) for o in organisations.list_all(session)]
-    return {
-        "organisations": items,
-        "numberMatched": len(items),
-        "numberReturned": len(items),
-    }
+    return JSONOut(
+        {
+            "organisations": items,
+            "numberMatched": len(items),
+            "numberReturned": len(items),
+        }
+    )

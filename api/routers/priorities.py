@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
 from api import csvout, xlsxout
 from api.deps import PrincipalDep, SessionDep
@@ -13,7 +12,11 @@ from api.domain.priority_model import DEFAULT_MODEL
 from api.errors import BadRequest, problem_responses
 from api.responses import JSONOut
 from api.schemas.priorities import (
+    DoNoHarm,
     DoNoHarmOut,
+    Justification,
+    ModelCreate,
+    OverrideCreate,
     OverrideHistory,
     PriorityModelList,
     PriorityModelOut,
@@ -22,35 +25,6 @@ from api.schemas.priorities import (
 from api.services import priorities
 
 router = APIRouter(tags=["priorities"])
-
-
-class ModelCreate(BaseModel):
-    """A new version of the priority model."""
-
-    name: str = Field(..., min_length=1, max_length=200)
-    notes: str | None = Field(None, max_length=5000)
-    activate: bool = True
-    model: dict[str, Any] = Field(..., description="criteria, gates and bands")
-
-
-class OverrideCreate(BaseModel):
-    """A manual band with its written justification."""
-
-    band: Literal["high", "medium", "low"]
-    justification: str = Field(..., max_length=5000)
-
-
-class Justification(BaseModel):
-    """A written reason."""
-
-    justification: str = Field(..., max_length=5000)
-
-
-class DoNoHarm(BaseModel):
-    """The do-no-harm gate of a hazard."""
-
-    do_no_harm: bool
-    justification: str = Field(..., max_length=5000)
 
 
 MODEL_EXAMPLE = {

@@ -10,11 +10,13 @@ from api.vocab import available_languages, vocabulary_listing
 router = APIRouter(prefix="/vocabularies", tags=["vocabularies"])
 
 
-@router.get("", response_class=JSONOut, responses={200: {"model": Vocabularies}})
+@router.get("", response_model=Vocabularies, response_class=JSONOut)
 def list_vocabularies(language: LanguageDep, principal: ReaderDep):
     """Every code list with labels (``lang`` or Accept-Language picks the language)."""
-    return {
-        "language": language,
-        "languages": available_languages(),
-        "vocabularies": vocabulary_listing(language),
-    }
+    return JSONOut(
+        {
+            "language": language,
+            "languages": available_languages(),
+            "vocabularies": vocabulary_listing(language),
+        }
+    )

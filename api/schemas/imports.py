@@ -1,9 +1,35 @@
-"""Imports (response bodies)."""
+"""Imports: the upload form's fields (request) and the job's status and report (responses)."""
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ImportForm(BaseModel):
+    """The form fields of ``POST /imports`` beside ``file`` (multipart/form-data)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal[
+        "hazards", "activities", "releases", "eo_finds", "admin_areas", "context"
+    ] = "hazards"
+    profile: Literal["native", "imsma", "kobo", "osm"] = "native"
+    mode: Literal["dry_run", "commit"] = "dry_run"
+    atomic: bool = False
+    layer: str | None = Field(None, description="GeoPackage layer / sheet")
+    crs: str | None = Field(None, description="CRS when the file has none")
+    mapping: str | None = Field(
+        None, description="a profile in YAML/JSON laid over `profile`"
+    )
+    organisation: str | None = Field(
+        None, description="organisation code for rows without one"
+    )
+    dayfirst: bool = Field(True, description="read 05/06/2024 as 5 June")
+    context: (
+        Literal["settlements", "roads", "facilities", "land_use", "security_zones"]
+        | None
+    ) = Field(None, description="the context layer, for kind=context")
 
 
 class ImportLink(BaseModel):

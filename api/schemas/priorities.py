@@ -1,4 +1,5 @@
-"""Clearance priorities: model versions, the ranking and overrides (response bodies)."""
+"""Clearance priorities: model versions, the ranking and overrides (request and response
+bodies)."""
 
 from datetime import datetime
 from typing import Any, Literal
@@ -6,6 +7,41 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 Band = Literal["high", "medium", "low"]
+
+
+# --- request bodies ------------------------------------------------------------------------
+
+
+class ModelCreate(BaseModel):
+    """A new version of the priority model."""
+
+    name: str = Field(..., min_length=1, max_length=200)
+    notes: str | None = Field(None, max_length=5000)
+    activate: bool = True
+    model: dict[str, Any] = Field(..., description="criteria, gates and bands")
+
+
+class OverrideCreate(BaseModel):
+    """A manual band with its written justification."""
+
+    band: Literal["high", "medium", "low"]
+    justification: str = Field(..., max_length=5000)
+
+
+class Justification(BaseModel):
+    """A written reason."""
+
+    justification: str = Field(..., max_length=5000)
+
+
+class DoNoHarm(BaseModel):
+    """The do-no-harm gate of a hazard."""
+
+    do_no_harm: bool
+    justification: str = Field(..., max_length=5000)
+
+
+# --- response bodies -----------------------------------------------------------------------
 
 
 class PriorityModelOut(BaseModel):

@@ -1,4 +1,5 @@
-"""Health, identity, vocabularies and the audit log (response bodies)."""
+"""Health, identity (sign-in, users, API keys), vocabularies and the audit log: request and
+response bodies."""
 
 from datetime import datetime
 from typing import Any, Literal
@@ -33,6 +34,43 @@ class Me(BaseModel):
     role: Role
     organisation: str | None = Field(description="organisation code")
     permissions: list[str]
+
+
+class PasswordChange(BaseModel):
+    """The current password and the new one."""
+
+    current_password: str = Field(
+        ..., min_length=1, max_length=1000, examples=["a-long-password"]
+    )
+    new_password: str = Field(
+        ..., min_length=8, max_length=1000, examples=["another-long-password"]
+    )
+
+
+class UserCreate(BaseModel):
+    """A new user (admins only)."""
+
+    username: str = Field(..., min_length=1, max_length=100)
+    password: str = Field(..., min_length=8, max_length=1000)
+    role: Role
+    organisation: str | None = None
+    restricted: bool = False
+
+
+class ApiKeyCreate(BaseModel):
+    """A new API key for one organisation (admins only)."""
+
+    name: str = Field(..., min_length=1, max_length=100)
+    organisation: str
+    role: Role = Role.coordinator
+    restricted: bool = False
+    permissions: list[str] | None = Field(
+        None,
+        description="what the key may do: write scopes (hazards:write, activities:write, "
+        "eo-finds:write, accidents:write, hazard-reports:write, imports:write, "
+        "priorities:write) and restricted:read; default: every write scope of its role",
+        examples=[["hazard-reports:write"]],
+    )
 
 
 class UserOut(BaseModel):
