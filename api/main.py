@@ -22,7 +22,7 @@ from api.errors import (
     problem_response,
 )
 from api.jsondepth import MAX_JSON_DEPTH, json_depth
-from api.ratelimit import AnonymousRateLimit
+from api.ratelimit import RateLimit
 from api.routers import (
     accidents,
     activities,
@@ -269,7 +269,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     add_exception_handlers(app)
     app.add_middleware(JSONDepthLimit)  # innermost: after the rate and size limits
-    app.add_middleware(AnonymousRateLimit, settings=settings)
+    app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

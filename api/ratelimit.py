@@ -1,4 +1,5 @@
-"""Rate limits on anonymous requests: a token bucket per client address, in process.
+"""Rate limits: a token bucket per client address for anonymous callers, per API key, and per
+user for writes, in process.
 
 What is limited: the public API (``/api/v1/public/*``), map tiles (``/tiles/*``), the public
 layer's OGC collections (``/ogc/collections/public-*``) and sign-in (``POST
@@ -15,9 +16,18 @@ once per publication and kept in memory, and a page asking for them with the pub
 version may keep them for a year (see ``api.routers.tiles``). The map retries a refused tile
 after ``Retry-After`` and says, until it is drawn, that some areas are missing. A request
 carrying a valid access token (signature, type and expiry checked here, without the database)
-is not counted: signed-in users are governed by their role. An ``X-API-Key`` is counted like
-an anonymous caller here (checking it needs the database, which the limit protects).
-Everything else passes untouched.
+is not counted there: signed-in users are governed by their role, and their writes (POST,
+PUT, PATCH, DELETE under ``/api/v1/``) by a bucket per user, ``user_write_rate_per_second``
+and ``user_write_rate_burst`` (a runaway script or a stuck client cannot flood the programme's
+records). A request with an API key (``X-API-Key``, or HTTP Basic with user ``apikey``) takes
+from a bucket of its own per key, ``api_key_rate_per_second`` and ``api_key_rate_burst``, on
+every path (a partner's nightly sync no longer competes with anonymous visitors behind the
+same address). The key is not checked here (that needs the database, which the limit
+protects): a request whose key is refused (401) is charged afterwards to a bucket of refused
+keys per address (the anonymous rate and burst), and key requests from an address whose
+bucket of refused keys is empty are refused, so inventing keys does not buy requests, while
+anonymous visitors behind the same address never hold up a valid key. Everything else passes
+untouched.
 
 Each address has a bucket of ``anon_rate_burst`` tokens refilled at ``anon_rate_per_second``;
 a request takes one, and an empty bucket answers 429 problem+json with ``Retry-After``. The
@@ -27,6 +37,8 @@ address is the ASGI client's: behind a reverse proxy, run uvicorn with ``--proxy
 and ``--forwarded-allow-ips`` so it is the caller's and not the proxy's.
 """
 
+import base64
+import hashlib
 import math
 import time
 
@@ -42,6 +54,8 @@ LIMITED_PATHS = {"/api/v1/auth/token", "/api/v1/auth/refresh"}
 # the public layers' tiles: their own bucket (see the module's text)
 PUBLIC_TILE_PREFIXES = ("/tiles/public-hazards/", "/tiles/public-released/")
 MAX_CLIENTS = 100_000  # buckets kept; full ones are forgotten first
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+BASIC_API_KEY_USER = "apikey"  # as api.deps.BASIC_USER
 
 
 class TokenBuckets:
@@ -65,6 +79,13 @@ class TokenBuckets:
             return 0.0
         self._buckets[key] = (tokens, now)
         return (1 - tokens) / self.rate
+
+    def wait(self, key: str) -> float:
+        """The seconds until ``key`` has a token, without taking one (0: it has one now)."""
+        now = self.clock()
+        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled (forgetting them changes nothing)."""
@@ -93,24 +114,40 @@ def is_limited_path(method: str, path: str) -> bool:
     return path.startswith(LIMITED_PREFIXES) and not is_public_tile_path(path)
 
 
-def _signed_in(headers: list[tuple[bytes, bytes]], secret: str) -> bool:
-    """Whether the request carries a valid access token (no database involved)."""
+def caller(headers: list[tuple[bytes, bytes]], secret: str) -> tuple[str, str]:
+    """Who a request says it is, without the database: ``("user", id)`` for a valid access
+    token (signature, type and expiry checked), ``("key", digest)`` for an API key (not
+    checked), else ``("anonymous", "")``. A forged or refresh-type token is anonymous."""
     for name, value in headers:
-        if name.lower() == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                return False
+        if name.lower() == b"x-api-key" and value:
+            return "key", hashlib.sha256(value).hexdigest()
+    for name, value in headers:
+        if name.lower() != b"authorization":
+            continue
+        scheme, _, credentials = value.decode("latin-1").partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() == "bearer" and credentials:
             try:
-                claims = jwt.decode(token.strip(), secret, algorithms=["HS256"])
+                claims = jwt.decode(credentials, secret, algorithms=["HS256"])
             except jwt.PyJWTError:
-                return False
-            return claims.get("typ") == "access"
-    return False
+                return "anonymous", ""
+            if claims.get("typ") == "access" and claims.get("sub"):
+                return "user", str(claims["sub"])
+        elif scheme.lower() == "basic" and credentials:
+            try:
+                decoded = base64.b64decode(credentials, validate=True).decode("latin-1")
+            except ValueError:
+                return "anonymous", ""
+            user, _, key = decoded.partition(":")
+            if user == BASIC_API_KEY_USER and key:
+                return "key", hashlib.sha256(key.encode("latin-1")).hexdigest()
+        return "anonymous", ""
+    return "anonymous", ""
 
 
-class AnonymousRateLimit:
-    """ASGI middleware applying ``TokenBuckets`` to anonymous requests of limited paths:
-    one set for the anonymous limit, one for the public layers' tiles."""
+class RateLimit:
+    """ASGI middleware applying ``TokenBuckets``: per address for anonymous requests of
+    limited paths and for public-layer tiles, per API key, and per user for writes."""
 
     def __init__(self, app, settings: Settings, clock=time.monotonic) -> None:
         self.app = app
@@ -121,8 +158,17 @@ class AnonymousRateLimit:
         self.tile_buckets = TokenBuckets(
             settings.public_tile_rate_per_second, settings.public_tile_rate_burst, clock
         )
+        self.key_buckets = TokenBuckets(
+            settings.api_key_rate_per_second, settings.api_key_rate_burst, clock
+        )
+        self.user_buckets = TokenBuckets(
+            settings.user_write_rate_per_second, settings.user_write_rate_burst, clock
+        )
+        self.refused_key_buckets = TokenBuckets(
+            settings.anon_rate_per_second, settings.anon_rate_burst, clock
+        )
 
-    def _buckets_for(self, method: str, path: str) -> TokenBuckets | None:
+    def _anonymous_buckets_for(self, method: str, path: str) -> TokenBuckets | None:
         if is_public_tile_path(path):
             buckets = self.tile_buckets
         elif is_limited_path(method, path):
@@ -132,23 +178,99 @@ class AnonymousRateLimit:
         return buckets if buckets.rate > 0 else None
 
     async def __call__(self, scope, receive, send):
-        """Pass the request on, or answer 429 when its address has no token left."""
+        """Pass the request on, or answer 429 when its bucket has no token left."""
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        buckets = self._buckets_for(scope["method"], scope["path"])
-        if buckets is None or _signed_in(scope["headers"], self.secret):
-            return await self.app(scope, receive, send)
+        method, path = scope["method"], scope["path"]
         client = scope.get("client")
-        wait = buckets.take(client[0] if client else "unknown")
+        address = client[0] if client else "unknown"
+        kind, who = caller(scope["headers"], self.secret)
+        if kind == "user":
+            if method not in WRITE_METHODS or not path.startswith("/api/v1/"):
+                return await self.app(scope, receive, send)
+            if self.user_buckets.rate > 0:
+                wait = self.user_buckets.take(who)
+                if wait:
+                    return await self._refuse(
+                        scope,
+                        receive,
+                        send,
+                        wait,
+                        "changes from your account",
+                        self.user_buckets,
+                    )
+            return await self.app(scope, receive, send)
+        if kind == "key":
+            refused = self.refused_key_buckets
+            if refused.rate > 0:  # an address that spent its tries on invented keys
+                wait = refused.wait(address)
+                if wait:
+                    return await self._refuse(
+                        scope,
+                        receive,
+                        send,
+                        wait,
+                        "refused API keys from your address",
+                        refused,
+                    )
+            if self.key_buckets.rate > 0:
+                wait = self.key_buckets.take(who)
+                if wait:
+                    return await self._refuse(
+                        scope,
+                        receive,
+                        send,
+                        wait,
+                        "requests with this API key",
+                        self.key_buckets,
+                    )
+            return await self.app(scope, receive, self._charge_refusals(send, address))
+        buckets = self._anonymous_buckets_for(method, path)
+        if buckets is None:
+            return await self.app(scope, receive, send)
+        wait = buckets.take(address)
         if wait == 0:
             return await self.app(scope, receive, send)
+        what = "public tile" if buckets is self.tile_buckets else "anonymous"
+        return await self._refuse(
+            scope,
+            receive,
+            send,
+            wait,
+            f"{what} requests from your address",
+            buckets,
+            hint=", or sign in",
+        )
+
+    def _charge_refusals(self, send, address: str):
+        """``send``, taking a token from the address's bucket of refused keys on a 401."""
+
+        async def send_and_charge(message):
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 401
+                and self.refused_key_buckets.rate > 0
+            ):
+                self.refused_key_buckets.take(address)
+            await send(message)
+
+        return send_and_charge
+
+    async def _refuse(
+        self,
+        scope,
+        receive,
+        send,
+        wait: float,
+        what: str,
+        buckets: TokenBuckets,
+        hint: str = "",
+    ) -> None:
         retry_after = max(1, math.ceil(wait))
         request = Request(scope, receive)
-        what = "public tile" if buckets is self.tile_buckets else "anonymous"
         err = TooManyRequests(
-            f"too many {what} requests from your address (limit "
-            f"{buckets.rate:g}/s, bursts of {buckets.burst}); retry in "
-            f"{retry_after} s, or sign in",
+            f"too many {what} (limit {buckets.rate:g}/s, bursts of {buckets.burst}); "
+            f"retry in {retry_after} s{hint}",
             retry_after=retry_after,
         )
         base = scope["app"].state.settings.problem_base_uri.rstrip("/")

@@ -67,7 +67,10 @@ def settings(database_url) -> Settings:
         env="test",
         secret_key="test-secret-" + "x" * 20,
         import_runner="inline",
-        anon_rate_per_second=0,  # the anonymous rate limit is tested on its own
+        # the rate limits are tested on their own (tests/test_ratelimit.py)
+        anon_rate_per_second=0,
+        api_key_rate_per_second=0,
+        user_write_rate_per_second=0,
     )
 
 

@@ -1,13 +1,18 @@
 """The anonymous rate limit: token buckets per address on public, tile and sign-in paths."""
 
+import base64
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 
 from api.deps import get_session
 from api.main import create_app
 from api.ratelimit import TokenBuckets, is_limited_path, is_public_tile_path
+from api.services import auth
 from api.settings import Settings
-from tests.routers.test_errors import assert_problem
+from api.vocab import Role
+from tests.helpers import assert_problem
 
 
 class FakeClock:
@@ -49,9 +54,10 @@ def test_limited_paths():
 
 @pytest.fixture
 def limited(settings, session):
-    """An app allowing bursts of 3 anonymous requests, refilled at 0.5 per second."""
+    """An app allowing bursts of 3 anonymous requests, refilled at 0.05 per second (slow
+    enough that a loaded machine does not refill a token between the test's requests)."""
     app = create_app(
-        settings.model_copy(update={"anon_rate_per_second": 0.5, "anon_rate_burst": 3})
+        settings.model_copy(update={"anon_rate_per_second": 0.05, "anon_rate_burst": 3})
     )
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
@@ -64,7 +70,7 @@ def test_sign_in_is_limited_with_429_problem_and_retry_after(limited):
         assert limited.post("/api/v1/auth/token", data=form).status_code == 401
     r = limited.post("/api/v1/auth/token", data=form)
     body = assert_problem(r, 429)
-    assert 1 <= int(r.headers["Retry-After"]) <= 2
+    assert 1 <= int(r.headers["Retry-After"]) <= 20  # one token at 0.05/s
     assert "too many anonymous requests" in body["detail"]
     assert r.headers["x-content-type-options"] == "nosniff"  # still inside the headers
     # the address's bucket is shared by every limited path
@@ -169,3 +175,101 @@ def test_anonymous_reads_of_the_public_ogc_collections_are_limited(limited):
         for _ in range(5)
     ]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429], codes
+
+
+# --- per API key, per user for writes (issue 17.7) ---------------------------------------
+
+
+def _app(settings, session, **limits):
+    app = create_app(settings.model_copy(update=limits))
+    app.dependency_overrides[get_session] = lambda: session
+    return app
+
+
+def _key(session, org: str) -> str:
+    plain, _ = auth.create_api_key(
+        session,
+        organisation_code=org,
+        name=f"k-{uuid.uuid4().hex[:6]}",
+        role=Role.coordinator,
+    )
+    return plain
+
+
+def test_each_api_key_has_its_own_bucket_apart_from_the_address(
+    settings, session, actors
+):
+    one, two = _key(session, actors.org_a), _key(session, actors.org_a)
+    app = _app(
+        settings,
+        session,
+        anon_rate_per_second=0.001,
+        anon_rate_burst=3,
+        api_key_rate_per_second=0.001,
+        api_key_rate_burst=5,
+    )
+    with TestClient(app) as c:
+        # the address's anonymous bucket is emptied first: keys do not share it
+        assert [c.get("/api/v1/public/nothing").status_code for _ in range(4)][
+            -1
+        ] == 429
+        codes = [
+            c.get("/api/v1/hazards", headers={"X-API-Key": one}).status_code
+            for _ in range(6)
+        ]
+        assert codes == [200] * 5 + [429]
+        r = c.get("/ogc/collections/hazards/items", headers={"X-API-Key": one})
+        body = assert_problem(r, 429)  # on every path, not only the anonymous ones
+        assert "this API key" in body["detail"] and int(r.headers["Retry-After"]) >= 1
+        # HTTP Basic (user "apikey", as QGIS and GDAL send it) is the same key
+        basic = base64.b64encode(f"apikey:{one}".encode()).decode()
+        r = c.get("/api/v1/hazards", headers={"Authorization": f"Basic {basic}"})
+        assert_problem(r, 429)
+        # another key has its own bucket
+        assert c.get("/api/v1/hazards", headers={"X-API-Key": two}).status_code == 200
+
+
+def test_invented_keys_are_charged_to_the_address(settings, session):
+    app = _app(
+        settings,
+        session,
+        anon_rate_per_second=0.001,
+        anon_rate_burst=3,
+        api_key_rate_per_second=100,
+        api_key_rate_burst=100,
+    )
+    with TestClient(app) as c:
+        codes = [
+            c.get("/api/v1/hazards", headers={"X-API-Key": f"sgk_{n}"}).status_code
+            for n in range(5)
+        ]
+    assert codes == [401, 401, 401, 429, 429]
+
+
+def test_writes_are_limited_per_user_reads_are_not(settings, session, actors):
+    app = _app(
+        settings, session, user_write_rate_per_second=0.001, user_write_rate_burst=3
+    )
+    other = actors.coordinator_b.headers
+    with TestClient(app) as c:
+        headers = actors.coordinator_a.headers
+        writes = [
+            c.post("/api/v1/hazards", json={}, headers=headers).status_code
+            for _ in range(4)
+        ]
+        assert writes == [422, 422, 422, 429]
+        r = c.post("/api/v1/hazards", json={}, headers=headers)
+        body = assert_problem(r, 429)
+        assert "changes from your account" in body["detail"]
+        assert int(r.headers["Retry-After"]) >= 1
+        # reads are governed by the role, another user has their own bucket
+        assert [
+            c.get("/api/v1/hazards", headers=headers).status_code for _ in range(10)
+        ] == [200] * 10
+        assert c.post("/api/v1/hazards", json={}, headers=other).status_code == 422
+
+
+def test_defaults_limit_keys_and_writes():
+    defaults = Settings(database_url="postgresql://x@localhost/x")
+    assert defaults.api_key_rate_per_second > 0
+    assert defaults.user_write_rate_per_second > 0
