@@ -6,6 +6,7 @@ libraries, installed from the npm registry into ``web/node_modules`` by ``make i
 Both are gzip-compressed. The API documentation, ``/docs`` (Swagger UI) and ``/redoc``
 (ReDoc), is served the same way: pinned npm packages from ``/vendor``, started by a script of
 ``/static``, under the pages' policy (no inline script, no other origin), so it works offline.
+An installed wheel carries these files, and only these, as the package's ``_web`` folder.
 ``/map-config.json`` tells the pages the base map, the programme's
 extent, whether the data are the fictional demo and the version of the latest publication's
 tiles (``public_tiles``, asked for with ``?v=``: immutable, cached for a year).
@@ -25,7 +26,9 @@ from api.db.models.geography import AdminArea
 from api.db.models.hazards import Hazard
 from api.deps import SessionDep
 from api.errors import NotFound
+from api.package_data import folder
 from api.routers.tiles import public_tiles_version
+from api.schemas.web import MapConfig
 from api.settings import Settings
 from api.vocab import available_languages
 
@@ -87,8 +90,9 @@ SHARED_LABELS = ("vocab.", "public.marking.", "public.hazard_type.")
 
 
 def web_root(settings: Settings) -> Path:
-    """The ``web/`` folder (``SAFEGROUND_WEB_DIR`` or the checkout's)."""
-    return Path(settings.web_dir or Path(__file__).resolve().parents[1] / "web")
+    """The web map's folder: ``SAFEGROUND_WEB_DIR``, else the package's ``_web`` (the
+    checkout's ``web/`` in an editable install)."""
+    return Path(settings.web_dir) if settings.web_dir else folder("_web")
 
 
 def map_config(session, settings: Settings) -> dict:
@@ -142,7 +146,9 @@ def mount_docs(app: FastAPI) -> None:
         (REDOC_URL, REDOC_PAGE),
         (OAUTH2_REDIRECT_URL, OAUTH2_REDIRECT_PAGE),
     ):
-        app.add_api_route(url, _html(html), include_in_schema=False)
+        app.add_api_route(
+            url, _html(html), response_class=HTMLResponse, include_in_schema=False
+        )
 
 
 def _html(text: str):
@@ -168,15 +174,21 @@ def mount(app: FastAPI, settings: Settings) -> None:
 
     for url, name in PAGES.items():
         if (root / name).is_file():
-            app.add_api_route(url, page(name), include_in_schema=False)
+            app.add_api_route(
+                url, page(name), response_class=HTMLResponse, include_in_schema=False
+            )
 
-    @app.get("/i18n/{language}.json", include_in_schema=False)
+    @app.get(
+        "/i18n/{language}.json",
+        response_model=dict[str, str],
+        include_in_schema=False,
+    )
     def messages(language: str):
         return JSONResponse(
             catalogue(root, language), headers={"Cache-Control": "no-cache"}
         )
 
-    @app.get("/map-config.json", include_in_schema=False)
+    @app.get("/map-config.json", response_model=MapConfig, include_in_schema=False)
     def config(session: SessionDep):
         return JSONResponse(
             map_config(session, settings), headers={"Cache-Control": "no-cache"}
