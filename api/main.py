@@ -223,12 +223,12 @@ class JSONDepthLimit:
         else:
             depth = json_depth(body)
         if depth > self.max_depth:
-            err = BadRequest(
+            too_deep = BadRequest(
                 f"the JSON body nests arrays and objects {depth} levels deep; at most "
                 f"{self.max_depth} are accepted",
                 errors=[{"pointer": "", "message": "nested too deeply"}],
             )
-            return await _send_problem(scope, send, err)
+            return await _send_problem(scope, send, too_deep)
 
         async def replay():
             return messages.pop(0) if messages else await receive()
@@ -318,7 +318,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web.mount(app, settings)
     if not any(getattr(r, "path", None) == "/" for r in app.routes):
 
-        @app.get("/", include_in_schema=False)
+        @app.get("/", response_class=HTMLResponse, include_in_schema=False)
         def home():  # the web map is not installed: point to the API docs
             return HTMLResponse(LANDING)
 
