@@ -6,7 +6,6 @@ Each test runs inside a transaction that is rolled back; services' ``commit()`` 
 SAVEPOINT. Database tests never skip: a missing database is an error telling you what to run.
 """
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -15,27 +14,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from api.db import migrate
-from api.db.scratch import scratch_database
 from api.main import create_app
 from api.settings import Settings
 from tests.factories import Actors, make_actors
-
-
-def _server_url() -> str:
-    url = os.environ.get("SAFEGROUND_TEST_DATABASE_URL") or os.environ.get(
-        "DATABASE_URL"
-    )
-    if not url:
-        raise RuntimeError(
-            "no database: run the suite with `make test` (it provisions PostGIS and sets "
-            "DATABASE_URL), or export DATABASE_URL=postgresql://user:pass@host:port/db"
-        )
-    return Settings(database_url=url).database_url
-
-
-def throwaway_database(prefix: str = "sg_test"):
-    """Create an empty PostGIS database on the test server, yield its URL, drop it."""
-    return scratch_database(_server_url(), prefix)
+from tests.helpers import throwaway_database
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,7 +1,6 @@
 """A real server for tests that need one: ``safeground serve`` on a free port over a database."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+from tests.helpers import free_port
+
 CLI = str(Path(sys.executable).with_name("safeground"))
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on (now)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(url: str, **extra: str) -> dict[str, str]:

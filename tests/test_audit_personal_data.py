@@ -22,7 +22,7 @@ from api.db.base import Base
 from api.services import auth
 from api.settings import Settings
 from api.vocab import Role
-from tests.conftest import throwaway_database
+from tests.helpers import throwaway_database
 
 CHANGED = audit.CHANGED
 MIGRATIONS = Path(__file__).parent.parent / "migrations/versions"

@@ -11,8 +11,7 @@ from api.services import auth
 from api.services.auth import EXTRA_SCOPES, KEY_REFUSED, ROLE_SCOPES, WRITE_SCOPES
 from api.vocab import Role
 from tests.factories import activity_body, hazard_feature, release
-from tests.routers.test_errors import assert_problem
-from tests.test_public_leaks import _walk
+from tests.helpers import assert_problem, walk_routes
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # credential exchanges: they take no caller, only the credentials in their body
@@ -35,7 +34,7 @@ def key(session, org: str, *, role=Role.coordinator, permissions=None) -> dict:
 def write_routes(app) -> list[tuple[str, str]]:
     return sorted(
         (method, path)
-        for path, methods in _walk(app.routes)
+        for path, methods in walk_routes(app.routes)
         if path.startswith("/api/v1/")
         for method in methods & WRITE_METHODS
     )

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from api.db import migrate
 from api.settings import Settings, get_settings
-from tests.conftest import throwaway_database
 from tests.factories import activity_body, make_actors, make_hazard, release
+from tests.helpers import throwaway_database
 
 TABLES = ("hazards", "hazard_versions", "hazard_states", "activities", "release_polygons",
           "users", "organisations", "hazard_land_release")  # fmt: skip

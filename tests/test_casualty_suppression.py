@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from api.services.accidents import DIMENSIONS, aggregate, fixed_period
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 URL = "/api/v1/analytics/casualties"
 CLASSES = ("mine_erw_accident", "demining_accident")

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.settings import Settings, get_settings
-from tests.conftest import throwaway_database
+from tests.helpers import throwaway_database
 
 runner = CliRunner()
 

@@ -16,8 +16,8 @@ from api.db import migrate
 from api.services import auth
 from api.settings import Settings
 from api.vocab import OrganisationType, Role
-from tests.conftest import throwaway_database
 from tests.factories import make_org
+from tests.helpers import throwaway_database
 from tests.live import live_server, server_env
 
 EDITORS = 20

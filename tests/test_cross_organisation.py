@@ -33,8 +33,8 @@ from sqlalchemy import text
 from api.services import priorities
 from api.vocab import Role
 from tests.factories import _user, activity_body, make_activity, make_hazard, release
+from tests.helpers import run_import
 from tests.ingest import files as F
-from tests.ingest.test_imports import run as run_import
 
 HAZARD_A = box(30.0, 50.0, 30.01, 50.01)
 FAR = (30.2, 50.2)  # about 25 km away: an unlinked accident there does not count for it
@@ -250,7 +250,8 @@ def report_accepted_into_their_hazard(w: World, user):
 
 def eore_session_linked_to_their_hazard(w: World, user):
     """B's risk-education session near A's hazard, linked to it (by B's EORE officer)."""
-    from tests.test_eore import URL, session_body
+    from tests.helpers import EORE_URL as URL
+    from tests.helpers import eore_session_body as session_body
 
     eore_b = _user(w.session, w.settings, Role.eore, w.actors.org_b)
     body = session_body(*NEAR, hazard_ids=[str(w.hazard)])

@@ -19,7 +19,7 @@ from api.schemas.organisations import OrganisationCreate
 from api.services import auth, demo, organisations
 from api.settings import Settings
 from api.vocab import ActivityType, OrganisationType
-from tests.conftest import throwaway_database
+from tests.helpers import throwaway_database
 
 SEED = demo.DEFAULT_SEED
 

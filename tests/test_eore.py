@@ -12,39 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from api.services import auth
 from api.vocab import Role
 from tests.factories import make_admin_area, make_hazard
-from tests.routers.test_errors import assert_problem
+from tests.helpers import EORE_SPOT, assert_problem
+from tests.helpers import EORE_URL as URL
+from tests.helpers import eore_session_body as session_body
 
-LON, LAT = 36.21137, 49.08712
-URL = "/api/v1/eore-sessions"
-
-
-def session_body(lon=LON, lat=LAT, **props):
-    base = {
-        "session_date": "2024-06-14",
-        "delivery_method": "school_based",
-        "audience": "children",
-        "language": "uk",
-        "messages_covered": ["recognise_devices", "report"],
-        "beneficiaries": [
-            {"sex": "female", "age_band": "age_5_12", "count": 14},
-            {"sex": "male", "age_band": "age_5_12", "count": 11},
-            {
-                "sex": "male",
-                "age_band": "age_13_17",
-                "disability": "with_disability",
-                "count": 2,
-            },
-        ],
-        "notes": "after a UXO find near the school",
-    }
-    base.update(props)
-    return {
-        "type": "Feature",
-        "geometry": None
-        if lon is None
-        else {"type": "Point", "coordinates": [lon, lat]},
-        "properties": base,
-    }
+LON, LAT = EORE_SPOT
 
 
 def withheld_body(pcode, **props):

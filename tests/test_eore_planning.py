@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 from api.db.models import Settlement
 from api.services.eore import _months_before
 from tests.factories import make_activity, make_admin_area, make_hazard, release
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 URL = "/api/v1/eore-sessions/planning"
 LON, LAT = 30.50, 50.40  # Kyiv oblast

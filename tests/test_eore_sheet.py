@@ -14,7 +14,7 @@ from api.deps import get_session
 from api.main import create_app
 from api.spatial.svg_map import metres_per_degree, project
 from tests.factories import make_hazard
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 URL = "/api/v1/eore-sessions/community-sheet"
 LON, LAT = 35.10, 47.80  # Zaporizhzhia oblast

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from api.db.engine import make_engine
 from api.main import create_app
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 
 class TcpProxy:

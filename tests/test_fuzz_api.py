@@ -17,8 +17,8 @@ from api.main import create_app
 from api.services import auth
 from api.settings import Settings
 from api.vocab import OrganisationType, Role
-from tests.conftest import throwaway_database
 from tests.factories import make_org
+from tests.helpers import throwaway_database
 
 EXAMPLES = 15
 

@@ -28,8 +28,8 @@ from api.spatial.intake import (
     ellipsoidal_areas,
 )
 from tests.factories import hazard_feature, make_activity, make_hazard, release
+from tests.helpers import run_import
 from tests.ingest import files as F
-from tests.ingest.test_imports import run as run_import
 
 MB = 1024 * 1024
 # a one-degree square across the antimeridian, written with its edges the long way round

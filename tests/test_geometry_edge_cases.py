@@ -25,8 +25,8 @@ from tests.factories import (
     release,
     square,
 )
+from tests.helpers import run_import
 from tests.ingest import files as F
-from tests.ingest.test_imports import run as run_import
 
 PROBLEMS = "https://safeground.example.org/problems/"
 
@@ -416,7 +416,8 @@ def test_accident_point_with_z_or_m_says_so(client, actors):
 
 
 def test_eore_session_point_with_z_says_so(client, actors):
-    from tests.test_eore import URL, session_body
+    from tests.helpers import EORE_URL as URL
+    from tests.helpers import eore_session_body as session_body
 
     body = session_body()
     body["geometry"]["coordinates"].append(212.0)

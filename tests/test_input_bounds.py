@@ -550,8 +550,8 @@ def test_migration_0015_keeps_flags_and_serves_legacy_rows(settings):
 
     from api.db import migrate
     from api.main import create_app
-    from tests.conftest import throwaway_database
     from tests.factories import make_actors, make_hazard
+    from tests.helpers import throwaway_database
 
     with throwaway_database("sg_bounds") as url:
         migrate.upgrade(url, "0014")

@@ -75,7 +75,7 @@ from tests.factories import (
     release,
     square,
 )
-from tests.routers.test_kobo import SUBMISSION
+from tests.helpers import KOBO_SUBMISSION as SUBMISSION
 
 JSON_MEDIA_TYPES = (
     "application/json",

@@ -8,7 +8,6 @@ a straight hazard edge.
 """
 
 import logging
-import socket
 import threading
 import time
 
@@ -23,7 +22,7 @@ from api.privacy import RedactCheckQuery
 from api.schemas.public import CheckResult
 from api.services import public
 from tests.factories import make_admin_area, make_hazard
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem, free_port
 
 GEOD = Geod(ellps="WGS84")
 HAZARD = box(25.1, 50.0, 25.11, 50.006)
@@ -154,12 +153,6 @@ def test_bad_coordinates_are_422_problems(client, params, parameter):
 # ---- the access log never carries a checked point ----------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _Capture(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -173,7 +166,7 @@ def test_access_log_redacts_checked_coordinates(settings):
     """A real uvicorn server, configured as ``safeground serve`` does; its access log
     records every request but never the query of /public/check."""
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, access_log=True)
     server = uvicorn.Server(config)
     capture = _Capture()

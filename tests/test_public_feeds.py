@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from api.services import public
 from tests.factories import make_admin_area, make_hazard
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 ATOM = "{http://www.w3.org/2005/Atom}"

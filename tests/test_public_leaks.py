@@ -25,6 +25,7 @@ from api.db.models.hazard_reports import HazardReportContact
 from api.ogc.collections import REGISTRY
 from api.services import public, tiles
 from tests.factories import make_activity, make_admin_area, make_hazard, release
+from tests.helpers import walk_routes
 
 MARK = "RESTRICTED-" + uuid.uuid4().hex[:10]
 FIND_AT = (24.4123457, 50.4987653)  # exact EO-find location
@@ -32,18 +33,6 @@ ACCIDENT_AT = (24.4134561, 50.4976541)  # exact accident location
 SECRET_DIGITS = ("4123457", "4987653", "4134561", "4976541")
 HAZARD = box(24.41, 50.49, 24.42, 50.50)
 TMS = morecantile.tms.get("WebMercatorQuad")
-
-
-def _walk(routes, prefix=""):
-    """(path, methods) of every route, descending into included routers."""
-    for route in routes:
-        if hasattr(route, "original_router"):
-            context = getattr(route, "include_context", None)
-            yield from _walk(
-                route.original_router.routes, prefix + getattr(context, "prefix", "")
-            )
-        elif getattr(route, "methods", None):
-            yield prefix + route.path, route.methods
 
 
 @pytest.fixture
@@ -117,7 +106,7 @@ def seeded(session, actors, settings):
 
 def _urls(app, ids) -> list[str]:
     urls = []
-    for path, methods in _walk(app.routes):
+    for path, methods in walk_routes(app.routes):
         if "GET" not in methods:
             continue
         if path == "/tiles/{layer}/{z}/{x}/{y}.mvt":

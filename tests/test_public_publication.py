@@ -15,7 +15,7 @@ from api.db.models import EOFind, PublicCount, PublicHazard, PublicReleased
 from api.schemas.public import Publication
 from api.services import public
 from tests.factories import make_activity, make_admin_area, make_hazard, release
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 LON, LAT = 24.0, 50.0
 GEOD = Geod(ellps="WGS84")

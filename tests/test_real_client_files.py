@@ -33,7 +33,7 @@ from api.services import exports, hazards, priorities
 from api.services.auth import organisation_by_code
 from tests.factories import hazard_feature, make_activity, make_admin_area, release
 from tests.factories import make_hazard as _make_hazard
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 UKRAINIAN = "Поле біля школи №3, Ізюм — «ґанок» і ї"
 BOM = b"\xef\xbb\xbf"

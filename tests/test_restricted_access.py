@@ -16,8 +16,9 @@ from shapely.geometry import box
 from api.services import auth
 from api.vocab import Role
 from tests.factories import hazard_feature
-from tests.routers.test_errors import assert_problem
-from tests.routers.test_tiles import decode, url
+from tests.helpers import assert_problem
+from tests.helpers import decode_tile as decode
+from tests.helpers import tile_url as url
 
 LON, LAT = 12.34567, 41.76543  # exact points; nothing else in the suite is drawn here
 FIND = [12.3469, 41.76777]

@@ -8,7 +8,7 @@ import jwt
 
 from api.services import auth
 from api.vocab import Role
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 PASSWORD = "correct horse battery"
 

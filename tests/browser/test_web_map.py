@@ -16,7 +16,7 @@ import pytest
 from playwright import sync_api as playwright_api
 
 from api.db import migrate
-from tests.conftest import throwaway_database
+from tests.helpers import throwaway_database
 from tests.live import CLI, live_server, server_env
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,16 +6,14 @@ publication included), one extra spot hazard, and an API key of the demo organis
 
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
 from api.db import migrate
-from tests.conftest import throwaway_database
+from tests.helpers import CLIENT_ARTIFACTS as ARTIFACTS
+from tests.helpers import throwaway_database
 from tests.live import CLI, live_server, server_env
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "clients"
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.clients.conftest import ARTIFACTS
+from tests.helpers import CLIENT_ARTIFACTS as ARTIFACTS
 
 pytestmark = pytest.mark.clients
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clients.conftest import ARTIFACTS
+from tests.helpers import CLIENT_ARTIFACTS as ARTIFACTS
 
 QGIS_PYTHON = "/usr/bin/python3"
 CLIENT = Path(__file__).with_name("qgis_client.py")

@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from api.ingest import readers
 from api.ingest.profile import MAX_MAPPING_BYTES
+from tests.helpers import upload
 from tests.ingest import files as F
-from tests.ingest.test_imports import upload
 
 
 @pytest.fixture

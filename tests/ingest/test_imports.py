@@ -9,30 +9,11 @@ from shapely.geometry import Point, box, shape
 from sqlalchemy import func, select, text
 
 from api.db.models import Hazard, HazardVersion
+from tests.helpers import run_import as run
+from tests.helpers import upload
 from tests.ingest import files as F
 
 GEOD = Geod(ellps="WGS84")
-
-
-def upload(client, user, name: str, data: bytes, **form):
-    form.setdefault("mode", "commit")
-    return client.post(
-        "/api/v1/imports",
-        files={"file": (name, data)},
-        data={
-            k: str(v).lower() if isinstance(v, bool) else str(v)
-            for k, v in form.items()
-        },
-        headers=user.headers,
-    )
-
-
-def run(client, user, name: str, data: bytes, **form) -> dict:
-    res = upload(client, user, name, data, **form)
-    assert res.status_code == 202, res.text
-    report = client.get(res.headers["Location"], headers=user.headers)
-    assert report.status_code == 200, report.text
-    return report.json()
 
 
 def hazard_count(session, org_code: str | None = None) -> int:

@@ -9,7 +9,7 @@ from api.db import migrate
 from api.db.base import Base
 from api.db.migrate import include_object
 from api.settings import Settings
-from tests.conftest import throwaway_database
+from tests.helpers import throwaway_database
 
 
 def _geometry_columns(conn) -> set[tuple[str, str]]:

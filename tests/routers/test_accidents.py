@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import inspect
 
 from api.services.accidents import age_at
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 NAME = "Olena Testivna Kovalenko"
 ADDRESS = "12 Sadova Street, Testove"

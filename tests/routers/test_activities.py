@@ -6,7 +6,7 @@ import pytest
 from shapely.geometry import box
 
 from tests.factories import activity_body, hazard_feature, release
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from tests.factories import (
     make_admin_area,
     release,
 )
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 REL = 1e-4  # the platform measures straight lon/lat edges, pyproj geodesic ones
 TOL = 1e-6

@@ -8,7 +8,7 @@ from shapely.geometry import box
 from api.services import auth
 from api.vocab import Role
 from tests.factories import hazard_feature
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 GEOM = box(30.0, 50.0, 30.01, 50.01)
 

@@ -9,7 +9,7 @@ from shapely.geometry import Point
 from api.services import auth
 from api.vocab import Role
 from tests.factories import hazard_feature, make_hazard, square
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 
 def basic(user: str, password: str) -> dict[str, str]:

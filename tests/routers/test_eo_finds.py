@@ -4,7 +4,7 @@ import pytest
 from shapely.geometry import box
 
 from tests.factories import hazard_feature
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 
 @pytest.fixture

@@ -5,17 +5,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(r, status):
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    body = r.json()
-    assert body["status"] == status
-    assert body["title"] and body["detail"] and body["type"]
-    return body
+from tests.helpers import assert_problem
 
 
 def test_unknown_route_is_404_problem(client):

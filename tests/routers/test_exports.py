@@ -22,7 +22,7 @@ from tests.factories import (
     release,
     square,
 )
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 LAYERS = ("hazards", "releases", "eo-finds", "admin-areas")
 FORMATS = ("geojson", "gpkg", "shp.zip", "kml", "csv")

@@ -8,7 +8,7 @@ from shapely.geometry import box, mapping, shape
 from api.services import hazard_reports
 from api.services.hazard_reports import AcceptBody, HazardReportFeature
 from tests.factories import make_hazard
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 AREA = box(36.20, 49.10, 36.21, 49.11)
 POINT = {"type": "Point", "coordinates": [36.2051, 49.1032]}

@@ -4,7 +4,7 @@ import pytest
 from shapely.geometry import box, mapping, shape
 
 from tests.factories import geod_area, hazard_feature, make_admin_area, release
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 GEOM = box(30.0, 50.0, 30.01, 50.01)
 

@@ -7,32 +7,10 @@ from shapely.geometry import shape
 
 from api.services import auth
 from api.vocab import Role
-from tests.routers.test_errors import assert_problem
+from tests.helpers import KOBO_SUBMISSION as SUBMISSION
+from tests.helpers import assert_problem
 
 URL = "/api/v1/integrations/kobo"
-
-SUBMISSION = {
-    "_id": 40213,
-    "_uuid": "5b8f5d0e-2f55-4a43-9a9b-2f1f0e5d7c11",
-    "meta/instanceID": "uuid:5b8f5d0e-2f55-4a43-9a9b-2f1f0e5d7c11",
-    "_submission_time": "2024-05-17T06:05:07",
-    "_submitted_by": "enumerator1",
-    "_xform_id_string": "aXk9mQ2cR8vF",
-    "_attachments": [],
-    "_geolocation": [49.1032, 36.2051],
-    "today": "2024-05-17",
-    "report/description": "Children found a metal object near the stream",
-    "report/contamination": "ap_mine unexploded",
-    "report/location_text": "stream behind the school",
-    "report/hazard_location": "49.1032 36.2051 152.0 4.5",
-    "devices": [
-        {"devices/device_type": "AT", "devices/count": "2"},
-        {"devices/device_type": "ap_mine", "devices/count": "1"},
-    ],
-    "informant/informant_name": "Petro Informant",
-    "informant/informant_phone": "+380 67 765 4321",
-    "informant/consent_to_contact": "yes",
-}
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.factories import (
     release,
     square,
 )
-from tests.routers.test_errors import assert_problem
+from tests.helpers import assert_problem
 
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 CQL2_TEXT = "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text"

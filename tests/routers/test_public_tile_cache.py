@@ -2,9 +2,13 @@
 for a year; without it, or with an older one, for a minute."""
 
 import pytest
+from shapely.geometry import box
 
 from tests.factories import hazard_feature
-from tests.routers.test_tiles import LAT, LON, box, url
+from tests.helpers import TILE_SPOT
+from tests.helpers import tile_url as url
+
+LON, LAT = TILE_SPOT
 
 YEAR = "public, max-age=31536000, immutable"
 

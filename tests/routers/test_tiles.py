@@ -1,27 +1,14 @@
 """Vector tiles: features and attributes, no hazard dropped, ETags, access rules."""
 
-import mapbox_vector_tile
-import morecantile
 import pytest
 from shapely.geometry import box
 
 from tests.factories import hazard_feature, release
-from tests.routers.test_errors import assert_problem
+from tests.helpers import TILE_SPOT, assert_problem
+from tests.helpers import decode_tile as decode
+from tests.helpers import tile_url as url
 
-TMS = morecantile.tms.get("WebMercatorQuad")
-LON, LAT = 44.2001, 15.3001  # somewhere no other test draws
-
-
-def url(layer: str, lon: float, lat: float, z: int) -> str:
-    t = TMS.tile(lon, lat, z)
-    return f"/tiles/{layer}/{t.z}/{t.x}/{t.y}.mvt"
-
-
-def decode(response) -> dict:
-    assert response.status_code == 200, response.text
-    if not response.content:
-        return {}
-    return mapbox_vector_tile.decode(response.content)
+LON, LAT = TILE_SPOT
 
 
 def features(response, layer: str) -> list[dict]:

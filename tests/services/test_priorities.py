@@ -469,7 +469,7 @@ def test_an_admin_loads_context_and_a_coordinator_tasks_a_region(
     """The issue's story end to end, through HTTP only."""
     import json
 
-    from tests.ingest.test_imports import run
+    from tests.helpers import run_import as run
 
     region = box(30.45, 50.35, 30.55, 50.45)
     admin = {
