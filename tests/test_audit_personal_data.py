@@ -13,6 +13,7 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -251,6 +252,7 @@ def test_the_migration_holds_the_same_declaration():
     assert copied == declared
 
 
+@pytest.mark.slow
 def test_migration_0017_redacts_rows_written_before():
     """A database at 0016 holding an audit row with an informant in clear: after the
     upgrade the values read "(changed)", the rest of the row is kept, and the log is

@@ -7,6 +7,7 @@ no 5xx, and every error is RFC 9457 problem+json. A wider run by hand against a 
 --checks not_a_server_error`.
 """
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from api.settings import Settings
 from api.vocab import OrganisationType, Role
 from tests.factories import make_org
 from tests.helpers import throwaway_database
+
+# slow: schemathesis over every operation (make test-fast leaves it out)
+pytestmark = pytest.mark.slow
 
 EXAMPLES = 15
 

@@ -308,6 +308,7 @@ def test_sg_area_m2_of_a_long_way_row_is_bounded(session):
     assert area > 0
 
 
+@pytest.mark.slow
 def test_migration_0016_flags_legacy_rows_and_keeps_them(session, settings, actors):
     legacy = _legacy_rows(session, settings, actors, n=2)
     normal = make_hazard(

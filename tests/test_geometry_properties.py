@@ -15,7 +15,7 @@ Properties:
 
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import mapping, shape
 from shapely.geometry.polygon import orient
@@ -30,6 +30,9 @@ from api.spatial.intake import (
 )
 from tests.factories import geod_area, hazard_feature, release
 from tests.strategies import hazard_and_releases, polygons
+
+# slow: property-based (make test-fast leaves it out)
+pytestmark = pytest.mark.slow
 
 PURE = settings(max_examples=120, deadline=None, derandomize=True, database=None)
 WITH_DB = settings(
@@ -92,8 +95,7 @@ def test_intake_accepts_only_valid_geometry_and_reports_repairs(drawn):
 @given(polygons(kinds=("valid", "holed", "many", "huge")))
 def test_areas_are_on_the_ellipsoid(drawn):
     kind, geom = drawn
-    if not geom.is_valid:
-        return
+    assume(geom.is_valid)  # the invalid draws are the intake's (repair) tests above
     ours = ellipsoidal_area_m2(geom)
     # pyproj's geodesic area (an independent computation) of the polygon with its edges
     # followed in 0.0002° steps, as RFC 7946 edges are straight in longitude/latitude;

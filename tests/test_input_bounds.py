@@ -542,6 +542,7 @@ def test_a_kobo_submission_with_a_huge_number_is_served_back(lenient, session, a
     assert '"_id":99999999999999999999' in r.text  # exact, as JSON number text
 
 
+@pytest.mark.slow
 def test_migration_0015_keeps_flags_and_serves_legacy_rows(settings):
     """Rows stored before the bounds: the migration succeeds, flags them, and they serve."""
     from shapely.geometry import box

@@ -201,9 +201,12 @@ def hazard_shapes(draw):
     )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(shapes=st.lists(hazard_shapes(), min_size=1, max_size=4))

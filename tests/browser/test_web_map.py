@@ -19,6 +19,9 @@ from api.db import migrate
 from tests.helpers import throwaway_database
 from tests.live import CLI, live_server, server_env
 
+# slow: Chromium against a live server (make test-fast leaves it out)
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 XSS_NAME = "Field <img src=x onerror=alert(1)> near the well"

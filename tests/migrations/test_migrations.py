@@ -11,6 +11,9 @@ from api.db.migrate import include_object
 from api.settings import Settings
 from tests.helpers import throwaway_database
 
+# slow: migrations on throwaway databases (make test-fast leaves them out)
+pytestmark = pytest.mark.slow
+
 
 def _geometry_columns(conn) -> set[tuple[str, str]]:
     rows = conn.execute(

@@ -619,12 +619,15 @@ def test_eo_finds_export_needs_exact_location_rights(
         assert exact == {(30.00537, 50.00412), (-0.4995, 51.5005)}
 
 
-@pytest.mark.parametrize("layer", LAYERS)
-def test_any_role_exports_operational_layers(client, actors, programme, layer):
-    if layer == "eo-finds":
-        return
+# eo-finds are not for any role: test_eo_finds_export_needs_exact_location_rights above
+@pytest.mark.parametrize("layer", [x for x in LAYERS if x != "eo-finds"])
+def test_any_role_exports_operational_layers(
+    client, actors, programme, tmp_path, layer
+):
     for user in (actors.analyst_a, actors.eore_a, actors.coordinator_b, actors.admin):
-        download(client, user, f"{layer}.gpkg")
+        r = download(client, user, f"{layer}.gpkg")
+        assert r.headers["content-type"].startswith(exports.FORMATS["gpkg"].media_type)
+        assert len(read(r.content, "gpkg", tmp_path)) > 0, user
 
 
 @pytest.mark.parametrize("layer", LAYERS)
