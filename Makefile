@@ -9,10 +9,10 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 WITH_DB := source .dev-db.env &&
 
-.PHONY: help install db migrate run test lint fmt bench bench-import bench-priorities bench-tiles bench-load bench-history clean
+.PHONY: help install db migrate run test test-fast lint fmt bench bench-import bench-priorities bench-tiles bench-load bench-history clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -40,13 +40,16 @@ run: migrate  ## install, provision, migrate, load demo data into an empty DB, s
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/safeground serve --host $(HOST) --port $(PORT); }
 
-test: db  ## lint and run the whole suite against a throwaway PostGIS database
-	$(BIN)/ruff check .
+test: db lint  ## lint, then the whole suite against a throwaway PostGIS database
 	$(WITH_DB) $(BIN)/pytest
 
-lint: install  ## ruff lint and format check
+test-fast: db lint  ## the same, without the tests marked slow (fuzz, browser, property, migration)
+	$(WITH_DB) $(BIN)/pytest -m "not slow"
+
+lint: install  ## ruff lint, format check and mypy (api/, as [tool.mypy] in pyproject.toml says)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check api tests scripts migrations
+	$(BIN)/mypy
 
 fmt: install  ## format the code
 	$(BIN)/ruff format api tests scripts migrations
