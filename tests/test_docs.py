@@ -97,20 +97,62 @@ def missing_sections(root: Path = ROOT) -> list[str]:
     return sorted(missing)
 
 
+def slugs(path: Path) -> set[str]:
+    """The anchors GitHub gives a Markdown file's headings ("## 3.2 Area accounting" ->
+    "32-area-accounting"; a repeated heading gets "-1", "-2"...)."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*$", text, re.MULTILINE):
+        heading = re.sub(r"[`*]", "", heading).lower()
+        slug = "".join(c for c in heading if c.isalnum() or c in " -_").replace(
+            " ", "-"
+        )
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        anchors.add(slug if n == 0 else f"{slug}-{n}")
+    return anchors
+
+
 def broken_links(root: Path = ROOT) -> list[str]:
-    """Relative links of the Markdown documents that lead to no file."""
+    """Relative links of the Markdown documents that lead to no file, or to no heading."""
     docs = [root / n for n in SCANNED_FILES] + sorted((root / "docs").glob("*.md"))
     broken = []
     for doc in docs:
         if not doc.is_file():
             continue
         for target in MD_LINK.findall(doc.read_text(encoding="utf-8")):
-            if re.match(r"^(?:[a-z][a-z0-9+.-]*:|#)", target):
-                continue  # a URL, mail address or anchor in the same page
-            path = target.split("#")[0]
-            if not (doc.parent / path).exists():
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+                continue  # a URL or a mail address
+            path, _, anchor = target.partition("#")
+            linked = doc.parent / path if path else doc
+            if not linked.exists():
                 broken.append(f"{doc.relative_to(root)}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in slugs(linked):
+                broken.append(f"{doc.relative_to(root)}: {target} (no such heading)")
     return broken
+
+
+def own_sections_missing(root: Path = ROOT) -> list[str]:
+    """``doc:line: §N`` for a section a document cites of itself (a bare §, not after
+    another document's name or an RFC number) that is not one of its headings."""
+    missing = []
+    for doc in sorted((root / "docs").glob("*.md")):
+        text = doc.read_text(encoding="utf-8")
+        cited_elsewhere = {
+            span
+            for m in CITATION.finditer(text)
+            for span in range(m.start(2), m.end(2))
+        }
+        present = headings(doc)
+        for m in re.finditer(r"§\s?(\d+(?:\.\d+)*)", text):
+            before = text[max(0, m.start() - 12) : m.start()]
+            if m.start() in cited_elsewhere or re.search(r"RFC \d+\s*$", before):
+                continue
+            if m.group(1) not in present:
+                line = text.count("\n", 0, m.start()) + 1
+                missing.append(f"{doc.relative_to(root)}:{line}: §{m.group(1)}")
+    return missing
 
 
 def test_every_docs_reference_names_a_file_that_exists():
@@ -134,6 +176,10 @@ def test_the_cited_documents_exist_and_are_cited():
 
 def test_relative_links_of_the_documents_lead_to_files():
     assert broken_links() == []
+
+
+def test_sections_a_document_cites_of_itself_are_its_headings():
+    assert own_sections_missing() == []
 
 
 def test_readme_links_to_the_project_documents():
@@ -164,7 +210,11 @@ def test_the_checks_catch_a_missing_document_section_and_link(tmp_path):
         '§3.1.9 is not ours; (domain.md §2.3 and §9.1)."""\n'
     )
     (tmp_path / "README.md").write_text(
-        "[ok](docs/domain.md) [gone](docs/nothing.md) [web](https://example.org/x.md)"
+        "[ok](docs/domain.md) [gone](docs/nothing.md) [web](https://example.org/x.md)\n"
+        "[status](docs/domain.md#23-status) [typo](docs/domain.md#23-statuses)\n"
+    )
+    (tmp_path / "docs" / "api.md").write_text(
+        "# API\n\n## 1. Rules\n\nAs §1 says, and §4 (missing); RFC 9110 §8.8.3 is theirs.\n"
     )
     assert dangling_references(tmp_path) == [
         "README.md:1: docs/nothing.md",
@@ -175,7 +225,11 @@ def test_the_checks_catch_a_missing_document_section_and_link(tmp_path):
         "api/x.py:1: docs/domain.md §2.4",
         "api/x.py:3: domain.md §9.1",
     ]
-    assert broken_links(tmp_path) == ["README.md: docs/nothing.md"]
+    assert broken_links(tmp_path) == [
+        "README.md: docs/nothing.md",
+        "README.md: docs/domain.md#23-statuses (no such heading)",
+    ]
+    assert own_sections_missing(tmp_path) == ["docs/api.md:5: §4"]
 
 
 # ------------------------------------------------------------------------- the licence
