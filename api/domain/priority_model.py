@@ -40,6 +40,21 @@ GATES = {
     "do_no_harm": "a coordinator flagged a do-no-harm concern (e.g. a land dispute)",
 }
 BANDS = ("high", "medium", "low")
+# How an explanation names a counted indicator that adds to a score: (one, several).
+REASONS: dict[str, tuple[str, str]] = {
+    "accidents_1km_24m": (
+        "{n} accident within 1 km in the last 24 months",
+        "{n} accidents within 1 km in the last 24 months",
+    ),
+    "population_1km": ("{n} person within 1 km", "{n} people within 1 km"),
+    "facilities_500m": (
+        "{n} school, health post or water point within 500 m",
+        "{n} schools, health posts or water points within 500 m",
+    ),
+    "roads_50m": ("{n} road or track within 50 m", "{n} roads or tracks within 50 m"),
+    "blocked_land_uses": ("{n} land use blocked", "{n} land uses blocked"),
+    "development_requests": ("{n} request for the land", "{n} requests for the land"),
+}
 
 DEFAULT_MODEL: dict[str, Any] = {
     "criteria": {
@@ -210,13 +225,29 @@ def band(score: float, bands: dict[str, float]) -> str:
     return "low"
 
 
+def _reasons(criterion: dict[str, Any]) -> str:
+    """': 1,200 people within 1 km, 1 road or track within 50 m' (counted indicators > 0)."""
+    said = []
+    for name, (one, several) in REASONS.items():
+        indicator = criterion["indicators"].get(name)
+        if indicator and indicator["value"] and indicator["normalised"] > 0:
+            value = indicator["value"]
+            said.append((one if value == 1 else several).format(n=f"{value:,.0f}"))
+    return ": " + ", ".join(said) if said else ""
+
+
 def explain(
     rank: int | None,
     score: float | None,
     breakdown: dict[str, Any],
     gates: dict[str, bool],
 ) -> str:
-    """One plain sentence saying why a hazard ranks where it does."""
+    """One plain sentence saying why a hazard ranks where it does.
+
+    It names the three criteria that add most, and what was counted for them: "Ranked 1
+    with 75.8 of 100, mostly for exposure (19.4 points: 4,780 people within 1 km, ...), ...
+    and ...".
+    """
     failed = [GATES[g] for g, ok in gates.items() if not ok]
     if failed:
         return "Not ranked for tasking: " + "; ".join(failed) + "."
@@ -224,11 +255,12 @@ def explain(
         ((c["contribution"], name) for name, c in breakdown.items()), reverse=True
     )
     top = [
-        f"{name.replace('_', ' ')} ({points:.1f} points)"
+        f"{name.replace('_', ' ')} ({points:.1f} points{_reasons(breakdown[name])})"
         for points, name in parts
         if points > 0
-    ][:2]
+    ][:3]
     lead = f"Ranked {rank} with {score:.1f} of 100"
     if not top:
         return lead + ": no criterion adds to its priority."
-    return lead + ", mostly for " + " and ".join(top) + "."
+    listed = ", ".join(top[:-1]) + " and " + top[-1] if len(top) > 1 else top[0]
+    return f"{lead}, mostly for {listed}."

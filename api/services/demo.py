@@ -4,7 +4,13 @@
 ``load`` writes it through the services, so that history, land-release figures, statuses
 and admin assignments are computed exactly as for real data.
 
-Everything is fictional and says so: records are flagged ``is_demo``, named "Demo ..."
+Around the hazards lie fictional context layers (settlements with population, roads,
+schools, health posts, water points, farmland and built-up areas, one security zone) and a
+few recent accidents, so that the clearance-priority ranking has a top, a bottom and
+reasons to give for both.
+
+Everything is fictional and says so: records are flagged ``is_demo`` (context layers,
+which have no such column, are told by their ``DEMO-...`` numbers), named "Demo ..."
 and numbered ``DEMO-...``; P-codes use the user-assigned ISO code ``ZZ``. The country is
 the rectangle 30-33° E, 48-50° N: mid-latitudes, where Web Mercator overstates areas
 about 2.3 times, so a planar-area shortcut anywhere shows at once.
@@ -33,30 +39,43 @@ import shapely
 from geoalchemy2.shape import from_shape
 from pyproj import Transformer
 from shapely import affinity
-from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon, box
+from shapely.geometry import (
+    LineString,
+    MultiLineString,
+    MultiPoint,
+    MultiPolygon,
+    Point,
+    Polygon,
+    box,
+)
 from shapely.geometry import mapping as geojson
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from api.db.models import AdminArea, User
+from api.db.models.context import CONTEXT_LAYERS
 from api.errors import Conflict
+from api.schemas.accidents import AccidentFeature
 from api.schemas.activities import ActivityCreate
 from api.schemas.eo_finds import EOFindFeature
 from api.schemas.hazards import HazardFeatureCreate, HazardFeaturePatch
 from api.schemas.organisations import OrganisationCreate
 from api.services import (
+    accidents,
     activities,
     admin_areas,
     auth,
     eo_finds,
     hazards,
     organisations,
+    priorities,
 )
 from api.settings import Settings, get_settings
 from api.spatial.intake import ellipsoidal_area_m2
 from api.vocab import (
     STARTED_ACTIVITY_STATUSES,
+    AccidentClass,
     ActivityStatus,
     ActivityType,
     Classification,
@@ -572,6 +591,46 @@ class FindPlan:
 
 
 @dataclass
+class ContextPlan:
+    """A row of a context layer (``api.db.models.context``): what lies around hazards."""
+
+    layer: str  # a key of CONTEXT_LAYERS: settlements, roads, facilities, ...
+    external_id: str
+    name: str
+    geom: BaseGeometry  # lon/lat
+    columns: dict[str, Any]  # the layer's own columns: population, road_class, ...
+
+
+@dataclass
+class AccidentPlan:
+    """A recent mine/ERW accident near a hazard (totals only: no victim is itemised)."""
+
+    external_id: str
+    hazard: HazardPlan
+    occurred_on: date
+    device_category: Contamination
+    killed: int
+    injured: int
+    point: BaseGeometry  # a Point, lon/lat
+    linked: bool  # recorded against the hazard (it happened inside it)
+
+    def payload(self) -> dict[str, Any]:
+        """The accident as an ``AccidentFeature`` body."""
+        props = {
+            "external_id": self.external_id,
+            "organisation": DEMO_MARKER_ORG,
+            "occurred_on": self.occurred_on.isoformat(),
+            "accident_class": AccidentClass.mine_erw_accident.value,
+            "device_category": self.device_category.value,
+            "killed": self.killed,
+            "injured": self.injured,
+            "hazard_id": self.hazard.external_id if self.linked else None,
+            "notes": NOTE,
+        }
+        return {"type": "Feature", "geometry": geojson(self.point), "properties": props}
+
+
+@dataclass
 class Programme:
     """The whole fictional programme, ready to be written."""
 
@@ -582,6 +641,8 @@ class Programme:
     reports: list[ReportPlan]
     activities: list[ActivityPlan]
     finds: list[FindPlan]
+    context: list[ContextPlan] = field(default_factory=list)
+    accidents: list[AccidentPlan] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """SHA-256 of everything the load would write (same seed, same fingerprint)."""
@@ -604,6 +665,12 @@ class Programme:
                 f.payload(f.activity.external_id if f.activity else None)
                 for f in self.finds
             ],
+            "context": [
+                (c.layer, c.external_id, c.name, shapely.to_wkb(c.geom, hex=True))
+                + tuple(sorted(c.columns.items()))
+                for c in self.context
+            ],
+            "accidents": [a.payload() for a in self.accidents],
         }
         blob = json.dumps(content, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()
@@ -1329,6 +1396,275 @@ def _finds(
     return finds
 
 
+# --------------------------------------------------------------------------- context
+
+# What lies around the hazards, so that the ranking has reasons to give: every village is
+# a settlement with a hamlet or two, villages are joined by roads and some hazards are
+# crossed by farm tracks; schools, health posts and water points stand in the larger
+# places and at a few hazards; fields and built-up areas lie around the villages; one
+# security zone closes a hazard or two; a few recent accidents happened near hazards close
+# to villages. Planned from a random stream of its own, so the records planned before
+# stay exactly as they were.
+HAMLET_PREFIXES = ("Upper", "Lower", "New", "Little")
+ROAD_NEIGHBOURS = 2  # each village has a road to its nearest neighbours
+TRACK_SHARE = 0.2  # share of hazards a farm track from the nearest village crosses
+N_WELLS = 12  # water points put 100-400 m from a hazard (herders' wells)
+FIELDS_PER_VILLAGE = (2, 4)
+FIELD_AREA_HA = (10, 60)
+FIELD_USES = (
+    (5, LandUse.agricultural_crop),
+    (3, LandUse.pasture),
+    (2, LandUse.orchard_perennial),
+)
+N_ACCIDENT_HAZARDS = 7  # hazards with recent accidents nearby (1-3 each)
+FIRST_ACCIDENT_DAY = date(2025, 1, 1)
+ZONE_REACH_M = 400.0  # the security zone reaches this far around the hazard it closes
+FACILITY_TITLES = {"school": "school", "health": "health post", "water_point": "well"}
+
+
+def _patch(rng: random.Random, centre: Point, area: float) -> Polygon:
+    """An irregular polygon of about ``area`` m² around ``centre`` (metres)."""
+    poly = _blob(rng, area)
+    k = math.sqrt(area / poly.area)
+    return affinity.translate(
+        affinity.scale(poly, k, k, origin=(0, 0)), centre.x, centre.y
+    )
+
+
+def _stem(village: Village) -> str:
+    """'Oakbrook' for 'Demo Oakbrook'."""
+    return village.name.removeprefix("Demo ")
+
+
+class _Numbered:
+    """Context rows numbered per layer: DEMO-ST-0001, DEMO-RD-0001, ..."""
+
+    PREFIX = {
+        "settlements": "ST",
+        "roads": "RD",
+        "facilities": "FA",
+        "land_use": "LU",
+        "security_zones": "SZ",
+    }
+
+    def __init__(self) -> None:
+        self.rows: list[ContextPlan] = []
+        self.counts: Counter[str] = Counter()
+
+    def add(
+        self, layer: str, name: str, geom_m: BaseGeometry, **columns: Any
+    ) -> ContextPlan:
+        """Plan a row of ``layer`` (``geom_m`` in metres), numbered next in its layer."""
+        self.counts[layer] += 1
+        number = f"DEMO-{self.PREFIX[layer]}-{self.counts[layer]:04d}"
+        row = ContextPlan(layer, number, name, _to_lonlat(geom_m), columns)
+        self.rows.append(row)
+        return row
+
+
+def _places(rng: random.Random, villages: list[Village], out: _Numbered) -> None:
+    """Settlements with population, their schools, health posts, water points, built-up area."""
+    for village in villages:
+        places = [(village.name, village.point_m, math.log(250), math.log(7_000))]
+        for prefix in rng.sample(HAMLET_PREFIXES, rng.randint(1, 2)):
+            point = _offset(rng, village.point_m, rng.uniform(1_200, 3_000))
+            places.append(
+                (f"Demo {prefix} {_stem(village)}", point, math.log(30), math.log(400))
+            )
+        for name, point, lo, hi in places:
+            population = int(round(math.exp(rng.uniform(lo, hi)), -1))
+            out.add("settlements", name, point, population=population)
+            radius = 12 * math.sqrt(population)  # 250 people: 190 m; 7,000: 1 km
+            out.add(
+                "land_use",
+                f"{name}, built-up area",
+                MultiPolygon([_patch(rng, point, math.pi * radius**2)]),
+                land_use=LandUse.residential.value,
+            )
+            schools = (population >= 600) + (population >= 3_000)
+            kinds = ["water_point"] if population >= 150 or rng.random() < 0.5 else []
+            kinds += ["school"] * schools + ["health"] * (population >= 1_500)
+            for kind in kinds:
+                where = _offset(rng, point, rng.uniform(50, 0.8 * radius))
+                title = FACILITY_TITLES[kind]
+                out.add("facilities", f"{name} {title}", where, facility_type=kind)
+
+
+def _roads(
+    rng: random.Random,
+    villages: list[Village],
+    hazards: list[HazardPlan],
+    out: _Numbered,
+) -> None:
+    """Roads between neighbouring villages; farm tracks from villages across some hazards."""
+    pairs: set[tuple[int, int]] = set()
+    for i, village in enumerate(villages):
+        nearest = sorted(
+            range(len(villages)),
+            key=lambda j: village.point_m.distance(villages[j].point_m),
+        )
+        pairs |= {(min(i, j), max(i, j)) for j in nearest[1 : ROAD_NEIGHBOURS + 1]}
+    for i, j in sorted(pairs):
+        a, b = villages[i].point_m, villages[j].point_m
+        bend = rng.uniform(-0.15, 0.15)
+        mid = Point(
+            (a.x + b.x) / 2 - bend * (b.y - a.y), (a.y + b.y) / 2 + bend * (b.x - a.x)
+        )
+        out.add(
+            "roads",
+            f"Demo road {_stem(villages[i])} – {_stem(villages[j])}",
+            MultiLineString([LineString([a, mid, b])]),
+            road_class="secondary",
+        )
+    for hazard in hazards:
+        if rng.random() >= TRACK_SHARE:
+            continue
+        village = min(villages, key=lambda v: v.point_m.distance(hazard.centre_m))
+        start, end = village.point_m, hazard.centre_m
+        length = start.distance(end) or 1.0
+        beyond = Point(
+            end.x + (end.x - start.x) / length * 200,
+            end.y + (end.y - start.y) / length * 200,
+        )
+        out.add(
+            "roads",
+            f"Demo farm track, {_stem(village)}",
+            MultiLineString([LineString([start, end, beyond])]),
+            road_class="track",
+        )
+
+
+def _wells_and_fields(
+    rng: random.Random,
+    villages: list[Village],
+    hazards: list[HazardPlan],
+    out: _Numbered,
+) -> None:
+    """Water points beside a few hazards; fields of farmland around every village."""
+    for hazard in rng.sample(hazards, N_WELLS):
+        where = _offset(rng, hazard.centre_m, 1.0)
+        for _ in range(50):  # 100-400 m from the hazard's edge
+            where = _offset(rng, hazard.centre_m, rng.uniform(100, 1_200))
+            if 100 <= hazard.geom_m.distance(where) <= 400:
+                break
+        name = f"Demo well, {_where(villages, where)}"
+        out.add("facilities", name, where, facility_type="water_point")
+    for village in villages:
+        for n in range(rng.randint(*FIELDS_PER_VILLAGE)):
+            centre = _offset(rng, village.point_m, rng.uniform(600, 3_000))
+            area = rng.uniform(*FIELD_AREA_HA) * 10_000
+            use = _pick(rng, FIELD_USES)
+            out.add(
+                "land_use",
+                f"Demo {_stem(village)} field {n + 1}",
+                MultiPolygon([_patch(rng, centre, area)]),
+                land_use=use.value,
+            )
+
+
+def _untouched(
+    hazards: list[HazardPlan], plans: list[ActivityPlan]
+) -> list[HazardPlan]:
+    """Hazards no activity works on: they stay open."""
+    worked = {h.number for a in plans for h in a.hazards}
+    return [h for h in hazards if h.number not in worked]
+
+
+def _security_zone(
+    rng: random.Random,
+    villages: list[Village],
+    hazards: list[HazardPlan],
+    untouched: list[HazardPlan],
+    out: _Numbered,
+) -> list[HazardPlan]:
+    """One security zone around an open hazard; the one or two hazards it covers."""
+    free = {h.number for h in untouched}
+    for hazard in rng.sample(untouched, len(untouched)):
+        zone = hazard.geom_m.buffer(ZONE_REACH_M, quad_segs=8)
+        zone_lonlat = _to_lonlat(zone)  # what PostGIS will intersect the hazards with
+        covered = [h for h in hazards if h.geom.intersects(zone_lonlat)]
+        if 1 <= len(covered) <= 2 and all(h.number in free for h in covered):
+            out.add(
+                "security_zones",
+                f"Demo restricted zone, {_where(villages, hazard.centre_m)}",
+                MultiPolygon([zone]),
+                reason="Fictional: military position, no access for survey teams.",
+                valid_from=date(2025, 3, 1),
+                valid_to=None,
+            )
+            return covered
+    raise RuntimeError("no place for the demo security zone")  # pragma: no cover
+
+
+def _accidents(
+    rng: random.Random,
+    villages: list[Village],
+    candidates: list[HazardPlan],
+) -> list[AccidentPlan]:
+    """Recent accidents near a few open hazards at the edge of villages."""
+    near = [
+        h
+        for h in candidates
+        if min(v.point_m.distance(h.centre_m) for v in villages) < 1_200
+    ]
+    planned: list[AccidentPlan] = []
+    for k, hazard in enumerate(rng.sample(near, min(N_ACCIDENT_HAZARDS, len(near)))):
+        for _ in range(3 if k < 2 else rng.randint(1, 2)):
+            inside = rng.random() < 0.4
+            point: BaseGeometry
+            if inside:
+                region = (
+                    _to_lonlat(hazard.geom_m.buffer(10))
+                    if hazard.is_point
+                    else hazard.geom
+                )
+                point = _sample_in(rng, region)
+            else:  # 30-600 m outside it, on the way to the fields
+                where = _offset(rng, hazard.centre_m, 1.0)
+                for _ in range(50):
+                    where = _offset(rng, hazard.centre_m, rng.uniform(30, 1_500))
+                    if 30 <= hazard.geom_m.distance(where) <= 600:
+                        break
+                point = _to_lonlat(where)
+            killed = rng.choice((0, 0, 1))
+            planned.append(
+                AccidentPlan(
+                    external_id="",
+                    hazard=hazard,
+                    occurred_on=_day_between(rng, FIRST_ACCIDENT_DAY, LAST_DAY),
+                    device_category=rng.choice(hazard.contamination or [C.other]),
+                    killed=killed,
+                    injured=rng.randint(1 - killed, 2),
+                    point=point,
+                    linked=inside,
+                )
+            )
+    planned.sort(key=lambda a: (a.occurred_on, a.hazard.number))
+    for n, accident in enumerate(planned, 1):
+        accident.external_id = f"DEMO-AX-{n:04d}"
+    return planned
+
+
+def _context(
+    rng: random.Random,
+    villages: list[Village],
+    hazards: list[HazardPlan],
+    plans: list[ActivityPlan],
+) -> tuple[list[ContextPlan], list[AccidentPlan]]:
+    """The context layers and the recent accidents around the planned hazards."""
+    out = _Numbered()
+    _places(rng, villages, out)
+    _roads(rng, villages, hazards, out)
+    _wells_and_fields(rng, villages, hazards, out)
+    untouched = _untouched(hazards, plans)
+    closed_off = {
+        h.number for h in _security_zone(rng, villages, hazards, untouched, out)
+    }
+    open_ = [h for h in untouched if h.number not in closed_off]
+    recent = _accidents(rng, villages, open_)
+    return out.rows, recent
+
+
 def build(seed: int = DEFAULT_SEED) -> Programme:
     """Plan the whole fictional programme from ``seed``, without touching a database."""
     rng = random.Random(seed)
@@ -1339,7 +1675,13 @@ def build(seed: int = DEFAULT_SEED) -> Programme:
     reports = _later_reports(rng, planned)
     plans = _activities(rng, planned)
     finds = _finds(rng, planned, plans)
-    return Programme(seed, areas, villages, planned, reports, plans, finds)
+    # a stream of its own: the records above stay what they were before context existed
+    context, recent = _context(
+        random.Random(f"{seed}:context"), villages, planned, plans
+    )
+    return Programme(
+        seed, areas, villages, planned, reports, plans, finds, context, recent
+    )
 
 
 # --------------------------------------------------------------------------- writing
@@ -1350,8 +1692,19 @@ TABLE_NAMES = {
     "hazards": "hazards",
     "activities": "activities",
     "eo_finds": "EO finds",
+    "accidents": "accidents",
+    "context_settlements": "settlements",
+    "context_roads": "roads",
+    "context_facilities": "facilities",
+    "context_land_use": "land-use areas",
+    "context_security_zones": "security zones",
 }
 CHECKED_TABLES = tuple(TABLE_NAMES)
+# Context layers have no is_demo column: the demo's rows are the ones numbered DEMO-...
+DEMO_ROWS = {
+    t: "external_id LIKE 'DEMO-%'" if t.startswith("context_") else "is_demo"
+    for t in CHECKED_TABLES
+}
 LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('safeground demo load'))")
 
 
@@ -1359,7 +1712,8 @@ def _existing(session: Session) -> dict[str, tuple[int, int]]:
     """(all rows, non-demo rows) of each table the demo writes to."""
     parts = ", ".join(
         f"(SELECT count(*) FROM {t}) AS {t}_all, "
-        f"(SELECT count(*) FROM {t} WHERE NOT is_demo) AS {t}_real"
+        f"(SELECT count(*) FROM {t} WHERE NOT coalesce({DEMO_ROWS[t]}, false)) "
+        f"AS {t}_real"
         for t in CHECKED_TABLES
     )
     row = session.execute(text(f"SELECT {parts}")).mappings().one()
@@ -1455,6 +1809,39 @@ def _write_admin_areas(session: Session, areas: list[AdminAreaPlan]) -> None:
     session.commit()
 
 
+def _write_context(session: Session, rows: list[ContextPlan]) -> None:
+    """Insert the context layers' rows."""
+    for row in rows:
+        model = CONTEXT_LAYERS[row.layer]
+        session.add(
+            model(
+                external_id=row.external_id,
+                name=row.name,
+                geom=from_shape(row.geom, srid=4326),
+                **row.columns,
+            )
+        )
+    session.flush()
+    session.commit()
+
+
+def _write_accidents(
+    session: Session, planned: list[AccidentPlan], principal: auth.Principal
+) -> None:
+    """Record the accidents through the service (each refreshes its hazards' indicators)."""
+    ids = []
+    for a in planned:
+        feature = AccidentFeature.model_validate(a.payload())
+        accident_id, _ = accidents.create_accident(
+            session, feature=feature, principal=principal
+        )
+        ids.append(accident_id)
+    session.execute(
+        text("UPDATE accidents SET is_demo = true WHERE id = ANY(:ids)"), {"ids": ids}
+    )
+    session.commit()
+
+
 def _write(session: Session, programme: Programme, settings: Settings) -> None:
     """Write the programme through the services."""
     principal = auth.Principal(
@@ -1468,6 +1855,7 @@ def _write(session: Session, programme: Programme, settings: Settings) -> None:
         data = OrganisationCreate(code=code, name=name, type=org_type)
         organisations.create(session, data=data, is_demo=True)
     _write_admin_areas(session, programme.admin_areas)
+    _write_context(session, programme.context)
     hazard_ids = {}
     for h in programme.hazards:
         result = hazards.create_hazard(
@@ -1505,6 +1893,7 @@ def _write(session: Session, programme: Programme, settings: Settings) -> None:
         activity_id = activity_ids[f.activity.external_id] if f.activity else None
         feature = EOFindFeature.model_validate(f.payload(activity_id))
         eo_finds.create(session, feature=feature, principal=principal, is_demo=True)
+    _write_accidents(session, programme.accidents, principal)
     for username, role, org in USERS:
         auth.create_user(
             session,
@@ -1515,6 +1904,8 @@ def _write(session: Session, programme: Programme, settings: Settings) -> None:
             is_demo=True,
         )
     admin_areas.assign_hazards(session, None)
+    # once more for every hazard: activities changed their remaining areas since
+    priorities.refresh(session, None)
     session.commit()
 
 
@@ -1553,7 +1944,13 @@ SELECT (SELECT count(*) FROM organisations WHERE is_demo) AS organisations,
        (SELECT count(*) FROM hazard_versions v JOIN hazards h ON h.id = v.hazard_id
          WHERE h.is_demo AND v.kind = 'update') AS reports,
        (SELECT count(*) FROM eo_finds WHERE is_demo) AS finds,
-       (SELECT count(*) FROM users WHERE is_demo) AS users
+       (SELECT count(*) FROM users WHERE is_demo) AS users,
+       (SELECT count(*) FROM accidents WHERE is_demo) AS accidents,
+       (SELECT count(*) FROM context_settlements) AS settlements,
+       (SELECT count(*) FROM context_roads) AS roads,
+       (SELECT count(*) FROM context_facilities) AS facilities,
+       (SELECT count(*) FROM context_land_use) AS land_use,
+       (SELECT count(*) FROM context_security_zones) AS security_zones
 """
 
 
@@ -1576,6 +1973,11 @@ def _summary(session: Session, seed: int, seconds: float) -> str:
             f"({_counts(types, lambda t: _lower_first(label('activity_type', t)))})",
             f"with {sum(got['outcomes'].values())} release polygons",
             f"({_counts(got['outcomes'])}); {totals['finds']} EO finds;",
+            f"{totals['accidents']} recent accidents; around the hazards",
+            f"{totals['settlements']} settlements, {totals['roads']} roads and tracks,",
+            f"{totals['facilities']} schools, health posts and water points,",
+            f"{totals['land_use']} land-use areas and {totals['security_zones']}",
+            "security zone;",
             f"{totals['users']} users. Sign in as demo-admin (admin) or demo-coordinator",
             f"(coordinator, DEMO-INGO) with the password {DEMO_PASSWORD}.",
             "Every record is flagged is_demo and named as demo.",
@@ -1593,7 +1995,7 @@ def load(
     """Load the fictional demo programme built from ``seed``; return a summary.
 
     With ``if_empty``, nothing is loaded when the database already holds organisations,
-    admin areas, hazards, activities or finds. Otherwise a non-empty database is refused
+    admin areas, hazards, activities, finds, accidents or context layers. Otherwise a non-empty database is refused
     with Conflict: the demo is already loaded, or real data exist (fictional records are
     never mixed with real ones).
 

@@ -36,6 +36,9 @@ from api.services.auth import (
 )
 from api.vocab import Role
 
+DEFAULT_MODEL_NAME = "Default"
+"""The name of version 1, made from ``priority_model.DEFAULT_MODEL`` (shown to users)."""
+
 # metres per degree of latitude (its smallest value) and of longitude at the equator
 _M_LAT, _M_LON = 110_574.0, 111_320.0
 
@@ -215,7 +218,7 @@ def active_model(session: Session) -> PriorityModel:
     if model is None:
         model = PriorityModel(
             version=1,
-            name="default (docs/domain.md §4.7)",
+            name=DEFAULT_MODEL_NAME,
             document=pm.validate(pm.DEFAULT_MODEL),
             is_active=True,
             author="system",

@@ -196,7 +196,7 @@ async function loadPriorities() {
     }));
     const rows = data.items.filter((it) => !f.classification || it.classification === f.classification);
     const table = el("table", { class: "list" },
-      el("caption", { class: "small" }, t("priorities.caption", { model: data.model?.name || "", count: formatNumber(data.numberMatched, currentLanguage()) })),
+      el("caption", { class: "small" }, t("priorities.caption", { model: data.model?.name || "", version: data.model?.version ?? "", count: formatNumber(data.numberMatched, currentLanguage()) })),
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "#"), el("th", { scope: "col" }, t("field.name")),
         el("th", { scope: "col" }, t("priorities.score")), el("th", { scope: "col" }, t("field.area")))),
       el("tbody", {}, rows.map((it) => el("tr", { class: "clickable" },
