@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { parseRetryAfter, retryDelay, tileHealth, FIRST_DELAY_MS, MAX_DELAY_MS } from "../static/js/tiles.js";
+import { parseRetryAfter, retryDelay, tileHealth, tileStatus, liveFetchOptions, FIRST_DELAY_MS, MAX_DELAY_MS } from "../static/js/tiles.js";
 
 test("Retry-After in seconds or as an HTTP date", () => {
   assert.equal(parseRetryAfter("3"), 3);
@@ -34,4 +34,23 @@ test("tile health counts the tiles still missing", () => {
   h.settled("b");
   assert.deepEqual(seen, [1, 2, 1, 0]);
   assert.equal(h.missing, 0);
+});
+
+test("the status of a tile the layer failed to load, from its error", () => {
+  // Leaflet.VectorTileLayer 0.15 throws new Error([url, status, statusText].join(": "))
+  assert.equal(tileStatus(new Error("http://127.0.0.1:8000/tiles/hazards/14/1/2.mvt: 401: Unauthorized")), 401);
+  assert.equal(tileStatus(new Error("/tiles/hazards/14/1/2.mvt: 401: ")), 401); // HTTP/2: no status text
+  assert.equal(tileStatus(new Error("/tiles/hazards/14/1/2.mvt?v=3: 503: Service Unavailable")), 503);
+  assert.equal(tileStatus(new TypeError("Failed to fetch")), null);
+  assert.equal(tileStatus(undefined), null);
+});
+
+test("tile requests read the token when they are sent, not when the layer was made", () => {
+  let token = "first";
+  const auth = { headers: () => ({ Authorization: `Bearer ${token}` }) };
+  const options = liveFetchOptions(auth, { headers: { Accept: "application/x-protobuf" }, credentials: "same-origin" });
+  assert.deepEqual(options.headers, { Accept: "application/x-protobuf", Authorization: "Bearer first" });
+  token = "renewed";
+  assert.deepEqual(options.headers, { Accept: "application/x-protobuf", Authorization: "Bearer renewed" });
+  assert.equal(options.credentials, "same-origin");
 });

@@ -10,7 +10,7 @@ import {
   formatArea as fmtArea, formatDate, formatNumber, vocabLabel,
 } from "./i18n.js";
 import { loadConfig, createMap, renderLegend, languageSwitch, demoBanner } from "./basemap.js";
-import { call, login, session, authHeaders, ApiError } from "./client.js";
+import { call, login, auth, ApiError } from "./client.js";
 import { vectorTiles } from "./tiles.js";
 
 const S = {
@@ -23,36 +23,47 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 // ---------- sign-in ----------
 
+// The signed-in user; a request without a valid sign-in asks for one (client.js).
 async function whoAmI() {
-  try { return (await call(api("auth/me"))).data; } catch (e) { if (e.status === 401) return null; throw e; }
+  return (await call(api("auth/me"))).data;
 }
 
-function askLogin() {
+// The sign-in dialog, over the page: when the sign-in has ended (`expired`), whatever the user
+// was doing (forms, a drawn or edited outline) stays as it is, and the requests waiting for the
+// sign-in are sent once it succeeds. Resolves once signed in.
+function askLogin({ expired = false } = {}) {
   return new Promise((resolve) => {
     const dialog = $("#login-dialog");
     const form = $("#login-form");
     $("#login-error").textContent = "";
+    $("#login-expired").hidden = !expired;
+    if (expired && S.me) form.username.value = S.me.name;
+    form.password.value = "";
     form.onsubmit = async (ev) => {
       ev.preventDefault();
       try {
         await login(form.username.value, form.password.value);
         dialog.close();
-        resolve(await whoAmI());
+        resolve();
       } catch (err) {
         $("#login-error").textContent = err.message || t("auth.failed");
       }
     };
-    dialog.addEventListener("cancel", (e) => e.preventDefault()); // the workspace needs a sign-in
-    dialog.showModal();
-    $("#login-user").focus();
+    dialog.oncancel = (e) => e.preventDefault(); // the workspace needs a sign-in
+    if (!dialog.open) dialog.showModal();
+    (expired && S.me ? $("#login-password") : $("#login-user")).focus();
   });
+}
+
+async function signIn(info) {
+  await askLogin(info);
+  if (S.me) whoAmI().then((me) => { S.me = me; showWho(); }).catch(() => {}); // perhaps another user
 }
 
 // ---------- layers ----------
 
-const tileOptions = (style, extra = {}) => ({
-  style, fetchOptions: { headers: authHeaders() }, maxDetailZoom: 16, ...extra,
-});
+// tile requests carry the tab's current token (renewed as it expires), not today's
+const tileOptions = (style, extra = {}) => ({ style, auth, maxDetailZoom: 16, ...extra });
 
 function passesFilters(props) {
   const f = S.filters;
@@ -543,10 +554,12 @@ async function main() {
   demoBanner($("#demo-banner"), config);
   languageSwitch($("#language"), config.languages);
   setupTabs();
-  S.me = (session.token && (await whoAmI())) || (await askLogin());
+  auth.onSignInNeeded(signIn);
+  auth.keepAlive();
+  S.me = await whoAmI(); // not signed in (or the sign-in has ended): the dialog first
   showWho();
   $("#logout").hidden = false;
-  $("#logout").addEventListener("click", () => { session.token = null; location.reload(); });
+  $("#logout").addEventListener("click", () => { auth.clear(); location.reload(); });
   await loadVocab();
   S.map = createMap($("#map"), config);
   buildLayers();

@@ -1,7 +1,10 @@
 // Vector-tile layers that never leave a hole silently. A tile the server refuses (429, honouring
 // its Retry-After) or that fails (5xx, network) is asked for again with a growing delay for as
 // long as it is on screen, and the page shows "Some areas could not be loaded: do not assume
-// they are safe" until every such tile is drawn. Pure parts first (web/tests/tiles.test.mjs).
+// they are safe" until every such tile is drawn. Tiles of the workspace carry the tab's current
+// token on every request (never one captured when the layer was made), and a tile answered 401
+// waits for the tab's one shared renewal of the sign-in, then is asked for once more.
+// Pure parts first (web/tests/tiles.test.mjs).
 
 export const FIRST_DELAY_MS = 500;
 export const MAX_DELAY_MS = 30_000;
@@ -40,6 +43,21 @@ export function tileHealth(listener = () => {}) {
   };
 }
 
+// The HTTP status of a tile that Leaflet.VectorTileLayer (0.15, pinned) failed to load: its
+// error reads "<url>: <status>: <statusText>"; null for anything else (network, parse).
+export function tileStatus(error) {
+  const m = /: (\d{3}):[^:]*$/.exec(String(error && error.message));
+  return m ? Number(m[1]) : null;
+}
+
+// fetch() options whose headers are read at each request: `auth.headers()` then, not now.
+export function liveFetchOptions(auth, fetchOptions = {}) {
+  const fixed = fetchOptions.headers || {};
+  const live = { ...fetchOptions };
+  Object.defineProperty(live, "headers", { enumerable: true, get: () => ({ ...fixed, ...auth.headers() }) });
+  return live;
+}
+
 // ---- browser side ----
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,8 +93,10 @@ function countLoading(step) {
   document.body.dataset.tilesLoading = String(loading);
 }
 
-// Make `layer` (a VectorTileLayer) retry its failed tiles and report them to the banner.
-export function retryFailedTiles(layer, fetchOptions = {}, health = pageHealth) {
+// Make `layer` (a VectorTileLayer) retry its failed tiles and report them to the banner. With
+// `auth` (client.js's), a tile refused 401 waits for the renewed sign-in and is asked for again
+// once, without the banner.
+export function retryFailedTiles(layer, fetchOptions = {}, health = pageHealth, auth = null) {
   const create = layer.createTile;
   const jobs = new Map();
   const keyOf = (c) => `${c.x}:${c.y}:${c.z}`;
@@ -98,7 +118,9 @@ export function retryFailedTiles(layer, fetchOptions = {}, health = pageHealth) 
     jobs.set(key, job);
     countLoading(1);
     let element = null; // the tile's <svg> in the page; a retry draws into it
+    let reauthorised = false;
     const attempt = () => {
+      const used = auth ? auth.token : null; // the library sends the request at once, with it
       const fresh = create.call(layer, coords, (err, tile) => {
         if (job.cancelled) {
           try { if (!err && tile) tile.eachFeatureLayer(layer.removeFeatureLayer); } catch { /* layer gone */ }
@@ -111,8 +133,16 @@ export function retryFailedTiles(layer, fetchOptions = {}, health = pageHealth) 
           done(null, tile);
           return;
         }
-        health.failed(id);
-        untilServed(url, fetchOptions, job).then(() => { if (!job.cancelled) attempt(); });
+        const again = () => { if (!job.cancelled) attempt(); };
+        const missing = () => {
+          if (job.cancelled) return;
+          health.failed(id);
+          untilServed(url, fetchOptions, job).then(again);
+        };
+        if (auth && !reauthorised && tileStatus(err) === 401) {
+          reauthorised = true; // the sign-in expired: once more with the renewed token
+          auth.afterUnauthorized(used).then(again, missing);
+        } else missing();
       });
       // the features are drawn inside the tile's own <svg>: a retry's go into the first one
       if (element === null) element = fresh;
@@ -124,7 +154,9 @@ export function retryFailedTiles(layer, fetchOptions = {}, health = pageHealth) 
   return layer;
 }
 
-// A VectorTileLayer (the global of leaflet-vector-tile-layer) whose failed tiles are retried.
-export function vectorTiles(url, options = {}) {
-  return retryFailedTiles(VectorTileLayer(url, options), options.fetchOptions || {});
+// A VectorTileLayer (the global of leaflet-vector-tile-layer) whose failed tiles are retried;
+// `auth` (client.js's): every tile request carries the current token, and a 401 renews it.
+export function vectorTiles(url, { auth = null, ...options } = {}) {
+  const fetchOptions = auth ? liveFetchOptions(auth, options.fetchOptions) : options.fetchOptions || {};
+  return retryFailedTiles(VectorTileLayer(url, { ...options, fetchOptions }), fetchOptions, pageHealth, auth);
 }

@@ -1,0 +1,130 @@
+import test from "node:test";
+import assert from "node:assert/strict";
+import { createAuth, renewMargin } from "../static/js/client.js";
+
+// A server as the API behaves: access tokens valid until revoked or expired, refresh tokens
+// used once (rotation), and a spent one sent again revokes the whole sign-in.
+function fakeServer() {
+  const srv = { valid: new Set(), refreshes: 0, n: 0, spent: new Set(), live: new Set(), revoked: false, requests: [] };
+  srv.pair = () => {
+    srv.n += 1;
+    const pair = { access_token: `a${srv.n}`, refresh_token: `r${srv.n}`, expires_in: 60, token_type: "bearer" };
+    srv.valid.add(pair.access_token);
+    srv.live.add(pair.refresh_token);
+    return pair;
+  };
+  srv.fetch = async (url, init = {}) => {
+    await new Promise((r) => setTimeout(r, 5)); // answers come later than the requests go
+    if (url === "/api/v1/auth/refresh") {
+      srv.refreshes += 1;
+      const rt = new URLSearchParams(init.body).get("refresh_token");
+      if (srv.spent.has(rt)) { srv.revoked = true; srv.valid.clear(); srv.live.clear(); }
+      if (srv.revoked || !srv.live.has(rt)) return Response.json({ status: 401, detail: "refused" }, { status: 401 });
+      srv.live.delete(rt);
+      srv.spent.add(rt);
+      return Response.json(srv.pair());
+    }
+    const header = (init.headers || {}).Authorization || "";
+    srv.requests.push({ url, header });
+    return srv.valid.has(header.replace("Bearer ", "")) ? Response.json({ ok: url }) : Response.json({ status: 401 }, { status: 401 });
+  };
+  return srv;
+}
+
+function memoryStorage() {
+  const m = new Map();
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };
+}
+
+const noTimers = { setTimer: () => 0, clearTimer: () => {} };
+
+test("concurrent 401s share one refresh, and every request is sent again with the new token", async () => {
+  const srv = fakeServer();
+  const auth = createAuth({ storage: memoryStorage(), fetchFn: srv.fetch, ...noTimers });
+  auth.save(srv.pair());
+  srv.valid.clear(); // the access token has expired on the server
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => auth.fetch(`/tile/${i}`)));
+  assert.deepEqual(answers.map((r) => r.status), Array(12).fill(200));
+  assert.equal(srv.refreshes, 1); // two would have sent the spent token and revoked the sign-in
+  assert.equal(srv.revoked, false);
+  assert.equal(auth.token, "a2");
+  assert.equal(auth.refreshToken, "r2");
+});
+
+test("a 401 to a request sent with an older token is sent again without another refresh", async () => {
+  const srv = fakeServer();
+  const auth = createAuth({ storage: memoryStorage(), fetchFn: srv.fetch, ...noTimers });
+  auth.save(srv.pair());
+  await auth.renew();
+  assert.equal(srv.refreshes, 1);
+  await auth.afterUnauthorized("a1"); // a tile answered after the renewal
+  assert.equal(srv.refreshes, 1);
+});
+
+test("a token about to expire is renewed before the request, so no 401 is met", async () => {
+  const srv = fakeServer();
+  let clock = 1_000_000;
+  const auth = createAuth({ storage: memoryStorage(), fetchFn: srv.fetch, now: () => clock, ...noTimers });
+  auth.save(srv.pair());
+  clock += 58_000; // 2 s before expiry
+  const r = await auth.fetch("/api/v1/hazards");
+  assert.equal(r.status, 200);
+  assert.equal(srv.refreshes, 1);
+  assert.deepEqual(srv.requests.map((x) => x.header), ["Bearer a2"]);
+});
+
+test("a refused refresh asks to sign in once; the waiting requests go once signed in", async () => {
+  const srv = fakeServer();
+  const auth = createAuth({ storage: memoryStorage(), fetchFn: srv.fetch, ...noTimers });
+  auth.save(srv.pair());
+  srv.revoked = true; // e.g. the refresh token was reused elsewhere: the sign-in is revoked
+  srv.valid.clear();
+  const asked = [];
+  auth.onSignInNeeded(async (info) => {
+    asked.push(info);
+    assert.equal(auth.refreshToken, null); // nothing stale is kept
+    srv.revoked = false;
+    auth.save(srv.pair()); // what login() does
+  });
+  const answers = await Promise.all([auth.fetch("/a", { method: "PATCH" }), auth.fetch("/b"), auth.fetch("/c")]);
+  assert.deepEqual(answers.map((r) => r.status), [200, 200, 200]);
+  assert.deepEqual(asked, [{ expired: true }]);
+  assert.equal(srv.refreshes, 1);
+});
+
+test("without a sign-in handler a refused refresh is a 401 ApiError", async () => {
+  const srv = fakeServer();
+  const auth = createAuth({ storage: memoryStorage(), fetchFn: srv.fetch, ...noTimers });
+  await assert.rejects(() => auth.fetch("/x"), (e) => e.status === 401);
+});
+
+test("a refresh that fails for another reason (429, 5xx) is not taken for a refusal", async () => {
+  const storage = memoryStorage();
+  const fetchFn = async () => Response.json({ status: 503, detail: "down" }, { status: 503 });
+  const auth = createAuth({ storage, fetchFn, ...noTimers });
+  auth.save({ access_token: "a", refresh_token: "r", expires_in: 60 });
+  let asked = 0;
+  auth.onSignInNeeded(async () => { asked += 1; });
+  await assert.rejects(() => auth.renew(), (e) => e.status === 503);
+  assert.equal(asked, 0);
+  assert.equal(auth.refreshToken, "r"); // kept for the next try
+});
+
+test("keepAlive renews a little before expiry: a quarter of a short lifetime, else a minute", async () => {
+  const delays = [];
+  const srv = fakeServer();
+  const auth = createAuth({
+    storage: memoryStorage(), fetchFn: srv.fetch, now: () => 0,
+    setTimer: (fn, ms) => { delays.push(ms); return delays.length; }, clearTimer: () => {},
+  });
+  auth.save(srv.pair()); // not kept alive yet: no timer
+  assert.deepEqual(delays, []);
+  auth.keepAlive();
+  assert.deepEqual(delays, [45_000]);
+  auth.save({ ...srv.pair(), expires_in: 900 });
+  assert.deepEqual(delays, [45_000, 840_000]);
+  assert.equal(renewMargin(60_000), 15_000);
+  assert.equal(renewMargin(900_000), 60_000);
+  auth.clear();
+  assert.equal(delays.length, 2); // signed out: nothing to renew
+});
