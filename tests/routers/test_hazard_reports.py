@@ -5,8 +5,8 @@ import uuid
 import pytest
 from shapely.geometry import box, mapping, shape
 
+from api.schemas.hazard_reports import AcceptBody, HazardReportFeature
 from api.services import hazard_reports
-from api.services.hazard_reports import AcceptBody, HazardReportFeature
 from tests.factories import make_hazard
 from tests.helpers import assert_problem
 
