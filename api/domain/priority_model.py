@@ -105,7 +105,7 @@ def validate(model: dict[str, Any]) -> dict[str, Any]:
     """Check a model document; returns it normalised (floats, known names only)."""
     if not isinstance(model, dict) or not isinstance(model.get("criteria"), dict):
         raise ModelError("/criteria", "a model has criteria")
-    criteria = {}
+    criteria: dict[str, dict[str, Any]] = {}
     for name, spec in model["criteria"].items():
         ptr = f"/criteria/{name}"
         if not isinstance(spec, dict):
