@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 import shapely
+from pydantic import SecretStr
 from shapely.geometry import MultiPolygon
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
@@ -326,6 +327,20 @@ def test_a_failed_load_leaves_nothing(empty, monkeypatch):
         demo.load(session, settings=settings)
     with engine.connect() as conn:
         for table in ("organisations", "admin_areas", "hazards"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+
+
+def test_load_is_refused_in_prod(empty):
+    """The demo's accounts have a published password: never in a production database."""
+    engine, settings = empty
+    prod = settings.model_copy(
+        update={"env": "prod", "secret_key": SecretStr("prod-secret-" + "x" * 30)}
+    )
+    for if_empty in (False, True):
+        with Session(engine) as session, pytest.raises(Conflict, match="prod"):
+            demo.load(session, if_empty=if_empty, settings=prod)
+    with engine.connect() as conn:
+        for table in ("users", "organisations", "hazards"):
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
 
 

@@ -1994,6 +1994,7 @@ def load(
 ) -> str:
     """Load the fictional demo programme built from ``seed``; return a summary.
 
+    Refused with Conflict when ``settings.env`` is ``prod``, whatever the database holds.
     With ``if_empty``, nothing is loaded when the database already holds organisations,
     admin areas, hazards, activities, finds, accidents or context layers. Otherwise a non-empty database is refused
     with Conflict: the demo is already loaded, or real data exist (fictional records are
@@ -2003,6 +2004,12 @@ def load(
     one transaction: all of it is committed, or none of it.
     """
     settings = settings or get_settings()
+    if settings.env == "prod":
+        raise Conflict(
+            "SAFEGROUND_ENV is prod: the fictional demo programme, with its published "
+            "passwords, is never loaded into a production database; create the first "
+            "admin with `safeground users create NAME --role admin`"
+        )
     started = time.perf_counter()
     with _transaction(session) as work:
         existing = _existing(work)
