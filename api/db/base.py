@@ -1,7 +1,9 @@
 """Declarative base with a constraint naming convention, so Alembic names are stable."""
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, MetaData, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,3 +18,22 @@ class Base(DeclarativeBase):
     """Base class of every ORM model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def now_column() -> Mapped[datetime]:
+    """A server-set timestamp (``now()`` when the row is inserted)."""
+    return mapped_column(
+        DateTime(timezone=True), server_default=text("now()"), nullable=False
+    )
+
+
+class VersionedMixin:
+    """The columns of a record edited under If-Match (``api/services/versioned.py``).
+
+    ``version`` starts at 1 and every accepted change increments it; it is the record's ETag.
+    ``created_at`` and ``updated_at`` are set by the server.
+    """
+
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()

@@ -39,6 +39,7 @@ from api.schemas.accidents import (
 from api.services import accidents
 from api.services.accidents import AccidentFilters
 from api.services.auth import require_reader
+from api.services.versioned import etag
 from api.vocab import AccidentClass
 
 router = APIRouter(tags=["accidents"])
@@ -63,7 +64,7 @@ def _accident_out(
     return GeoJSONOut(
         feature,
         status_code=status,
-        headers={"ETag": accidents.etag(feature["properties"]["version"])},
+        headers={"ETag": etag(feature["properties"]["version"])},
     )
 
 
@@ -79,7 +80,7 @@ def _victim_out(
         writer=not with_personal,
     )
     return JSONOut(
-        victim, status_code=status, headers={"ETag": accidents.etag(victim["version"])}
+        victim, status_code=status, headers={"ETag": etag(victim["version"])}
     )
 
 

@@ -24,7 +24,7 @@ from api.schemas.activities import (
     ActivityPatch,
 )
 from api.services import activities
-from api.services.hazards import etag
+from api.services.versioned import etag
 from api.vocab import ActivityStatus, ActivityType
 
 router = APIRouter(prefix="/activities", tags=["activities"])

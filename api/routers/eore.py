@@ -32,6 +32,7 @@ from api.schemas.eore import (
 )
 from api.services import eore, eore_sheet
 from api.services.auth import require_reader
+from api.services.versioned import etag
 from api.vocab import EoreAudience, EoreDeliveryMethod
 
 router = APIRouter(prefix="/eore-sessions", tags=["risk education"])
@@ -55,7 +56,7 @@ def _session_out(
     return GeoJSONOut(
         feature,
         status_code=status,
-        headers={"ETag": eore.etag(feature["properties"]["version"])},
+        headers={"ETag": etag(feature["properties"]["version"])},
     )
 
 

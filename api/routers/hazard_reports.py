@@ -30,6 +30,7 @@ from api.services.hazard_reports import (
     ReportFilters,
     TransitionNote,
 )
+from api.services.versioned import etag
 
 router = APIRouter(prefix="/hazard-reports", tags=["hazard reports"])
 
@@ -46,7 +47,7 @@ def written(
     return GeoJSONOut(
         feature,
         status_code=status,
-        headers={"ETag": hazard_reports.etag(result.version)},
+        headers={"ETag": etag(result.version)},
     )
 
 
@@ -139,7 +140,7 @@ def get_hazard_report(report_id: uuid.UUID, session: SessionDep, principal: Read
     feature = hazard_reports.get(session, principal=principal, report_id=report_id)
     return GeoJSONOut(
         feature,
-        headers={"ETag": hazard_reports.etag(feature["properties"]["version"])},
+        headers={"ETag": etag(feature["properties"]["version"])},
     )
 
 

@@ -30,6 +30,7 @@ from api.schemas.hazards import (
     RemainingFeature,
 )
 from api.services import hazard_queries, hazards
+from api.services.versioned import etag
 from api.vocab import Classification, HazardStatus, HazardType
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
@@ -40,7 +41,7 @@ def _written(session, result: hazards.WriteResult, status: int) -> GeoJSONOut:
     if result.warnings:
         feature["warnings"] = result.warnings
     return GeoJSONOut(
-        feature, status_code=status, headers={"ETag": hazards.etag(result.version)}
+        feature, status_code=status, headers={"ETag": etag(result.version)}
     )
 
 
@@ -150,7 +151,7 @@ def get_hazard(
 ):
     """One hazard with its ``land_release`` figures; ``as_of`` gives what was known then."""
     feature = hazard_queries.get_feature(session, hazard_id, as_of)
-    headers = {} if as_of else {"ETag": hazards.etag(feature["properties"]["version"])}
+    headers = {} if as_of else {"ETag": etag(feature["properties"]["version"])}
     return GeoJSONOut(feature, headers=headers)
 
 

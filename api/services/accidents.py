@@ -72,8 +72,14 @@ from api.services.auth import (
     require_writer,
     sees_exact_locations,
 )
-from api.services.eo_finds import bbox_sql, location_params, seen_point_sql
-from api.services.hazards import check_if_match, hazard_ids_for, resolve_org
+from api.services.filters import (
+    bbox_param,
+    location_params,
+    seen_bbox_sql,
+    seen_point_sql,
+)
+from api.services.hazards import hazard_ids_for, resolve_org
+from api.services.versioned import check_if_match, lock
 from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import AgeBand, CasualtyOutcome, Role, Sex, VictimRole, label
 
@@ -84,11 +90,7 @@ SUPPRESSION_THRESHOLD = (
 )
 DIMENSIONS = ("sex", "age_band", "role", "outcome")
 PERSONAL_FIELDS = ("name", "date_of_birth", "address", "phone", "email")
-
-
-def etag(version: int) -> str:
-    """The entity tag of an accident or victim version."""
-    return f'"{version}"'
+ACCIDENT, VICTIM = "accident", "victim"  # how 404s and 412s name the records
 
 
 # --- ages ------------------------------------------------------------------------------------
@@ -276,15 +278,6 @@ def _create_accident(
     return accident.id, created
 
 
-def _locked_accident(session: Session, accident_id: uuid.UUID) -> Accident:
-    accident = session.scalar(
-        select(Accident).where(Accident.id == accident_id).with_for_update()
-    )
-    if accident is None or accident.retired_at is not None:
-        raise NotFound(f"no accident {accident_id}")
-    return accident
-
-
 def _require_accident_writer(
     session: Session, principal: Principal | None, accident: Accident
 ) -> Principal:
@@ -303,9 +296,9 @@ def _update_accident(
     warnings: list[str] | None = None,
 ) -> int:
     """Change an accident (If-Match required); returns the new version."""
-    accident = _locked_accident(session, accident_id)
+    accident = lock(session, Accident, accident_id, ACCIDENT)
     _require_accident_writer(session, principal, accident)
-    check_if_match(if_match, accident.version)
+    check_if_match(if_match, accident.version, ACCIDENT)
     before = priorities.hazards_near_accident(session, accident.id)  # where it was
     props = patch.properties or AccidentPropertiesPatch()
     given = props.model_fields_set
@@ -370,9 +363,9 @@ def _retire_accident(
     if_match: str | None,
 ) -> None:
     """Retire an accident recorded in error or twice; nothing is deleted."""
-    accident = _locked_accident(session, accident_id)
+    accident = lock(session, Accident, accident_id, ACCIDENT)
     _require_accident_writer(session, principal, accident)
-    check_if_match(if_match, accident.version)
+    check_if_match(if_match, accident.version, ACCIDENT)
     before = priorities.hazards_near_accident(session, accident.id)
     accident.retired_at = func.now()
     accident.version += 1
@@ -395,7 +388,7 @@ JOIN organisations o ON o.id = a.organisation_id
 """.format(seen=seen_point_sql("a.geom"))
 
 # Spatial tests are on the point as the caller sees it (exact, or snapped to the grid:
-# ``eo_finds.location_params``), so a box or an area never tells more than the point shown.
+# ``filters.location_params``), so a box or an area never tells more than the point shown.
 FILTER_SQL = """
 WHERE a.retired_at IS NULL
   AND {bbox}
@@ -406,7 +399,7 @@ WHERE a.retired_at IS NULL
   AND (CAST(:admin AS text) IS NULL OR EXISTS (
         SELECT 1 FROM admin_areas aa
         WHERE aa.pcode = :admin AND ST_Intersects(aa.geom, {seen})))
-""".format(bbox=bbox_sql("a.geom"), seen=seen_point_sql("a.geom"))
+""".format(bbox=seen_bbox_sql("a.geom"), seen=seen_point_sql("a.geom"))
 
 
 @dataclass
@@ -426,7 +419,7 @@ class AccidentFilters:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadRequest("from is later than to")
         return {
-            "bbox": list(self.bbox) if self.bbox else None,
+            "bbox": bbox_param(self.bbox),
             "organisation": self.organisation,
             "date_from": self.date_from,
             "date_to": self.date_to,
@@ -500,11 +493,10 @@ def get_accident(
 # --- victims ---------------------------------------------------------------------------------
 
 
-def _live_accident(session: Session, accident_id: uuid.UUID, lock: bool) -> Accident:
-    query = select(Accident).where(Accident.id == accident_id)
-    accident = session.scalar(query.with_for_update() if lock else query)
+def _live_accident(session: Session, accident_id: uuid.UUID) -> Accident:
+    accident = session.scalar(select(Accident).where(Accident.id == accident_id))
     if accident is None or accident.retired_at is not None:
-        raise NotFound(f"no accident {accident_id}")
+        raise NotFound(f"no {ACCIDENT} {accident_id}")
     return accident
 
 
@@ -591,7 +583,7 @@ def _create_victim(
 ) -> uuid.UUID:
     """Record a victim of an accident, with their personal data stored apart."""
     require_reader(principal)
-    accident = _live_accident(session, accident_id, lock=True)
+    accident = lock(session, Accident, accident_id, ACCIDENT)
     _require_accident_writer(session, principal, accident)
     born = body.personal.date_of_birth if body.personal else None
     age = _derive_age(body.age, born, accident, age_given=True)
@@ -615,19 +607,6 @@ def _create_victim(
     return victim.id
 
 
-def _locked_victim(
-    session: Session, accident_id: uuid.UUID, victim_id: uuid.UUID
-) -> Victim:
-    victim = session.scalar(
-        select(Victim)
-        .where(Victim.id == victim_id, Victim.accident_id == accident_id)
-        .with_for_update()
-    )
-    if victim is None:
-        raise NotFound(f"no victim {victim_id} in accident {accident_id}")
-    return victim
-
-
 def _update_victim(
     session: Session,
     *,
@@ -639,10 +618,17 @@ def _update_victim(
 ) -> int:
     """Change a victim (If-Match required); returns the new version."""
     require_reader(principal)
-    accident = _live_accident(session, accident_id, lock=True)
+    accident = lock(session, Accident, accident_id, ACCIDENT)
     _require_accident_writer(session, principal, accident)
-    victim = _locked_victim(session, accident_id, victim_id)
-    check_if_match(if_match, victim.version)
+    victim = lock(
+        session,
+        Victim,
+        victim_id,
+        VICTIM,
+        Victim.accident_id == accident_id,
+        not_found=f"no {VICTIM} {victim_id} in {ACCIDENT} {accident_id}",
+    )
+    check_if_match(if_match, victim.version, VICTIM)
     given = patch.model_fields_set
     if not given:
         raise InvalidInput("nothing to change")
@@ -721,7 +707,7 @@ def list_victims(
 ) -> list[dict[str, Any]]:
     """The victims of an accident, never with personal data; sex, age, age band, role,
     outcome and activity only for callers with ``restricted:read``."""
-    _live_accident(session, accident_id, lock=False)
+    _live_accident(session, accident_id)
     rows = session.execute(
         text(VICTIM_COLUMNS + " WHERE v.accident_id = :id ORDER BY v.created_at, v.id"),
         {"id": accident_id},
@@ -741,7 +727,7 @@ def get_victim(
 ) -> dict[str, Any]:
     """One victim; ``personal`` is present only for callers with ``restricted:read``, and so
     are its attributes, except in the response to the write that set them (``writer``)."""
-    _live_accident(session, accident_id, lock=False)
+    _live_accident(session, accident_id)
     row = (
         session.execute(
             text(VICTIM_COLUMNS + " WHERE v.id = :id AND v.accident_id = :accident"),

@@ -23,11 +23,13 @@ from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFo
 from api.schemas.activities import ActivityCreate, ActivityPatch, ReleaseCollection
 from api.services import land_release
 from api.services.auth import Principal, organisation_by_code, require_writer
-from api.services.hazards import check_if_match, hazard_ids_for
+from api.services.hazards import hazard_ids_for
+from api.services.versioned import check_if_match, lock
 from api.settings import Settings
 from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import ActivityType, ReleaseOutcome, Role
 
+KIND = "activity"  # how 404s and 412s name the record
 EXPECTED_OUTCOMES = {
     ActivityType.non_technical_survey: {ReleaseOutcome.cancelled},
     ActivityType.technical_survey: {ReleaseOutcome.reduced, ReleaseOutcome.cancelled},
@@ -388,15 +390,6 @@ def create_activity(
     return ActivityWriteResult(activity.id, activity.version, created, warnings)
 
 
-def _locked(session: Session, activity_id: uuid.UUID) -> Activity:
-    activity = session.scalar(
-        select(Activity).where(Activity.id == activity_id).with_for_update()
-    )
-    if activity is None or activity.retired_at is not None:
-        raise NotFound(f"no activity {activity_id}")
-    return activity
-
-
 def update_activity(
     session: Session,
     *,
@@ -408,10 +401,10 @@ def update_activity(
     commit: bool = True,
 ) -> ActivityWriteResult:
     """Change an activity; sent ``releases`` replace the previous ones (kept as retired)."""
-    activity = _locked(session, activity_id)
+    activity = lock(session, Activity, activity_id, KIND)
     org = session.get(Organisation, activity.organisation_id)
     require_writer(principal, org.id, org.code)
-    check_if_match(if_match, activity.version)
+    check_if_match(if_match, activity.version, KIND)
     sent = body.model_fields_set
     touched: set[uuid.UUID] = set(
         session.scalars(
@@ -489,10 +482,10 @@ def retire_activity(
     if_match: str | None,
 ) -> ActivityWriteResult:
     """Retire an activity and its releases; the hazards' figures are recomputed."""
-    activity = _locked(session, activity_id)
+    activity = lock(session, Activity, activity_id, KIND)
     org = session.get(Organisation, activity.organisation_id)
     require_writer(principal, org.id, org.code)
-    check_if_match(if_match, activity.version)
+    check_if_match(if_match, activity.version, KIND)
     touched = _retire_releases(session, activity.id) | set(
         session.scalars(
             select(ActivityHazard.hazard_id).where(

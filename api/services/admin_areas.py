@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from api.services.filters import bbox_param, bbox_sql
+
 # Every hazard lists the P-codes of all areas it touches (``admin``), and is assigned, per level,
 # to the one area containing a point on its surface (``admin_primary``), which summaries use.
 ASSIGN_SQL = """
@@ -45,11 +47,8 @@ FILTER_SQL = """
 FROM admin_areas a
 WHERE (CAST(:level AS int) IS NULL OR a.level = CAST(:level AS int))
   AND (CAST(:parent AS text) IS NULL OR a.parent_pcode = CAST(:parent AS text))
-  AND (CAST(:bbox AS float8[]) IS NULL
-       OR a.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
-                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
-                                    4326))
-"""
+  AND {bbox}
+""".format(bbox=bbox_sql("a.geom"))
 
 LIST_SQL = (
     """
@@ -74,7 +73,7 @@ def search(
     offset: int,
 ) -> tuple[list[dict], int]:
     """Admin areas matching the filters, as rows, and the number matched."""
-    params = {"level": level, "parent": parent, "bbox": list(bbox) if bbox else None}
+    params = {"level": level, "parent": parent, "bbox": bbox_param(bbox)}
     matched = session.execute(
         text("SELECT count(*) " + FILTER_SQL), params
     ).scalar_one()

@@ -6,8 +6,8 @@ snapped to a 0.01° grid (about 1 km), flagged with ``location_precision``.
 
 Whatever such a caller asks is answered from the snapped point, never the exact one: ``bbox``
 matches the point as returned, and so does ``numberMatched``, so narrowing a box (halving it
-again and again, keeping the half that still matches) finds the grid point and nothing finer.
-``seen_point_sql`` and ``bbox_sql`` are shared with accidents and hazard reports.
+again and again, keeping the half that still matches) finds the grid point and nothing finer
+(``api/services/filters.py``, shared with accidents, hazard reports and EORE sessions).
 
 Links across organisations: a find recorded in an activity (``activity_id``) is a result of
 that activity's work, so it is recorded by the activity's organisation or an admin (403
@@ -34,49 +34,9 @@ from api.services.auth import (
     require_writer,
     sees_exact_locations,
 )
+from api.services.filters import location_params, seen_bbox_sql, seen_point_sql
 from api.services.hazards import hazard_ids_for
 from api.spatial.intake import IntakeProblem, intake_geometry
-
-GENERALISED_GRID_DEG = 0.01
-
-
-def seen_point_sql(column: str) -> str:
-    """SQL: the point in ``column`` as the caller sees it: exact, or snapped to the grid.
-
-    Binds ``:exact`` and ``:grid`` (``location_params``).
-    """
-    return (
-        f"(CASE WHEN CAST(:exact AS boolean) THEN {column} "
-        f"ELSE ST_SnapToGrid({column}, :grid) END)"
-    )
-
-
-_ENVELOPE = (
-    "ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2], "
-    "(CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4], 4326)"
-)
-
-
-def bbox_sql(column: str, seen: str | None = None) -> str:
-    """SQL: ``:bbox`` is unset or holds the geometry ``seen`` (default: ``column`` as seen).
-
-    The test is on what the caller sees; the GiST index of ``column`` narrows the rows first
-    with the box widened by ``:pad`` (a grid step for snapped points, else 0).
-    """
-    seen = seen or seen_point_sql(column)
-    return (
-        f"(CAST(:bbox AS float8[]) IS NULL OR ({column} && "
-        f"ST_Expand({_ENVELOPE}, CAST(:pad AS float8)) AND {seen} && {_ENVELOPE}))"
-    )
-
-
-def location_params(exact: bool) -> dict[str, Any]:
-    """The parameters ``seen_point_sql`` and ``bbox_sql`` bind."""
-    return {
-        "exact": exact,
-        "grid": GENERALISED_GRID_DEG,
-        "pad": 0.0 if exact else GENERALISED_GRID_DEG,
-    }
 
 
 def create(
@@ -239,7 +199,7 @@ WHERE f.retired_at IS NULL
   AND (CAST(:eo_category AS text) IS NULL OR f.eo_category = :eo_category)
   AND (CAST(:activity_id AS uuid) IS NULL OR f.activity_id = CAST(:activity_id AS uuid))
   AND (CAST(:hazard_id AS uuid) IS NULL OR f.hazard_id = CAST(:hazard_id AS uuid))
-""".format(bbox=bbox_sql("f.geom"))
+""".format(bbox=seen_bbox_sql("f.geom"))
 
 
 def _feature(row: dict[str, Any], exact: bool) -> dict[str, Any]:

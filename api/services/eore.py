@@ -45,8 +45,6 @@ from api.errors import (
     InvalidGeometry,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     ProblemError,
 )
 from api.schemas.eore import (
@@ -56,38 +54,19 @@ from api.schemas.eore import (
     EoreSessionPropertiesPatch,
 )
 from api.services.auth import Principal, require_reader, sees_exact_locations
-from api.services.eo_finds import location_params, seen_point_sql
+from api.services.filters import bbox_param, bbox_sql, location_params, seen_point_sql
 from api.services.hazards import hazard_ids_for, resolve_org
+from api.services.versioned import check_if_match, lock
 from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import EoreAgeBand, EoreDisability, Role, Sex
 
 FUTURE_TOLERANCE = timedelta(days=1)  # "today" in a time zone ahead of UTC
+KIND = "risk-education session"  # how 404s and 412s name the record
 WRITER_ROLES = (Role.eore, Role.coordinator)
 REQUIRED = ("session_date", "delivery_method", "audience", "location_safe_to_record")
 WITHHELD_WARNING = (
     "the location is not safe to record: the point recorded earlier was removed"
 )
-
-
-def etag(version: int) -> str:
-    """The entity tag of a session version."""
-    return f'"{version}"'
-
-
-def check_if_match(if_match: str | None, version: int) -> None:
-    """428 without ``If-Match``; 412 unless it names the current version (``*``: any)."""
-    if if_match is None:
-        raise PreconditionRequired(
-            "send If-Match with the ETag you read, so that no one else's change is overwritten"
-        )
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" in tags or etag(version) in tags:
-        return
-    raise PreconditionFailed(
-        f"the session has changed since you read it (now version {version}); "
-        "read it again and re-apply your change",
-        current_version=version,
-    )
 
 
 def require_eore_writer(
@@ -398,15 +377,6 @@ def _create(
     return record.id, created, where.warnings
 
 
-def _locked(session: Session, session_id: uuid.UUID) -> EoreSession:
-    record = session.scalar(
-        select(EoreSession).where(EoreSession.id == session_id).with_for_update()
-    )
-    if record is None or record.retired_at is not None:
-        raise NotFound(f"no risk-education session {session_id}")
-    return record
-
-
 def _require_record_writer(
     session: Session, principal: Principal | None, record: EoreSession
 ) -> Principal:
@@ -423,9 +393,9 @@ def _update(
     if_match: str | None,
 ) -> list[str]:
     require_reader(principal)
-    record = _locked(session, session_id)
+    record = lock(session, EoreSession, session_id, KIND)
     _require_record_writer(session, principal, record)
-    check_if_match(if_match, record.version)
+    check_if_match(if_match, record.version, KIND)
     props = patch.properties or EoreSessionPropertiesPatch()
     given = props.model_fields_set
     geometry_sent = "geometry" in patch.model_fields_set
@@ -510,9 +480,9 @@ def _retire(
     if_match: str | None,
 ) -> None:
     require_reader(principal)
-    record = _locked(session, session_id)
+    record = lock(session, EoreSession, session_id, KIND)
     _require_record_writer(session, principal, record)
-    check_if_match(if_match, record.version)
+    check_if_match(if_match, record.version, KIND)
     record.retired_at = func.now()
     record.version += 1
     _commit(session)
@@ -585,14 +555,10 @@ LEFT JOIN admin_areas aa ON aa.pcode = s.admin_pcode
 LEFT JOIN context_settlements cs ON cs.id = s.settlement_id
 """
 
+# a session not safe to record has no point (LOCATION_RULE), so no box holds it
 FILTER_SQL = """
 WHERE s.retired_at IS NULL
-  AND (CAST(:bbox AS float8[]) IS NULL
-       OR (s.location_safe_to_record
-           AND s.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1],
-                                         (CAST(:bbox AS float8[]))[2],
-                                         (CAST(:bbox AS float8[]))[3],
-                                         (CAST(:bbox AS float8[]))[4], 4326)))
+  AND {bbox}
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:date_from AS date) IS NULL OR s.session_date >= CAST(:date_from AS date))
   AND (CAST(:date_to AS date) IS NULL OR s.session_date <= CAST(:date_to AS date))
@@ -609,7 +575,7 @@ WHERE s.retired_at IS NULL
           AND ST_Intersects(f.geom, COALESCE(s.geom, (
                 SELECT ST_PointOnSurface(x.geom) FROM admin_areas x
                 WHERE x.pcode = s.admin_pcode)))))
-"""
+""".format(bbox=bbox_sql("s.geom"))
 
 
 @dataclass
@@ -631,7 +597,7 @@ class SessionFilters:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadRequest("from is later than to")
         return {
-            "bbox": list(self.bbox) if self.bbox else None,
+            "bbox": bbox_param(self.bbox),
             "organisation": self.organisation,
             "date_from": self.date_from,
             "date_to": self.date_to,
@@ -721,7 +687,7 @@ _M_LAT, _M_LON = 110_574.0, 111_320.0
 
 # Accident locations are restricted (domain.md §5.2). For callers who may not see them exactly
 # (``auth.sees_exact_locations``) every accident figure here is computed from the point they
-# do see, snapped to the 0.01° grid (``eo_finds.location_params``): which settlements an
+# do see, snapped to the 0.01° grid (``filters.location_params``): which settlements an
 # accident exposes at any ``distance_m``, how many, the order, and the distance, which they
 # get only as a band (``nearest_accident_band``), never in metres: distances from a few
 # settlements would otherwise place the accident to a few metres.

@@ -58,6 +58,7 @@ from api import csvout
 from api.csvout import neutralise
 from api.errors import BadRequest, Forbidden, NotFound
 from api.services.auth import RESTRICTED_READ, Principal, sees_exact_locations
+from api.services.filters import bbox_sql
 from api.services.hazard_queries import CURRENT_FILTER, HazardFilters
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "ingest" / "profiles"
@@ -72,12 +73,6 @@ WKT_DECIMALS = 30
 
 # Column kinds: how each column is typed in the files.
 UUID, TEXT, INT, FLOAT, DATE, LIST = "uuid", "text", "int", "float", "date", "list"
-
-BBOX_SQL = """(CAST(:bbox AS float8[]) IS NULL
-       OR {alias}.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1],
-                                          (CAST(:bbox AS float8[]))[2],
-                                          (CAST(:bbox AS float8[]))[3],
-                                          (CAST(:bbox AS float8[]))[4], 4326))"""
 
 HAZARDS_SQL = (
     """
@@ -106,7 +101,7 @@ JOIN activities a ON a.id = r.activity_id
 JOIN hazards h ON h.id = r.hazard_id
 JOIN organisations o ON o.id = a.organisation_id
 WHERE r.retired_at IS NULL AND a.retired_at IS NULL AND h.retired_at IS NULL
-  AND {BBOX_SQL.format(alias="r")}
+  AND {bbox_sql("r.geom")}
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:admin AS text) IS NULL OR h.admin_pcodes @> ARRAY[CAST(:admin AS text)])
 ORDER BY r.date, r.activity_id, r.feature_index, r.hazard_id
@@ -120,7 +115,7 @@ SELECT f.id, f.external_id, o.code AS organisation, f.activity_id, f.hazard_id,
 FROM eo_finds f
 JOIN organisations o ON o.id = f.organisation_id
 WHERE f.retired_at IS NULL
-  AND {BBOX_SQL.format(alias="f")}
+  AND {bbox_sql("f.geom")}
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:admin AS text) IS NULL OR EXISTS (
         SELECT 1 FROM admin_areas a
@@ -132,7 +127,7 @@ ADMIN_AREAS_SQL = f"""
 SELECT a.pcode, a.name, a.level, a.parent_pcode,
        ST_AsBinary(a.geom) AS geom
 FROM admin_areas a
-WHERE {BBOX_SQL.format(alias="a")}
+WHERE {bbox_sql("a.geom")}
 ORDER BY a.level, a.pcode
 """
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import NotFound
 from api.services import land_release
+from api.services.filters import bbox_param, bbox_sql
 
 LAND_RELEASE_FIELDS = (
     "baseline_area_m2",
@@ -42,7 +43,7 @@ class HazardFilters:
     def params(self) -> dict[str, Any]:
         """Bound parameters for the filter SQL."""
         return {
-            "bbox": list(self.bbox) if self.bbox else None,
+            "bbox": bbox_param(self.bbox),
             "classification": self.classification,
             "status": self.status,
             "hazard_type": self.hazard_type,
@@ -69,17 +70,14 @@ LEFT JOIN hazard_land_release f ON f.hazard_id = h.id
 
 CURRENT_FILTER = """
 WHERE h.retired_at IS NULL
-  AND (CAST(:bbox AS float8[]) IS NULL
-       OR h.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
-                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
-                                    4326))
+  AND {bbox}
   AND (CAST(:classification AS text) IS NULL OR h.classification = :classification)
   AND (CAST(:status AS text) IS NULL OR h.status = :status)
   AND (CAST(:hazard_type AS text) IS NULL OR h.hazard_type = :hazard_type)
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:admin AS text) IS NULL OR h.admin_pcodes @> ARRAY[CAST(:admin AS text)])
   AND (CAST(:updated_since AS timestamptz) IS NULL OR h.updated_at >= :updated_since)
-"""
+""".format(bbox=bbox_sql("h.geom"))
 
 ORDER_PAGE = " ORDER BY h.date_of_information DESC, h.id LIMIT :limit OFFSET :offset"
 
@@ -140,17 +138,14 @@ AS_OF_FILTER = """
 WHERE s.valid_from <= CAST(:as_of AS date)
   AND (s.valid_to IS NULL OR s.valid_to > CAST(:as_of AS date))
   AND NOT s.retired
-  AND (CAST(:bbox AS float8[]) IS NULL
-       OR s.geom && ST_MakeEnvelope((CAST(:bbox AS float8[]))[1], (CAST(:bbox AS float8[]))[2],
-                                    (CAST(:bbox AS float8[]))[3], (CAST(:bbox AS float8[]))[4],
-                                    4326))
+  AND {bbox}
   AND (CAST(:classification AS text) IS NULL OR s.state ->> 'classification' = :classification)
   AND (CAST(:hazard_type AS text) IS NULL OR s.state ->> 'hazard_type' = :hazard_type)
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:admin AS text) IS NULL OR EXISTS (
         SELECT 1 FROM admin_areas a WHERE a.pcode = :admin AND ST_Intersects(a.geom, s.geom)))
   AND (CAST(:updated_since AS timestamptz) IS NULL OR s.valid_from >= CAST(:updated_since AS date))
-"""
+""".format(bbox=bbox_sql("s.geom"))
 
 
 def _as_of_feature(

@@ -52,7 +52,6 @@ from api.errors import (
     InvalidGeometry,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
 )
 from api.ingest import kobo
 from api.schemas.common import MAX_GPS_ACCURACY_M, Day, GeoJSONGeometry, servable
@@ -66,7 +65,8 @@ from api.services.auth import (
     require_writer,
     sees_exact_locations,
 )
-from api.services.eo_finds import bbox_sql, location_params
+from api.services.filters import bbox_param, location_params, seen_bbox_sql
+from api.services.versioned import check_if_match, lock
 from api.settings import Settings
 from api.spatial.intake import (
     MAX_HAZARD_AREA_M2,
@@ -84,6 +84,7 @@ from api.vocab import (
 )
 
 FUTURE_TOLERANCE = timedelta(days=1)  # "today" in a time zone ahead of UTC
+KIND = "hazard report"  # how 404s and 412s name the record
 SUBMITTER_ROLES = frozenset({Role.admin, Role.coordinator, Role.eore})
 HAZARD_SOURCE_PREFIX = (
     "hazard_report:"  # hazard_versions.source of hazards made from reports
@@ -311,25 +312,6 @@ class ReportFilters:
     source: str | None = None
     organisation: str | None = None
     bbox: tuple[float, float, float, float] | None = None
-
-
-def etag(version: int) -> str:
-    """The entity tag of a report version."""
-    return f'"{version}"'
-
-
-def _check_if_match(if_match: str | None, version: int) -> None:
-    """``If-Match`` is optional on transitions; when sent it must name the current version."""
-    if if_match is None:
-        return
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" in tags or etag(version) in tags:
-        return
-    raise PreconditionFailed(
-        f"the report has changed since you read it (now version {version}); "
-        "read it again before deciding",
-        current_version=version,
-    )
 
 
 def _require_submitter(principal: Principal | None, org: Organisation) -> Principal:
@@ -744,7 +726,7 @@ WHERE (CAST(:status AS text) IS NULL OR r.status = :status)
   AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
   AND (CAST(:own_org AS uuid) IS NULL OR r.organisation_id = CAST(:own_org AS uuid))
   AND {bbox}
-""".format(bbox=bbox_sql("r.geom", SEEN_GEOM))
+""".format(bbox=seen_bbox_sql("r.geom", SEEN_GEOM))
 
 
 def _own_org_only(principal: Principal) -> uuid.UUID | None:
@@ -783,7 +765,7 @@ def search(
         "status": filters.status,
         "source": filters.source,
         "organisation": filters.organisation,
-        "bbox": list(filters.bbox) if filters.bbox else None,
+        "bbox": bbox_param(filters.bbox),
         "own_org": _own_org_only(principal),
         **location_params(sees_exact_locations(principal)),
         "limit": limit,
@@ -872,15 +854,6 @@ def get(
 
 
 # --- the workflow ----------------------------------------------------------------------------
-
-
-def _locked(session: Session, report_id: uuid.UUID) -> HazardReport:
-    report = session.scalar(
-        select(HazardReport).where(HazardReport.id == report_id).with_for_update()
-    )
-    if report is None:
-        raise NotFound(f"no hazard report {report_id}")
-    return report
 
 
 def _require_decider(
@@ -983,7 +956,7 @@ def _start(
     action: ReportAction,
     if_match: str | None,
 ) -> tuple[HazardReport, Principal]:
-    report = _locked(session, report_id)
+    report = lock(session, HazardReport, report_id, KIND)
     try:
         principal = _require_decider(session, principal, report)
         if action == ReportAction.accept:
@@ -992,7 +965,8 @@ def _start(
                 principal, "hazards:write", "accepting a report into a hazard"
             )
         _require_second_pair_of_eyes(session, principal, report, action)
-        _check_if_match(if_match, report.version)
+        # If-Match is optional on transitions; when sent it must name the current version
+        check_if_match(if_match, report.version, KIND, required=False)
         _check_transition(report, action)
     except Exception:
         session.rollback()

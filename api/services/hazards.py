@@ -28,8 +28,6 @@ from api.errors import (
     InvalidGeometry,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
 )
 from api.schemas.hazards import (
     HazardFeatureCreate,
@@ -39,6 +37,7 @@ from api.schemas.hazards import (
 )
 from api.services import admin_areas, land_release, priorities
 from api.services.auth import Principal, organisation_by_code, require_writer
+from api.services.versioned import check_if_match, lock
 from api.settings import Settings
 from api.spatial.intake import (
     MAX_HAZARD_AREA_M2,
@@ -49,6 +48,8 @@ from api.spatial.intake import (
     to_geojson,
 )
 from api.vocab import POINT_HAZARD_TYPES
+
+KIND = "hazard"  # how 404s and 412s name the record
 
 # Properties that a report states and the fold carries (API names).
 STATE_FIELDS = (
@@ -484,36 +485,6 @@ def create_hazard(
     return WriteResult(hazard.id, hazard.version, True, warnings)
 
 
-def _locked(session: Session, hazard_id: uuid.UUID) -> Hazard:
-    hazard = session.scalar(
-        select(Hazard).where(Hazard.id == hazard_id).with_for_update()
-    )
-    if hazard is None or hazard.retired_at is not None:
-        raise NotFound(f"no hazard {hazard_id}")
-    return hazard
-
-
-def etag(version: int) -> str:
-    """The entity tag of a hazard version."""
-    return f'"{version}"'
-
-
-def check_if_match(if_match: str | None, version: int) -> None:
-    """412 unless ``If-Match`` names the current version (``*`` matches any)."""
-    if if_match is None:
-        raise PreconditionRequired(
-            "send If-Match with the ETag you read, so that no one else's change is overwritten"
-        )
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" in tags or etag(version) in tags:
-        return
-    raise PreconditionFailed(
-        f"the hazard has changed since you read it (now version {version}); "
-        "read it again and re-apply your change",
-        current_version=version,
-    )
-
-
 def update_hazard(
     session: Session,
     *,
@@ -528,10 +499,10 @@ def update_hazard(
     import_id: uuid.UUID | None = None,
 ) -> WriteResult:
     """Record a partial update as a new version, honouring If-Match and the DOI rule."""
-    hazard = _locked(session, hazard_id)
+    hazard = lock(session, Hazard, hazard_id, KIND)
     current_org = session.get(Organisation, hazard.organisation_id)
     require_writer(principal, hazard.organisation_id, current_org.code)
-    check_if_match(if_match, hazard.version)
+    check_if_match(if_match, hazard.version, KIND)
     props = patch.properties or HazardPropertiesPatch()
     stated, warnings = stated_values(session, props, principal, settings)
     if "organisation" in props.model_fields_set:
@@ -592,10 +563,10 @@ def retire_hazard(
     source: str = "api",
 ) -> WriteResult:
     """Retire a hazard (a duplicate or a data error); history keeps every version."""
-    hazard = _locked(session, hazard_id)
+    hazard = lock(session, Hazard, hazard_id, KIND)
     org = session.get(Organisation, hazard.organisation_id)
     require_writer(principal, hazard.organisation_id, org.code)
-    check_if_match(if_match, hazard.version)
+    check_if_match(if_match, hazard.version, KIND)
     _record(
         session,
         hazard,

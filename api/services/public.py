@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from api.db.models import PublicPublication
 from api.errors import NotFound
 from api.services.auth import Principal
+from api.services.filters import bbox_param, bbox_sql
 from api.settings import Settings
 from api.vocab import available_languages, catalogue, label
 
@@ -369,12 +370,11 @@ SELECT h.id, h.classification, h.hazard_type, h.status, h.marking, h.last_update
        ST_AsGeoJSON(h.geom, :precision) AS geometry
 FROM public_hazards h
 WHERE h.publication_id = :publication_id
-  AND (CAST(:min_lon AS float8) IS NULL
-       OR h.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326))
+  AND {bbox}
   AND (CAST(:pcode AS text) IS NULL OR CAST(:pcode AS text) = ANY (h.admin_pcodes))
   AND (NOT CAST(:changed_only AS boolean) OR h.change IN ('new', 'grown'))
 ORDER BY h.last_update DESC, h.id
-"""
+""".format(bbox=bbox_sql("h.geom"))
 )
 
 
@@ -437,16 +437,12 @@ def public_hazards(
     publication = latest_publication(session)
     if publication is None:
         return PublicHazards(None, [])
-    min_lon, min_lat, max_lon, max_lat = bbox or (None, None, None, None)
     rows = session.execute(
         _PUBLIC_HAZARDS_SQL,
         {
             "publication_id": publication.id,
             "precision": GEOJSON_PRECISION,
-            "min_lon": min_lon,
-            "min_lat": min_lat,
-            "max_lon": max_lon,
-            "max_lat": max_lat,
+            "bbox": bbox_param(bbox),
             "pcode": pcode,
             "changed_only": changed_only,
         },
@@ -460,10 +456,9 @@ SELECT r.id, r.outcome, r.completed_on, r.residual_risk, r.admin_pcodes, r.area_
        ST_AsGeoJSON(r.geom, :precision) AS geometry
 FROM public_released r
 WHERE r.publication_id = :publication_id
-  AND (CAST(:min_lon AS float8) IS NULL
-       OR r.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326))
+  AND {bbox}
 ORDER BY r.completed_on DESC, r.id
-"""
+""".format(bbox=bbox_sql("r.geom"))
 )
 
 
@@ -474,16 +469,12 @@ def public_released(
     publication = latest_publication(session)
     if publication is None:
         return None, []
-    min_lon, min_lat, max_lon, max_lat = bbox or (None, None, None, None)
     rows = session.execute(
         _PUBLIC_RELEASED_SQL,
         {
             "publication_id": publication.id,
             "precision": GEOJSON_PRECISION,
-            "min_lon": min_lon,
-            "min_lat": min_lat,
-            "max_lon": max_lon,
-            "max_lat": max_lat,
+            "bbox": bbox_param(bbox),
         },
     ).mappings()
     return publication, [dict(r) for r in rows]

@@ -27,8 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db.base import Base
-from api.db.models.common import in_vocab, now_column, uuid_pk
+from api.db.base import Base, VersionedMixin
+from api.db.models.common import in_vocab, uuid_pk
 from api.vocab import (
     AccidentClass,
     AgeBand,
@@ -39,7 +39,7 @@ from api.vocab import (
 )
 
 
-class Accident(Base):
+class Accident(VersionedMixin, Base):
     """A mine/ERW or demining accident, located where it happened."""
 
     __tablename__ = "accidents"
@@ -75,17 +75,14 @@ class Accident(Base):
     )
     notes: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326))
-    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id")
     )
-    created_at: Mapped[datetime] = now_column()
-    updated_at: Mapped[datetime] = now_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Victim(Base):
+class Victim(VersionedMixin, Base):
     """A known person killed or injured in an accident; no personal data here."""
 
     __tablename__ = "victims"
@@ -111,12 +108,9 @@ class Victim(Base):
     role: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(Text)
     activity_at_time: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id")
     )
-    created_at: Mapped[datetime] = now_column()
-    updated_at: Mapped[datetime] = now_column()
 
 
 class VictimPersonalData(Base):

@@ -19,12 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db.base import Base
+from api.db.base import Base, VersionedMixin
 from api.db.models.common import all_in_vocab, in_vocab, now_column, uuid_pk
 from api.vocab import ActivityStatus, ActivityType, Method, ReleaseOutcome
 
 
-class Activity(Base):
+class Activity(VersionedMixin, Base):
     """A survey, clearance or EOD task carried out by one organisation."""
 
     __tablename__ = "activities"
@@ -64,13 +64,10 @@ class Activity(Base):
     )
     clearance_depth_cm: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id")
     )
-    created_at: Mapped[datetime] = now_column()
-    updated_at: Mapped[datetime] = now_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db.base import Base
-from api.db.models.common import all_in_vocab, in_vocab, now_column, uuid_pk
+from api.db.base import Base, VersionedMixin
+from api.db.models.common import all_in_vocab, in_vocab, uuid_pk
 from api.vocab import (
     EoreAgeBand,
     EoreAudience,
@@ -46,7 +46,7 @@ LOCATION_RULE = (
 )
 
 
-class EoreSession(Base):
+class EoreSession(VersionedMixin, Base):
     """A risk-education session (or broadcast), located by a point or by its admin area."""
 
     __tablename__ = "eore_sessions"
@@ -92,12 +92,9 @@ class EoreSession(Base):
         index=True,
     )
     notes: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id")
     )
-    created_at: Mapped[datetime] = now_column()
-    updated_at: Mapped[datetime] = now_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db.base import Base
+from api.db.base import Base, VersionedMixin
 from api.db.models.common import all_in_vocab, in_vocab, now_column, uuid_pk
 from api.vocab import Contamination
 
@@ -68,7 +68,7 @@ class ReportAction(StrEnum):
     reject = "reject"
 
 
-class HazardReport(Base):
+class HazardReport(VersionedMixin, Base):
     """One report as received, with its workflow state."""
 
     __tablename__ = "hazard_reports"
@@ -127,7 +127,6 @@ class HazardReport(Base):
     raw_submission: Mapped[dict | None] = mapped_column(JSONB)
     content_sha256: Mapped[str] = mapped_column(Text)  # tells a re-send from a change
     warnings: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
-    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     submitted_by: Mapped[str] = mapped_column(Text)
     submitted_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id")
@@ -143,8 +142,6 @@ class HazardReport(Base):
     hazard_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("hazards.id"), index=True
     )
-    created_at: Mapped[datetime] = now_column()
-    updated_at: Mapped[datetime] = now_column()
 
 
 class HazardReportContact(Base):

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db.base import Base
+from api.db.base import Base, VersionedMixin
 from api.db.models.common import all_in_vocab, in_vocab, now_column, uuid_pk
 from api.vocab import Classification, Contamination, HazardStatus, HazardType
 
@@ -44,7 +44,7 @@ BENEFICIARIES_RULE = (
 )
 
 
-class Hazard(Base):
+class Hazard(VersionedMixin, Base):
     """A hazard area in its current state (the fold of its versions by date of information)."""
 
     __tablename__ = "hazards"
@@ -114,13 +114,12 @@ class Hazard(Base):
     admin_primary: Mapped[dict] = mapped_column(
         JSONB, server_default=text("'{}'::jsonb")
     )
+    # no server default, unlike the mixin's: the first version is always written by the service
     version: Mapped[int] = mapped_column(Integer)
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id")
     )
-    created_at: Mapped[datetime] = now_column()
-    updated_at: Mapped[datetime] = now_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
