@@ -18,18 +18,19 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, feature_collection
-from api.schemas.hazard_reports import HazardReportCollection, HazardReportFeatureOut
-from api.services import hazard_reports
-from api.services.auth import Principal, require_reader
-from api.services.hazard_reports import (
+from api.schemas.hazard_reports import (
     ACCEPT_EXAMPLES,
     REPORT_EXAMPLES,
     AcceptBody,
+    HazardReportCollection,
     HazardReportFeature,
+    HazardReportFeatureOut,
     RejectBody,
-    ReportFilters,
     TransitionNote,
 )
+from api.services import hazard_reports
+from api.services.auth import Principal, require_reader
+from api.services.hazard_reports import ReportFilters
 from api.services.versioned import etag
 
 router = APIRouter(prefix="/hazard-reports", tags=["hazard reports"])

@@ -28,11 +28,10 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from geoalchemy2.shape import from_shape, to_shape
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,7 +53,8 @@ from api.errors import (
     NotFound,
 )
 from api.ingest import kobo
-from api.schemas.common import MAX_GPS_ACCURACY_M, Day, GeoJSONGeometry, servable
+from api.schemas.common import servable
+from api.schemas.hazard_reports import AcceptBody, AcceptCreate, HazardReportFeature
 from api.schemas.hazards import HazardFeatureCreate
 from api.services import hazards
 from api.services.auth import (
@@ -78,8 +78,6 @@ from api.vocab import (
     POINT_HAZARD_TYPES,
     Classification,
     Contamination,
-    Evidence,
-    HazardType,
     Role,
 )
 
@@ -95,199 +93,6 @@ TRANSITIONS: dict[ReportAction, tuple[frozenset[ReportStatus], ReportStatus]] = 
     ReportAction.verify: (frozenset({ReportStatus.submitted}), ReportStatus.verified),
     ReportAction.accept: (frozenset({ReportStatus.verified}), ReportStatus.accepted),
     ReportAction.reject: (frozenset({ReportStatus.verified}), ReportStatus.rejected),
-}
-
-
-# --- request bodies ------------------------------------------------------------------------
-
-
-class ContactIn(BaseModel):
-    """An informant or focal point. Personal data: stored apart, read with restricted:read."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, max_length=500)
-    phone: str | None = Field(None, max_length=100)
-    email: str | None = Field(None, max_length=320)
-    role: str | None = Field(
-        None, max_length=200, description="e.g. farmer, teacher, village head"
-    )
-    consent_to_contact: bool | None = Field(
-        None, description="whether the informant agreed to be contacted again"
-    )
-    notes: str | None = Field(None, max_length=2000)
-
-
-class HazardReportProperties(BaseModel):
-    """What was reported, by which channel, and to whom."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    source: ReportSource
-    external_id: str | None = Field(
-        None,
-        min_length=1,
-        max_length=200,
-        description="the sender's id; re-sending the same report is not a duplicate",
-    )
-    organisation: str | None = Field(
-        None,
-        description="code of the receiving organisation; defaults to the caller's",
-    )
-    reported_on: Day | None = Field(
-        None, description="date of the report; defaults to today"
-    )
-    description: str | None = Field(None, max_length=10_000)
-    contamination: list[Contamination] = Field(
-        default_factory=list, description="suspected contamination"
-    )
-    location_text: str | None = Field(
-        None, max_length=2000, description="the location as the informant described it"
-    )
-    gps_accuracy_m: float | None = Field(
-        None,
-        ge=0,
-        le=MAX_GPS_ACCURACY_M,
-        allow_inf_nan=False,
-        description="0..100,000 m",
-    )
-    contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
-
-
-class HazardReportFeature(BaseModel):
-    """A hazard report as a GeoJSON Feature; the geometry may be null (not safe to record)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["Feature"] = "Feature"
-    geometry: GeoJSONGeometry | None = Field(
-        None, description="Point, Polygon or MultiPolygon in EPSG:4326, or null"
-    )
-    properties: HazardReportProperties
-
-
-class TransitionNote(BaseModel):
-    """An optional note recorded with a transition."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    note: str | None = Field(None, max_length=5000)
-
-
-class RejectBody(BaseModel):
-    """Why the report is rejected (required)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    note: str = Field(..., min_length=1, max_length=5000)
-
-    @field_validator("note")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("a rejection needs a note saying why")
-        return value.strip()
-
-
-class AcceptCreate(BaseModel):
-    """The new hazard (an SHA) to create from the report."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    classification: Classification = Field(
-        Classification.SHA, description="always SHA: a report is not direct evidence"
-    )
-    hazard_type: HazardType | None = None
-    name: str | None = Field(None, max_length=500)
-    external_id: str | None = Field(None, min_length=1, max_length=200)
-    contamination: list[Contamination] | None = Field(
-        None, description="defaults to the report's suspected contamination"
-    )
-    date_of_information: Day | None = Field(
-        None, description="defaults to the report's date"
-    )
-    evidence: Evidence | None = None
-    notes: str | None = Field(None, max_length=10_000)
-    organisation: str | None = Field(
-        None,
-        description="code; defaults to the accepting coordinator's organisation",
-    )
-    geometry: GeoJSONGeometry | None = Field(
-        None,
-        description="the perimeter drawn after verification; defaults to the report's",
-    )
-
-
-class AcceptBody(BaseModel):
-    """Link the report to a hazard (``hazard_id``) or create one (``create``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    hazard_id: uuid.UUID | None = None
-    create: AcceptCreate | None = None
-    note: str | None = Field(None, max_length=5000)
-
-
-REPORT_EXAMPLES = {
-    "hotline": {
-        "summary": "A hotline call with a point location",
-        "value": {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [36.2051, 49.1032]},
-            "properties": {
-                "source": "hotline",
-                "external_id": "HOTLINE-2024-0042",
-                "reported_on": "2024-05-17",
-                "description": "Caller saw a mine-like object at the edge of the field",
-                "contamination": ["ap_mine"],
-                "location_text": "north edge of the field behind the school",
-                "gps_accuracy_m": 15,
-                "contacts": [
-                    {
-                        "name": "Informant name",
-                        "phone": "+380 00 000 0000",
-                        "role": "farmer",
-                        "consent_to_contact": True,
-                    }
-                ],
-            },
-        },
-    },
-    "eore_session": {
-        "summary": "Reported during a risk-education session, without a safe location",
-        "value": {
-            "type": "Feature",
-            "geometry": None,
-            "properties": {
-                "source": "eore_session",
-                "reported_on": "2024-05-20",
-                "description": "Pupils say there are shells in the ravine east of the village",
-                "contamination": ["uxo"],
-                "location_text": "ravine east of the village, by the old mill",
-            },
-        },
-    },
-}
-
-ACCEPT_EXAMPLES = {
-    "link": {
-        "summary": "Link to a hazard already recorded",
-        "value": {
-            "hazard_id": "0b6f0c8e-5d7e-4c0f-9a4e-2f3d1f5b9a11",
-            "note": "Same field as HALO-UA-HA-0001",
-        },
-    },
-    "create": {
-        "summary": "Create a new suspected hazardous area from the report",
-        "value": {
-            "create": {
-                "classification": "SHA",
-                "hazard_type": "minefield",
-                "name": "Field behind the school",
-            },
-            "note": "Confirmed by the NTS team's key informant interviews",
-        },
-    },
 }
 
 
