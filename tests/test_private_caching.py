@@ -57,7 +57,9 @@ def test_every_route_answers_a_signed_in_caller_privately(app, client, actors):
             ), where
             assert {"authorization", "x-api-key"} <= vary(r), where
             checked += 1
-    assert checked > 80 and public >= 5  # every route: 88 private, 5 public when written
+    assert (
+        checked > 80 and public >= 5
+    )  # every route: 88 private, 5 public when written
 
 
 def test_api_key_callers_and_refused_credentials_are_private_too(
