@@ -185,62 +185,46 @@ class RateLimit:
         client = scope.get("client")
         address = client[0] if client else "unknown"
         kind, who = caller(scope["headers"], self.secret)
+        # (buckets, key, take a token or only look, what is limited, hint) in order
+        checks: list[tuple[TokenBuckets, str, bool, str, str]] = []
+        answer = send
         if kind == "user":
-            if method not in WRITE_METHODS or not path.startswith("/api/v1/"):
-                return await self.app(scope, receive, send)
-            if self.user_buckets.rate > 0:
-                wait = self.user_buckets.take(who)
-                if wait:
-                    return await self._refuse(
-                        scope,
-                        receive,
-                        send,
-                        wait,
-                        "changes from your account",
-                        self.user_buckets,
-                    )
-            return await self.app(scope, receive, send)
-        if kind == "key":
-            refused = self.refused_key_buckets
-            if refused.rate > 0:  # an address that spent its tries on invented keys
-                wait = refused.wait(address)
-                if wait:
-                    return await self._refuse(
-                        scope,
-                        receive,
-                        send,
-                        wait,
-                        "refused API keys from your address",
-                        refused,
-                    )
-            if self.key_buckets.rate > 0:
-                wait = self.key_buckets.take(who)
-                if wait:
-                    return await self._refuse(
-                        scope,
-                        receive,
-                        send,
-                        wait,
-                        "requests with this API key",
-                        self.key_buckets,
-                    )
-            return await self.app(scope, receive, self._charge_refusals(send, address))
-        buckets = self._anonymous_buckets_for(method, path)
-        if buckets is None:
-            return await self.app(scope, receive, send)
-        wait = buckets.take(address)
-        if wait == 0:
-            return await self.app(scope, receive, send)
-        what = "public tile" if buckets is self.tile_buckets else "anonymous"
-        return await self._refuse(
-            scope,
-            receive,
-            send,
-            wait,
-            f"{what} requests from your address",
-            buckets,
-            hint=", or sign in",
-        )
+            if method in WRITE_METHODS and path.startswith("/api/v1/"):
+                checks.append(
+                    (self.user_buckets, who, True, "changes from your account", "")
+                )
+        elif kind == "key":
+            checks += [  # an address that spent its tries on invented keys, then the key
+                (
+                    self.refused_key_buckets,
+                    address,
+                    False,
+                    "refused API keys from your address",
+                    "",
+                ),
+                (self.key_buckets, who, True, "requests with this API key", ""),
+            ]
+            answer = self._charge_refusals(send, address)
+        elif buckets := self._anonymous_buckets_for(method, path):
+            what = "public tile" if buckets is self.tile_buckets else "anonymous"
+            checks.append(
+                (
+                    buckets,
+                    address,
+                    True,
+                    f"{what} requests from your address",
+                    ", or sign in",
+                )
+            )
+        for buckets, key, take, what, hint in checks:
+            if buckets.rate <= 0:
+                continue
+            wait = buckets.take(key) if take else buckets.wait(key)
+            if wait:
+                return await self._refuse(
+                    scope, receive, send, wait, what, buckets, hint
+                )
+        return await self.app(scope, receive, answer)
 
     def _charge_refusals(self, send, address: str):
         """``send``, taking a token from the address's bucket of refused keys on a 401."""

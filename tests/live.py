@@ -28,6 +28,25 @@ def server_env(url: str, **extra: str) -> dict[str, str]:
     }
 
 
+def wait_for_health(
+    proc: subprocess.Popen, base: str, seconds: float, log: Path | None = None
+) -> httpx.Response:
+    """The first answer of ``base``/health from the server ``proc`` starts; fails (with its
+    log) when the process exits first or nothing answers within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"the server exited with {proc.returncode}"
+                + (f": {log.read_text()}" if log else "")
+            )
+        try:
+            return httpx.get(base + "/health", timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"the server did not answer /health in {seconds:g} s")
+
+
 @contextmanager
 def live_server(env: dict[str, str], log: Path | None = None) -> Iterator[str]:
     """Serve on a free port until the block ends; yield the base URL once /health answers."""
@@ -38,18 +57,7 @@ def live_server(env: dict[str, str], log: Path | None = None) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                httpx.get(base + "/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None:
-                    raise RuntimeError(
-                        f"the server exited with {proc.returncode}"
-                    ) from None
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not answer /health in 30 s")
+        wait_for_health(proc, base, 30, log)
         yield base
     finally:
         proc.terminate()

@@ -1,7 +1,6 @@
 """The ``safeground`` command line, against its own throwaway database."""
 
 import subprocess
-import time
 
 import httpx2 as httpx
 import pytest
@@ -12,7 +11,7 @@ from api.cli import app
 from api.services import auth, demo
 from api.settings import Settings, get_settings
 from tests.helpers import free_port, throwaway_database
-from tests.live import CLI, server_env
+from tests.live import CLI, server_env, wait_for_health
 
 runner = CliRunner()
 
@@ -169,15 +168,7 @@ def test_start_in_prod_on_an_empty_database_has_no_known_password(empty_db, tmp_
             [CLI, "start", "--port", str(port)], env=env, stdout=out, stderr=out
         )
     try:
-        for _ in range(600):
-            assert proc.poll() is None, log.read_text()
-            try:
-                health = httpx.get(base + "/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("safeground start did not answer /health in 60 s")
+        health = wait_for_health(proc, base, 60, log)
         assert health.status_code == 200 and health.json()["database"] == "ok"
         token = httpx.post(
             base + "/api/v1/auth/token",

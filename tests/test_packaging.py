@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import zipfile
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from api.db import migrate
 from api.settings import Settings
 from api.web import VENDOR
 from tests.helpers import free_port, throwaway_database
+from tests.live import wait_for_health
 
 pytestmark = pytest.mark.slow
 
@@ -162,15 +162,7 @@ def test_installed_wheel_migrates_and_serves(venv, tmp_path):
                 stderr=out,
             )
         try:
-            for _ in range(300):
-                assert server.poll() is None, log.read_text()
-                try:
-                    health = httpx.get(base + "/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError("the installed server did not answer in 30 s")
+            health = wait_for_health(server, base, 30, log)
             assert health.status_code == 200, health.text
             assert health.json()["database"] == "ok"
 
