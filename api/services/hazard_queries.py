@@ -5,12 +5,13 @@ geometry text is embedded in the response as is (``orjson.Fragment``), never re-
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound
@@ -86,7 +87,7 @@ def _fragment(geojson: str | None):
     return orjson.Fragment(geojson) if geojson is not None else None
 
 
-def _current_feature(row: dict[str, Any]) -> dict[str, Any]:
+def _current_feature(row: RowMapping) -> dict[str, Any]:
     land = {k: row[k] for k in LAND_RELEASE_FIELDS}
     land["computed_at"] = row["computed_at"]
     props = {
@@ -149,7 +150,7 @@ WHERE s.valid_from <= CAST(:as_of AS date)
 
 
 def _as_of_feature(
-    row: dict[str, Any], figures: dict[str, Any] | None
+    row: Mapping[str, Any], figures: dict[str, Any] | None
 ) -> dict[str, Any]:
     state = dict(row["state"])
     for name in ("benchmark", "reference_point"):
@@ -242,10 +243,10 @@ def search(
             ),
             params,
         ).scalar_one()
-        rows = session.execute(
+        current = session.execute(
             text(CURRENT_SELECT + CURRENT_FILTER + ORDER_PAGE), params
-        )
-        return [_current_feature(r) for r in rows.mappings()], int(matched)
+        ).mappings()
+        return [_current_feature(r) for r in current], int(matched)
     params["as_of"] = as_of
     status_filter = filters.status
     count_sql = (
@@ -255,24 +256,24 @@ def search(
     order = " ORDER BY s.valid_from DESC, s.hazard_id LIMIT :limit OFFSET :offset"
     if status_filter:
         # status as of a date is derived, so filter after computing it
-        rows = list(
+        states = list(
             session.execute(text(AS_OF_SELECT + AS_OF_FILTER), params).mappings()
         )
-        figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
-        rows = [
-            r for r in rows if figures.get(r["id"], {}).get("status") == status_filter
+        figures = land_release.figures_as_of(session, as_of, [r["id"] for r in states])
+        kept = [
+            r for r in states if figures.get(r["id"], {}).get("status") == status_filter
         ]
-        page = rows[offset : offset + limit]
+        page = kept[offset : offset + limit]
         return [
             _as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in page
-        ], len(rows)
+        ], len(kept)
     matched = session.execute(text(count_sql), params).scalar_one()
-    rows = list(
+    states = list(
         session.execute(text(AS_OF_SELECT + AS_OF_FILTER + order), params).mappings()
     )
-    figures = land_release.figures_as_of(session, as_of, [r["id"] for r in rows])
+    figures = land_release.figures_as_of(session, as_of, [r["id"] for r in states])
     return [
-        _as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in rows
+        _as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in states
     ], int(matched)
 
 
@@ -318,7 +319,12 @@ def history(session: Session, hazard_id: uuid.UUID) -> dict:
     """Every version of a hazard, in the order recorded, with what each changed."""
     if not _exists(session, hazard_id):
         raise NotFound(f"no hazard {hazard_id}")
-    orgs = dict(session.execute(text("SELECT id::text, code FROM organisations")).all())
+    orgs: dict[str, str] = {
+        org.id: org.code
+        for org in session.execute(
+            text("SELECT id::text AS id, code FROM organisations")
+        )
+    }
     versions = []
     for row in session.execute(text(HISTORY_SQL), {"id": hazard_id}).mappings():
         report = dict(row["report"])
