@@ -41,13 +41,12 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import orjson
 import pandas as pd
-import pyarrow as pa
 import pyogrio
 import shapely
 import yaml
@@ -471,7 +470,7 @@ def read_layer(
             data[column] = _objects(None if v is None else str(v) for v in values)
         elif kind == DATE:
             # date32, even when every value is null: GDAL writes a Date field from it
-            data[column] = pd.array(list(values), dtype=pd.ArrowDtype(pa.date32()))
+            data[column] = pd.array(list(values), dtype="date32[pyarrow]")
         elif kind == LIST:
             # empty lists as null: GDAL reads a GeoJSON field whose every value is []
             # as the text "[ ]"
@@ -559,7 +558,11 @@ def _iso_dates(values: pd.Series) -> np.ndarray:
     return _objects(None if pd.isna(v) else v.isoformat() for v in values)
 
 
-def _renamed(df: pd.DataFrame, layer: Layer, profile: str) -> pd.DataFrame:
+Frame = TypeVar("Frame", bound=pd.DataFrame)
+
+
+def _renamed(df: Frame, layer: Layer, profile: str) -> Frame:
+    """``df`` with the profile's column names; a GeoDataFrame stays one."""
     return df.rename(columns=profile_columns(profile, layer))
 
 
