@@ -1,6 +1,7 @@
 """File imports: ``POST /imports`` (202) and ``GET /imports/{id}`` (status and report)."""
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -74,7 +75,7 @@ async def _read_form(request: Request) -> tuple[UploadFile, ImportForm]:
     fields = {
         k: v for k, v in form.items() if k != "file" and isinstance(v, str) and v != ""
     }
-    problems = []
+    problems: list[dict[str, Any]] = []
     if not isinstance(upload, UploadFile):
         problems.append(
             {"type": "missing", "loc": ("body", "file"), "msg": "Field required"}
@@ -83,7 +84,7 @@ async def _read_form(request: Request) -> tuple[UploadFile, ImportForm]:
         params = ImportForm.model_validate(fields)
     except ValidationError as exc:
         problems += [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-    if problems:
+    if problems or not isinstance(upload, UploadFile):
         await form.close()
         raise RequestValidationError(problems)
     return upload, params

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 import shapely
@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from pyproj import CRS, Transformer
 from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import CursorResult, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -468,7 +468,8 @@ def sweep_interrupted(
             ),
         )
     )
-    return result.rowcount or 0
+    # an UPDATE through a Session gives a CursorResult; SQLAlchemy types it as Result
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 # --------------------------------------------------------------------------- running a job
@@ -567,11 +568,11 @@ def _spool(session: Session, import_id: uuid.UUID, path: Path) -> None:
     with path.open("wb") as out:
         for seq in seqs:
             out.write(
-                session.scalar(
+                session.execute(
                     select(ImportChunk.data).where(
                         ImportChunk.import_id == import_id, ImportChunk.seq == seq
                     )
-                )
+                ).scalar_one()
             )
 
 
@@ -590,7 +591,7 @@ def start(session: Session, import_id: uuid.UUID) -> bool:
         )
     )
     session.commit()
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def run(
@@ -613,12 +614,12 @@ def run(
             api_key_id=principal.api_key_id,
             request=f"import {import_id} ({imp.filename})",
         )
+        if imp.file_format is None:  # create() records the format it detected
+            raise readers.ReadError("the import records no file format")
         with tempfile.TemporaryDirectory(prefix="sg-import-") as tmp:
             path = Path(tmp) / (
                 "upload."
-                + (imp.file_format or "bin")
-                .replace("shp.zip", "zip")
-                .replace("kobo_json", "json")
+                + imp.file_format.replace("shp.zip", "zip").replace("kobo_json", "json")
             )
             _spool(data, import_id, path)
             source = readers.open_source(
@@ -726,13 +727,12 @@ class Job:
         options = imp.options or {}
         self.dayfirst = options.get("dayfirst", True)
         spec = merged(load_profile(imp.profile), options.get("mapping"))
-        mapped_kind = options.get("context") if imp.kind == "context" else imp.kind
+        mapped_kind = options["context"] if imp.kind == "context" else imp.kind
         self.mapper = Mapper(spec, mapped_kind, source.columns)
         notes = list(source.notes)
         self.to_wgs84, self.crs_name = _transformer(
             source.crs, options.get("crs"), notes
         )
-        self.crs_checked = self.to_wgs84 is not None
         for note in notes:
             book.add("warning", None, None, note)
         if self.mapper.ignored:
@@ -795,10 +795,11 @@ class Job:
                 data.commit()
         self._count_rejected()
         rejected = self.book.counts["rejected"]
-        if imp.mode == "dry_run":
-            outer.rollback()
-            return "succeeded", None
-        if imp.atomic:
+        # a dry run or an atomic import: every batch ran in one savepoint
+        if outer is not None:
+            if imp.mode == "dry_run":
+                outer.rollback()
+                return "succeeded", None
             if rejected:
                 outer.rollback()
                 for key in ("created", "updated", "unchanged", "history_only"):
@@ -845,7 +846,7 @@ class Job:
         of its geometry when the file gave one (the workspace shows it on the map)."""
         self.book.add("error", row, fld, message, location=self._where(row))
 
-    def _where(self, number: int | None) -> str | None:
+    def _where(self, number: int) -> str | None:
         """EWKT of a point of row ``number``'s file geometry in WGS 84, or None when the row
         has none, it cannot be placed (unknown CRS) or it lies off the globe."""
         row = self._batch_rows.get(number)
@@ -857,7 +858,9 @@ class Job:
             point = self.to_wgs84(row.geometry.representative_point())
         except Exception:  # a broken geometry: the message says why; no point then
             return None
-        if not (-180 <= point.x <= 180 and -90 <= point.y <= 90):
+        if not isinstance(point, Point) or not (
+            -180 <= point.x <= 180 and -90 <= point.y <= 90
+        ):
             return None
         return f"SRID=4326;POINT({point.x!r} {point.y!r})"
 
@@ -879,7 +882,7 @@ class Job:
                 raise gate.GateRejection(acc_col, str(exc)) from exc
         if row.geometry is not None:
             geom = row.geometry
-            if not self.crs_checked:
+            if self.to_wgs84 is None:
                 if _looks_projected(geom):
                     raise ImportFailed(
                         "the file has no coordinate reference system (no .prj or CRS) and its "
@@ -892,11 +895,7 @@ class Job:
                     None,
                     "the file declares no CRS; its coordinates are in the longitude/latitude range and are read as WGS 84 (EPSG:4326)",
                 )
-                self.to_wgs84, self.crs_name, self.crs_checked = (
-                    (lambda g: g),
-                    "EPSG:4326 (assumed)",
-                    True,
-                )
+                self.to_wgs84, self.crs_name = (lambda g: g), "EPSG:4326 (assumed)"
                 origin["crs"] = self.crs_name
             if origin["crs"] != "EPSG:4326":
                 origin["coordinates_text"] = shapely.to_wkt(
@@ -999,7 +998,7 @@ class Job:
             if code is None:
                 from api.db.models import Organisation
 
-                code = self.data.get(Organisation, org_id).code
+                code = self.data.get_one(Organisation, org_id).code
         if code not in self.orgs:
             try:
                 org = organisation_by_code(self.data, code)
@@ -1071,7 +1070,7 @@ class Job:
             org_id, org_code = self._organisation(props.organisation)
             geom, origin = self._geometry(row, mapped)
             allow_point = props.hazard_type in POINT_HAZARD_TYPES
-            if geom.geom_type == "Point" and not allow_point:
+            if isinstance(geom, Point) and not allow_point:
                 raise gate.GateRejection(
                     "geometry",
                     f"a point ({geom.x:.6f}, {geom.y:.6f}) is accepted only for uxo_spot and axo_site hazards; "
@@ -1586,7 +1585,8 @@ class Job:
                 continue
             try:
                 with self.data.begin_nested():
-                    if self.imp.kind == "releases":
+                    # a releases row without its activity was refused above
+                    if self.imp.kind == "releases" and existing is not None:
                         result = activities.update_activity(
                             self.data,
                             activity_id=existing.id,
@@ -2060,7 +2060,7 @@ ACTIVITY_FIELDS = (
 
 
 class _RowProblem(Exception):
-    def __init__(self, fld: str | None, message: str) -> None:
+    def __init__(self, fld: str, message: str) -> None:
         self.field, self.message = fld, message
 
 
