@@ -2,8 +2,9 @@
 
 import uuid
 from collections.abc import Iterable
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import Session
 
 from api.services.filters import bbox_param, bbox_sql
@@ -40,7 +41,8 @@ def assign_hazards(
     if ids == []:
         return 0
     result = session.execute(text(ASSIGN_SQL), {"all": ids is None, "ids": ids or []})
-    return result.rowcount or 0
+    # an UPDATE through a Session gives a CursorResult; SQLAlchemy types it as Result
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 FILTER_SQL = """

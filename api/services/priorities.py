@@ -15,9 +15,9 @@ Hazard writes, context imports and accident writes call ``refresh``.
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import CursorResult, func, select, text, update
 from sqlalchemy.orm import Session
 
 from api.db.models import (
@@ -530,7 +530,15 @@ def ranking_file(
             "XLSX file holds; narrow it with admin, organisation, hazard_type or status, "
             "or page through the JSON list (limit, offset)"
         )
-    return ranked(session, principal=principal, limit=None, **filters)
+    return ranked(
+        session,
+        principal=principal,
+        limit=None,
+        admin=admin,
+        organisation=organisation,
+        hazard_type=hazard_type,
+        status=status,
+    )
 
 
 # ------------------------------------------------------------------------------ overrides
@@ -544,7 +552,7 @@ def _hazard_for_tasking(
         raise NotFound(f"no hazard {hazard_id}")
     from api.db.models import Organisation
 
-    org = session.get(Organisation, hazard.organisation_id)
+    org = session.get_one(Organisation, hazard.organisation_id)
     require_writer(principal, hazard.organisation_id, org.code)
     return hazard
 
@@ -620,7 +628,8 @@ def revoke_override(
             revoked_at=func.now(), revoked_by=principal.name, revoke_justification=why
         )
     )
-    if not result.rowcount:
+    # an UPDATE through a Session gives a CursorResult; SQLAlchemy types it as Result
+    if not cast(CursorResult[Any], result).rowcount:
         raise Conflict("this hazard has no override to revoke")
     session.commit()
     return override_history(session, hazard_id, principal)

@@ -346,7 +346,9 @@ def publish(session: Session, *, principal: Principal, settings: Settings) -> di
         {"c": orjson.dumps(counts).decode(), "id": publication_id},
     )
     session.commit()
-    publication = session.get(PublicPublication, publication_id, populate_existing=True)
+    publication = session.get_one(
+        PublicPublication, publication_id, populate_existing=True
+    )
     return record(publication)
 
 
@@ -545,7 +547,7 @@ WHERE h.id = :id AND h.change IN ('new', 'grown')
     )
     if row is None:
         raise NotFound(f"no public alert {area_id}")
-    return session.get(PublicPublication, row["publication_id"]), dict(row)
+    return session.get_one(PublicPublication, row["publication_id"]), dict(row)
 
 
 def resolve_admin_area(session: Session, value: str) -> tuple[str, str]:
