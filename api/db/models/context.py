@@ -116,7 +116,9 @@ class SecurityZone(_ContextRow, Base):
     geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326))
 
 
-CONTEXT_LAYERS = {
+ContextModel = type[Settlement | Road | Facility | LandUseArea | SecurityZone]
+
+CONTEXT_LAYERS: dict[str, ContextModel] = {
     "settlements": Settlement,
     "roads": Road,
     "facilities": Facility,
