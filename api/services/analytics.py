@@ -3,13 +3,18 @@
 Burn-down
     For each month end in a range, the land-release figures as known on that date, optionally
     grouped like the summary (``admin1``, ``admin2``, ``organisation``, ``contamination``,
-    ``method``). The figures for one date are, by construction, those of
-    ``summary.summarise(as_of=date)``: the statement is the summary's own as-of SQL (hazard
-    states valid on the date, releases dated on or before it, the land-release accounting of
-    ``land_release.PIECES_SQL``), evaluated once per month end inside a ``LATERAL`` subquery
-    over the list of dates, so the whole series is one statement and one round trip. The cost
-    is that of one as-of summary per month end (the overlays are recomputed for each date; they
-    are not stored per date).
+    ``method``). A point equals ``summary.summarise(as_of=date)`` for the same grouping.
+
+    It is read from the land-release history that the database keeps current (migration
+    0019, ``api.db.models.land_release_history``): per hazard, the spans ``[valid_from,
+    valid_to)`` over which its figures and group keys are constant (they change only where a
+    state starts or ends or a release is dated). Triggers on every table the figures depend
+    on recompute the touched hazards' spans when the writing transaction commits. A point is
+    the sum over the spans that contain its date, so the series is one statement over the
+    spans: each span adds its figures in the month it starts and takes them off in the month
+    it ends, and a running sum over the months gives every point, whatever the number of
+    months. The areas are stored and summed as ``numeric``, so that what a span adds and takes
+    off cancels exactly (a group with no hazards on a date shows zeros, not rounding residue).
 
 EO finds
     Number of finds (records) and of items (sum of ``quantity``) per EO category, month found,
@@ -18,13 +23,14 @@ EO finds
 
 import calendar
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.errors import BadRequest
-from api.services import land_release, summary
+from api.services import summary
 from api.vocab import catalogue, label
 
 MAX_MONTHS = 120
@@ -32,10 +38,91 @@ BURNDOWN_GROUPINGS = summary.STOCK + ("method",)
 EO_GROUPINGS = ("eo_category", "month", "admin1", "organisation")
 FIGURES = summary.FIGURES
 
-# The as-of date of the summary's SQL, bound once per statement there; here a column of the
-# list of month ends that the LATERAL subquery runs over.
-AS_OF_PARAM = "CAST(:as_of AS date)"
-AS_OF_COLUMN = "md.as_of"
+# Apply this transaction's own pending writes to the history first (a no-op in a transaction
+# that has written nothing: other transactions' writes were applied when they committed).
+FLUSH_SQL = "SELECT sg_land_release_flush()"
+
+# Spans of the hazards that pass the filters; ``{side}`` is ``valid_from`` (the month a span
+# starts, where it adds its figures) or ``valid_to`` (where it takes them off). Months before
+# ``:first`` fold into ``:first``.
+SPANS_FROM = """
+FROM land_release_segments s
+JOIN organisations o ON o.id = s.organisation_id{join}
+WHERE s.{side} <= CAST(:last AS date)
+  AND (s.valid_to IS NULL OR s.valid_to > CAST(:first AS date))
+  AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
+  AND (CAST(:admin AS text) IS NULL OR s.admin_pcodes @> ARRAY[CAST(:admin AS text)])"""
+
+MONTH_OF = (
+    "GREATEST(CAST(date_trunc('month', CAST({at} AS timestamp)) AS date), "
+    "CAST(:first AS date))"
+)
+GROUP_KEYS = {
+    None: ("'all'", ""),
+    "admin1": ("s.admin1", ""),
+    "admin2": ("s.admin2", ""),
+    "organisation": ("o.code", ""),
+    "contamination": (
+        "k.code",
+        " LEFT JOIN LATERAL unnest(CASE WHEN cardinality(s.contamination) = 0 "
+        "THEN ARRAY[NULL::text] ELSE s.contamination END) AS k(code) ON true",
+    ),
+}
+COLUMNS = ("hazard_count",) + tuple(FIGURES)
+SIDES = ("valid_from", "valid_to")
+
+
+def _num(column: str) -> str:
+    """The sum of an area column (``numeric``: what a span adds and takes off cancels)."""
+    return f"SUM({column})"
+
+
+def _deltas(side: str, key: str, join: str, values: dict[str, str]) -> str:
+    """Per month and group: the figures of the spans starting (or ending) that month."""
+    sign = "" if side == "valid_from" else "-"
+    return (
+        f"SELECT {MONTH_OF.format(at='s.' + side)} AS month, {key} AS key, "
+        + ", ".join(f"{sign}({values[c]}) AS {c}" for c in COLUMNS)
+        + SPANS_FROM.format(join=join, side=side)
+        + "\nGROUP BY 1, 2"
+    )
+
+
+def _stock_deltas(group_by: str | None) -> list[str]:
+    key, join = GROUP_KEYS[group_by]
+    values = {"hazard_count": "count(*)", **{f: _num(f"s.{f}") for f in FIGURES}}
+    return [_deltas(side, key, join, values) for side in SIDES]
+
+
+def _method_deltas() -> list[str]:
+    """The ``method`` partition, as in the summary: per method the pieces of its releases;
+    the row with key NULL holds what has not been released (hazards where some remains)."""
+    join = (
+        " JOIN land_release_segment_methods m"
+        " ON m.hazard_id = s.hazard_id AND m.valid_from = s.valid_from"
+    )
+    parts = {
+        f: _num(f"m.{f}")
+        for f in ("cancelled_area_m2", "reduced_area_m2", "cleared_area_m2")
+    }
+    released = " + ".join(parts.values())
+    by_method = {
+        "hazard_count": "count(*)",
+        **parts,
+        "released_area_m2": released,
+        "remaining_area_m2": "0",
+        "baseline_area_m2": released,
+    }
+    remaining = _num("s.remaining_area_m2")
+    not_released = {
+        **dict.fromkeys(COLUMNS, "0"),
+        "hazard_count": "count(*) FILTER (WHERE s.remaining_area_m2 > 0)",
+        "remaining_area_m2": remaining,
+        "baseline_area_m2": remaining,
+    }
+    return [_deltas(side, "m.method", join, by_method) for side in SIDES] + [
+        _deltas(side, "CAST(NULL AS text)", "", not_released) for side in SIDES
+    ]
 
 
 def month_ends(first: date, last: date) -> list[date]:
@@ -48,22 +135,29 @@ def month_ends(first: date, last: date) -> list[date]:
     return out
 
 
-def _per_date_sql(body: str) -> str:
-    """The summary's as-of statement ``head + body``, run for every date of ``:dates``."""
-    inner = land_release.as_of_cte() + summary.AS_OF_HF + body
-    if (
-        AS_OF_PARAM not in inner
-    ):  # the summary's SQL changed shape: fail loudly in tests
-        raise RuntimeError("the as-of SQL no longer binds CAST(:as_of AS date)")
-    inner = inner.replace(AS_OF_PARAM, AS_OF_COLUMN)
-    if ":as_of" in inner:
-        raise RuntimeError("the as-of SQL binds :as_of in a form the burn-down misses")
+def burndown_sql(group_by: str | None) -> str:
+    """The one statement that gives every group's figures at each month where they change:
+    the running sum, over the months, of what the spans starting and ending each month add
+    and take off."""
+    deltas = _method_deltas() if group_by == "method" else _stock_deltas(group_by)
     return (
-        "SELECT md.as_of AS as_of, s.*\n"
-        "FROM unnest(CAST(:dates AS date[])) AS md(as_of)\n"
-        "CROSS JOIN LATERAL (\n" + inner + "\n) s\n"
-        "ORDER BY md.as_of"
+        "SELECT month, key, "
+        + ", ".join(f"SUM(SUM({c})) OVER w AS {c}" for c in COLUMNS)
+        + "\nFROM (\n"
+        + "\nUNION ALL\n".join(deltas)
+        + "\n) d\nGROUP BY month, key\n"
+        "WINDOW w AS (PARTITION BY key ORDER BY month)\n"
+        "ORDER BY key NULLS LAST, month"
     )
+
+
+def _shown(group_by: str | None, key: Any, row: dict[str, Any]) -> bool:
+    """Whether the summary ``as_of`` would have a row for this group at this point."""
+    if group_by is None or (group_by == "method" and key is None):
+        return True  # the totals, and the not-yet-released row, are always there
+    if group_by == "method":
+        return row["released_area_m2"] > 0  # HAVING SUM(piece) > 0
+    return row["hazard_count"] > 0
 
 
 def burndown(
@@ -103,43 +197,51 @@ def burndown(
                 }
             ],
         )
-    if group_by is None:
-        body = summary.TOTALS_SELECT.replace(
-            "SELECT count(*)", "SELECT 'all' AS key, count(*)", 1
-        )
-    elif group_by in summary.STOCK:
-        key, join = summary.STOCK_KEYS[group_by]
-        body = summary.STOCK_SELECT.format(key=key, join=join)
-    else:
-        body = summary.PARTITION_SELECT.format(key=summary.PARTITION_KEYS[group_by])
-    params = {
-        "dates": dates,
-        "organisation": organisation,
-        "admin": admin,
-        "all": True,
-        "ids": [],
-        "closed_below": land_release.CLOSED_BELOW_M2,
-    }
-    rows = session.execute(text(_per_date_sql(body)), params).mappings().all()
+    session.execute(text(FLUSH_SQL))
+    rows = session.execute(
+        text(burndown_sql(group_by)),
+        {
+            "first": dates[0].replace(day=1),
+            "last": dates[-1],
+            "organisation": organisation,
+            "admin": admin,
+        },
+    ).mappings()
 
-    by_key: dict[Any, dict[date, dict]] = {}
+    # the running sums, at the months where a group changes; carried to every month end
+    changes: dict[Any, dict[date, dict[str, Any]]] = {}
     for r in rows:
-        by_key.setdefault(r["key"], {})[r["as_of"]] = r
+        changes.setdefault(r["key"], {})[r["month"]] = dict(r)
+    zero: dict[str, Any] = {"hazard_count": 0, **dict.fromkeys(FIGURES, Decimal(0))}
+    by_key: dict[Any, list[dict[str, Any]]] = {}
+    for key, months in changes.items():
+        current, points, shown = zero, [], False
+        for d in dates:
+            current = months.get(d.replace(day=1), current)
+            visible = _shown(group_by, key, current)
+            shown = shown or visible
+            value = current if visible else zero
+            point: dict[str, Any] = {"date": d.isoformat()}
+            point.update({f: float(value[f] or 0) for f in FIGURES})
+            point["hazard_count"] = int(value["hazard_count"] or 0)
+            points.append(point)
+        if shown:
+            by_key[key] = points
+    always = {None: "all", "method": None}
+    if group_by in always and always[group_by] not in by_key:
+        key = always[group_by]
+        by_key[key] = [
+            {"date": d.isoformat(), **dict.fromkeys(FIGURES, 0.0), "hazard_count": 0}
+            for d in dates
+        ]
     if group_by is None:
         names = {"all": catalogue(language).get("summary.all", "All hazards")}
-        by_key.setdefault("all", {})
     else:
         names = summary._labels(session, group_by, list(by_key), language)
-    series = []
-    for key in sorted(by_key, key=lambda k: (k is None, k or "")):
-        points = []
-        for d in dates:
-            r = by_key[key].get(d)
-            point: dict[str, Any] = {"date": d.isoformat()}
-            point.update({f: float(r[f] or 0) if r else 0.0 for f in FIGURES})
-            point["hazard_count"] = int(r["hazard_count"]) if r else 0
-            points.append(point)
-        series.append({"key": key, "label": names.get(key, key), "points": points})
+    series = [
+        {"key": key, "label": names.get(key, key), "points": by_key[key]}
+        for key in sorted(by_key, key=lambda k: (k is None, k or ""))
+    ]
     return {
         "group_by": group_by,
         "from": dates[0].isoformat(),
@@ -214,11 +316,13 @@ def eo_finds(
             errors=[{"parameter": "to", "in": "query", "message": "before from"}],
         )
     key, join = EO_KEYS[group_by]
-    rows = session.execute(
-        text(EO_SQL.format(key=key, join=join)),
-        {"first": first, "last": last, "organisation": organisation},
-    ).mappings()
-    rows = [dict(r) for r in rows]
+    rows = [
+        dict(r)
+        for r in session.execute(
+            text(EO_SQL.format(key=key, join=join)),
+            {"first": first, "last": last, "organisation": organisation},
+        ).mappings()
+    ]
     names = _eo_labels(session, group_by, [r["key"] for r in rows], language)
     out = [
         {

@@ -21,6 +21,11 @@ from api.db.models.hazard_reports import HazardReport
 from api.db.models.hazards import Hazard, HazardLandRelease, HazardState, HazardVersion
 from api.db.models.identity import ApiKey, LoginAttempt, Organisation, User
 from api.db.models.imports import Import, ImportChunk, ImportMessage
+from api.db.models.land_release_history import (
+    LandReleasePending,
+    LandReleaseSegment,
+    LandReleaseSegmentMethod,
+)
 from api.db.models.ordnance import EOFind
 from api.db.models.priorities import (
     HazardIndicators,
@@ -62,6 +67,9 @@ __all__ = [
     "Import",
     "ImportChunk",
     "ImportMessage",
+    "LandReleasePending",
+    "LandReleaseSegment",
+    "LandReleaseSegmentMethod",
     "LoginAttempt",
     "Organisation",
     "HazardIndicators",
