@@ -82,7 +82,9 @@ def land_release_burndown(
 
     Each point is the land as known on that date (hazard states valid then, releases dated
     on or before it) and equals ``/land-release/summary?as_of=<date>`` for the same
-    ``group_by``. Without ``group_by`` a single series with key ``all``.
+    ``group_by``. Without ``group_by`` a single series with key ``all``. The points are read
+    from the land-release history the database keeps current on every write, so 120 months
+    cost about what one does.
     """
     first, last = _month("from", from_), _month("to", to)
     if last < first:
