@@ -292,7 +292,7 @@ BEGIN
             WHERE (n.hazard_id, n.date, n.outcome, n.retired_at, n.activity_id)
                       IS DISTINCT FROM (o.hazard_id, o.date, o.outcome, o.retired_at,
                                         o.activity_id)
-               OR NOT ST_Equals(n.geom, o.geom)));
+               OR ST_AsEWKB(n.geom) IS DISTINCT FROM ST_AsEWKB(o.geom)));
     ELSIF TG_OP = 'INSERT' THEN
         PERFORM sg_land_release_mark(ARRAY(SELECT DISTINCT hazard_id FROM new_rows));
     ELSE
@@ -316,15 +316,27 @@ $fn$;
 CREATE FUNCTION sg_land_release_admin_changed() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
-    IF TG_OP <> 'DELETE' THEN
+    IF TG_OP = 'INSERT' THEN
         PERFORM sg_land_release_mark(ARRAY(
             SELECT DISTINCT s.hazard_id FROM new_rows a
             JOIN hazard_states s ON ST_Intersects(s.geom, a.geom)));
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
+    ELSIF TG_OP = 'DELETE' THEN
         PERFORM sg_land_release_mark(ARRAY(
             SELECT DISTINCT s.hazard_id FROM old_rows a
             JOIN hazard_states s ON ST_Intersects(s.geom, a.geom)));
+    ELSE  -- only a new outline, P-code or level changes what a hazard is grouped under
+        PERFORM sg_land_release_mark(ARRAY(
+            WITH changed AS (
+                SELECT n.geom AS now, o.geom AS was
+                FROM new_rows n JOIN old_rows o ON o.id = n.id
+                WHERE (n.pcode, n.level) IS DISTINCT FROM (o.pcode, o.level)
+                   OR ST_AsEWKB(n.geom) IS DISTINCT FROM ST_AsEWKB(o.geom)
+            )
+            SELECT s.hazard_id FROM changed c
+            JOIN hazard_states s ON ST_Intersects(s.geom, c.now)
+            UNION
+            SELECT s.hazard_id FROM changed c
+            JOIN hazard_states s ON ST_Intersects(s.geom, c.was)));
     END IF;
     RETURN NULL;
 END

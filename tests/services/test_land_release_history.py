@@ -345,9 +345,9 @@ def test_history_follows_writes_that_bypass_the_services(session, actors, two_ha
         assert_equals_as_of(session, org, group_by)
 
 
-def test_the_stored_pieces_alone_do_not_mark_a_hazard(session, two_hazards):
-    """Recomputing the current figures rewrites ``effective_area_m2``; that changes no
-    history, so it leaves nothing pending."""
+def test_changes_that_alter_no_history_leave_nothing_pending(session, two_hazards):
+    """Recomputing the current figures rewrites ``effective_area_m2``, an admin area gets a
+    translated name: neither changes any history, so neither leaves a hazard pending."""
     h1, _, _ = two_hazards
     session.execute(text("SELECT sg_land_release_flush()"))
     session.execute(
@@ -357,9 +357,20 @@ def test_the_stored_pieces_alone_do_not_mark_a_hazard(session, two_hazards):
         ),
         {"h": h1},
     )
-    assert (
-        session.execute(text("SELECT count(*) FROM land_release_pending")).scalar() == 0
+    session.execute(
+        text(
+            """UPDATE admin_areas SET names = '{"fr": "Ouest"}' WHERE pcode = 'ZZ71'"""
+        )
     )
+    pending = "SELECT count(*) FROM land_release_pending"
+    assert session.execute(text(pending)).scalar() == 0
+    session.execute(  # while a new outline does
+        text(
+            "UPDATE admin_areas SET geom = ST_Multi(ST_MakeEnvelope(29, 49, 31, 51, 4326)) "
+            "WHERE pcode = 'ZZ71'"
+        )
+    )
+    assert session.execute(text(pending)).scalar() > 0
 
 
 ORG_SQL = (
