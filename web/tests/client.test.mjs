@@ -128,3 +128,41 @@ test("keepAlive renews a little before expiry: a quarter of a short lifetime, el
   auth.clear();
   assert.equal(delays.length, 2); // signed out: nothing to renew
 });
+
+test("a request refused 401 counts as pending until the answer to its second sending", async () => {
+  // What the browser test once tripped on: after a screen of 401s and their one renewal the
+  // tiles were drawn, but a data request (the finds of the view) was still being sent again
+  // with the new token, its last answer so far a 401. The page counts such requests until
+  // they are answered, so a wait for "nothing pending" cannot end between the two sendings.
+  const srv = fakeServer();
+  const gates = [];
+  const fetchFn = async (url, init = {}) => {
+    const header = (init.headers || {}).Authorization || "";
+    if (url === "/api/v1/eo-finds" && header === "Bearer a2") {
+      await new Promise((release) => gates.push(release)); // the second sending: held
+    }
+    return srv.fetch(url, init);
+  };
+  const auth = createAuth({ storage: memoryStorage(), fetchFn, ...noTimers });
+  const counts = [];
+  auth.onPending((n) => counts.push(n));
+  auth.save(srv.pair());
+  srv.valid.clear(); // the tab holds an expired token
+  const answer = auth.fetch("/api/v1/eo-finds");
+  while (gates.length === 0) await new Promise((r) => setTimeout(r, 1));
+  // refused once, renewed, sent again with the new token, not yet answered
+  assert.deepEqual(srv.requests.map((x) => x.header), ["Bearer a1"]);
+  assert.equal(srv.refreshes, 1);
+  assert.equal(auth.token, "a2");
+  assert.equal(auth.pending, 1);
+  gates[0]();
+  assert.equal((await answer).status, 200);
+  assert.equal(auth.pending, 0);
+  assert.deepEqual(counts, [1, 0]);
+});
+
+test("a request that fails still stops counting as pending", async () => {
+  const auth = createAuth({ storage: memoryStorage(), fetchFn: async () => { throw new TypeError("offline"); }, ...noTimers });
+  await assert.rejects(() => auth.fetch("/x"), TypeError);
+  assert.equal(auth.pending, 0);
+});

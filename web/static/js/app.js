@@ -555,6 +555,7 @@ async function main() {
   languageSwitch($("#language"), config.languages);
   setupTabs();
   auth.onSignInNeeded(signIn);
+  auth.onPending((count) => { document.body.dataset.requestsPending = String(count); });
   auth.keepAlive();
   S.me = await whoAmI(); // not signed in (or the sign-in has ended): the dialog first
   showWho();

@@ -50,6 +50,9 @@ export function createAuth({ storage, fetchFn, now = () => Date.now(), setTimer 
   };
   const instant = (k) => { const v = Number(read(k)); return v > 0 ? v : null; };
   let inflight = null; // the one renewal under way (sign-in again included)
+  let pending = 0; // auth.fetch() calls not yet answered, a renewal and the 401 retry included
+  const pendingListeners = [];
+  const countPending = (step) => { pending += step; for (const fn of pendingListeners) fn(pending); };
   let askSignIn = null; // (info) => Promise, resolved once the user has signed in again
   let alive = false;
   let timer = null;
@@ -126,17 +129,27 @@ export function createAuth({ storage, fetchFn, now = () => Date.now(), setTimer 
       if (current && current !== usedToken && !inflight) return Promise.resolve();
       return auth.renew();
     },
+    // Requests of auth.fetch() not yet answered: a request refused 401 counts until the answer
+    // to its second sending (the page shows it as <body data-requests-pending>, which the
+    // browser tests wait for); `listener(count)` on every change.
+    get pending() { return pending; },
+    onPending(listener) { pendingListeners.push(listener); },
     // fetch() with the bearer token; renewed first when it is about to expire, and once more
     // after a 401.
     async fetch(url, init = {}) {
-      const expires = auth.expiresAt;
-      if (auth.refreshToken && expires !== null && now() >= expires - EXPIRY_SLACK_MS) await auth.renew();
-      const send = () => fetchFn(url, { ...init, headers: { ...(init.headers || {}), ...auth.headers() } });
-      const used = auth.token;
-      const response = await send();
-      if (response.status !== 401) return response;
-      await auth.afterUnauthorized(used);
-      return send();
+      countPending(1);
+      try {
+        const expires = auth.expiresAt;
+        if (auth.refreshToken && expires !== null && now() >= expires - EXPIRY_SLACK_MS) await auth.renew();
+        const send = () => fetchFn(url, { ...init, headers: { ...(init.headers || {}), ...auth.headers() } });
+        const used = auth.token;
+        const response = await send();
+        if (response.status !== 401) return response;
+        await auth.afterUnauthorized(used);
+        return await send();
+      } finally {
+        countPending(-1);
+      }
     },
   };
   return auth;
