@@ -270,6 +270,25 @@ class EoreMessage(StrEnum):
     help_others_safely = "help_others_safely"
 
 
+class ReportSource(StrEnum):
+    """The channel a hazard report came through."""
+
+    hotline = "hotline"
+    eore_session = "eore_session"
+    community_survey = "community_survey"
+    kobo = "kobo"
+    other = "other"
+
+
+class ReportStatus(StrEnum):
+    """Workflow status of a hazard report: submitted → verified → accepted or rejected."""
+
+    submitted = "submitted"
+    verified = "verified"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
 VOCABULARIES: dict[str, type[StrEnum]] = {
     "organisation_type": OrganisationType,
     "role": Role,

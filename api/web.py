@@ -17,18 +17,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from sqlalchemy import exists, func, select
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from api import vocab
-from api.db.models.geography import AdminArea
-from api.db.models.hazards import Hazard
 from api.deps import SessionDep
 from api.errors import NotFound
 from api.package_data import folder
 from api.routers.tiles import public_tiles_version
 from api.schemas.web import MapConfig
+from api.services import map_view
 from api.settings import Settings
 from api.vocab import available_languages
 
@@ -97,22 +95,13 @@ def web_root(settings: Settings) -> Path:
 
 def map_config(session, settings: Settings) -> dict:
     """What the pages need before drawing: base map, initial extent, demo flag, languages."""
-    demo = session.scalar(select(exists().where(Hazard.is_demo)))
-    box = session.execute(
-        select(
-            func.ST_XMin(func.ST_Extent(AdminArea.geom)),
-            func.ST_YMin(func.ST_Extent(AdminArea.geom)),
-            func.ST_XMax(func.ST_Extent(AdminArea.geom)),
-            func.ST_YMax(func.ST_Extent(AdminArea.geom)),
-        ).where(AdminArea.level == select(func.min(AdminArea.level)).scalar_subquery())
-    ).one()
     return {
         "basemap": {
             "url": settings.basemap_url,
             "attribution": settings.basemap_attribution,
         },
-        "bounds": None if box[0] is None else [[box[1], box[0]], [box[3], box[2]]],
-        "demo": bool(demo),
+        "bounds": map_view.programme_bounds(session),
+        "demo": map_view.holds_demo_data(session),
         "languages": ["en", "uk"],
         # the public layers' tiles asked for with this (?v=) may be kept for a year
         "public_tiles": public_tiles_version(session),

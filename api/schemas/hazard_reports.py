@@ -9,14 +9,20 @@ from geojson_pydantic import Feature
 from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.db.models.hazard_reports import ReportSource, ReportStatus
 from api.schemas.common import (
     MAX_GPS_ACCURACY_M,
     Day,
     FeaturePage,
     GeoJSONGeometry,
 )
-from api.vocab import Classification, Contamination, Evidence, HazardType
+from api.vocab import (
+    Classification,
+    Contamination,
+    Evidence,
+    HazardType,
+    ReportSource,
+    ReportStatus,
+)
 
 # --- request bodies ------------------------------------------------------------------------
 

@@ -36,26 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, VersionedMixin
 from api.db.models.common import all_in_vocab, in_vocab, now_column, uuid_pk
-from api.vocab import Contamination
-
-
-class ReportSource(StrEnum):
-    """The channel a hazard report came through."""
-
-    hotline = "hotline"
-    eore_session = "eore_session"
-    community_survey = "community_survey"
-    kobo = "kobo"
-    other = "other"
-
-
-class ReportStatus(StrEnum):
-    """Workflow status: submitted → verified → accepted or rejected."""
-
-    submitted = "submitted"
-    verified = "verified"
-    accepted = "accepted"
-    rejected = "rejected"
+from api.vocab import Contamination, ReportSource, ReportStatus
 
 
 class ReportAction(StrEnum):
