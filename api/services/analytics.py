@@ -41,16 +41,18 @@ FIGURES = summary.FIGURES
 # Apply this transaction's own pending writes to the history first (a no-op in a transaction
 # that has written nothing: other transactions' writes were applied when they committed).
 FLUSH_SQL = "SELECT sg_land_release_flush()"
+# Room for the per-month aggregates of ~10^5 spans in memory rather than on disk
+WORK_MEM_SQL = "SET LOCAL work_mem = '32MB'"
 
 # Spans of the hazards that pass the filters; ``{side}`` is ``valid_from`` (the month a span
 # starts, where it adds its figures) or ``valid_to`` (where it takes them off). Months before
 # ``:first`` fold into ``:first``.
 SPANS_FROM = """
-FROM land_release_segments s
-JOIN organisations o ON o.id = s.organisation_id{join}
+FROM {table} s{join}
 WHERE s.{side} <= CAST(:last AS date)
   AND (s.valid_to IS NULL OR s.valid_to > CAST(:first AS date))
-  AND (CAST(:organisation AS text) IS NULL OR o.code = :organisation)
+  AND (CAST(:organisation AS text) IS NULL
+       OR s.organisation_id = (SELECT id FROM organisations WHERE code = :organisation))
   AND (CAST(:admin AS text) IS NULL OR s.admin_pcodes @> ARRAY[CAST(:admin AS text)])"""
 
 MONTH_OF = (
@@ -61,13 +63,16 @@ GROUP_KEYS = {
     None: ("'all'", ""),
     "admin1": ("s.admin1", ""),
     "admin2": ("s.admin2", ""),
-    "organisation": ("o.code", ""),
-    "contamination": (
-        "k.code",
-        " LEFT JOIN LATERAL unnest(CASE WHEN cardinality(s.contamination) = 0 "
-        "THEN ARRAY[NULL::text] ELSE s.contamination END) AS k(code) ON true",
-    ),
+    "organisation": ("o.code", " JOIN organisations o ON o.id = s.organisation_id"),
+    # grouped by the list of types first (a few distinct lists), split into types after
+    "contamination": ("s.contamination", ""),
 }
+# A hazard with several contamination types counts in each (as in the summary); none: NULL
+BY_TYPE = (
+    "(SELECT d.month, k.code AS key, {columns} FROM ({deltas}) d\n"
+    "LEFT JOIN LATERAL unnest(CASE WHEN cardinality(d.key) = 0 THEN ARRAY[NULL::text] "
+    "ELSE d.key END) AS k(code) ON true)"
+)
 COLUMNS = ("hazard_count",) + tuple(FIGURES)
 SIDES = ("valid_from", "valid_to")
 
@@ -77,13 +82,19 @@ def _num(column: str) -> str:
     return f"SUM({column})"
 
 
-def _deltas(side: str, key: str, join: str, values: dict[str, str]) -> str:
+def _deltas(
+    side: str,
+    key: str,
+    join: str,
+    values: dict[str, str],
+    table: str = "land_release_segments",
+) -> str:
     """Per month and group: the figures of the spans starting (or ending) that month."""
     sign = "" if side == "valid_from" else "-"
     return (
         f"SELECT {MONTH_OF.format(at='s.' + side)} AS month, {key} AS key, "
         + ", ".join(f"{sign}({values[c]}) AS {c}" for c in COLUMNS)
-        + SPANS_FROM.format(join=join, side=side)
+        + SPANS_FROM.format(table=table, join=join, side=side)
         + "\nGROUP BY 1, 2"
     )
 
@@ -97,12 +108,8 @@ def _stock_deltas(group_by: str | None) -> list[str]:
 def _method_deltas() -> list[str]:
     """The ``method`` partition, as in the summary: per method the pieces of its releases;
     the row with key NULL holds what has not been released (hazards where some remains)."""
-    join = (
-        " JOIN land_release_segment_methods m"
-        " ON m.hazard_id = s.hazard_id AND m.valid_from = s.valid_from"
-    )
     parts = {
-        f: _num(f"m.{f}")
+        f: _num(f"s.{f}")
         for f in ("cancelled_area_m2", "reduced_area_m2", "cleared_area_m2")
     }
     released = " + ".join(parts.values())
@@ -120,7 +127,8 @@ def _method_deltas() -> list[str]:
         "remaining_area_m2": remaining,
         "baseline_area_m2": remaining,
     }
-    return [_deltas(side, "m.method", join, by_method) for side in SIDES] + [
+    methods = "land_release_segment_methods"
+    return [_deltas(side, "s.method", "", by_method, methods) for side in SIDES] + [
         _deltas(side, "CAST(NULL AS text)", "", not_released) for side in SIDES
     ]
 
@@ -140,12 +148,16 @@ def burndown_sql(group_by: str | None) -> str:
     the running sum, over the months, of what the spans starting and ending each month add
     and take off."""
     deltas = _method_deltas() if group_by == "method" else _stock_deltas(group_by)
+    source = "(\n" + "\nUNION ALL\n".join(deltas) + "\n)"
+    if group_by == "contamination":
+        columns = ", ".join(f"d.{c}" for c in COLUMNS)
+        source = BY_TYPE.format(columns=columns, deltas=source[1:-1])
     return (
         "SELECT month, key, "
         + ", ".join(f"SUM(SUM({c})) OVER w AS {c}" for c in COLUMNS)
-        + "\nFROM (\n"
-        + "\nUNION ALL\n".join(deltas)
-        + "\n) d\nGROUP BY month, key\n"
+        + "\nFROM "
+        + source
+        + " d\nGROUP BY month, key\n"
         "WINDOW w AS (PARTITION BY key ORDER BY month)\n"
         "ORDER BY key NULLS LAST, month"
     )
@@ -198,6 +210,7 @@ def burndown(
             ],
         )
     session.execute(text(FLUSH_SQL))
+    session.execute(text(WORK_MEM_SQL))
     rows = session.execute(
         text(burndown_sql(group_by)),
         {

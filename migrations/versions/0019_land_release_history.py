@@ -14,7 +14,8 @@ the group keys of the summary as known on any day of it:
   baseline, cancelled, reduced, cleared, released and remaining m²;
 * ``land_release_segment_methods``: per segment and release method (the ``method`` grouping:
   the activity's method, ``combined`` for several, ``not_recorded`` for none), the cancelled,
-  reduced and cleared m² of the pieces of releases of that method.
+  reduced and cleared m² of the pieces of releases of that method (with the segment's end,
+  organisation and P-codes, so that the burn-down by method reads this table alone).
 
 Areas are stored as ``numeric`` (the ``double precision`` figures, 15 significant digits): the
 burn-down adds a segment's figures in the month it starts and takes them off in the month it
@@ -81,6 +82,11 @@ CREATE TABLE land_release_segment_methods (
         REFERENCES hazards (id) ON DELETE CASCADE,
     valid_from date NOT NULL,
     method text NOT NULL,
+    valid_to date,
+    organisation_id uuid NOT NULL
+        CONSTRAINT fk_land_release_segment_methods_organisation_id_organisations
+        REFERENCES organisations (id),
+    admin_pcodes text[] NOT NULL,
     cancelled_area_m2 numeric NOT NULL,
     reduced_area_m2 numeric NOT NULL,
     cleared_area_m2 numeric NOT NULL,
@@ -199,13 +205,16 @@ BEGIN
     ),
     methods_saved AS (
         INSERT INTO land_release_segment_methods (
-            hazard_id, valid_from, method, cancelled_area_m2, reduced_area_m2,
-            cleared_area_m2)
-        SELECT p.hazard_id, p.seg, m.method,
+            hazard_id, valid_from, method, valid_to, organisation_id, admin_pcodes,
+            cancelled_area_m2, reduced_area_m2, cleared_area_m2)
+        SELECT p.hazard_id, p.seg, m.method, hz.valid_to, hz.organisation_id,
+               k.admin_pcodes,
                COALESCE(SUM(p.piece_m2) FILTER (WHERE p.outcome = 'cancelled'), 0),
                COALESCE(SUM(p.piece_m2) FILTER (WHERE p.outcome = 'reduced'), 0),
                COALESCE(SUM(p.piece_m2) FILTER (WHERE p.outcome = 'cleared'), 0)
         FROM pieces p
+        JOIN hz ON hz.id = p.hazard_id AND hz.valid_from = p.seg
+        JOIN keys k ON k.hazard_id = hz.id AND k.valid_from = hz.state_from
         LEFT JOIN activities a ON a.id = p.activity_id
         CROSS JOIN LATERAL (
             SELECT CASE WHEN a.methods IS NULL OR cardinality(a.methods) = 0
@@ -213,7 +222,8 @@ BEGIN
                         WHEN cardinality(a.methods) = 1 THEN a.methods[1]
                         ELSE 'combined' END AS method
         ) m
-        GROUP BY p.hazard_id, p.seg, m.method
+        GROUP BY p.hazard_id, p.seg, m.method, hz.valid_to, hz.organisation_id,
+                 k.admin_pcodes
         RETURNING 1
     )
     SELECT count(*) INTO n FROM saved;  -- methods_saved runs all the same

@@ -53,7 +53,8 @@ class LandReleaseSegment(Base):
 
 class LandReleaseSegmentMethod(Base):
     """Per segment (``hazard_id``, ``valid_from``) and release method: the m² the pieces of
-    the releases of that method cancelled, reduced and cleared."""
+    the releases of that method cancelled, reduced and cleared (the segment's end,
+    organisation and P-codes repeated, so that the burn-down reads this table alone)."""
 
     __tablename__ = "land_release_segment_methods"
 
@@ -64,6 +65,11 @@ class LandReleaseSegmentMethod(Base):
     )
     valid_from: Mapped[date] = mapped_column(Date, primary_key=True)
     method: Mapped[str] = mapped_column(Text, primary_key=True)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organisations.id")
+    )
+    admin_pcodes: Mapped[list[str]] = mapped_column(ARRAY(Text))
     cancelled_area_m2: Mapped[Decimal] = mapped_column(Numeric)
     reduced_area_m2: Mapped[Decimal] = mapped_column(Numeric)
     cleared_area_m2: Mapped[Decimal] = mapped_column(Numeric)
