@@ -121,10 +121,12 @@ ReaderDep = Annotated[Principal, Depends(get_reader)]
 
 @dataclass
 class Page:
-    """``limit`` and ``offset`` of a collection request."""
+    """``limit``, and ``offset`` or ``cursor`` (from a ``next`` link), of a collection
+    request."""
 
     limit: int
     offset: int
+    cursor: str | None = None
 
 
 def get_page(
@@ -133,12 +135,21 @@ def get_page(
         int | None, Query(ge=1, description="page size (default 100)")
     ] = None,
     offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(description="where the page starts: the opaque value of a next link"),
+    ] = None,
 ) -> Page:
     """Paging parameters, bounded by the configured maximum."""
     limit = settings.default_limit if limit is None else limit
     if limit > settings.max_limit:
         raise BadRequest(f"limit {limit} exceeds the maximum of {settings.max_limit}")
-    return Page(limit, offset)
+    if cursor is not None and offset:
+        raise BadRequest(
+            "cursor: a cursor replaces offset: send one or the other",
+            errors=[{"parameter": "cursor", "in": "query", "message": "with offset"}],
+        )
+    return Page(limit, offset, cursor)
 
 
 PageDep = Annotated[Page, Depends(get_page)]

@@ -6,6 +6,8 @@ import orjson
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
+from api.paging import PageItems
+
 ORJSON_INTEGERS = range(-(2**63), 2**64)  # what orjson writes; past it, it raises
 
 
@@ -46,19 +48,36 @@ class GeoJSONOut(JSONOut):
 
 
 def page_links(
-    request: Request, *, limit: int, offset: int, matched: int
+    request: Request,
+    *,
+    limit: int,
+    offset: int,
+    matched: int,
+    next_cursor: str | None = None,
+    keyset: bool = False,
 ) -> list[dict]:
-    """``self``, ``next`` and ``prev`` links for a page of a collection."""
+    """``self``, ``next`` and ``prev`` links for a page of a collection.
+
+    On a ``keyset`` page (see api/paging.py) ``next`` is the same query with
+    ``next_cursor`` and without ``offset``, when more remain; otherwise it is offset-based. ``prev`` is
+    offset-based, on pages requested by ``offset`` only (a page reached by cursor has none:
+    go back by following the links again from the first page).
+    """
 
     def url(new_offset: int) -> str:
         return str(request.url.include_query_params(limit=limit, offset=new_offset))
 
     links = [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]
-    if offset + limit < matched:
+    if next_cursor is not None:
+        href = request.url.remove_query_params("offset").include_query_params(
+            limit=limit, cursor=next_cursor
+        )
+        links.append({"href": str(href), "rel": "next", "type": "application/geo+json"})
+    elif not keyset and offset + limit < matched:
         links.append(
             {"href": url(offset + limit), "rel": "next", "type": "application/geo+json"}
         )
-    if offset > 0:
+    if offset > 0 and "cursor" not in request.query_params:
         links.append(
             {
                 "href": url(max(offset - limit, 0)),
@@ -78,12 +97,25 @@ def feature_collection(
     offset: int,
     **extra,
 ) -> dict[str, Any]:
-    """A FeatureCollection page with OGC paging members."""
+    """A FeatureCollection page with OGC paging members; a ``PageItems`` page (from a
+    keyset query) brings the cursor of its ``next`` link."""
     return {
         "type": "FeatureCollection",
         "features": features,
         "numberMatched": matched,
         "numberReturned": len(features),
-        "links": page_links(request, limit=limit, offset=offset, matched=matched),
+        "links": page_links(
+            request,
+            limit=limit,
+            offset=offset,
+            matched=matched,
+            next_cursor=next_cursor_of(features),
+            keyset=isinstance(features, PageItems),
+        ),
         **extra,
     }
+
+
+def next_cursor_of(items: list) -> str | None:
+    """The cursor of the page after ``items`` when it is a keyset page, else None."""
+    return items.next_cursor if isinstance(items, PageItems) else None

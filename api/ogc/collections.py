@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import FromClause, Subquery
 
+from api import paging
 from api.db.models import (
     Activity,
     AdminArea,
@@ -70,6 +71,15 @@ class Property:
     queryable: bool = True
     enum: tuple[str, ...] | None = None
 
+
+# property kinds that may order a collection, as cursor value kinds (api/paging.py)
+_KEY_KINDS = {
+    "date": "date",
+    "integer": "int",
+    "number": "float",
+    "uuid": "uuid",
+    "string": "text",
+}
 
 PageGeometry = Callable[[Subquery], tuple[FromClause, Any]]
 
@@ -127,6 +137,21 @@ class Collection:
         }
         out["geometry"] = Field(source.c.geom, "geometry")
         return out
+
+    def keyset(self) -> paging.Keyset:
+        """The paging order over ``source()`` (the subquery ``src``), for cursors: the
+        collection order, then the feature id (every order column is NOT NULL)."""
+        kinds = {
+            p.name: _KEY_KINDS[p.kind] for p in self.properties if p.kind in _KEY_KINDS
+        }
+        kinds[self.id_property] = _KEY_KINDS[self.id_kind]
+        return paging.Keyset(
+            f"ogc:{self.id}",
+            tuple(
+                paging.Key(f'src."{name}"', name, kinds[name], desc=descending)
+                for name, descending in (*self.order, (self.id_property, False))
+            ),
+        )
 
     def ordering(self, source: Subquery) -> list:
         """ORDER BY clauses for paging: the collection order, then the feature id."""

@@ -26,6 +26,7 @@ ITEMS_PARAMETERS = frozenset(
         "f",
         "limit",
         "offset",
+        "cursor",
         "bbox",
         "bbox-crs",
         "datetime",

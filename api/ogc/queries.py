@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 from pygeofilter import ast
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.errors import NotFound
 from api.ogc import cql2
 from api.ogc.collections import Collection
@@ -94,28 +95,33 @@ def items(
     *,
     limit: int,
     offset: int,
-) -> tuple[list[dict], int]:
-    """A page of features and how many match in all."""
+    after: str | None = None,
+) -> tuple[paging.PageItems, int]:
+    """A page of features and how many match in all; the page starts at ``offset`` or
+    ``after`` a cursor (api/paging.py), and knows the cursor of the next."""
+    keyset = collection.keyset()
+    window = keyset.window(after=after, limit=limit, offset=offset)
     src = collection.source()
     conditions = _conditions(collection, src, selection)
-    inner = (
-        select(src)
-        .where(*conditions)
-        .order_by(*collection.ordering(src))
-        .limit(limit)
-        .offset(offset)
-    )
+    inner = select(src).where(*conditions)
+    keyset_condition, bound = keyset.condition(window.after)
+    if keyset_condition:
+        inner = inner.where(text(keyset_condition).bindparams(**bound))
+    inner = inner.order_by(*collection.ordering(src)).limit(limit + 1)
+    if window.after is None and offset:
+        inner = inner.offset(offset)
     rows = session.execute(_page_statement(collection, inner)).mappings().all()
-    if rows and len(rows) < limit:  # the last page: the count is known without counting
-        return [_feature(collection, r) for r in rows], offset + len(rows)
-    if not rows and offset == 0:
-        return [], 0
+    page = window.items([_feature(collection, r) for r in rows], rows)
+    if window.after is None and rows and len(rows) <= limit:
+        return page, offset + len(rows)  # the last page: the count is known
+    if not rows and window.after is None and offset == 0:
+        return page, 0
     if conditions:
         counted = select(func.count()).select_from(src).where(*conditions)
     else:  # no filter: count the base rows only, which an index can answer
         counted = collection.unfiltered_count()
     matched = session.execute(counted).scalar_one()
-    return [_feature(collection, r) for r in rows], int(matched)
+    return page, int(matched)
 
 
 def item(session: Session, collection: Collection, feature_id: str) -> dict[str, Any]:

@@ -241,8 +241,10 @@ def ogc_items(
             description="page size, 1 to the configured maximum (10,000); default 100"
         ),
     ] = None,
-    offset: Annotated[
-        str | None, Query(description="features to skip (the next link sets it)")
+    offset: Annotated[str | None, Query(description="features to skip")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(description="where the page starts: the opaque value of a next link"),
     ] = None,
     datetime: Annotated[
         str | None,
@@ -320,7 +322,7 @@ def ogc_items(
         else (ast.And(*conditions) if conditions else None),
     )
     features, matched = queries.items(
-        session, coll, selection, limit=page_size, offset=skip
+        session, coll, selection, limit=page_size, offset=skip, after=cursor
     )
     doc = documents.feature_collection(
         request, coll, fmt, features, matched=matched, limit=page_size, offset=skip
@@ -331,7 +333,7 @@ def ogc_items(
             request,
             title=f"{coll.title}: items",
             doc=doc,
-            offset=skip,
+            offset=features.start,
             collection_title=coll.title,
             collection_url=request.url_for(documents.COLLECTION, collectionId=coll.id),
             item_base=request.url_for(documents.ITEMS, collectionId=coll.id),
