@@ -27,7 +27,9 @@ The figures are computed with the same land-release accounting as ``land_release
 the application, so this is a copy; ``tests/services/test_land_release_history.py`` compares
 every month of the burn-down with the summary ``as_of`` (which runs ``PIECES_SQL``), so the two
 cannot drift apart unnoticed: a change of the accounting needs a migration that replaces
-``sg_land_release_refresh``.
+``sg_land_release_refresh``, and one that changes ``sg_area_m2`` (or anything else the figures
+are computed with) must end with ``SELECT sg_land_release_refresh(NULL)``, which recomputes
+every hazard's history.
 
 **Kept current by triggers**, so that no write path can forget (services, imports, bulk COPY,
 hand-written SQL): statement-level triggers on ``hazard_states``, ``release_polygons``,
