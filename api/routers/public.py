@@ -20,7 +20,7 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import problem_responses
-from api.responses import GeoJSONOut, JSONOut
+from api.responses import GeoJSONOut, JSONOut, page_links
 from api.schemas.public import (
     CheckResult,
     Publication,
@@ -71,16 +71,28 @@ def create_publication(
     responses=problem_responses(401, 403),
 )
 def list_publications(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    cursor: Annotated[
+        str | None, Query(description="the opaque value of a next link")
+    ] = None,
 ) -> JSONOut:
-    """Every publication with who published it, when, its parameters and counts."""
+    """Every publication with who published it, when, its parameters and counts; the
+    ``next`` link (while more remain) carries a cursor."""
     require_admin(principal)
-    return JSONOut(
-        {"items": public.list_publications(session, limit=limit, offset=offset)}
+    items = public.list_publications(session, limit=limit, offset=offset, after=cursor)
+    links = page_links(
+        request,
+        limit=limit,
+        offset=offset,
+        matched=0,
+        next_cursor=items.next_cursor,
+        keyset=True,
     )
+    return JSONOut({"items": items, "links": links})
 
 
 def _area(session, admin_area: str | None) -> str | None:

@@ -45,6 +45,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.db.models import PublicPublication
 from api.errors import NotFound
 from api.services.auth import Principal
@@ -352,15 +353,33 @@ def publish(session: Session, *, principal: Principal, settings: Settings) -> di
     return record(publication)
 
 
-def list_publications(session: Session, *, limit: int, offset: int) -> list[dict]:
-    """Publication records, newest first."""
-    rows = session.scalars(
-        select(PublicPublication)
-        .order_by(PublicPublication.published_at.desc(), PublicPublication.id.desc())
-        .limit(limit)
-        .offset(offset)
+PUBLICATIONS_ORDER = paging.Keyset(
+    "publications",
+    (
+        paging.Key(
+            "public_publications.published_at", "published_at", "datetime", desc=True
+        ),
+        paging.Key("public_publications.id", "id", "uuid", desc=True),
+    ),
+)
+
+
+def list_publications(
+    session: Session, *, limit: int, offset: int, after: str | None = None
+) -> paging.PageItems:
+    """Publication records, newest first, from ``offset`` or ``after`` a cursor."""
+    window = PUBLICATIONS_ORDER.window(after=after, limit=limit, offset=offset)
+    query = select(PublicPublication).order_by(
+        PublicPublication.published_at.desc(), PublicPublication.id.desc()
     )
-    return [record(p) for p in rows]
+    condition, bound = PUBLICATIONS_ORDER.condition(window.after)
+    if condition:
+        query = query.where(text(condition).bindparams(**bound))
+    elif offset:
+        query = query.offset(offset)
+    rows = list(session.scalars(query.limit(limit + 1)))
+    keys = [{"published_at": p.published_at, "id": p.id} for p in rows]
+    return window.items([record(p) for p in rows], keys)
 
 
 # ---- reading the latest publication ------------------------------------------------------
