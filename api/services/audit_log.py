@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.db.models import AuditEntry
 from api.errors import Forbidden
 from api.services.auth import Principal, require_reader
@@ -28,6 +29,10 @@ class AuditQuery:
     until: date | None = None
     limit: int = 100
     offset: int = 0
+    after: str | None = None  # a cursor from a next link (api/paging.py)
+
+
+ORDER = paging.Keyset("audit", (paging.Key("audit_log.id", "id", "int", desc=True),))
 
 
 def _entry(e: AuditEntry) -> dict[str, Any]:
@@ -49,17 +54,18 @@ def _entry(e: AuditEntry) -> dict[str, Any]:
 
 def entries(
     session: Session, *, principal: Principal | None, query: AuditQuery
-) -> list[dict[str, Any]]:
+) -> paging.PageItems:
     """A page of the audit log, newest first, for admins (403 for anyone else)."""
     principal = require_reader(principal)
     if principal.role != Role.admin:
         raise Forbidden("the audit log is for admins")
-    stmt = (
-        select(AuditEntry)
-        .order_by(AuditEntry.id.desc())
-        .limit(query.limit)
-        .offset(query.offset)
-    )
+    window = ORDER.window(after=query.after, limit=query.limit, offset=query.offset)
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(query.limit + 1)
+    condition, bound = ORDER.condition(window.after)
+    if condition:
+        stmt = stmt.where(text(condition).bindparams(**bound))
+    elif query.offset:
+        stmt = stmt.offset(query.offset)
     for column, value in (
         (AuditEntry.entity, query.entity),
         (AuditEntry.entity_id, query.entity_id),
@@ -71,4 +77,5 @@ def entries(
         stmt = stmt.where(AuditEntry.at >= query.since)
     if query.until is not None:
         stmt = stmt.where(AuditEntry.at < query.until + timedelta(days=1))
-    return [_entry(e) for e in session.scalars(stmt)]
+    rows = list(session.scalars(stmt))
+    return window.items([_entry(e) for e in rows], [{"id": e.id} for e in rows])
