@@ -58,3 +58,51 @@ def test_the_check_sees_every_form_of_import():
 def test_routers_and_pages_never_import_the_database_layer(module: Path):
     found = db_imports(module.read_text(encoding="utf-8"), module)
     assert not found, f"{module.relative_to(API.parent)} imports api.db: {found}"
+
+
+# The routers of versioned records answer through api/routers/versioned.py (the ETag, the
+# warnings, 204 on retirement) and take session, caller and If-Match from its ChangeDep;
+# their services open a record for a change with versioned.open_for_change (lock, then the
+# writer check, then If-Match). A rule about ETags, scoping or retiring is written once.
+VERSIONED_ROUTERS = ("accidents", "activities", "eore", "hazard_reports", "hazards")
+VERSIONED_SERVICES = ("accidents", "activities", "eore", "hazards")
+
+
+def _names_used(source: str) -> set[str]:
+    tree = ast.parse(source)
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names |= {
+        alias.asname or alias.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom)
+        for alias in n.names
+    }
+    return names
+
+
+@pytest.mark.parametrize("name", VERSIONED_ROUTERS)
+def test_versioned_routers_answer_through_one_helper(name: str):
+    source = (API / "routers" / f"{name}.py").read_text(encoding="utf-8")
+    used = _names_used(source)
+    assert "etag" not in used, f"routers/{name}.py makes ETags itself"
+    assert "IfMatchDep" not in used, f"routers/{name}.py reads If-Match itself"
+    assert "versioned" in used and "ChangeDep" in used
+
+
+# a victim is owned through its accident, which open_for_change has locked and checked first
+OWN_IF_MATCH_CHECKS = {"accidents": 1}
+
+
+@pytest.mark.parametrize("name", VERSIONED_SERVICES)
+def test_versioned_services_open_records_for_change_in_one_place(name: str):
+    source = (API / "services" / f"{name}.py").read_text(encoding="utf-8")
+    calls = [
+        n.func.id
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    ]
+    assert calls.count("check_if_match") == OWN_IF_MATCH_CHECKS.get(name, 0), (
+        f"services/{name}.py checks If-Match itself"
+    )
+    assert "open_for_change" in calls

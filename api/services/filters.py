@@ -13,6 +13,8 @@ again and again finds the grid point and nothing finer.
 
 from typing import Any
 
+import orjson
+
 GENERALISED_GRID_DEG = 0.01
 
 # The ``:bbox`` array (min lon, min lat, max lon, max lat) as a WGS 84 box.
@@ -70,4 +72,16 @@ def location_params(exact: bool) -> dict[str, Any]:
         "exact": exact,
         "grid": GENERALISED_GRID_DEG,
         "pad": 0.0 if exact else GENERALISED_GRID_DEG,
+    }
+
+
+def point_feature(row: dict[str, Any], exact: bool) -> dict[str, Any]:
+    """A row read with ``seen_point_sql`` as a Feature, saying how exact its point is."""
+    props = {k: row[k] for k in row if k != "geometry"}
+    props["location_precision"] = "exact" if exact else "generalised_0.01deg"
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": orjson.Fragment(row["geometry"]),
+        "properties": props,
     }

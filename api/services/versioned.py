@@ -12,15 +12,44 @@ one request can touch several: a victim belongs to an accident, a report leads t
 """
 
 import uuid
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import TextClause, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.base import Base
-from api.errors import NotFound, PreconditionFailed, PreconditionRequired
+from api.db.models import Organisation
+from api.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ProblemError,
+)
+from api.services.auth import Principal, require_writer
 
 Record = TypeVar("Record", bound=Base)
+
+
+class Owned(Protocol):
+    """A versioned record that an organisation owns (hazards, activities, accidents...)."""
+
+    @property
+    def organisation_id(self) -> uuid.UUID:
+        """The organisation the record belongs to."""
+
+    @property
+    def version(self) -> int:
+        """The record's current version (its ETag)."""
+
+
+OwnedRecord = TypeVar("OwnedRecord", bound=Owned)
+# checks that ``principal`` may write for an organisation (id, code); raises 401/403
+WriterCheck = Callable[[Principal | None, uuid.UUID, str], object]
 
 
 def etag(version: int) -> str:
@@ -89,3 +118,103 @@ def lock(
     if record is None or getattr(record, "retired_at", None) is not None:
         raise NotFound(not_found or f"no {kind} {record_id}")
     return record
+
+
+def open_for_change(
+    session: Session,
+    model: type[OwnedRecord],
+    record_id: uuid.UUID,
+    kind: str,
+    *,
+    principal: Principal | None,
+    if_match: str | None,
+    may_write: WriterCheck = require_writer,
+    required: bool = True,
+) -> OwnedRecord:
+    """The record, locked, once the caller may change it: the one order of every change.
+
+    First the row lock (404 when missing or retired), then whether the caller may write for
+    the record's organisation (``may_write``, 403), then ``If-Match`` (428/412), so a caller
+    who may not write learns nothing of the record's version.
+    """
+    record = lock(session, model, record_id, kind)  # type: ignore[type-var]
+    org = session.get_one(Organisation, record.organisation_id)
+    may_write(principal, org.id, org.code)
+    check_if_match(if_match, record.version, kind, required=required)
+    return record
+
+
+def next_version(record: Any) -> int:
+    """Count an accepted change of ``record``: its version goes up, ``updated_at`` is now."""
+    record.version += 1
+    record.updated_at = func.now()
+    return int(record.version)
+
+
+def retire(record: Any) -> None:
+    """Retire ``record``: nothing is deleted, it stops being read; a new version."""
+    record.retired_at = func.now()
+    record.version += 1
+
+
+def refuse_removal(given: set[str], required: tuple[str, ...], values: Any) -> None:
+    """Refuse (422) a change that sets a required member of ``values`` to null."""
+    nulls = [f for f in required if f in given and getattr(values, f) is None]
+    if nulls:
+        raise InvalidInput(
+            "these properties cannot be removed",
+            errors=[
+                {"pointer": f"/properties/{f}", "message": "may not be null"}
+                for f in nulls
+            ],
+        )
+
+
+@contextmanager
+def undone_on_refusal(session: Session) -> Iterator[None]:
+    """A refused write leaves nothing half-applied in the session."""
+    try:
+        yield
+    except ProblemError:
+        session.rollback()
+        raise
+
+
+def commit(session: Session, what: str) -> None:
+    """Commit; database refusals become problems without echoing the values sent."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"the {what} conflicts with a stored record") from None
+    except DBAPIError:
+        session.rollback()
+        raise InvalidInput(f"the {what} could not be stored") from None
+
+
+def save(session: Session, *, commit: bool, external_id_taken: ProblemError) -> None:
+    """Commit (or, inside a larger unit of work such as an import, only flush).
+
+    A record whose ``external_id`` its organisation already used is refused with
+    ``external_id_taken``; any other database refusal is raised as it is.
+    """
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        if "external_id" in str(exc.orig):
+            raise external_id_taken from exc
+        raise
+
+
+def read_one(
+    session: Session, sql: TextClause, params: Mapping[str, Any], not_found: str
+) -> dict[str, Any]:
+    """The one row ``sql`` reads (live records only, by id), as a dict; 404 when none."""
+    row = session.execute(sql, params).mappings().first()
+    if row is None:
+        raise NotFound(not_found)
+    return dict(row)
