@@ -271,3 +271,18 @@ def test_eore_planning_pages_by_cursor_with_ranks(client, actors):
     assert [(r["id"], r["rank"]) for r in rows] == [
         (r["id"], r["rank"]) for r in whole["items"]
     ]
+
+
+@pytest.mark.parametrize("status", [None, "open"])
+def test_hazards_as_of_page_by_cursor(client, actors, hazards, status):
+    """As of a date the order is the state's start, then the id; with ``status`` the list
+    is filtered after the figures are computed, and the cursor is applied there."""
+    h = actors.analyst_a.headers
+    query = f"as_of=2030-01-01&organisation={actors.org_a}"
+    query += f"&status={status}" if status else ""
+    whole = client.get(f"/api/v1/hazards?{query}", headers=h).json()
+    assert whole["numberMatched"] == len(DATES)
+    first = client.get(f"/api/v1/hazards?{query}&limit=3", headers=h).json()
+    assert "cursor=" in _next(first)
+    seen = _follow(client, f"/api/v1/hazards?{query}&limit=3", h)
+    assert seen == [f["id"] for f in whole["features"]]
