@@ -9,7 +9,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 WITH_DB := source .dev-db.env &&
 
-.PHONY: help install db migrate run test test-fast lint fmt bench bench-import bench-priorities bench-tiles bench-load bench-history clean
+.PHONY: help install db migrate run test test-fast lint fmt bench bench-import bench-priorities bench-tiles bench-load bench-history bench-paging clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -61,12 +61,16 @@ bench: db  ## benchmarks (scripts/bench/); never part of `make test`
 	$(WITH_DB) $(BIN)/python scripts/bench/priorities.py
 	$(WITH_DB) $(BIN)/python scripts/bench/tiles.py
 	$(WITH_DB) $(BIN)/python scripts/bench/history.py
+	$(WITH_DB) $(BIN)/python scripts/bench/paging.py
 
 bench-priorities: db  ## only the prioritisation benchmark (scripts/bench/priorities.py)
 	$(WITH_DB) $(BIN)/python scripts/bench/priorities.py
 
 bench-history: db  ## only the burn-down / as-of benchmark with legacy rows (scripts/bench/history.py)
 	$(WITH_DB) $(BIN)/python scripts/bench/history.py
+
+bench-paging: db  ## only the paging benchmark: page 1 and 500 of 50,000 hazards, offset and cursor (scripts/bench/paging.py)
+	$(WITH_DB) $(BIN)/python scripts/bench/paging.py
 
 bench-import: db  ## only the import / OGC benchmark (scripts/bench/import.py)
 	$(WITH_DB) $(BIN)/python scripts/bench/import.py

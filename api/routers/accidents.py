@@ -8,11 +8,11 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
 
 from api.deps import (
     BBoxDep,
-    IfMatchDep,
     LanguageDep,
     PageDep,
     PrincipalDep,
@@ -21,6 +21,14 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, JSONOut, feature_collection
+from api.routers.versioned import (
+    CHANGE_PROBLEMS,
+    READ_PROBLEMS,
+    RETIRE_PROBLEMS,
+    ChangeDep,
+    retired,
+    versioned,
+)
 from api.schemas.accidents import (
     ACCIDENT_EXAMPLE,
     ACCIDENT_PATCH_EXAMPLE,
@@ -38,8 +46,7 @@ from api.schemas.accidents import (
 )
 from api.services import accidents
 from api.services.accidents import AccidentFilters
-from api.services.auth import require_reader
-from api.services.versioned import etag
+from api.services.auth import Principal, require_reader
 from api.vocab import AccidentClass
 
 router = APIRouter(tags=["accidents"])
@@ -54,22 +61,25 @@ ToQuery = Annotated[
 
 
 def _accident_out(
-    session, principal, accident_id, status: int, warnings: list[str] | None = None
-) -> GeoJSONOut:
+    session: Session,
+    principal: Principal | None,
+    accident_id: uuid.UUID,
+    status: int,
+    warnings: list[str] | None = None,
+) -> JSONOut:
     feature = accidents.get_accident(
         session, principal=require_reader(principal), accident_id=accident_id
     )
-    if warnings:
-        feature["warnings"] = warnings
-    return GeoJSONOut(
-        feature,
-        status_code=status,
-        headers={"ETag": etag(feature["properties"]["version"])},
-    )
+    return versioned(feature, status=status, warnings=warnings)
 
 
 def _victim_out(
-    session, principal, accident_id, victim_id, status: int, with_personal: bool
+    session: Session,
+    principal: Principal | None,
+    accident_id: uuid.UUID,
+    victim_id: uuid.UUID,
+    status: int,
+    with_personal: bool,
 ) -> JSONOut:
     victim = accidents.get_victim(
         session,
@@ -79,9 +89,7 @@ def _victim_out(
         with_personal=with_personal,
         writer=not with_personal,
     )
-    return JSONOut(
-        victim, status_code=status, headers={"ETag": etag(victim["version"])}
-    )
+    return versioned(victim, status=status, out=JSONOut)
 
 
 # --- accidents -------------------------------------------------------------------------------
@@ -164,6 +172,7 @@ def list_accidents(
         ),
         limit=page.limit,
         offset=page.offset,
+        after=page.cursor,
     )
     return GeoJSONOut(
         feature_collection(
@@ -176,7 +185,7 @@ def list_accidents(
     "/accidents/{accident_id}",
     response_model=AccidentFeatureOut,
     response_class=GeoJSONOut,
-    responses=problem_responses(401, 404, 422),
+    responses=READ_PROBLEMS,
 )
 def get_accident(accident_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
     """One accident, with the number of victims recorded, and its ETag."""
@@ -187,12 +196,11 @@ def get_accident(accident_id: uuid.UUID, session: SessionDep, principal: ReaderD
     "/accidents/{accident_id}",
     response_model=AccidentFeatureOut,
     response_class=GeoJSONOut,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses=CHANGE_PROBLEMS,
 )
 def update_accident(
     accident_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
+    change: ChangeDep,
     patch: Annotated[
         AccidentPatch,
         Body(
@@ -204,7 +212,6 @@ def update_accident(
             }
         ),
     ],
-    if_match: IfMatchDep = None,
 ):
     """Change an accident: a partial Feature (``geometry`` and/or ``properties``).
 
@@ -213,32 +220,30 @@ def update_accident(
     """
     warnings: list[str] = []
     accidents.update_accident(
-        session,
+        change.session,
         accident_id=accident_id,
         patch=patch,
-        principal=principal,
-        if_match=if_match,
+        principal=change.principal,
+        if_match=change.if_match,
         warnings=warnings,
     )
-    return _accident_out(session, principal, accident_id, 200, warnings)
+    return _accident_out(change.session, change.principal, accident_id, 200, warnings)
 
 
 @router.delete(
     "/accidents/{accident_id}",
     status_code=204,
-    responses=problem_responses(401, 403, 404, 412, 428),
+    responses=RETIRE_PROBLEMS,
 )
-def retire_accident(
-    accident_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
-    if_match: IfMatchDep = None,
-):
+def retire_accident(accident_id: uuid.UUID, change: ChangeDep):
     """Retire an accident recorded in error or twice (needs ``If-Match``). Nothing is deleted."""
     accidents.retire_accident(
-        session, accident_id=accident_id, principal=principal, if_match=if_match
+        change.session,
+        accident_id=accident_id,
+        principal=change.principal,
+        if_match=change.if_match,
     )
-    return Response(status_code=204)
+    return retired()
 
 
 # --- victims ---------------------------------------------------------------------------------
@@ -298,7 +303,7 @@ def list_victims(accident_id: uuid.UUID, session: SessionDep, principal: ReaderD
     "/accidents/{accident_id}/victims/{victim_id}",
     response_model=VictimOut,
     response_class=JSONOut,
-    responses=problem_responses(401, 404, 422),
+    responses=READ_PROBLEMS,
 )
 def get_victim(
     accident_id: uuid.UUID,
@@ -314,13 +319,12 @@ def get_victim(
     "/accidents/{accident_id}/victims/{victim_id}",
     response_model=VictimOut,
     response_class=JSONOut,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses=CHANGE_PROBLEMS,
 )
 def update_victim(
     accident_id: uuid.UUID,
     victim_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
+    change: ChangeDep,
     patch: Annotated[
         VictimPatch,
         Body(
@@ -332,18 +336,19 @@ def update_victim(
             }
         ),
     ],
-    if_match: IfMatchDep = None,
 ):
     """Change a victim (needs ``If-Match``); ``personal`` replaces the personal data."""
     accidents.update_victim(
-        session,
+        change.session,
         accident_id=accident_id,
         victim_id=victim_id,
         patch=patch,
-        principal=principal,
-        if_match=if_match,
+        principal=change.principal,
+        if_match=change.if_match,
     )
-    return _victim_out(session, principal, accident_id, victim_id, 200, False)
+    return _victim_out(
+        change.session, change.principal, accident_id, victim_id, 200, False
+    )
 
 
 # --- casualty figures ------------------------------------------------------------------------

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
 
 from api.deps import (
-    IfMatchDep,
     PageDep,
     PrincipalDep,
     ReaderDep,
@@ -15,7 +15,14 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import problem_responses
-from api.responses import JSONOut, page_links
+from api.responses import JSONOut, next_cursor_of, page_links
+from api.routers.versioned import (
+    CHANGE_PROBLEMS,
+    RETIRE_PROBLEMS,
+    ChangeDep,
+    retired,
+    versioned,
+)
 from api.schemas.activities import (
     ACTIVITY_EXAMPLE,
     ActivityCreate,
@@ -24,17 +31,21 @@ from api.schemas.activities import (
     ActivityPatch,
 )
 from api.services import activities
-from api.services.versioned import etag
 from api.vocab import ActivityStatus, ActivityType
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
 
-def _written(session, result: activities.ActivityWriteResult, status: int) -> JSONOut:
-    body = activities.get_activity(session, result.id)
-    if result.warnings:
-        body["warnings"] = result.warnings
-    return JSONOut(body, status_code=status, headers={"ETag": etag(result.version)})
+def _written(
+    session: Session, result: activities.ActivityWriteResult, status: int
+) -> JSONOut:
+    return versioned(
+        activities.get_activity(session, result.id),
+        status=status,
+        warnings=result.warnings,
+        version=result.version,
+        out=JSONOut,
+    )
 
 
 @router.post(
@@ -107,6 +118,7 @@ def list_activities(
         },
         limit=page.limit,
         offset=page.offset,
+        after=page.cursor,
     )
     return JSONOut(
         {
@@ -114,7 +126,12 @@ def list_activities(
             "numberMatched": matched,
             "numberReturned": len(items),
             "links": page_links(
-                request, limit=page.limit, offset=page.offset, matched=matched
+                request,
+                limit=page.limit,
+                offset=page.offset,
+                matched=matched,
+                next_cursor=next_cursor_of(items),
+                keyset=True,
             ),
         }
     )
@@ -128,21 +145,19 @@ def list_activities(
 )
 def get_activity(activity_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
     """One activity with its releases."""
-    body = activities.get_activity(session, activity_id)
-    return JSONOut(body, headers={"ETag": etag(body["version"])})
+    return versioned(activities.get_activity(session, activity_id), out=JSONOut)
 
 
 @router.patch(
     "/{activity_id}",
     response_model=ActivityOut,
     response_class=JSONOut,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses=CHANGE_PROBLEMS,
 )
 def update_activity(
     activity_id: uuid.UUID,
-    session: SessionDep,
+    change: ChangeDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
     body: Annotated[
         ActivityPatch,
         Body(
@@ -154,33 +169,30 @@ def update_activity(
             }
         ),
     ],
-    if_match: IfMatchDep = None,
 ):
     """Change an activity (If-Match required); sent ``releases`` replace the earlier ones."""
     result = activities.update_activity(
-        session,
+        change.session,
         activity_id=activity_id,
         body=body,
-        principal=principal,
+        principal=change.principal,
         settings=settings,
-        if_match=if_match,
+        if_match=change.if_match,
     )
-    return _written(session, result, 200)
+    return _written(change.session, result, 200)
 
 
 @router.delete(
     "/{activity_id}",
     status_code=204,
-    responses=problem_responses(401, 403, 404, 412, 428),
+    responses=RETIRE_PROBLEMS,
 )
-def retire_activity(
-    activity_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
-    if_match: IfMatchDep = None,
-):
+def retire_activity(activity_id: uuid.UUID, change: ChangeDep):
     """Retire an activity recorded in error; its releases stop counting."""
     activities.retire_activity(
-        session, activity_id=activity_id, principal=principal, if_match=if_match
+        change.session,
+        activity_id=activity_id,
+        principal=change.principal,
+        if_match=change.if_match,
     )
-    return Response(status_code=204)
+    return retired()

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import BBoxDep, PageDep, ReaderDep, SessionDep
 from api.errors import problem_responses
-from api.responses import GeoJSONOut, feature_collection
+from api.paging import PageItems
+from api.responses import GeoJSONOut, feature_collection, next_cursor_of
 from api.schemas.geography import AdminAreaCollection
 from api.services import admin_areas
 
@@ -42,27 +43,31 @@ def list_admin_areas(
         simplify=simplify,
         limit=page.limit,
         offset=page.offset,
+        after=page.cursor,
     )
-    features = [
-        {
-            "type": "Feature",
-            "id": r["pcode"],
-            "geometry": orjson.Fragment(r["geometry"]),
-            "properties": {
-                k: r[k]
-                for k in (
-                    "id",
-                    "pcode",
-                    "name",
-                    "names",
-                    "level",
-                    "parent_pcode",
-                    "is_demo",
-                )
-            },
-        }
-        for r in rows
-    ]
+    features = PageItems(
+        [
+            {
+                "type": "Feature",
+                "id": r["pcode"],
+                "geometry": orjson.Fragment(r["geometry"]),
+                "properties": {
+                    k: r[k]
+                    for k in (
+                        "id",
+                        "pcode",
+                        "name",
+                        "names",
+                        "level",
+                        "parent_pcode",
+                        "is_demo",
+                    )
+                },
+            }
+            for r in rows
+        ]
+    )
+    features.next_cursor = next_cursor_of(rows)
     return GeoJSONOut(
         feature_collection(
             request, features, matched=matched, limit=page.limit, offset=page.offset

@@ -3,11 +3,11 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.deps import PrincipalDep, SessionDep
 from api.errors import problem_responses
-from api.responses import JSONOut
+from api.responses import JSONOut, page_links
 from api.schemas.system import AuditLog
 from api.services import audit_log as audit_log_service
 from api.services.audit_log import AuditQuery
@@ -22,6 +22,7 @@ router = APIRouter(tags=["audit"])
     responses=problem_responses(401, 403),
 )
 def audit_log(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     entity: Annotated[str | None, Query(description="table, e.g. hazards")] = None,
@@ -33,8 +34,12 @@ def audit_log(
     until: Annotated[date | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    cursor: Annotated[
+        str | None, Query(description="the opaque value of a next link")
+    ] = None,
 ):
-    """Newest first; the log is append-only (the database refuses updates and deletes)."""
+    """Newest first; the log is append-only (the database refuses updates and deletes).
+    The ``next`` link (while more remain) carries a cursor."""
     items = audit_log_service.entries(
         session,
         principal=principal,
@@ -46,6 +51,15 @@ def audit_log(
             until=until,
             limit=limit,
             offset=offset,
+            after=cursor,
         ),
     )
-    return JSONOut({"items": items})
+    links = page_links(
+        request,
+        limit=limit,
+        offset=offset,
+        matched=0,
+        next_cursor=items.next_cursor,
+        keyset=True,
+    )
+    return JSONOut({"items": items, "links": links})

@@ -90,6 +90,7 @@ def list_eo_finds(
         },
         limit=page.limit,
         offset=page.offset,
+        after=page.cursor,
     )
     return GeoJSONOut(
         feature_collection(

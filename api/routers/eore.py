@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from api import csvout
 from api.deps import (
     BBoxDep,
-    IfMatchDep,
     LanguageDep,
     PageDep,
     PrincipalDep,
@@ -19,7 +19,21 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import problem_responses
-from api.responses import GeoJSONOut, JSONOut, feature_collection, page_links
+from api.responses import (
+    GeoJSONOut,
+    JSONOut,
+    feature_collection,
+    next_cursor_of,
+    page_links,
+)
+from api.routers.versioned import (
+    CHANGE_PROBLEMS,
+    READ_PROBLEMS,
+    RETIRE_PROBLEMS,
+    ChangeDep,
+    retired,
+    versioned,
+)
 from api.schemas.eore import (
     EORE_SESSION_EXAMPLE,
     EORE_SESSION_PATCH_EXAMPLE,
@@ -31,8 +45,7 @@ from api.schemas.eore import (
     EoreSessionPatch,
 )
 from api.services import eore, eore_sheet
-from api.services.auth import require_reader
-from api.services.versioned import etag
+from api.services.auth import Principal, require_reader
 from api.vocab import EoreAudience, EoreDeliveryMethod
 
 router = APIRouter(prefix="/eore-sessions", tags=["risk education"])
@@ -46,18 +59,16 @@ ToQuery = Annotated[
 
 
 def _session_out(
-    session, principal, session_id, status: int, warnings: list[str] | None = None
-) -> GeoJSONOut:
+    session: Session,
+    principal: Principal | None,
+    session_id: uuid.UUID,
+    status: int,
+    warnings: list[str] | None = None,
+) -> JSONOut:
     feature = eore.get_session(
         session, principal=require_reader(principal), session_id=session_id
     )
-    if warnings:
-        feature["warnings"] = warnings
-    return GeoJSONOut(
-        feature,
-        status_code=status,
-        headers={"ETag": etag(feature["properties"]["version"])},
-    )
+    return versioned(feature, status=status, warnings=warnings)
 
 
 @router.post(
@@ -157,6 +168,7 @@ def list_eore_sessions(
         ),
         limit=page.limit,
         offset=page.offset,
+        after=page.cursor,
     )
     return GeoJSONOut(
         feature_collection(
@@ -242,6 +254,7 @@ def eore_planning(
         ),
         limit=page.limit,
         offset=page.offset,
+        after=page.cursor,
     )
     if f == "csv":
         columns = eore.PLANNING_COLUMNS
@@ -260,7 +273,12 @@ def eore_planning(
             "numberMatched": matched,
             "numberReturned": len(rows),
             "links": page_links(
-                request, limit=page.limit, offset=page.offset, matched=matched
+                request,
+                limit=page.limit,
+                offset=page.offset,
+                matched=matched,
+                next_cursor=next_cursor_of(rows),
+                keyset=True,
             ),
         }
     )
@@ -317,7 +335,7 @@ def community_sheet(
     "/{session_id}",
     response_model=EoreSessionFeatureOut,
     response_class=GeoJSONOut,
-    responses=problem_responses(401, 404, 422),
+    responses=READ_PROBLEMS,
 )
 def get_eore_session(session_id: uuid.UUID, session: SessionDep, principal: ReaderDep):
     """One session, with its ETag (``geometry`` null when not safe to record)."""
@@ -328,12 +346,11 @@ def get_eore_session(session_id: uuid.UUID, session: SessionDep, principal: Read
     "/{session_id}",
     response_model=EoreSessionFeatureOut,
     response_class=GeoJSONOut,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses=CHANGE_PROBLEMS,
 )
 def update_eore_session(
     session_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
+    change: ChangeDep,
     patch: Annotated[
         EoreSessionPatch,
         Body(
@@ -345,7 +362,6 @@ def update_eore_session(
             }
         ),
     ],
-    if_match: IfMatchDep = None,
 ):
     """Change a session: a partial Feature (``geometry`` and/or ``properties``).
 
@@ -354,28 +370,26 @@ def update_eore_session(
     replaced. Setting ``location_safe_to_record`` to false removes the stored point.
     """
     warnings = eore.update_session(
-        session,
+        change.session,
         session_id=session_id,
         patch=patch,
-        principal=principal,
-        if_match=if_match,
+        principal=change.principal,
+        if_match=change.if_match,
     )
-    return _session_out(session, principal, session_id, 200, warnings)
+    return _session_out(change.session, change.principal, session_id, 200, warnings)
 
 
 @router.delete(
     "/{session_id}",
     status_code=204,
-    responses=problem_responses(401, 403, 404, 412, 428),
+    responses=RETIRE_PROBLEMS,
 )
-def retire_eore_session(
-    session_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
-    if_match: IfMatchDep = None,
-):
+def retire_eore_session(session_id: uuid.UUID, change: ChangeDep):
     """Retire a session recorded in error or twice (needs ``If-Match``). Nothing is deleted."""
     eore.retire_session(
-        session, session_id=session_id, principal=principal, if_match=if_match
+        change.session,
+        session_id=session_id,
+        principal=change.principal,
+        if_match=change.if_match,
     )
-    return Response(status_code=204)
+    return retired()

@@ -5,11 +5,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
 
-from api.db.models.hazard_reports import ReportSource, ReportStatus
 from api.deps import (
     BBoxDep,
-    IfMatchDep,
     PageDep,
     PrincipalDep,
     ReaderDep,
@@ -17,7 +16,11 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import problem_responses
-from api.responses import GeoJSONOut, feature_collection
+from api.responses import GeoJSONOut, JSONOut, feature_collection
+from api.routers.versioned import (
+    ChangeDep,
+    versioned,
+)
 from api.schemas.hazard_reports import (
     ACCEPT_EXAMPLES,
     REPORT_EXAMPLES,
@@ -31,24 +34,23 @@ from api.schemas.hazard_reports import (
 from api.services import hazard_reports
 from api.services.auth import Principal, require_reader
 from api.services.hazard_reports import ReportFilters
-from api.services.versioned import etag
+from api.vocab import ReportSource, ReportStatus
 
 router = APIRouter(prefix="/hazard-reports", tags=["hazard reports"])
 
 
 def written(
-    session, principal: Principal, result: hazard_reports.Written, status: int = 200
-) -> GeoJSONOut:
+    session: Session,
+    principal: Principal | None,
+    result: hazard_reports.Written,
+    status: int = 200,
+) -> JSONOut:
     """The report as the caller may see it, with ``warnings`` and its ETag."""
     feature = hazard_reports.get(
         session, principal=require_reader(principal), report_id=result.report_id
     )
-    if result.warnings:
-        feature["warnings"] = result.warnings
-    return GeoJSONOut(
-        feature,
-        status_code=status,
-        headers={"ETag": etag(result.version)},
+    return versioned(
+        feature, status=status, warnings=result.warnings, version=result.version
     )
 
 
@@ -119,6 +121,7 @@ def list_hazard_reports(
         filters=filters,
         limit=page.limit,
         offset=page.offset,
+        after=page.cursor,
     )
     return GeoJSONOut(
         feature_collection(
@@ -138,10 +141,8 @@ def get_hazard_report(report_id: uuid.UUID, session: SessionDep, principal: Read
 
     With ``restricted:read`` it also carries ``contacts`` and ``raw_submission``.
     """
-    feature = hazard_reports.get(session, principal=principal, report_id=report_id)
-    return GeoJSONOut(
-        feature,
-        headers={"ETag": etag(feature["properties"]["version"])},
+    return versioned(
+        hazard_reports.get(session, principal=principal, report_id=report_id)
     )
 
 
@@ -153,8 +154,7 @@ def get_hazard_report(report_id: uuid.UUID, session: SessionDep, principal: Read
 )
 def verify_hazard_report(
     report_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
+    change: ChangeDep,
     body: Annotated[
         TransitionNote | None,
         Body(
@@ -166,7 +166,6 @@ def verify_hazard_report(
             }
         ),
     ] = None,
-    if_match: IfMatchDep = None,
 ):
     """Record that the report was checked (submitted → verified).
 
@@ -175,13 +174,13 @@ def verify_hazard_report(
     when sent, a stale ETag is refused (412).
     """
     result = hazard_reports.verify(
-        session,
-        principal=principal,
+        change.session,
+        principal=change.principal,
         report_id=report_id,
         note=body.note if body else None,
-        if_match=if_match,
+        if_match=change.if_match,
     )
-    return written(session, principal, result)
+    return written(change.session, change.principal, result)
 
 
 @router.post(
@@ -192,11 +191,9 @@ def verify_hazard_report(
 )
 def accept_hazard_report(
     report_id: uuid.UUID,
-    session: SessionDep,
+    change: ChangeDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
     body: Annotated[AcceptBody, Body(openapi_examples=ACCEPT_EXAMPLES)],
-    if_match: IfMatchDep = None,
 ):
     """Accept a verified report (verified → accepted).
 
@@ -211,14 +208,14 @@ def accept_hazard_report(
     ``hazards:write`` besides ``hazard-reports:write``, as the report becomes part of a hazard.
     """
     result = hazard_reports.accept(
-        session,
-        principal=principal,
+        change.session,
+        principal=change.principal,
         report_id=report_id,
         body=body,
         settings=settings,
-        if_match=if_match,
+        if_match=change.if_match,
     )
-    return written(session, principal, result)
+    return written(change.session, change.principal, result)
 
 
 @router.post(
@@ -229,8 +226,7 @@ def accept_hazard_report(
 )
 def reject_hazard_report(
     report_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
+    change: ChangeDep,
     body: Annotated[
         RejectBody,
         Body(
@@ -242,14 +238,13 @@ def reject_hazard_report(
             }
         ),
     ],
-    if_match: IfMatchDep = None,
 ):
     """Reject a verified report (verified → rejected); ``note`` saying why is required."""
     result = hazard_reports.reject(
-        session,
-        principal=principal,
+        change.session,
+        principal=change.principal,
         report_id=report_id,
         note=body.note,
-        if_match=if_match,
+        if_match=change.if_match,
     )
-    return written(session, principal, result)
+    return written(change.session, change.principal, result)

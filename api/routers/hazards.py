@@ -4,12 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
 
 from api.deps import (
     AsOfDep,
     BBoxDep,
-    IfMatchDep,
     PageDep,
     PrincipalDep,
     ReaderDep,
@@ -18,6 +18,14 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.responses import GeoJSONOut, JSONOut, feature_collection
+from api.routers.versioned import (
+    CHANGE_PROBLEMS,
+    READ_PROBLEMS,
+    RETIRE_PROBLEMS,
+    ChangeDep,
+    retired,
+    versioned,
+)
 from api.schemas.hazards import (
     HAZARD_EXAMPLE,
     HAZARD_PATCH_EXAMPLES,
@@ -30,18 +38,17 @@ from api.schemas.hazards import (
     RemainingFeature,
 )
 from api.services import hazard_queries, hazards
-from api.services.versioned import etag
 from api.vocab import Classification, HazardStatus, HazardType
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
 
 
-def _written(session, result: hazards.WriteResult, status: int) -> GeoJSONOut:
-    feature = hazard_queries.get_feature(session, result.id)
-    if result.warnings:
-        feature["warnings"] = result.warnings
-    return GeoJSONOut(
-        feature, status_code=status, headers={"ETag": etag(result.version)}
+def _written(session: Session, result: hazards.WriteResult, status: int) -> JSONOut:
+    return versioned(
+        hazard_queries.get_feature(session, result.id),
+        status=status,
+        warnings=result.warnings,
+        version=result.version,
     )
 
 
@@ -122,7 +129,12 @@ def list_hazards(
         updated_since=updated_since,
     )
     features, matched = hazard_queries.search(
-        session, filters, limit=page.limit, offset=page.offset, as_of=as_of
+        session,
+        filters,
+        limit=page.limit,
+        offset=page.offset,
+        as_of=as_of,
+        after=page.cursor,
     )
     extra = {"as_of": as_of} if as_of else {}
     return GeoJSONOut(
@@ -141,7 +153,7 @@ def list_hazards(
     "/{hazard_id}",
     response_model=HazardFeatureOut | HazardAsOfFeatureOut,
     response_class=GeoJSONOut,
-    responses=problem_responses(401, 404, 422),
+    responses=READ_PROBLEMS,
 )
 def get_hazard(
     hazard_id: uuid.UUID,
@@ -151,23 +163,22 @@ def get_hazard(
 ):
     """One hazard with its ``land_release`` figures; ``as_of`` gives what was known then."""
     feature = hazard_queries.get_feature(session, hazard_id, as_of)
-    headers = {} if as_of else {"ETag": etag(feature["properties"]["version"])}
-    return GeoJSONOut(feature, headers=headers)
+    if as_of:  # what was known then is no version one could change
+        return GeoJSONOut(feature)
+    return versioned(feature)
 
 
 @router.patch(
     "/{hazard_id}",
     response_model=HazardFeatureOut,
     response_class=GeoJSONOut,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses=CHANGE_PROBLEMS,
 )
 def update_hazard(
     hazard_id: uuid.UUID,
-    session: SessionDep,
+    change: ChangeDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
     patch: Annotated[HazardFeaturePatch, Body(openapi_examples=HAZARD_PATCH_EXAMPLES)],
-    if_match: IfMatchDep = None,
 ):
     """Record a new version from a partial Feature (``geometry`` and/or ``properties``).
 
@@ -176,37 +187,35 @@ def update_hazard(
     but does not overwrite newer facts; ``warnings`` names the fields it did not change.
     """
     result = hazards.update_hazard(
-        session,
+        change.session,
         hazard_id=hazard_id,
         patch=patch,
-        principal=principal,
+        principal=change.principal,
         settings=settings,
-        if_match=if_match,
+        if_match=change.if_match,
     )
-    return _written(session, result, 200)
+    return _written(change.session, result, 200)
 
 
 @router.delete(
     "/{hazard_id}",
     status_code=204,
-    responses=problem_responses(401, 403, 404, 412, 428),
+    responses=RETIRE_PROBLEMS,
 )
 def retire_hazard(
     hazard_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
-    if_match: IfMatchDep = None,
+    change: ChangeDep,
     reason: Annotated[str | None, Query(max_length=500, examples=["duplicate"])] = None,
 ):
     """Retire a hazard recorded in error or twice. Nothing is deleted: history keeps it."""
     hazards.retire_hazard(
-        session,
+        change.session,
         hazard_id=hazard_id,
-        principal=principal,
-        if_match=if_match,
+        principal=change.principal,
+        if_match=change.if_match,
         reason=reason,
     )
-    return Response(status_code=204)
+    return retired()
 
 
 @router.get(

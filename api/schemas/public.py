@@ -37,6 +37,7 @@ class PublicationList(BaseModel):
     """Publications, newest first."""
 
     items: list[Publication]
+    links: list[Link] = []
 
 
 class PublicationRef(BaseModel):

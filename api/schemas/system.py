@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import Link
 from api.vocab import Role
 
 
@@ -130,3 +131,4 @@ class AuditLog(BaseModel):
     """Audit entries, newest first."""
 
     items: list[AuditEntryOut]
+    links: list[Link] = []

@@ -33,28 +33,23 @@ change that would break this is refused (422).
 
 import calendar
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import product
 from typing import Any
 
-import orjson
 from geoalchemy2.shape import from_shape
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.db.models import Accident, Hazard, Organisation, Victim, VictimPersonalData
 from api.errors import (
     BadRequest,
-    Conflict,
     Forbidden,
     InvalidGeometry,
     InvalidInput,
     NotFound,
-    ProblemError,
 )
 from api.schemas.accidents import (
     AccidentFeature,
@@ -78,8 +73,21 @@ from api.services.filters import (
     seen_bbox_sql,
     seen_point_sql,
 )
+from api.services.filters import (
+    point_feature as _feature,
+)
 from api.services.hazards import hazard_ids_for, resolve_org
-from api.services.versioned import check_if_match, lock
+from api.services.versioned import (
+    check_if_match,
+    commit,
+    lock,
+    next_version,
+    open_for_change,
+    read_one,
+    refuse_removal,
+    retire,
+    undone_on_refusal,
+)
 from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import AgeBand, CasualtyOutcome, Role, Sex, VictimRole, label
 
@@ -157,7 +165,7 @@ def _require_hazard_link(
     hazard = session.get(Hazard, hazard_id)
     if hazard is None or hazard.organisation_id == principal.organisation_id:
         return
-    code = session.get(Organisation, hazard.organisation_id).code
+    code = session.get_one(Organisation, hazard.organisation_id).code
     raise Forbidden(
         f"hazard {hazard_id} belongs to {code}: an accident linked to it counts in its "
         f"priority, so it is linked by {code} or an admin, as for editing it (record the "
@@ -198,28 +206,6 @@ def _check_totals(
         )
 
 
-@contextmanager
-def _undone_on_refusal(session: Session) -> Iterator[None]:
-    """A refused write leaves nothing half-applied in the session."""
-    try:
-        yield
-    except ProblemError:
-        session.rollback()
-        raise
-
-
-def _commit(session: Session, what: str) -> None:
-    """Commit; database refusals become problems without echoing the values sent."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"the {what} conflicts with a stored record") from None
-    except DBAPIError:
-        session.rollback()
-        raise InvalidInput(f"the {what} could not be stored") from None
-
-
 def _create_accident(
     session: Session,
     *,
@@ -229,14 +215,14 @@ def _create_accident(
 ) -> tuple[uuid.UUID, bool]:
     """Record an accident, or update the one with the same external_id; returns id, created.
     What the intake changed is appended to ``warnings`` when given."""
-    require_reader(principal)
+    principal = require_reader(principal)
     props = feature.properties
     point = _point(feature.geometry, warnings)
     _check_date(props.occurred_on, "/properties/occurred_on")
     org = resolve_org(session, props.organisation, principal)
     require_writer(principal, org.id, org.code)
     hazard_id = _hazard(session, props.hazard_id)
-    accident = None
+    accident: Accident | None = None
     if props.external_id:
         accident = session.scalar(
             select(Accident)
@@ -248,17 +234,16 @@ def _create_accident(
             .with_for_update()
         )
     created = accident is None
-    if created or accident.hazard_id != hazard_id:
+    if accident is None or accident.hazard_id != hazard_id:
         _require_hazard_link(session, principal, hazard_id)
     before: set[uuid.UUID] = set()
-    if created:
+    if accident is None:
         accident = Accident(organisation_id=org.id, created_by=principal.user_id)
         session.add(accident)
     else:
         before = priorities.hazards_near_accident(session, accident.id)
         _check_totals(_itemised(session, accident.id), props.killed, props.injured)
-        accident.version += 1
-        accident.updated_at = func.now()
+        next_version(accident)
     accident.external_id = props.external_id
     accident.occurred_on = props.occurred_on
     accident.accident_class = props.accident_class.value
@@ -274,16 +259,27 @@ def _create_accident(
     priorities.refresh(
         session, before | priorities.hazards_near_accident(session, accident.id)
     )
-    _commit(session, "accident")
+    commit(session, "accident")
     return accident.id, created
 
 
 def _require_accident_writer(
     session: Session, principal: Principal | None, accident: Accident
 ) -> Principal:
-    org = session.get(Organisation, accident.organisation_id)
+    org = session.get_one(Organisation, accident.organisation_id)
     require_writer(principal, org.id, org.code)
-    return principal  # type: ignore[return-value]
+    return require_reader(principal)
+
+
+def _open_for_change(
+    session: Session,
+    accident_id: uuid.UUID,
+    principal: Principal | None,
+    if_match: str | None,
+) -> Accident:
+    return open_for_change(
+        session, Accident, accident_id, ACCIDENT, principal=principal, if_match=if_match
+    )
 
 
 def _update_accident(
@@ -296,39 +292,29 @@ def _update_accident(
     warnings: list[str] | None = None,
 ) -> int:
     """Change an accident (If-Match required); returns the new version."""
-    accident = lock(session, Accident, accident_id, ACCIDENT)
-    _require_accident_writer(session, principal, accident)
-    check_if_match(if_match, accident.version, ACCIDENT)
+    accident = _open_for_change(session, accident_id, principal, if_match)
     before = priorities.hazards_near_accident(session, accident.id)  # where it was
     props = patch.properties or AccidentPropertiesPatch()
     given = props.model_fields_set
     if "geometry" not in patch.model_fields_set and not given:
         raise InvalidInput("nothing to change: send geometry and/or properties")
-    required = ("occurred_on", "accident_class", "killed", "injured")
-    nulls = [f for f in required if f in given and getattr(props, f) is None]
-    if nulls:
-        raise InvalidInput(
-            "these properties cannot be removed",
-            errors=[
-                {"pointer": f"/properties/{f}", "message": "may not be null"}
-                for f in nulls
-            ],
-        )
+    refuse_removal(given, ("occurred_on", "accident_class", "killed", "injured"), props)
     if "geometry" in patch.model_fields_set:
         accident.geom = from_shape(_point(patch.geometry, warnings), srid=4326)
-    if "occurred_on" in given:
+    # refuse_removal let no required member through as null: the checks below only narrow
+    if "occurred_on" in given and props.occurred_on is not None:
         _check_date(props.occurred_on, "/properties/occurred_on")
         accident.occurred_on = props.occurred_on
         _rederive_ages(session, accident)
-    if "accident_class" in given:
+    if "accident_class" in given and props.accident_class is not None:
         accident.accident_class = props.accident_class.value
     if "device_category" in given:
         accident.device_category = (
             props.device_category.value if props.device_category else None
         )
-    if "killed" in given:
+    if "killed" in given and props.killed is not None:
         accident.killed = props.killed
-    if "injured" in given:
+    if "injured" in given and props.injured is not None:
         accident.injured = props.injured
     if "killed" in given or "injured" in given:
         _check_totals(
@@ -345,13 +331,12 @@ def _update_accident(
         accident.external_id = props.external_id
     if "notes" in given:
         accident.notes = props.notes
-    accident.version += 1
-    accident.updated_at = func.now()
+    next_version(accident)
     session.flush()
     priorities.refresh(
         session, before | priorities.hazards_near_accident(session, accident.id)
     )
-    _commit(session, "accident")
+    commit(session, "accident")
     return accident.version
 
 
@@ -363,15 +348,12 @@ def _retire_accident(
     if_match: str | None,
 ) -> None:
     """Retire an accident recorded in error or twice; nothing is deleted."""
-    accident = lock(session, Accident, accident_id, ACCIDENT)
-    _require_accident_writer(session, principal, accident)
-    check_if_match(if_match, accident.version, ACCIDENT)
+    accident = _open_for_change(session, accident_id, principal, if_match)
     before = priorities.hazards_near_accident(session, accident.id)
-    accident.retired_at = func.now()
-    accident.version += 1
+    retire(accident)
     session.flush()
     priorities.refresh(session, before)
-    _commit(session, "accident")
+    commit(session, "accident")
 
 
 # --- accidents: reading ----------------------------------------------------------------------
@@ -429,15 +411,13 @@ class AccidentFilters:
         }
 
 
-def _feature(row: dict[str, Any], exact: bool) -> dict[str, Any]:
-    props = {k: row[k] for k in row if k != "geometry"}
-    props["location_precision"] = "exact" if exact else "generalised_0.01deg"
-    return {
-        "type": "Feature",
-        "id": row["id"],
-        "geometry": orjson.Fragment(row["geometry"]),
-        "properties": props,
-    }
+ORDER = paging.Keyset(
+    "accidents",
+    (
+        paging.Key("a.occurred_on", "occurred_on", "date", desc=True),
+        paging.Key("a.id", "id", "uuid"),
+    ),
+)
 
 
 def search_accidents(
@@ -447,14 +427,12 @@ def search_accidents(
     filters: AccidentFilters,
     limit: int,
     offset: int,
+    after: str | None = None,
 ) -> tuple[list[dict], int]:
     """A page of accidents as Features (never with victims' data), and the number matched."""
     exact = sees_exact_locations(principal)
-    params = {
-        **filters.params(exact),
-        "limit": limit,
-        "offset": offset,
-    }
+    window = ORDER.window(after=after, limit=limit, offset=offset)
+    params = {**filters.params(exact), **window.params}
     matched = session.execute(
         text(
             "SELECT count(*) FROM accidents a "
@@ -462,14 +440,9 @@ def search_accidents(
         ),
         params,
     ).scalar_one()
-    rows = session.execute(
-        text(
-            SELECT_SQL + FILTER_SQL + " ORDER BY a.occurred_on DESC, a.id "
-            "LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    ).mappings()
-    return [_feature(dict(r), exact) for r in rows], int(matched)
+    sql = text(SELECT_SQL + FILTER_SQL + window.sql)
+    rows = session.execute(sql, params).mappings().all()
+    return window.items([_feature(dict(r), exact) for r in rows], rows), int(matched)
 
 
 def get_accident(
@@ -477,17 +450,13 @@ def get_accident(
 ) -> dict[str, Any]:
     """One accident as a Feature."""
     exact = sees_exact_locations(principal)
-    row = (
-        session.execute(
-            text(SELECT_SQL + " WHERE a.id = :id AND a.retired_at IS NULL"),
-            {"id": accident_id, **location_params(exact)},
-        )
-        .mappings()
-        .first()
+    row = read_one(
+        session,
+        text(SELECT_SQL + " WHERE a.id = :id AND a.retired_at IS NULL"),
+        {"id": accident_id, **location_params(exact)},
+        f"no accident {accident_id}",
     )
-    if row is None:
-        raise NotFound(f"no accident {accident_id}")
-    return _feature(dict(row), exact)
+    return _feature(row, exact)
 
 
 # --- victims ---------------------------------------------------------------------------------
@@ -559,6 +528,8 @@ def _rederive_ages(session: Session, accident: Accident) -> None:
         )
     ).all()
     for victim, born in rows:
+        if born is None:  # none is: the query asks for a date of birth
+            continue
         if born > accident.occurred_on:
             raise InvalidInput(
                 "a victim's date of birth is after the new accident date",
@@ -582,7 +553,7 @@ def _create_victim(
     principal: Principal | None,
 ) -> uuid.UUID:
     """Record a victim of an accident, with their personal data stored apart."""
-    require_reader(principal)
+    principal = require_reader(principal)
     accident = lock(session, Accident, accident_id, ACCIDENT)
     _require_accident_writer(session, principal, accident)
     born = body.personal.date_of_birth if body.personal else None
@@ -603,7 +574,7 @@ def _create_victim(
     session.add(victim)
     session.flush()
     _set_personal(session, victim.id, body.personal)
-    _commit(session, "victim")
+    commit(session, "victim")
     return victim.id
 
 
@@ -673,9 +644,8 @@ def _update_victim(
         )
     if "personal" in given:
         _set_personal(session, victim.id, patch.personal)
-    victim.version += 1
-    victim.updated_at = func.now()
-    _commit(session, "victim")
+    next_version(victim)
+    commit(session, "victim")
     return victim.version
 
 
@@ -751,31 +721,31 @@ def get_victim(
 
 def create_accident(session: Session, **kw: Any) -> tuple[uuid.UUID, bool]:
     """Record an accident, or update the one with the same external_id; returns id, created."""
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         return _create_accident(session, **kw)
 
 
 def update_accident(session: Session, **kw: Any) -> int:
     """Change an accident (If-Match required); returns the new version."""
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         return _update_accident(session, **kw)
 
 
 def retire_accident(session: Session, **kw: Any) -> None:
     """Retire an accident recorded in error or twice; nothing is deleted."""
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         _retire_accident(session, **kw)
 
 
 def create_victim(session: Session, **kw: Any) -> uuid.UUID:
     """Record a victim of an accident, with their personal data stored apart."""
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         return _create_victim(session, **kw)
 
 
 def update_victim(session: Session, **kw: Any) -> int:
     """Change a victim (If-Match required); returns the new version."""
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         return _update_victim(session, **kw)
 
 

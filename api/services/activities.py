@@ -15,16 +15,21 @@ import orjson
 import shapely
 from geoalchemy2.shape import from_shape
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.db.models import Activity, ActivityHazard, Hazard, Organisation, ReleasePolygon
 from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFound
 from api.schemas.activities import ActivityCreate, ActivityPatch, ReleaseCollection
 from api.services import land_release
 from api.services.auth import Principal, organisation_by_code, require_writer
 from api.services.hazards import hazard_ids_for
-from api.services.versioned import check_if_match, lock
+from api.services.versioned import (
+    next_version,
+    open_for_change,
+    retire,
+    save,
+)
 from api.settings import Settings
 from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import ActivityType, ReleaseOutcome, Role
@@ -295,19 +300,14 @@ def _outside_warnings(session: Session, activity_id: uuid.UUID) -> list[str]:
 
 def _commit(session: Session, commit: bool = True) -> None:
     """Commit (or, inside a larger unit of work such as an import, only flush)."""
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        if "external_id" in str(exc.orig):
-            raise Conflict(
-                "another activity of this organisation already has that external_id",
-                errors=[{"pointer": "/external_id", "message": "already used"}],
-            ) from exc
-        raise
+    save(
+        session,
+        commit=commit,
+        external_id_taken=Conflict(
+            "another activity of this organisation already has that external_id",
+            errors=[{"pointer": "/external_id", "message": "already used"}],
+        ),
+    )
 
 
 def create_activity(
@@ -344,7 +344,7 @@ def create_activity(
         default_date=body.end_date,
         settings=settings,
     )
-    activity = None
+    activity: Activity | None = None
     if body.external_id:
         activity = session.scalar(
             select(Activity)
@@ -356,7 +356,7 @@ def create_activity(
             .with_for_update()
         )
     created = activity is None
-    if created:
+    if activity is None:
         activity = Activity(
             organisation_id=org.id,
             version=1,
@@ -365,8 +365,7 @@ def create_activity(
         )
         session.add(activity)
     else:
-        activity.version += 1
-        activity.updated_at = func.now()
+        next_version(activity)
     activity.external_id = body.external_id
     activity.activity_type = body.activity_type.value
     activity.status = body.status.value
@@ -401,10 +400,9 @@ def update_activity(
     commit: bool = True,
 ) -> ActivityWriteResult:
     """Change an activity; sent ``releases`` replace the previous ones (kept as retired)."""
-    activity = lock(session, Activity, activity_id, KIND)
-    org = session.get(Organisation, activity.organisation_id)
-    require_writer(principal, org.id, org.code)
-    check_if_match(if_match, activity.version, KIND)
+    activity = open_for_change(
+        session, Activity, activity_id, KIND, principal=principal, if_match=if_match
+    )
     sent = body.model_fields_set
     touched: set[uuid.UUID] = set(
         session.scalars(
@@ -463,8 +461,7 @@ def update_activity(
         )
         touched |= _retire_releases(session, activity.id)
         _store_releases(session, activity, releases)
-    activity.version += 1
-    activity.updated_at = func.now()
+    next_version(activity)
     session.flush()
     land_release.recompute(session, touched)
     warnings = [w for r in releases for w in r.warnings] + _outside_warnings(
@@ -482,10 +479,9 @@ def retire_activity(
     if_match: str | None,
 ) -> ActivityWriteResult:
     """Retire an activity and its releases; the hazards' figures are recomputed."""
-    activity = lock(session, Activity, activity_id, KIND)
-    org = session.get(Organisation, activity.organisation_id)
-    require_writer(principal, org.id, org.code)
-    check_if_match(if_match, activity.version, KIND)
+    activity = open_for_change(
+        session, Activity, activity_id, KIND, principal=principal, if_match=if_match
+    )
     touched = _retire_releases(session, activity.id) | set(
         session.scalars(
             select(ActivityHazard.hazard_id).where(
@@ -493,8 +489,7 @@ def retire_activity(
             )
         )
     )
-    activity.retired_at = func.now()
-    activity.version += 1
+    retire(activity)
     session.flush()
     land_release.recompute(session, touched)
     _commit(session)
@@ -580,10 +575,25 @@ def get_activity(session: Session, activity_id: uuid.UUID) -> dict:
     return _with_releases(session, [dict(row)])[0]
 
 
+ORDER = paging.Keyset(
+    "activities",
+    (
+        paging.Key("a.start_date", "start_date", "date", desc=True, nulls="last"),
+        paging.Key("a.id", "id", "uuid"),
+    ),
+)
+
+
 def search(
-    session: Session, *, filters: dict[str, Any], limit: int, offset: int
+    session: Session,
+    *,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
+    after: str | None = None,
 ) -> tuple[list[dict], int]:
     """A page of activities with their releases, and the number matched."""
+    window = ORDER.window(after=after, limit=limit, offset=offset)
     params = {
         "organisation": None,
         "activity_type": None,
@@ -591,8 +601,7 @@ def search(
         "hazard": None,
         "updated_since": None,
         **filters,
-        "limit": limit,
-        "offset": offset,
+        **window.params,
     }
     matched = session.execute(
         text(
@@ -601,12 +610,7 @@ def search(
         ),
         params,
     ).scalar_one()
-    rows = session.execute(
-        text(
-            ACTIVITY_SELECT
-            + ACTIVITY_FILTER
-            + " ORDER BY a.start_date DESC NULLS LAST, a.id LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    ).mappings()
-    return _with_releases(session, [dict(r) for r in rows]), int(matched)
+    sql = text(ACTIVITY_SELECT + ACTIVITY_FILTER + window.sql)
+    rows = session.execute(sql, params).mappings().all()
+    listed = _with_releases(session, [dict(r) for r in rows[:limit]])
+    return window.items(listed, rows), int(matched)

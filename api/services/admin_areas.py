@@ -7,6 +7,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.services.filters import bbox_param, bbox_sql
 
 # Every hazard lists the P-codes of all areas it touches (``admin``), and is assigned, per level,
@@ -60,7 +61,10 @@ SELECT a.id, a.pcode, a.name, a.names, a.level, a.parent_pcode, a.is_demo,
                          ELSE a.geom END, 7) AS geometry
 """
     + FILTER_SQL
-    + "ORDER BY a.level, a.pcode LIMIT :limit OFFSET :offset"
+)
+ORDER = paging.Keyset(
+    "admin-areas",
+    (paging.Key("a.level", "level", "int"), paging.Key("a.pcode", "pcode", "text")),
 )
 
 
@@ -73,14 +77,20 @@ def search(
     simplify: float,
     limit: int,
     offset: int,
+    after: str | None = None,
 ) -> tuple[list[dict], int]:
     """Admin areas matching the filters, as rows, and the number matched."""
+    window = ORDER.window(after=after, limit=limit, offset=offset)
     params = {"level": level, "parent": parent, "bbox": bbox_param(bbox)}
     matched = session.execute(
         text("SELECT count(*) " + FILTER_SQL), params
     ).scalar_one()
-    rows = session.execute(
-        text(LIST_SQL),
-        {**params, "simplify": simplify, "limit": limit, "offset": offset},
-    ).mappings()
-    return [dict(r) for r in rows], int(matched)
+    rows = (
+        session.execute(
+            text(LIST_SQL + window.sql),
+            {**params, "simplify": simplify, **window.params},
+        )
+        .mappings()
+        .all()
+    )
+    return window.items([dict(r) for r in rows], rows), int(matched)

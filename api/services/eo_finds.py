@@ -19,12 +19,12 @@ the hazard (no version, status, area figure or priority indicator reads finds).
 import uuid
 from typing import Any
 
-import orjson
 from geoalchemy2.shape import from_shape
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.db.models import Activity, EOFind, Hazard, Organisation
 from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFound
 from api.schemas.eo_finds import EOFindFeature
@@ -35,7 +35,9 @@ from api.services.auth import (
     sees_exact_locations,
 )
 from api.services.filters import location_params, seen_bbox_sql, seen_point_sql
+from api.services.filters import point_feature as _feature
 from api.services.hazards import hazard_ids_for
+from api.services.versioned import read_one
 from api.spatial.intake import IntakeProblem, intake_geometry
 
 
@@ -101,17 +103,18 @@ def create(
                 errors=[{"pointer": "/properties/organisation", "message": "unknown"}],
             ) from exc
     elif activity is not None:
-        org = session.get(Organisation, activity.organisation_id)
+        org = session.get_one(Organisation, activity.organisation_id)
     elif principal is not None and principal.organisation_id:
-        org = session.get(Organisation, principal.organisation_id)
-    else:
-        org = session.get(Organisation, session.get(Hazard, hazard_id).organisation_id)
+        org = session.get_one(Organisation, principal.organisation_id)
+    else:  # no activity: a hazard (checked above)
+        hazard = session.get_one(Hazard, hazard_id)
+        org = session.get_one(Organisation, hazard.organisation_id)
     require_writer(principal, org.id, org.code)
     if activity is not None and activity.organisation_id != org.id:
         # a find made in an activity is a result of that activity's work: recorded by the
         # activity's organisation or an admin (a find linked only to another
         # organisation's hazard is allowed: it changes nothing of that hazard)
-        owner = session.get(Organisation, activity.organisation_id)
+        owner = session.get_one(Organisation, activity.organisation_id)
         try:
             require_writer(principal, owner.id, owner.code)
         except Forbidden as exc:
@@ -125,7 +128,7 @@ def create(
                     }
                 ],
             ) from exc
-    find = None
+    find: EOFind | None = None
     if props.external_id:
         find = session.scalar(
             select(EOFind).where(
@@ -135,7 +138,7 @@ def create(
             )
         )
     created = find is None
-    if created:
+    if find is None:
         find = EOFind(
             organisation_id=org.id,
             is_demo=is_demo,
@@ -202,15 +205,13 @@ WHERE f.retired_at IS NULL
 """.format(bbox=seen_bbox_sql("f.geom"))
 
 
-def _feature(row: dict[str, Any], exact: bool) -> dict[str, Any]:
-    props = {k: row[k] for k in row if k != "geometry"}
-    props["location_precision"] = "exact" if exact else "generalised_0.01deg"
-    return {
-        "type": "Feature",
-        "id": row["id"],
-        "geometry": orjson.Fragment(row["geometry"]),
-        "properties": props,
-    }
+ORDER = paging.Keyset(
+    "eo-finds",
+    (
+        paging.Key("f.found_on", "found_on", "date", desc=True, nulls="last"),
+        paging.Key("f.id", "id", "uuid"),
+    ),
+)
 
 
 def search(
@@ -220,9 +221,11 @@ def search(
     filters: dict[str, Any],
     limit: int,
     offset: int,
+    after: str | None = None,
 ) -> tuple[list[dict], int]:
     """A page of finds as Features, and the number matched."""
     exact = sees_exact_locations(principal)
+    window = ORDER.window(after=after, limit=limit, offset=offset)
     params = {
         "bbox": None,
         "organisation": None,
@@ -231,8 +234,7 @@ def search(
         "hazard_id": None,
         **filters,
         **location_params(exact),
-        "limit": limit,
-        "offset": offset,
+        **window.params,
     }
     matched = session.execute(
         text(
@@ -241,27 +243,18 @@ def search(
         ),
         params,
     ).scalar_one()
-    rows = session.execute(
-        text(
-            SELECT_SQL + FILTER_SQL + " ORDER BY f.found_on DESC NULLS LAST, f.id "
-            "LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    ).mappings()
-    return [_feature(dict(r), exact) for r in rows], int(matched)
+    sql = text(SELECT_SQL + FILTER_SQL + window.sql)
+    rows = session.execute(sql, params).mappings().all()
+    return window.items([_feature(dict(r), exact) for r in rows], rows), int(matched)
 
 
 def get(session: Session, *, principal: Principal, find_id: uuid.UUID) -> dict:
     """One find as a Feature."""
     exact = sees_exact_locations(principal)
-    row = (
-        session.execute(
-            text(SELECT_SQL + " WHERE f.id = :id AND f.retired_at IS NULL"),
-            {"id": find_id, **location_params(exact)},
-        )
-        .mappings()
-        .first()
+    row = read_one(
+        session,
+        text(SELECT_SQL + " WHERE f.id = :id AND f.retired_at IS NULL"),
+        {"id": find_id, **location_params(exact)},
+        f"no EO find {find_id}",
     )
-    if row is None:
-        raise NotFound(f"no EO find {find_id}")
-    return _feature(dict(row), exact)
+    return _feature(row, exact)

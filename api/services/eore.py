@@ -15,8 +15,6 @@ Every write goes through the ORM, so the audit listener (``api.audit``) records 
 """
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,9 +23,9 @@ import orjson
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.db.models import (
     Accident,
     AdminArea,
@@ -35,17 +33,13 @@ from api.db.models import (
     EoreSession,
     EoreSessionAccident,
     EoreSessionHazard,
-    Organisation,
     Settlement,
 )
 from api.errors import (
     BadRequest,
-    Conflict,
     Forbidden,
     InvalidGeometry,
     InvalidInput,
-    NotFound,
-    ProblemError,
 )
 from api.schemas.eore import (
     BeneficiaryCell,
@@ -56,7 +50,15 @@ from api.schemas.eore import (
 from api.services.auth import Principal, require_reader, sees_exact_locations
 from api.services.filters import bbox_param, bbox_sql, location_params, seen_point_sql
 from api.services.hazards import hazard_ids_for, resolve_org
-from api.services.versioned import check_if_match, lock
+from api.services.versioned import (
+    commit,
+    next_version,
+    open_for_change,
+    read_one,
+    refuse_removal,
+    retire,
+    undone_on_refusal,
+)
 from api.spatial.intake import IntakeProblem, intake_geometry
 from api.vocab import EoreAgeBand, EoreDisability, Role, Sex
 
@@ -91,28 +93,6 @@ def require_eore_writer(
 # --- writing ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def _undone_on_refusal(session: Session) -> Iterator[None]:
-    """A refused write leaves nothing half-applied in the session."""
-    try:
-        yield
-    except ProblemError:
-        session.rollback()
-        raise
-
-
-def _commit(session: Session) -> None:
-    """Commit; database refusals become problems without echoing the values sent."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("the session conflicts with a stored record") from None
-    except DBAPIError:
-        session.rollback()
-        raise InvalidInput("the session could not be stored") from None
-
-
 def _refuse(pointer: str, message: str, detail: str | None = None) -> InvalidInput:
     return InvalidInput(
         detail or f"{pointer}: {message}",
@@ -134,8 +114,14 @@ def _point(geometry: Any, warnings: list[str]) -> Point:
         )
     except IntakeProblem as exc:
         raise InvalidGeometry(exc.errors[0]["message"], errors=exc.errors) from exc
+    point = result.geometry
+    if not isinstance(point, Point):  # allow_polygon=False: the gate passes points only
+        raise InvalidGeometry(
+            "a session is located by a Point",
+            errors=[{"pointer": "/geometry", "message": "not a Point"}],
+        )
     warnings.extend(result.warnings)  # Z/M values dropped
-    return result.geometry
+    return point
 
 
 def _admin_exists(session: Session, pcode: str) -> str:
@@ -303,7 +289,11 @@ def _replace_beneficiaries(
 
 
 def _replace_links(
-    session: Session, model: type, column: str, session_id: uuid.UUID, wanted: set
+    session: Session,
+    model: type[EoreSessionHazard] | type[EoreSessionAccident],
+    column: str,
+    session_id: uuid.UUID,
+    wanted: set[uuid.UUID],
 ) -> None:
     """Make the session's links of one kind exactly ``wanted`` (ORM, so audited)."""
     current = {
@@ -320,7 +310,7 @@ def _replace_links(
 def _create(
     session: Session, *, feature: EoreSessionFeature, principal: Principal | None
 ) -> tuple[uuid.UUID, bool, list[str]]:
-    require_reader(principal)
+    principal = require_reader(principal)
     props = feature.properties
     org = resolve_org(session, props.organisation, principal)
     require_eore_writer(principal, org.id, org.code)
@@ -354,8 +344,7 @@ def _create(
         record = EoreSession(organisation_id=org.id, created_by=principal.user_id)
         session.add(record)
     else:
-        record.version += 1
-        record.updated_at = func.now()
+        next_version(record)
     record.external_id = props.external_id
     record.team = props.team
     record.session_date = props.session_date
@@ -373,15 +362,26 @@ def _create(
     _replace_beneficiaries(session, record.id, props.beneficiaries)
     _replace_links(session, EoreSessionHazard, "hazard_id", record.id, hazards)
     _replace_links(session, EoreSessionAccident, "accident_id", record.id, accidents)
-    _commit(session)
+    commit(session, "session")
     return record.id, created, where.warnings
 
 
-def _require_record_writer(
-    session: Session, principal: Principal | None, record: EoreSession
-) -> Principal:
-    org = session.get(Organisation, record.organisation_id)
-    return require_eore_writer(principal, org.id, org.code)
+def _open_for_change(
+    session: Session,
+    session_id: uuid.UUID,
+    principal: Principal | None,
+    if_match: str | None,
+) -> EoreSession:
+    require_reader(principal)  # 401 before 404
+    return open_for_change(
+        session,
+        EoreSession,
+        session_id,
+        KIND,
+        principal=principal,
+        if_match=if_match,
+        may_write=require_eore_writer,
+    )
 
 
 def _update(
@@ -392,32 +392,19 @@ def _update(
     principal: Principal | None,
     if_match: str | None,
 ) -> list[str]:
-    require_reader(principal)
-    record = lock(session, EoreSession, session_id, KIND)
-    _require_record_writer(session, principal, record)
-    check_if_match(if_match, record.version, KIND)
+    record = _open_for_change(session, session_id, principal, if_match)
     props = patch.properties or EoreSessionPropertiesPatch()
     given = props.model_fields_set
     geometry_sent = "geometry" in patch.model_fields_set
     if not geometry_sent and not given:
         raise InvalidInput("nothing to change: send geometry and/or properties")
-    nulls = [f for f in REQUIRED if f in given and getattr(props, f) is None]
-    if nulls:
-        raise InvalidInput(
-            "these properties cannot be removed",
-            errors=[
-                {"pointer": f"/properties/{f}", "message": "may not be null"}
-                for f in nulls
-            ],
-        )
+    refuse_removal(given, REQUIRED, props)
     session_date = props.session_date if "session_date" in given else None
     ended_on = props.ended_on if "ended_on" in given else record.ended_on
     _check_dates(session_date or record.session_date, ended_on)
-    safe = (
-        props.location_safe_to_record
-        if "location_safe_to_record" in given
-        else record.location_safe_to_record
-    )
+    safe = record.location_safe_to_record
+    if "location_safe_to_record" in given and props.location_safe_to_record is not None:
+        safe = props.location_safe_to_record  # never null here: refuse_removal
     where = _location(
         session,
         safe=safe,
@@ -466,9 +453,8 @@ def _update(
     for name in ("external_id", "team", "language", "notes"):
         if name in given:
             setattr(record, name, getattr(props, name))
-    record.version += 1
-    record.updated_at = func.now()
-    _commit(session)
+    next_version(record)
+    commit(session, "session")
     return where.warnings
 
 
@@ -479,13 +465,9 @@ def _retire(
     principal: Principal | None,
     if_match: str | None,
 ) -> None:
-    require_reader(principal)
-    record = lock(session, EoreSession, session_id, KIND)
-    _require_record_writer(session, principal, record)
-    check_if_match(if_match, record.version, KIND)
-    record.retired_at = func.now()
-    record.version += 1
-    _commit(session)
+    record = _open_for_change(session, session_id, principal, if_match)
+    retire(record)
+    commit(session, "session")
 
 
 def create_session(
@@ -495,7 +477,7 @@ def create_session(
 
     Returns the id, whether it was created, and warnings about adjustments.
     """
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         return _create(session, feature=feature, principal=principal)
 
 
@@ -508,7 +490,7 @@ def update_session(
     if_match: str | None,
 ) -> list[str]:
     """Change a session (If-Match required); returns warnings about adjustments."""
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         return _update(
             session,
             session_id=session_id,
@@ -526,7 +508,7 @@ def retire_session(
     if_match: str | None,
 ) -> None:
     """Retire a session recorded in error or twice (If-Match required); nothing is deleted."""
-    with _undone_on_refusal(session):
+    with undone_on_refusal(session):
         _retire(session, session_id=session_id, principal=principal, if_match=if_match)
 
 
@@ -634,6 +616,15 @@ def _feature(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SESSION_ORDER = paging.Keyset(
+    "eore-sessions",
+    (
+        paging.Key("s.session_date", "session_date", "date", desc=True),
+        paging.Key("s.id", "id", "uuid"),
+    ),
+)
+
+
 def search_sessions(
     session: Session,
     *,
@@ -641,10 +632,12 @@ def search_sessions(
     filters: SessionFilters,
     limit: int,
     offset: int,
+    after: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of sessions as Features (newest first), and the number matched."""
     require_reader(principal)
-    params = {**filters.params(), "limit": limit, "offset": offset}
+    window = SESSION_ORDER.window(after=after, limit=limit, offset=offset)
+    params = {**filters.params(), **window.params}
     matched = session.execute(
         text(
             "SELECT count(*) FROM eore_sessions s "
@@ -652,14 +645,9 @@ def search_sessions(
         ),
         params,
     ).scalar_one()
-    rows = session.execute(
-        text(
-            SELECT_SQL + FILTER_SQL + " ORDER BY s.session_date DESC, s.id "
-            "LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    ).mappings()
-    return [_feature(dict(r)) for r in rows], int(matched)
+    sql = text(SELECT_SQL + FILTER_SQL + window.sql)
+    rows = session.execute(sql, params).mappings().all()
+    return window.items([_feature(dict(r)) for r in rows], rows), int(matched)
 
 
 def get_session(
@@ -667,17 +655,13 @@ def get_session(
 ) -> dict[str, Any]:
     """One session as a Feature."""
     require_reader(principal)
-    row = (
-        session.execute(
-            text(SELECT_SQL + " WHERE s.id = :id AND s.retired_at IS NULL"),
-            {"id": session_id},
-        )
-        .mappings()
-        .first()
+    row = read_one(
+        session,
+        text(SELECT_SQL + " WHERE s.id = :id AND s.retired_at IS NULL"),
+        {"id": session_id},
+        f"no {KIND} {session_id}",
     )
-    if row is None:
-        raise NotFound(f"no risk-education session {session_id}")
-    return _feature(dict(row))
+    return _feature(row)
 
 
 # --- planning: where risk education is due ---------------------------------------------------
@@ -799,12 +783,29 @@ SELECT d.id, d.external_id, d.name, d.population, d.open_hazards,
        (SELECT a.pcode FROM admin_areas a WHERE ST_Intersects(a.geom, d.geom)
         ORDER BY a.level DESC, a.pcode LIMIT 1) AS admin,
        ST_X(d.geom) AS lon, ST_Y(d.geom) AS lat,
+       d.open_hazards + d.recent_accidents AS keyset_exposure,
+       LEAST(d.nearest_hazard_m, d.nearest_accident_m) AS keyset_nearest,
        count(*) OVER () AS matched
 FROM due d
-ORDER BY d.population DESC NULLS LAST, d.open_hazards + d.recent_accidents DESC,
-         LEAST(d.nearest_hazard_m, d.nearest_accident_m), d.id
-LIMIT :limit OFFSET :offset
+WHERE TRUE
 """.format(seen=seen_point_sql("a.geom"))
+# the ranking, largest population first (unknown last), then exposure, then nearness
+PLANNING_ORDER = paging.Keyset(
+    "eore-planning",
+    (
+        paging.Key("d.population", "population", "int", desc=True, nulls="last"),
+        paging.Key(
+            "d.open_hazards + d.recent_accidents", "keyset_exposure", "int", desc=True
+        ),
+        paging.Key(
+            "LEAST(d.nearest_hazard_m, d.nearest_accident_m)",
+            "keyset_nearest",
+            "float",
+            nulls="last",
+        ),
+        paging.Key("d.id", "id", "uuid"),
+    ),
+)
 
 PLANNING_COLUMNS = (
     "rank",
@@ -857,6 +858,7 @@ def planning(
     limit: int,
     offset: int,
     today: date | None = None,
+    after: str | None = None,
 ) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
     """Settlements exposed to hazards or recent accidents and not reached lately.
 
@@ -879,23 +881,26 @@ def planning(
         "m_lon": _M_LON,
         **location_params(exact),
     }
-    rows = session.execute(
-        text(PLANNING_SQL), {**bound, "limit": limit, "offset": offset}
-    ).mappings()
+    window = PLANNING_ORDER.window(after=after, limit=limit, offset=offset)
+    rows = (
+        session.execute(text(PLANNING_SQL + window.sql), {**bound, **window.params})
+        .mappings()
+        .all()
+    )
     out = []
     matched = 0
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows[:limit]):
         item = dict(row)
-        matched = int(item.pop("matched"))
-        item["rank"] = offset + i + 1
+        # the window count counts the rows after the cursor (all of them by offset)
+        matched = int(item.pop("matched")) + (window.start if window.after else 0)
+        item["rank"] = window.start + i + 1
         item["nearest_accident_band"] = distance_band(item["nearest_accident_m"])
         if not exact:
             item["nearest_accident_m"] = None
         out.append({k: item[k] for k in PLANNING_COLUMNS})
-    if not out and offset > 0:  # past the end: the window count has no row to ride on
+    if not out and window.start > 0:  # past the end: no row for the window count
         matched = session.execute(
-            text("SELECT count(*) FROM (" + PLANNING_SQL + ") q"),
-            {**bound, "limit": None, "offset": 0},
+            text("SELECT count(*) FROM (" + PLANNING_SQL + ") q"), bound
         ).scalar_one()
     applied = {
         "distance_m": params.distance_m,
@@ -907,4 +912,4 @@ def planning(
         "admin": params.admin,
         "min_population": params.min_population,
     }
-    return out, int(matched), applied
+    return window.items(out, rows), int(matched), applied

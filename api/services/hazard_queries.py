@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.errors import NotFound
 from api.services import land_release
 from api.services.filters import bbox_param, bbox_sql
@@ -80,7 +81,21 @@ WHERE h.retired_at IS NULL
   AND (CAST(:updated_since AS timestamptz) IS NULL OR h.updated_at >= :updated_since)
 """.format(bbox=bbox_sql("h.geom"))
 
-ORDER_PAGE = " ORDER BY h.date_of_information DESC, h.id LIMIT :limit OFFSET :offset"
+# the order of lists (newest information first; the index ix_hazards_current_by_doi)
+ORDER = paging.Keyset(
+    "hazards",
+    (
+        paging.Key("h.date_of_information", "date_of_information", "date", desc=True),
+        paging.Key("h.id", "id", "uuid"),
+    ),
+)
+AS_OF_ORDER = paging.Keyset(
+    "hazards-as-of",
+    (
+        paging.Key("s.valid_from", "valid_from", "date", desc=True),
+        paging.Key("s.hazard_id", "id", "uuid"),
+    ),
+)
 
 
 def _fragment(geojson: str | None):
@@ -232,9 +247,14 @@ def search(
     limit: int,
     offset: int,
     as_of: date | None = None,
+    after: str | None = None,
 ) -> tuple[list[dict], int]:
-    """A page of hazards as Features, and how many match in all."""
-    params = {**filters.params(), "limit": limit, "offset": offset}
+    """A page of hazards as Features, and how many match in all; the page starts at
+    ``offset`` or ``after`` a cursor (api/paging.py)."""
+    window = (ORDER if as_of is None else AS_OF_ORDER).window(
+        after=after, limit=limit, offset=offset
+    )
+    params = {**filters.params(), **window.params}
     if as_of is None:
         matched = session.execute(
             text(
@@ -243,38 +263,49 @@ def search(
             ),
             params,
         ).scalar_one()
-        current = session.execute(
-            text(CURRENT_SELECT + CURRENT_FILTER + ORDER_PAGE), params
-        ).mappings()
-        return [_current_feature(r) for r in current], int(matched)
+        current = (
+            session.execute(text(CURRENT_SELECT + CURRENT_FILTER + window.sql), params)
+            .mappings()
+            .all()
+        )
+        return window.items([_current_feature(r) for r in current], current), int(
+            matched
+        )
     params["as_of"] = as_of
     status_filter = filters.status
     count_sql = (
         "SELECT count(*) FROM hazard_states s JOIN hazards h ON h.id = s.hazard_id "
         "JOIN organisations o ON o.id = s.organisation_id " + AS_OF_FILTER
     )
-    order = " ORDER BY s.valid_from DESC, s.hazard_id LIMIT :limit OFFSET :offset"
     if status_filter:
         # status as of a date is derived, so filter after computing it
         states = list(
-            session.execute(text(AS_OF_SELECT + AS_OF_FILTER), params).mappings()
+            session.execute(
+                text(AS_OF_SELECT + AS_OF_FILTER + AS_OF_ORDER.order_sql()), params
+            ).mappings()
         )
         figures = land_release.figures_as_of(session, as_of, [r["id"] for r in states])
         kept = [
             r for r in states if figures.get(r["id"], {}).get("status") == status_filter
         ]
-        page = kept[offset : offset + limit]
-        return [
-            _as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in page
-        ], len(kept)
+        start = window.after
+        rest = [r for r in kept if AS_OF_ORDER.follows(r, start)] if start else kept
+        page = rest[window.offset if start is None else 0 :][: limit + 1]
+        return window.items(
+            [_as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in page],
+            page,
+        ), len(kept)
     matched = session.execute(text(count_sql), params).scalar_one()
     states = list(
-        session.execute(text(AS_OF_SELECT + AS_OF_FILTER + order), params).mappings()
+        session.execute(
+            text(AS_OF_SELECT + AS_OF_FILTER + window.sql), params
+        ).mappings()
     )
     figures = land_release.figures_as_of(session, as_of, [r["id"] for r in states])
-    return [
-        _as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in states
-    ], int(matched)
+    return window.items(
+        [_as_of_feature({**r, "as_of": as_of}, figures.get(r["id"])) for r in states],
+        states,
+    ), int(matched)
 
 
 def remaining_feature(

@@ -32,25 +32,23 @@ from typing import Any
 
 import orjson
 from geoalchemy2.shape import from_shape, to_shape
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import paging
 from api.db.models import Hazard, Organisation
 from api.db.models.hazard_reports import (
     HazardReport,
     HazardReportContact,
     HazardReportEvent,
     ReportAction,
-    ReportSource,
-    ReportStatus,
 )
 from api.errors import (
     Conflict,
     Forbidden,
     InvalidGeometry,
     InvalidInput,
-    NotFound,
 )
 from api.ingest import kobo
 from api.schemas.common import servable
@@ -66,7 +64,7 @@ from api.services.auth import (
     sees_exact_locations,
 )
 from api.services.filters import bbox_param, location_params, seen_bbox_sql
-from api.services.versioned import check_if_match, lock
+from api.services.versioned import check_if_match, lock, read_one
 from api.settings import Settings
 from api.spatial.intake import (
     MAX_HAZARD_AREA_M2,
@@ -78,6 +76,8 @@ from api.vocab import (
     POINT_HAZARD_TYPES,
     Classification,
     Contamination,
+    ReportSource,
+    ReportStatus,
     Role,
 )
 
@@ -219,7 +219,8 @@ def _set_content(
     warnings: list[str],
 ) -> None:
     report.source = source
-    report.reported_on = fields.reported_on
+    if fields.reported_on is not None:  # _store dates an undated report today
+        report.reported_on = fields.reported_on
     report.description = fields.description
     report.contamination = list(fields.contamination)
     report.geom = from_shape(geometry, srid=4326) if geometry is not None else None
@@ -229,9 +230,9 @@ def _set_content(
     report.content_sha256 = fingerprint
     report.warnings = warnings
     session.execute(
-        HazardReportContact.__table__.delete().where(
-            HazardReportContact.report_id == report.id
-        )
+        delete(HazardReportContact)
+        .where(HazardReportContact.report_id == report.id)
+        .execution_options(synchronize_session=False)
     )
     for seq, contact in enumerate(fields.contacts, start=1):
         session.add(HazardReportContact(report_id=report.id, seq=seq, **contact))
@@ -460,7 +461,7 @@ def submit_kobo(
     """
     if principal.organisation_id is None:
         raise Forbidden("this key belongs to no organisation")
-    org = session.get(Organisation, principal.organisation_id)
+    org = session.get_one(Organisation, principal.organisation_id)
     _require_submitter(principal, org)  # before reading the form: 403 beats 422
     try:
         # kept as sent: NaN and infinity (Python's parser reads them) are not JSON
@@ -556,6 +557,16 @@ def _feature(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ORDER = paging.Keyset(
+    "hazard-reports",
+    (
+        paging.Key("r.reported_on", "reported_on", "date", desc=True),
+        paging.Key("r.created_at", "created_at", "datetime", desc=True),
+        paging.Key("r.id", "id", "uuid"),
+    ),
+)
+
+
 def search(
     session: Session,
     *,
@@ -563,9 +574,11 @@ def search(
     filters: ReportFilters,
     limit: int,
     offset: int,
+    after: str | None = None,
 ) -> tuple[list[dict], int]:
     """A page of reports as Features (never with contacts), and the number matched."""
     principal = require_reader(principal)
+    window = ORDER.window(after=after, limit=limit, offset=offset)
     params = {
         "status": filters.status,
         "source": filters.source,
@@ -573,23 +586,15 @@ def search(
         "bbox": bbox_param(filters.bbox),
         "own_org": _own_org_only(principal),
         **location_params(sees_exact_locations(principal)),
-        "limit": limit,
-        "offset": offset,
+        **window.params,
     }
     matched = session.execute(
         text("SELECT count(*)" + FROM_SQL + FILTER_SQL),
         params,
     ).scalar_one()
-    rows = session.execute(
-        text(
-            SELECT_SQL
-            + FILTER_SQL
-            + " ORDER BY r.reported_on DESC, r.created_at DESC, r.id "
-            "LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    ).mappings()
-    return [_feature(dict(r)) for r in rows], int(matched)
+    sql = text(SELECT_SQL + FILTER_SQL + window.sql)
+    rows = session.execute(sql, params).mappings().all()
+    return window.items([_feature(dict(r)) for r in rows], rows), int(matched)
 
 
 def get(
@@ -601,17 +606,12 @@ def get(
     ``restricted:read``.
     """
     principal = require_reader(principal)
-    row = (
-        session.execute(
-            text(DETAIL_SQL),
-            {"id": report_id, **location_params(sees_exact_locations(principal))},
-        )
-        .mappings()
-        .first()
+    row = read_one(
+        session,
+        text(DETAIL_SQL),
+        {"id": report_id, **location_params(sees_exact_locations(principal))},
+        f"no {KIND} {report_id}",
     )
-    if row is None:
-        raise NotFound(f"no hazard report {report_id}")
-    row = dict(row)
     own = _own_org_only(principal)
     if own is not None and row["organisation_id"] != own:
         raise Forbidden("EORE staff read only their own organisation's reports")
@@ -665,9 +665,9 @@ def _require_decider(
     session: Session, principal: Principal | None, report: HazardReport
 ) -> Principal:
     """Coordinators of the receiving organisation, and admins."""
-    org = session.get(Organisation, report.organisation_id)
+    org = session.get_one(Organisation, report.organisation_id)
     require_writer(principal, org.id, org.code)
-    return principal  # type: ignore[return-value]
+    return require_reader(principal)
 
 
 def _require_second_pair_of_eyes(
@@ -846,7 +846,7 @@ def accept(
         session, principal, report_id, ReportAction.accept, if_match
     )
     try:
-        if body.hazard_id is not None:
+        if body.create is None:  # then hazard_id is given (checked above): a link
             hazard = session.get(Hazard, body.hazard_id)
             if hazard is None or hazard.retired_at is not None:
                 raise InvalidInput(
@@ -918,7 +918,7 @@ def _hazard_feature(
         )
     org_code = create.organisation or principal.organisation_code
     if org_code is None:
-        org_code = session.get(Organisation, report.organisation_id).code
+        org_code = session.get_one(Organisation, report.organisation_id).code
     org = _receiving_org(session, org_code, principal)
     if create.external_id is not None:
         existing = session.scalar(

@@ -18,7 +18,6 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.models import Hazard, HazardState, HazardVersion, Organisation
@@ -37,7 +36,7 @@ from api.schemas.hazards import (
 )
 from api.services import admin_areas, land_release, priorities
 from api.services.auth import Principal, organisation_by_code, require_writer
-from api.services.versioned import check_if_match, lock
+from api.services.versioned import open_for_change, save
 from api.settings import Settings
 from api.spatial.intake import (
     MAX_HAZARD_AREA_M2,
@@ -268,12 +267,15 @@ def timeline_rows(hazard_id: uuid.UUID, reports, geoms) -> list[dict[str, Any]]:
     rows = []
     for entry in history.timeline(reports):
         values = entry.state.values
-        if not {history.GEOMETRY, "classification", "organisation"} <= values.keys():
+        doi = entry.state.date_of_information
+        if doi is None or not (
+            {history.GEOMETRY, "classification", "organisation"} <= values.keys()
+        ):
             # not yet known as an area of an organisation on that date (an older report
             # that states only some of the facts)
             continue
         state_json = {k: v for k, v in values.items() if k != history.GEOMETRY}
-        state_json["date_of_information"] = entry.state.date_of_information.isoformat()
+        state_json["date_of_information"] = doi.isoformat()
         rows.append(
             {
                 "hazard_id": hazard_id,
@@ -360,7 +362,7 @@ def _record(
 
 
 def _json_changes(diff: dict[str, list[Any]]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for key, (old, new) in diff.items():
         if key == history.GEOMETRY:
             out[key] = {"from_version": old, "to_version": new}
@@ -371,21 +373,14 @@ def _json_changes(diff: dict[str, list[Any]]) -> dict[str, Any]:
 
 def _commit(session: Session, commit: bool = True) -> None:
     """Commit (or, inside a larger unit of work such as an import, only flush)."""
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        if "external_id" in str(exc.orig):
-            raise Conflict(
-                "another hazard of this organisation already has that external_id",
-                errors=[
-                    {"pointer": "/properties/external_id", "message": "already used"}
-                ],
-            ) from exc
-        raise
+    save(
+        session,
+        commit=commit,
+        external_id_taken=Conflict(
+            "another hazard of this organisation already has that external_id",
+            errors=[{"pointer": "/properties/external_id", "message": "already used"}],
+        ),
+    )
 
 
 def create_hazard(
@@ -499,10 +494,9 @@ def update_hazard(
     import_id: uuid.UUID | None = None,
 ) -> WriteResult:
     """Record a partial update as a new version, honouring If-Match and the DOI rule."""
-    hazard = lock(session, Hazard, hazard_id, KIND)
-    current_org = session.get(Organisation, hazard.organisation_id)
-    require_writer(principal, hazard.organisation_id, current_org.code)
-    check_if_match(if_match, hazard.version, KIND)
+    hazard = open_for_change(
+        session, Hazard, hazard_id, KIND, principal=principal, if_match=if_match
+    )
     props = patch.properties or HazardPropertiesPatch()
     stated, warnings = stated_values(session, props, principal, settings)
     if "organisation" in props.model_fields_set:
@@ -563,10 +557,9 @@ def retire_hazard(
     source: str = "api",
 ) -> WriteResult:
     """Retire a hazard (a duplicate or a data error); history keeps every version."""
-    hazard = lock(session, Hazard, hazard_id, KIND)
-    org = session.get(Organisation, hazard.organisation_id)
-    require_writer(principal, hazard.organisation_id, org.code)
-    check_if_match(if_match, hazard.version, KIND)
+    hazard = open_for_change(
+        session, Hazard, hazard_id, KIND, principal=principal, if_match=if_match
+    )
     _record(
         session,
         hazard,
@@ -605,7 +598,8 @@ def hazard_ids_for(session: Session, refs: list[str]) -> dict[str, uuid.UUID]:
         ).all()
         seen: dict[str, list[uuid.UUID]] = {}
         for ext, hid in rows:
-            seen.setdefault(ext, []).append(hid)
+            if ext is not None:  # matched by IN (externals): never null
+                seen.setdefault(ext, []).append(hid)
         for ext, ids in seen.items():
             if len(ids) > 1:
                 raise InvalidInput(
@@ -773,6 +767,8 @@ def bulk_create(
             )
         )
     raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection is closed")
     with raw.cursor() as cur:
         for table, columns, rows in (
             ("hazards", HAZARD_COPY_COLUMNS, hazard_rows),
