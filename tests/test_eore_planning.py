@@ -234,3 +234,20 @@ def test_months_before_clamps_to_the_month_end():
     assert _months_before(date(2024, 8, 31), 6) == date(2024, 2, 29)
     assert _months_before(date(2024, 3, 15), 12) == date(2023, 3, 15)
     assert _months_before(date(2024, 1, 10), 1) == date(2023, 12, 10)
+
+
+@pytest.mark.usefixtures("world")
+def test_eore_planning_pages_by_cursor_with_ranks(client, actors):
+    url = URL
+    h = actors.analyst_a.headers
+    whole = client.get(url, headers=h).json()
+    rows, nxt = [], f"{url}?limit=2"
+    while nxt:
+        body = client.get(nxt, headers=h).json()
+        assert body["numberMatched"] == whole["numberMatched"]
+        rows += body["items"]
+        nxt = next((lk["href"] for lk in body["links"] if lk["rel"] == "next"), None)
+        assert nxt is None or "cursor=" in nxt
+    assert [(r["id"], r["rank"]) for r in rows] == [
+        (r["id"], r["rank"]) for r in whole["items"]
+    ]

@@ -10,7 +10,6 @@ from sqlalchemy import event
 
 from tests.factories import hazard_feature, make_admin_area, make_hazard, square
 from tests.helpers import assert_problem
-from tests.test_eore_planning import world  # noqa: F401 (the settlements fixture)
 
 DATES = ["2024-05-01", "2024-05-01", "2024-05-01", "2024-04-01", "2024-03-01"]
 DATES += ["2024-03-01", "2024-02-01", "2023-12-31"]
@@ -254,23 +253,6 @@ def test_every_list_refuses_a_cursor_of_another_list(client, actors, path):
         client.get(path, params={"cursor": cursor}, headers=actors.admin.headers), 400
     )
     assert body["detail"].startswith("cursor: ")
-
-
-@pytest.mark.usefixtures("world")
-def test_eore_planning_pages_by_cursor_with_ranks(client, actors):
-    url = "/api/v1/eore-sessions/planning"
-    h = actors.analyst_a.headers
-    whole = client.get(url, headers=h).json()
-    rows, nxt = [], f"{url}?limit=2"
-    while nxt:
-        body = client.get(nxt, headers=h).json()
-        assert body["numberMatched"] == whole["numberMatched"]
-        rows += body["items"]
-        nxt = _next(body)
-        assert nxt is None or "cursor=" in nxt
-    assert [(r["id"], r["rank"]) for r in rows] == [
-        (r["id"], r["rank"]) for r in whole["items"]
-    ]
 
 
 @pytest.mark.parametrize("status", [None, "open"])

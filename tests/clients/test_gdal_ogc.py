@@ -147,3 +147,24 @@ def test_gdal_pushes_a_spatial_filter_down_as_bbox(served):
     assert any("bbox=" in r for r in requests), p.stderr
     count = int(re.search(r"Feature Count: (\d+)", p.stdout).group(1))
     assert count == numbers(served, "hazards", bbox=",".join(map(str, box))) > 0
+
+
+def test_gdal_follows_cursor_next_links(served, tmp_path):
+    out = tmp_path / "hazards.geojson"
+    p = gdal(
+        served,
+        "ogr2ogr",
+        "-oo",
+        "PAGE_SIZE=7",
+        "-f",
+        "GeoJSON",
+        str(out),
+        f"OAPIF:{served['base']}/ogc",
+        "hazards",
+        debug=True,
+    )
+    pages = re.findall(r"/ogc/collections/hazards/items\?\S+", p.stderr)
+    assert len([r for r in pages if "cursor=" in r]) >= 2, p.stderr
+    assert not any("offset=" in r for r in pages), p.stderr
+    ids = [f["properties"]["id"] for f in json.loads(out.read_text())["features"]]
+    assert len(ids) == len(set(ids)) == numbers(served, "hazards") > 7
