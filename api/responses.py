@@ -49,17 +49,17 @@ class GeoJSONOut(JSONOut):
 
 def page_links(
     request: Request,
+    items: list,
     *,
     limit: int,
     offset: int,
-    matched: int,
-    next_cursor: str | None = None,
-    keyset: bool = False,
+    matched: int = 0,
 ) -> list[dict]:
-    """``self``, ``next`` and ``prev`` links for a page of a collection.
+    """``self``, ``next`` and ``prev`` links for the page ``items`` of a collection.
 
-    On a ``keyset`` page (see api/paging.py) ``next`` is the same query with
-    ``next_cursor`` and without ``offset``, when more remain; otherwise it is offset-based. ``prev`` is
+    When ``items`` is a keyset page (``PageItems``, see api/paging.py) ``next`` is the same
+    query with its cursor and without ``offset``, when more remain; otherwise it is
+    offset-based (up to ``matched``). ``prev`` is
     offset-based, on pages requested by ``offset`` only (a page reached by cursor has none:
     go back by following the links again from the first page).
     """
@@ -67,6 +67,8 @@ def page_links(
     def url(new_offset: int) -> str:
         return str(request.url.include_query_params(limit=limit, offset=new_offset))
 
+    keyset = isinstance(items, PageItems)
+    next_cursor = next_cursor_of(items)
     links = [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]
     if next_cursor is not None:
         href = request.url.remove_query_params("offset").include_query_params(
@@ -105,12 +107,7 @@ def feature_collection(
         "numberMatched": matched,
         "numberReturned": len(features),
         "links": page_links(
-            request,
-            limit=limit,
-            offset=offset,
-            matched=matched,
-            next_cursor=next_cursor_of(features),
-            keyset=isinstance(features, PageItems),
+            request, features, limit=limit, offset=offset, matched=matched
         ),
         **extra,
     }

@@ -10,8 +10,7 @@ from starlette.requests import Request
 
 from api.ogc.collections import Collection
 from api.ogc.params import CRS84
-from api.paging import PageItems
-from api.responses import next_cursor_of, page_links
+from api.responses import page_links
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -203,14 +202,7 @@ def feature_collection(
     offset: int,
 ) -> dict[str, Any]:
     """A page of features with ``numberMatched``, ``timeStamp`` and paging links."""
-    links = page_links(
-        request,
-        limit=limit,
-        offset=offset,
-        matched=matched,
-        next_cursor=next_cursor_of(features),
-        keyset=isinstance(features, PageItems),
-    )
+    links = page_links(request, features, limit=limit, offset=offset, matched=matched)
     alternate = "json" if fmt == "html" else "html"
     links.append(
         link(

@@ -15,7 +15,7 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import problem_responses
-from api.responses import JSONOut, next_cursor_of, page_links
+from api.responses import JSONOut, page_links
 from api.routers.versioned import (
     CHANGE_PROBLEMS,
     RETIRE_PROBLEMS,
@@ -126,12 +126,7 @@ def list_activities(
             "numberMatched": matched,
             "numberReturned": len(items),
             "links": page_links(
-                request,
-                limit=page.limit,
-                offset=page.offset,
-                matched=matched,
-                next_cursor=next_cursor_of(items),
-                keyset=True,
+                request, items, limit=page.limit, offset=page.offset, matched=matched
             ),
         }
     )

@@ -54,12 +54,5 @@ def audit_log(
             after=cursor,
         ),
     )
-    links = page_links(
-        request,
-        limit=limit,
-        offset=offset,
-        matched=0,
-        next_cursor=items.next_cursor,
-        keyset=True,
-    )
+    links = page_links(request, items, limit=limit, offset=offset)
     return JSONOut({"items": items, "links": links})

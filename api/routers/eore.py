@@ -23,7 +23,6 @@ from api.responses import (
     GeoJSONOut,
     JSONOut,
     feature_collection,
-    next_cursor_of,
     page_links,
 )
 from api.routers.versioned import (
@@ -273,12 +272,7 @@ def eore_planning(
             "numberMatched": matched,
             "numberReturned": len(rows),
             "links": page_links(
-                request,
-                limit=page.limit,
-                offset=page.offset,
-                matched=matched,
-                next_cursor=next_cursor_of(rows),
-                keyset=True,
+                request, rows, limit=page.limit, offset=page.offset, matched=matched
             ),
         }
     )

@@ -84,14 +84,7 @@ def list_publications(
     ``next`` link (while more remain) carries a cursor."""
     require_admin(principal)
     items = public.list_publications(session, limit=limit, offset=offset, after=cursor)
-    links = page_links(
-        request,
-        limit=limit,
-        offset=offset,
-        matched=0,
-        next_cursor=items.next_cursor,
-        keyset=True,
-    )
+    links = page_links(request, items, limit=limit, offset=offset)
     return JSONOut({"items": items, "links": links})
 
 
