@@ -9,30 +9,25 @@ as on an offline field laptop: every data layer must still draw. Screenshots go 
 
 import json
 import re
-from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from playwright import sync_api as playwright_api
 
 from api.db import migrate
+from tests.browser.pages import ARTIFACTS, run_cli
+from tests.browser.pages import login as _login
+from tests.browser.pages import map_point as _map_point
+from tests.browser.pages import ready as _ready
+from tests.browser.pages import tiles_drawn as _tiles_drawn
+from tests.browser.pages import zoom_to as _zoom_to
 from tests.helpers import throwaway_database
-from tests.live import CLI, live_server, server_env
+from tests.live import live_server, server_env
 
 # slow: Chromium against a live server (make test-fast leaves it out)
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 XSS_NAME = "Field <img src=x onerror=alert(1)> near the well"
 PAGE_BUDGET = 500 * 1024  # the public map's first load, base map excluded
-
-
-def _run(args, env):
-    import subprocess
-
-    p = subprocess.run([CLI, *args], env=env, capture_output=True, text=True)
-    assert p.returncode == 0, p.stdout + p.stderr
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +37,7 @@ def site():
     with throwaway_database("sg_web") as url:
         migrate.upgrade(url)
         env = server_env(url, SAFEGROUND_IMPORT_RUNNER="inline")
-        _run(["demo", "load"], env)
+        run_cli(["demo", "load"], env)
         with live_server(env, log=ARTIFACTS / "server.log") as base:
             api = httpx.Client(base_url=base + "/api/v1", timeout=60)
 
@@ -88,70 +83,6 @@ def published(site):
     pub = site["api"].post("/public/publications", headers=site["admin"])
     assert pub.status_code in (200, 201), pub.text
     return site
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap.sh does)"
-    )
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    """A fresh page that may not reach the internet (the base map fails, as offline);
-    fails the test on any uncaught script error or alert()."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.route(
-        re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort()
-    )
-    pg = context.new_page()
-    problems = []
-    pg.on("pageerror", lambda e: problems.append(f"script error: {e}"))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    yield pg
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-    context.close()
-    assert not problems, problems
-
-
-def _ready(pg):
-    pg.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=20_000)
-
-
-def _zoom_to(pg, lon, lat, zoom):
-    """Move the map (the pages expose their Leaflet map as window.safeground.map)."""
-    pg.evaluate(
-        """([lon, lat, zoom]) =>
-            window.safeground.map.setView([lat, lon], zoom, {animate: false})""",
-        [lon, lat, zoom],
-    )
-
-
-def _tiles_drawn(pg, timeout=60_000):
-    """Wait until the map has drawn every tile it asked for (the pages count them in
-    ``body[data-tiles-loading]``; "networkidle" is reached once per page load only)."""
-    pg.wait_for_timeout(100)
-    pg.wait_for_function(
-        "() => document.body.dataset.tilesLoading === '0'", timeout=timeout
-    )
-
-
-def _map_point(pg, lon, lat):
-    """Page coordinates of a place on the map."""
-    return pg.evaluate(
-        """([lon, lat]) => {
-            const map = window.safeground.map;
-            const p = map.latLngToContainerPoint([lat, lon]);
-            const r = map.getContainer().getBoundingClientRect();
-            return [r.left + p.x, r.top + p.y];
-        }""",
-        [lon, lat],
-    )
 
 
 def test_public_map_draws_hazards_and_a_click_opens_details(published, page):
@@ -227,14 +158,6 @@ def test_public_first_load_is_under_500_kb(published, browser):
         json.dumps({"bytes": total, "requests": len(requests)})
     )
     assert 0 < total < PAGE_BUDGET, f"{total} bytes"
-
-
-def _login(pg, base):
-    pg.goto(base + "/app")
-    pg.fill("#login-user", "demo-coordinator")
-    pg.fill("#login-password", "demo-password")
-    pg.click("#login-form button[type=submit]")
-    _ready(pg)
 
 
 def test_hazard_name_with_html_shows_as_text(site, page):

@@ -1,0 +1,97 @@
+"""What every browser test needs: a demo site on its own database, Chromium, and the small
+moves on the pages (wait until ready, sign in, move the map, wait for tiles).
+
+Shared by the browser test modules (fixtures in ``tests/browser/conftest.py``). Screenshots and
+server logs go to ``test-artifacts/browser/``.
+"""
+
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+
+from api.db import migrate
+from tests.helpers import throwaway_database
+from tests.live import CLI, live_server, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+DEMO_PASSWORD = "demo-password"
+OFFLINE = re.compile(r"^https?://(?!127\.0\.0\.1)")  # anything but the test server
+
+
+def run_cli(args, env):
+    p = subprocess.run([CLI, *args], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+@contextmanager
+def demo_site(name: str, **env_overrides: str) -> Iterator[dict]:
+    """A live server on a throwaway database holding the demo programme.
+
+    Yields ``{"url", "base", "api", "env", "token"}``; ``token(user)`` signs a demo user in
+    (``demo-admin``, ``demo-coordinator``, ``demo-eore``, ...) and returns its auth header.
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with throwaway_database(f"sg_{name}") as url:
+        migrate.upgrade(url)
+        env = server_env(url, **env_overrides)
+        run_cli(["demo", "load"], env)
+        with live_server(env, log=ARTIFACTS / f"server-{name}.log") as base:
+            api = httpx.Client(base_url=base + "/api/v1", timeout=60)
+
+            def token(user):
+                r = api.post(
+                    "/auth/token", data={"username": user, "password": DEMO_PASSWORD}
+                )
+                assert r.status_code == 200, r.text
+                return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+            yield {"url": url, "base": base, "api": api, "env": env, "token": token}
+
+
+def ready(pg):
+    pg.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=20_000)
+
+
+def login(pg, base, user="demo-coordinator", password=DEMO_PASSWORD):
+    """Open the workspace and sign in."""
+    pg.goto(base + "/app")
+    pg.fill("#login-user", user)
+    pg.fill("#login-password", password)
+    pg.click("#login-form button[type=submit]")
+    ready(pg)
+
+
+def zoom_to(pg, lon, lat, zoom):
+    """Move the map (the pages expose their Leaflet map as window.safeground.map)."""
+    pg.evaluate(
+        """([lon, lat, zoom]) =>
+            window.safeground.map.setView([lat, lon], zoom, {animate: false})""",
+        [lon, lat, zoom],
+    )
+
+
+def tiles_drawn(pg, timeout=60_000):
+    """Wait until the map has drawn every tile it asked for (the pages count them in
+    ``body[data-tiles-loading]``; "networkidle" is reached once per page load only)."""
+    pg.wait_for_timeout(100)
+    pg.wait_for_function(
+        "() => document.body.dataset.tilesLoading === '0'", timeout=timeout
+    )
+
+
+def map_point(pg, lon, lat):
+    """Page coordinates of a place on the map."""
+    return pg.evaluate(
+        """([lon, lat]) => {
+            const map = window.safeground.map;
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""",
+        [lon, lat],
+    )
