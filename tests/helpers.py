@@ -40,7 +40,8 @@ def free_port() -> int:
 # ---- databases -----------------------------------------------------------------------------
 
 
-def _server_url() -> str:
+def server_database_url() -> str:
+    """The URL of the test database server (``make test`` provisions it)."""
     url = os.environ.get("SAFEGROUND_TEST_DATABASE_URL") or os.environ.get(
         "DATABASE_URL"
     )
@@ -54,7 +55,7 @@ def _server_url() -> str:
 
 def throwaway_database(prefix: str = "sg_test"):
     """Create an empty PostGIS database on the test server, yield its URL, drop it."""
-    return scratch_database(_server_url(), prefix)
+    return scratch_database(server_database_url(), prefix)
 
 
 # ---- imports -------------------------------------------------------------------------------

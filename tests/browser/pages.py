@@ -6,16 +6,13 @@ server logs go to ``test-artifacts/browser/``.
 """
 
 import re
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
 
-from api.db import migrate
-from tests.helpers import throwaway_database
-from tests.live import CLI, live_server, server_env
+from tests.live import demo_database, live_server, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -23,23 +20,16 @@ DEMO_PASSWORD = "demo-password"
 OFFLINE = re.compile(r"^https?://(?!127\.0\.0\.1)")  # anything but the test server
 
 
-def run_cli(args, env):
-    p = subprocess.run([CLI, *args], env=env, capture_output=True, text=True)
-    assert p.returncode == 0, p.stdout + p.stderr
-
-
 @contextmanager
 def demo_site(name: str, **env_overrides: str) -> Iterator[dict]:
-    """A live server on a throwaway database holding the demo programme.
+    """A live server on a throwaway database holding the demo programme (a clone).
 
     Yields ``{"url", "base", "api", "env", "token"}``; ``token(user)`` signs a demo user in
     (``demo-admin``, ``demo-coordinator``, ``demo-eore``, ...) and returns its auth header.
     """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with throwaway_database(f"sg_{name}") as url:
-        migrate.upgrade(url)
+    with demo_database(f"sg_{name}") as url:
         env = server_env(url, **env_overrides)
-        run_cli(["demo", "load"], env)
         with live_server(env, log=ARTIFACTS / f"server-{name}.log") as base:
             api = httpx.Client(base_url=base + "/api/v1", timeout=60)
 

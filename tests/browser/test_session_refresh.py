@@ -7,7 +7,6 @@ server refuses the refresh, over the page, keeping the edit, and then saves it.
 """
 
 import re
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import httpx2 as httpx
 import pytest
 from playwright import sync_api as playwright_api
 
-from api.db import migrate
-from tests.helpers import throwaway_database
-from tests.live import CLI, live_server, server_env
+from tests.live import demo_database, live_server, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +45,8 @@ def site():
     """The app with the demo programme, serving 1-minute access tokens, and two hazards of
     the demo coordinator's organisation to edit."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with throwaway_database("sg_session") as url:
-        migrate.upgrade(url)
+    with demo_database("sg_session") as url:
         env = server_env(url, SAFEGROUND_ACCESS_TOKEN_MINUTES="1")
-        p = subprocess.run(
-            [CLI, "demo", "load"], env=env, capture_output=True, text=True
-        )
-        assert p.returncode == 0, p.stdout + p.stderr
         with live_server(env, log=ARTIFACTS / "server-session.log") as base:
             api = httpx.Client(base_url=base + "/api/v1", timeout=60)
 

@@ -13,15 +13,13 @@ import re
 import httpx2 as httpx
 import pytest
 
-from api.db import migrate
-from tests.browser.pages import ARTIFACTS, run_cli
+from tests.browser.pages import ARTIFACTS
 from tests.browser.pages import login as _login
 from tests.browser.pages import map_point as _map_point
 from tests.browser.pages import ready as _ready
 from tests.browser.pages import tiles_drawn as _tiles_drawn
 from tests.browser.pages import zoom_to as _zoom_to
-from tests.helpers import throwaway_database
-from tests.live import live_server, server_env
+from tests.live import demo_database, live_server, server_env
 
 # slow: Chromium against a live server (make test-fast leaves it out)
 pytestmark = pytest.mark.slow
@@ -34,10 +32,8 @@ PAGE_BUDGET = 500 * 1024  # the public map's first load, base map excluded
 def site():
     """The running app with demo data, the XSS hazard and a public publication."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with throwaway_database("sg_web") as url:
-        migrate.upgrade(url)
+    with demo_database("sg_web") as url:
         env = server_env(url, SAFEGROUND_IMPORT_RUNNER="inline")
-        run_cli(["demo", "load"], env)
         with live_server(env, log=ARTIFACTS / "server.log") as base:
             api = httpx.Client(base_url=base + "/api/v1", timeout=60)
 

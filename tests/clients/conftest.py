@@ -4,28 +4,20 @@ One server for the whole group: a throwaway database with the demo data (its fir
 publication included), one extra spot hazard, and an API key of the demo organisation.
 """
 
-import subprocess
 from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
 
-from api.db import migrate
 from tests.helpers import CLIENT_ARTIFACTS as ARTIFACTS
-from tests.helpers import throwaway_database
-from tests.live import CLI, live_server, server_env
+from tests.live import demo_database, live_server, server_env
 
 
 @pytest.fixture(scope="session")
 def served() -> Iterator[dict]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with throwaway_database("sg_clients") as url:
-        migrate.upgrade(url)
+    with demo_database("sg_clients") as url:
         env = server_env(url, SAFEGROUND_IMPORT_RUNNER="inline")
-        p = subprocess.run(
-            [CLI, "demo", "load"], env=env, capture_output=True, text=True
-        )
-        assert p.returncode == 0, p.stdout + p.stderr
         with live_server(env, log=ARTIFACTS / "server.log") as base:
             api = httpx.Client(base_url=base + "/api/v1", timeout=120)
             r = api.post(
