@@ -14,6 +14,9 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import HTTPExceptionHandler
 
+from api.messages import translate_problem
+from api.vocab import pick_language
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -154,12 +157,28 @@ def problem_body(
     return body
 
 
+def problem_language(request: Request) -> str:
+    """The language of a problem: ``lang``, else Accept-Language, else English. The answer
+    then varies with Accept-Language (``api.caching``) and says its language."""
+    request.state.vary_language = True
+    return pick_language(
+        request.headers.get("accept-language"), request.query_params.get("lang")
+    )
+
+
 def problem_response(
     request: Request, status: int, body: dict[str, Any], headers: dict | None = None
 ) -> JSONResponse:
-    """Render a problem body with the problem+json media type."""
+    """Render a problem body with the problem+json media type, in the reader's language
+    (``api.messages``: title, detail and the messages of ``errors``)."""
+    language = problem_language(request)
+    slug = str(body.get("type", "")).rsplit("/", 1)[-1]
+    body = translate_problem(body, slug, language)
     return JSONResponse(
-        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+        body,
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={**(headers or {}), "Content-Language": language},
     )
 
 

@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { pickLanguage, translator, formatArea, formatDate, formatNumber, formatDistance, vocabLabel } from "../static/js/i18n.js";
+import { pickLanguage, translator, formatArea, formatDate, formatNumber, formatDistance, vocabLabel, fieldLabel, adminPath } from "../static/js/i18n.js";
 
 const en = translator({ "unit.m2": "m²", "unit.ha": "ha", "unit.km2": "km²", "unit.m": "m", "unit.km": "km", greet: "Hello {name}" });
 const uk = translator({ "unit.m2": "м²", "unit.ha": "га", "unit.km2": "км²", "unit.m": "м", "unit.km": "км" });
@@ -40,4 +40,19 @@ test("a code without a label shows the code", () => {
   const t = translator({ "vocab.hazard_status.open": "Open" });
   assert.equal(vocabLabel(t, "hazard_status", "open"), "Open");
   assert.equal(vocabLabel(t, "hazard_status", "odd"), "odd");
+});
+
+test("fields show their label, never a raw key", () => {
+  const t = translator({ "field.status": "Status", "field.date_of_information": "Date of information" });
+  assert.equal(fieldLabel(t, "status"), "Status");
+  assert.equal(fieldLabel(t, "date_of_information"), "Date of information");
+  assert.equal(fieldLabel(t, "reference_point"), "reference point");
+});
+
+test("admin areas show by name, the codes on hover", () => {
+  const names = { ZZ04: "Ambervale", ZZ0403: "Birch district" };
+  assert.deepEqual(adminPath(["ZZ04", "ZZ0403"], names), { text: "Ambervale › Birch district", title: "ZZ04 › ZZ0403" });
+  assert.deepEqual(adminPath(["ZZ09"], names), { text: "ZZ09", title: "ZZ09" });
+  assert.deepEqual(adminPath([], names), { text: "–", title: "" });
+  assert.deepEqual(adminPath(null), { text: "–", title: "" });
 });

@@ -67,6 +67,21 @@ export function vocabLabel(t, vocabulary, code) {
   return label === key ? String(code) : label;
 }
 
+// A field's label ("field.<name>" in the catalogue), else the name with spaces: never a raw key.
+export function fieldLabel(t, name) {
+  const key = `field.${name}`;
+  const label = t(key);
+  return label === key ? String(name).replace(/_/g, " ") : label;
+}
+
+// Admin areas by name, their codes on hover: {text: "Ambervale › Birch district", title: "ZZ04 › ZZ0403"}.
+// `names` maps a code to its name; a code without a name shows as the code.
+export function adminPath(codes, names = {}) {
+  const list = (codes || []).filter((c) => c !== null && c !== undefined && c !== "");
+  if (!list.length) return { text: "–", title: "" };
+  return { text: list.map((c) => names[c] || String(c)).join(" › "), title: list.join(" › ") };
+}
+
 // ---- browser side ----
 
 const state = { lang: DEFAULT_LANGUAGE, t: translator({}), listeners: [] };
@@ -98,10 +113,13 @@ export function initialLanguage() {
   return pickLanguage(saved, navigator.languages || [navigator.language]);
 }
 
-// Translate every element marked data-i18n (text) or data-i18n-<attribute> (an attribute).
+// Translate every element marked data-i18n (text) or data-i18n-<attribute> (an attribute);
+// the page's <title data-i18n> too, so document.title follows the language.
 export function apply(root) {
   document.documentElement.lang = state.lang;
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  const title = document.querySelector("head > title[data-i18n]");
+  if (title) document.title = t(title.dataset.i18n);
   for (const attr of ["aria-label", "title", "placeholder", "alt"]) {
     const data = "i18n" + attr.replace(/(^|-)(\w)/g, (m, d, c) => c.toUpperCase());
     for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.dataset[data]));
