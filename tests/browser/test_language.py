@@ -4,8 +4,8 @@ On the public map with a details card open, and in the workspace with a hazard p
 language is switched to uk; then every visible text node of the page (and the title,
 aria-label and placeholder of visible elements) is compared with the English catalogue: none
 may equal an English string whose Ukrainian differs. The page title changes, the open card is
-drawn again, and admin areas show by name with their codes on hover. Screenshots in uk go to
-``test-artifacts/browser/lang-*.png``.
+drawn again (and the public map's verdict asked again), and admin areas show by name with
+their codes on hover. Screenshots in uk go to ``test-artifacts/browser/lang-*.png``.
 """
 
 import json
@@ -136,11 +136,20 @@ def test_public_page_in_ukrainian_with_a_card_open(site, page):
     details = page.locator("#details")
     details.wait_for(state="visible")
     assert EN["field.classification"] in details.inner_text()
+    page.click("#check-centre")  # a verdict on screen too
+    verdict = page.locator("#check-result [class^='status-']")
+    verdict.wait_for()
+    status = verdict.get_attribute("class").split()[0].removeprefix("status-")
+    assert verdict.inner_text() == EN[f"check.status.{status}"]
     assert english_left(page, site["english"]), (
         "the walk finds English before the switch"
     )
 
     to_ukrainian(page)
+    page.wait_for_function(
+        "t => document.querySelector('#check-result').innerText.includes(t)",
+        arg=UK[f"check.status.{status}"],
+    )
     page.wait_for_function(
         "t => document.querySelector('#details').innerText.includes(t)",
         arg=UK["field.classification"],
