@@ -3,7 +3,8 @@
 Per row, in order:
 
 1. **Intake** (``api.spatial.intake``, the same rules as ``POST /hazards``): rejected or repaired,
-   with the reason and place.
+   with the reason and place; an import that refuses repairs (``refuse_repairs``) rejects the
+   row instead of repairing it, with the repair's message.
 2. **Shape findings**, flagged for review (never dropped, never changed):
    * a *sliver*: a polygon part less than ``SLIVER_WIDTH_M`` wide on average (2·area/perimeter),
      the mark of a digitising slip or an overlay remnant;
@@ -11,8 +12,8 @@ Per row, in order:
      mistyped coordinate.
 3. **Programme extent** (set-based, one query per batch): a geometry that touches none of the
    programme's top-level admin areas is rejected; when swapping latitude and longitude, or
-   flipping the sign of either, would put it inside, the message says so. Nothing is moved
-   automatically.
+   flipping the sign of either, would put it inside, the message says so (and the corrected
+   geometry is handed back, to be shown). Nothing is moved automatically.
 4. **Possible duplicates** (set-based): the same geometry as, or at least 95% overlap with, an
    existing hazard under another id is flagged for review with that hazard's id; never merged.
 
@@ -54,6 +55,14 @@ class GateRejection(Exception):
     message: str
 
 
+@dataclass
+class RepairRefused(GateRejection):
+    """A geometry refused because it would have been repaired: both shapes, to show them."""
+
+    submitted: BaseGeometry | None = None
+    repaired: BaseGeometry | None = None
+
+
 def intake(
     geom: BaseGeometry | None,
     *,
@@ -62,16 +71,19 @@ def intake(
     allow_polygon: bool = True,
     max_vertices: int,
     max_area_m2: float | None = None,
+    refuse_repairs: bool = False,
 ) -> IntakeResult:
     """Run the API's intake on a shapely geometry in EPSG:4326.
 
     ``max_area_m2``: a larger area is refused as implausible (``MAX_HAZARD_AREA_M2`` for
     hazards); an edge spanning more than 180° of longitude is always refused.
+    ``refuse_repairs``: a geometry the intake would repair is refused instead, with the
+    repair's message as the reason (see :func:`refuse_repair`).
     """
     if geom is None or geom.is_empty:
         raise GateRejection(pointer, "the row has no geometry")
     try:
-        return intake_shape(
+        result = intake_shape(
             geom,
             pointer=pointer,
             allow_point=allow_point,
@@ -83,6 +95,25 @@ def intake(
         first = exc.errors[0]
         more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
         raise GateRejection(first["pointer"], first["message"] + more) from exc
+    if refuse_repairs:
+        refuse_repair(result, pointer, geom)
+    return result
+
+
+REPAIR_REFUSED = "refused instead of repaired (this import takes no repairs): "
+
+
+def refuse_repair(
+    result: IntakeResult, pointer: str, submitted: BaseGeometry | None = None
+) -> None:
+    """Raise ``RepairRefused`` when ``result`` holds a repair: the message is the repair's
+    own (``"repaired geometry: ..."``) after ``REPAIR_REFUSED``, so the reader learns what
+    would have been changed."""
+    repairs = [w for w in result.warnings if w.startswith("repaired")]
+    if repairs:
+        raise RepairRefused(
+            pointer, REPAIR_REFUSED + "; ".join(repairs), submitted, result.geometry
+        )
 
 
 def shape_findings(geoms: list[BaseGeometry]) -> list[list[str]]:
@@ -135,12 +166,20 @@ def shape_findings(geoms: list[BaseGeometry]) -> list[list[str]]:
     return out
 
 
+# the corrections tried on a row outside the programme: its message's words, by code
+CORRECTIONS = {
+    "swap_lon_lat": "latitude and longitude look swapped",
+    "flip_lon_sign": "the longitude's sign looks flipped",
+    "flip_lat_sign": "the latitude's sign looks flipped",
+}
+
+
 def _swaps(geom: BaseGeometry) -> dict[str, BaseGeometry]:
     out = {}
     for label, fn in (
-        ("latitude and longitude look swapped", lambda xy: xy[:, ::-1]),
-        ("the longitude's sign looks flipped", lambda xy: xy * np.array([-1.0, 1.0])),
-        ("the latitude's sign looks flipped", lambda xy: xy * np.array([1.0, -1.0])),
+        ("swap_lon_lat", lambda xy: xy[:, ::-1]),
+        ("flip_lon_sign", lambda xy: xy * np.array([-1.0, 1.0])),
+        ("flip_lat_sign", lambda xy: xy * np.array([1.0, -1.0])),
     ):
         candidate = shapely.transform(geom, fn)
         b = candidate.bounds
@@ -155,9 +194,17 @@ def programme_level(session: Session) -> int | None:
 
 
 def outside_programme(
-    session: Session, rows: list[tuple[int, BaseGeometry]], level: int | None
+    session: Session,
+    rows: list[tuple[int, BaseGeometry]],
+    level: int | None,
+    corrected: dict[int, tuple[str, BaseGeometry]] | None = None,
 ) -> dict[int, str]:
-    """Rows whose geometry touches no admin area of the programme, with a hint when one fits."""
+    """Rows whose geometry touches no admin area of the programme, with a hint when one fits.
+
+    ``corrected``, when given, receives for each such row that a correction would put inside
+    the correction's code (a key of ``CORRECTIONS``) and the corrected geometry (e.g. with latitude and longitude
+    swapped back), so that a reader can see where the row would lie. Nothing is moved.
+    """
     if level is None or not rows:
         return {}
     sql = text(
@@ -198,11 +245,15 @@ def outside_programme(
             candidates.append((key, geom))
             labels[(n, k)] = label
     still_out = outside(candidates)
+    candidates_by_key = dict(candidates)
     for n in out:
         for k in range(3):
             key = n * 4 + k
             if (n, k) in labels and key not in still_out:
-                messages[n] += f"; {labels[(n, k)]}: corrected, it would lie inside"
+                words = CORRECTIONS[labels[(n, k)]]
+                messages[n] += f"; {words}: corrected, it would lie inside"
+                if corrected is not None:
+                    corrected[n] = (labels[(n, k)], candidates_by_key[key])
                 break
     return messages
 
@@ -256,7 +307,13 @@ def possible_duplicates(
     return out
 
 
-def intake_context(geom: BaseGeometry | None, kind: str, *, max_vertices: int):
+def intake_context(
+    geom: BaseGeometry | None,
+    kind: str,
+    *,
+    max_vertices: int,
+    refuse_repairs: bool = False,
+):
     """The intake for a context feature: ``point``, ``line`` or ``polygon`` (see module doc).
 
     Lines (roads and tracks) are stored as MultiLineString: coordinates finite and in range,
@@ -269,10 +326,15 @@ def intake_context(geom: BaseGeometry | None, kind: str, *, max_vertices: int):
             allow_point=True,
             allow_polygon=False,
             max_vertices=max_vertices,
+            refuse_repairs=refuse_repairs,
         )
     if kind == "polygon":
         return intake(
-            geom, pointer="geometry", allow_point=False, max_vertices=max_vertices
+            geom,
+            pointer="geometry",
+            allow_point=False,
+            max_vertices=max_vertices,
+            refuse_repairs=refuse_repairs,
         )
     if geom is None or geom.is_empty:
         raise GateRejection("geometry", "the row has no geometry")

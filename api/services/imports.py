@@ -26,14 +26,25 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+import numpy as np
 import orjson
 import shapely
+import shapely.geometry
 from pydantic import ValidationError
 from pyproj import CRS, Transformer
 from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import CursorResult, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import (
+    CursorResult,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on
 from sqlalchemy.orm import Session
 
 from api import audit
@@ -103,6 +114,12 @@ COUNT_KEYS = (
     "flagged",
     "skipped",
 )
+
+
+REVIEW_SHAPES = (
+    2_000  # report lines that keep their shapes (repaired, submitted, corrected)
+)
+REVIEW_VERTICES = 10_000  # the largest shape kept with a report line
 
 
 class ImportFailed(Exception):
@@ -193,6 +210,7 @@ def create(
     organisation: str | None = None,
     dayfirst: bool = True,
     context: str | None = None,
+    refuse_repairs: bool = False,
 ) -> Import:
     """Check the request and the file's outline, store the upload, and record the job.
 
@@ -230,6 +248,7 @@ def create(
             "mapping": mapping_obj,
             "dayfirst": dayfirst,
             "context": context,
+            "refuse_repairs": refuse_repairs,
         },
         filename=filename,
         file_format=fmt,
@@ -316,6 +335,7 @@ def report(
     )
     messages = session.execute(
         select(
+            ImportMessage.seq,
             ImportMessage.severity,
             ImportMessage.row,
             ImportMessage.field,
@@ -328,17 +348,22 @@ def report(
         .order_by(ImportMessage.seq)
     ).all()
     position_fields = _position_fields(imp) if withhold else set()
+    review = (imp.options or {}).get("review") or {}
+    labels, shapes = review.get("rows") or {}, review.get("messages") or {}
     out: dict[str, list] = {"error": [], "warning": [], "flag": []}
-    for sev, row, fld, msg, rid, lon, lat in messages:
+    for seq, sev, row, fld, msg, rid, lon, lat in messages:
         if withhold:
             msg = _withheld_message(fld, msg, position_fields)
-        item = {"row": row, "field": fld, "message": msg}
+        item: dict[str, Any] = {"row": row, "field": fld, "message": msg}
+        for key, value in (labels.get(str(row)) or {}).items():
+            item[key] = generalise_positions(value) if withhold else value
         if rid:
             item["record_id"] = str(rid)
         if lon is not None:
             item["location"] = [round(lon, 7), round(lat, 7)]
             if withhold:
                 item["location_precision"] = "generalised_0.01deg"
+        item.update(_review_shapes(shapes.get(str(seq)), withhold))
         out[sev].append(item)
     return {
         "id": str(imp.id),
@@ -385,6 +410,35 @@ _DMS = re.compile(
 )
 _METRES = re.compile(r"(?<![\d.,])-?\d{6,}(?:[.,]\d+)?")
 _DEGREES = re.compile(r"(?<![\d.,])(-?\d{1,3})[.,](\d{2})\d+")
+
+
+def _review_shapes(shapes: dict[str, Any] | None, withhold: bool) -> dict[str, Any]:
+    """The geometries kept with one report line (see ``Book.attach``), as the reader may see
+    them: exact, or snapped to the 0.01° grid for readers without exact-location rights."""
+    if not shapes:
+        return {}
+    if not withhold:
+        return dict(shapes)
+    out: dict[str, Any] = {}
+    for key, value in shapes.items():
+        if key.endswith("_geometry"):
+            geom = shapely.transform(shapely.geometry.shape(value), _to_grid)
+            out[key] = _geojson(geom)
+            out["geometry_precision"] = "generalised_0.01deg"
+        else:
+            out[key] = value
+    return out
+
+
+def _to_grid(xy: Any) -> Any:
+    """Coordinates snapped to the generalised grid (as ``ST_SnapToGrid``)."""
+    return np.round(xy / GENERALISED_GRID_DEG) * GENERALISED_GRID_DEG
+
+
+def _geojson(geom: BaseGeometry) -> dict[str, Any]:
+    """GeoJSON of ``geom`` with coordinates rounded to 7 decimals (about 1 cm)."""
+    rounded = shapely.transform(geom, lambda xy: np.round(xy, 7))
+    return cast(dict[str, Any], orjson.loads(shapely.to_geojson(rounded)))
 
 
 def generalise_positions(text: str) -> str:
@@ -487,6 +541,11 @@ class Book:
         tuple[str, int | None, str | None, str, uuid.UUID | None, str | None]
     ] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    # what a reader needs to review the report before a commit (kept in the import's
+    # options under "review"): each reported row's reference and name, and the shapes
+    # of some lines (a repair's result and the submitted shape, a corrected position)
+    labels: dict[int, dict[str, str]] = field(default_factory=dict)
+    shapes: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def add(
         self,
@@ -496,9 +555,37 @@ class Book:
         message: str,
         record_id=None,
         location: str | None = None,
-    ) -> None:
-        """Record one line of the report (``location``: EWKT of a point of the row)."""
+    ) -> int:
+        """Record one line of the report (``location``: EWKT of a point of the row); its
+        number in the report."""
         self.messages.append((severity, row, fld, message, record_id, location))
+        return len(self.messages) - 1
+
+    def attach(self, seq: int, **shapes: BaseGeometry | str | None) -> None:
+        """Keep geometries (``*_geometry``) and words with report line ``seq``, for the first
+        ``REVIEW_SHAPES`` lines that have any; a geometry of more than ``REVIEW_VERTICES``
+        vertices is left out (the line says so in ``geometry_omitted``)."""
+        if len(self.shapes) >= REVIEW_SHAPES:
+            return
+        kept: dict[str, Any] = {}
+        for key, value in shapes.items():
+            if value is None:
+                continue
+            if not isinstance(value, BaseGeometry):
+                kept[key] = value
+            elif shapely.get_num_coordinates(value) > REVIEW_VERTICES:
+                kept["geometry_omitted"] = f"more than {REVIEW_VERTICES} vertices"
+            else:
+                kept[key] = _geojson(value)
+        self.shapes[seq] = kept
+
+    def review(self) -> dict[str, Any]:
+        """The review part of the import's options (see ``labels``)."""
+        reported = {m[1] for m in self.messages if m[1] is not None}
+        return {
+            "rows": {str(n): v for n, v in self.labels.items() if n in reported},
+            "messages": {str(k): v for k, v in self.shapes.items()},
+        }
 
     def progress(self, fraction: float) -> None:
         """Publish progress and counts (visible to readers when the book is separate)."""
@@ -537,10 +624,12 @@ class Book:
                     for i, (s, r, f, m, rid, at) in enumerate(self.messages)
                 ],
             )
+        review = literal({"review": self.review()}, JSONB)
         self.session.execute(
             update(Import)
             .where(Import.id == self.import_id)
             .values(
+                options=Import.options.op("||")(review),
                 status=status,
                 failure=failure,
                 progress=1.0 if status == "succeeded" else Import.progress,
@@ -674,8 +763,6 @@ def _transformer(
 
 
 def _stack(pair):
-    import numpy as np
-
     return np.column_stack(pair)
 
 
@@ -726,6 +813,7 @@ class Job:
         )
         options = imp.options or {}
         self.dayfirst = options.get("dayfirst", True)
+        self.refuse_repairs = bool(options.get("refuse_repairs", False))
         spec = merged(load_profile(imp.profile), options.get("mapping"))
         mapped_kind = options["context"] if imp.kind == "context" else imp.kind
         self.mapper = Mapper(spec, mapped_kind, source.columns)
@@ -760,6 +848,9 @@ class Job:
         self._batch_rows: dict[
             int, readers.Row
         ] = {}  # the batch being read, by row number
+        # reference and name of rows reported after their batch (activities are written
+        # once every row is read)
+        self._held_labels: dict[int, dict[str, str]] = {}
 
     # -- whole run
     def execute(self) -> tuple[str, str | None]:
@@ -770,6 +861,7 @@ class Job:
         total = self.source.feature_count
         for batch in self.source.batches(self.settings.import_batch_size):
             self._batch_rows = {row.number: row for row in batch}
+            since = len(self.book.messages)
             self.book.counts["read"] += len(batch)
             if self.book.counts["read"] > self.settings.max_import_features:
                 raise ImportFailed(
@@ -783,6 +875,7 @@ class Job:
                 "admin_areas": self._admin_areas,
                 "context": self._context,
             }[imp.kind](batch)
+            self._label_rows(since)
             if keep_going:
                 data.commit()
             self.book.progress(self.book.counts["read"] / total if total else 0.5)
@@ -790,7 +883,9 @@ class Job:
             # the surroundings changed: every hazard's indicators
             priorities.refresh(data, None)
         if imp.kind in ("activities", "releases"):
+            since = len(self.book.messages)
             self._write_activities()
+            self._label_rows(since)
             if keep_going:
                 data.commit()
         self._count_rejected()
@@ -831,6 +926,68 @@ class Job:
             self.data.commit()
 
     # -- per row
+    LABELS = (  # what names a row, by the kind's field: a reference, then a name
+        ("reference", ("external_id", "activity", "pcode")),
+        ("name", ("name",)),
+    )
+
+    def _label(self, row: readers.Row) -> dict[str, str]:
+        """The row's reference (external id, activity, pcode) and name, as the file gives
+        them (before mapping: a row refused for its values still has them)."""
+        out: dict[str, str] = {}
+        for key, fields in self.LABELS:
+            for name in fields:
+                for col in self.mapper.candidates.get(name, ()):
+                    v = row.values.get(col)
+                    if v is None or (isinstance(v, str) and not v.strip()):
+                        continue
+                    if isinstance(v, float) and v.is_integer():
+                        v = int(v)
+                    out[key] = str(v).strip()[:200]
+                    break
+                if key in out:
+                    break
+        return out
+
+    def _label_rows(self, since: int) -> None:
+        """Label the rows of report lines ``since`` onwards with their reference and name."""
+        for _sev, n, *_ in self.book.messages[since:]:
+            if n is None or n in self.book.labels:
+                continue
+            row = self._batch_rows.get(n)
+            label = self._label(row) if row is not None else self._held_labels.get(n)
+            if label:
+                self.book.labels[n] = label
+
+    def repaired(self, seq: int, submitted: BaseGeometry | None, result: Any) -> None:
+        """Keep the repaired and the submitted shape with report line ``seq`` (a repair)."""
+        if submitted is not None and getattr(result, "repaired", False):
+            self.book.attach(
+                seq, repaired_geometry=result.geometry, submitted_geometry=submitted
+            )
+
+    def warn_intake(
+        self, row: int, submitted: BaseGeometry | None, result: Any, warnings=()
+    ) -> None:
+        """Report the intake's warnings of a row (and ``warnings`` before them); a repair
+        keeps its shapes."""
+        for w in [*warnings, *result.warnings]:
+            seq = self.book.add("warning", row, None, w)
+            if w.startswith("repaired"):
+                self.repaired(seq, submitted, result)
+
+    def outside(self, rows: list[tuple[int, BaseGeometry]]) -> dict[int, str]:
+        """``gate.outside_programme`` for the batch, each row reported as rejected with the
+        corrected position when a swap or sign flip would put it inside."""
+        corrected: dict[int, tuple[str, BaseGeometry]] = {}
+        found = gate.outside_programme(self.data, rows, self.level, corrected)
+        for n, msg in found.items():
+            seq = self.reject(n, "geometry", msg)
+            if n in corrected:
+                label, geom = corrected[n]
+                self.book.attach(seq, correction=label, corrected_geometry=geom)
+        return found
+
     def refuse(self, row: int, exc: "_RowProblem | gate.GateRejection") -> None:
         """Report a row refused by a typed-value problem (named by its source column) or
         by the gate (named by its coordinate pointer)."""
@@ -838,13 +995,18 @@ class Job:
             self.reject(
                 row, self.mapper.resolved.get(exc.field, exc.field), exc.message
             )
-        else:
-            self.reject(row, exc.field, exc.message)
+            return
+        seq = self.reject(row, exc.field, exc.message)
+        if isinstance(exc, gate.RepairRefused) and exc.submitted and exc.repaired:
+            self.book.attach(
+                seq, repaired_geometry=exc.repaired, submitted_geometry=exc.submitted
+            )
 
-    def reject(self, row: int, fld: str | None, message: str) -> None:
+    def reject(self, row: int, fld: str | None, message: str) -> int:
         """Report a rejected row (one count per row, one message per problem), with a point
-        of its geometry when the file gave one (the workspace shows it on the map)."""
-        self.book.add("error", row, fld, message, location=self._where(row))
+        of its geometry when the file gave one (the workspace shows it on the map); the
+        line's number in the report."""
+        return self.book.add("error", row, fld, message, location=self._where(row))
 
     def _where(self, number: int) -> str | None:
         """EWKT of a point of row ``number``'s file geometry in WGS 84, or None when the row
@@ -1082,9 +1244,10 @@ class Job:
                 allow_point=allow_point,
                 max_vertices=self.settings.max_vertices,
                 max_area_m2=gate.MAX_HAZARD_AREA_M2,
+                refuse_repairs=self.refuse_repairs,
             )
         except gate.GateRejection as exc:
-            self.reject(row.number, exc.field, exc.message)
+            self.refuse(row.number, exc)
             return None
         if doi is None:
             doi = datetime.now(UTC).date()
@@ -1102,8 +1265,7 @@ class Job:
         if kept:
             origin["source_fields"] = kept
         origin["import_id"] = str(self.imp.id)
-        for w in [*warnings, *result.warnings]:
-            self.book.add("warning", row.number, None, w)
+        self.warn_intake(row.number, geom, result, warnings)
         return Candidate(
             row.number,
             org_id,
@@ -1126,11 +1288,7 @@ class Job:
         for c, messages in zip(candidates, findings, strict=True):
             for message in messages:
                 self.book.add("flag", c.row, "geometry", message)
-        outside = gate.outside_programme(
-            self.data, [(c.row, c.geometry) for c in candidates], self.level
-        )
-        for n, msg in outside.items():
-            self.reject(n, "geometry", msg)
+        outside = self.outside([(c.row, c.geometry) for c in candidates])
         keep: list[Candidate] = []
         for c in candidates:
             if c.row in outside:
@@ -1408,6 +1566,7 @@ class Job:
                         pointer="geometry",
                         allow_point=False,
                         max_vertices=self.settings.max_vertices,
+                        refuse_repairs=self.refuse_repairs,
                     )
                 if (geom is None) == releases_kind and releases_kind:
                     raise _RowProblem("geometry", "a release row needs its polygon")
@@ -1424,6 +1583,7 @@ class Job:
                 {"org": org_code, "ref": ref, "fields": {}, "rows": [], "releases": []},
             )
             group["rows"].append(row.number)
+            self._held_labels[row.number] = self._label(row)
             if not releases_kind:
                 for name in (*ACTIVITY_FIELDS, "hazard_ids"):
                     if (
@@ -1443,8 +1603,7 @@ class Job:
                             f"{name} differs from the activity's first row ({group['fields'][name]!r}); the first row's value is kept",
                         )
             if geom is not None:
-                for w in geom.warnings:
-                    self.book.add("warning", row.number, None, w)
+                self.warn_intake(row.number, geom4326, geom)
                 group["releases"].append(
                     {
                         "row": row.number,
@@ -1695,6 +1854,7 @@ class Job:
                     allow_point=True,
                     allow_polygon=False,
                     max_vertices=10,
+                    refuse_repairs=self.refuse_repairs,
                 )
                 feature = EOFindFeature.model_validate(
                     {
@@ -1720,11 +1880,7 @@ class Job:
                 origin["source_fields"] = kept
             origin["import_id"] = str(self.imp.id)
             ready.append((row.number, feature, point, origin, org_id))
-        outside = gate.outside_programme(
-            self.data, [(r[0], r[2].geometry) for r in ready], self.level
-        )
-        for n, msg in outside.items():
-            self.reject(n, "geometry", msg)
+        outside = self.outside([(r[0], r[2].geometry) for r in ready])
         for number, feature, point, origin, org_id in ready:
             if number in outside:
                 continue
@@ -1799,15 +1955,17 @@ class Job:
                 for name in spec.required:
                     if mapped.get(name) in (None, ""):
                         raise _RowProblem(name, f"{name} is required for {layer}")
-                geom, _origin = self._geometry(row, mapped)
+                submitted, _origin = self._geometry(row, mapped)
                 geom = gate.intake_context(
-                    geom, spec.geometry, max_vertices=self.settings.max_admin_vertices
+                    submitted,
+                    spec.geometry,
+                    max_vertices=self.settings.max_admin_vertices,
+                    refuse_repairs=self.refuse_repairs,
                 )
             except (_RowProblem, gate.GateRejection) as exc:
                 self.refuse(row.number, exc)
                 continue
-            for w in geom.warnings:
-                self.book.add("warning", row.number, None, w)
+            self.warn_intake(row.number, submitted, geom)
             attrs = self.mapper.kept(row.values)
             values_ = {k: mapped.get(k) for k in spec.columns}
             ext = mapped.get("external_id") or _content_id(
@@ -1816,11 +1974,7 @@ class Job:
             good.append(
                 (row.number, ext, mapped.get("name"), values_, attrs, geom.geometry)
             )
-        outside = gate.outside_programme(
-            self.data, [(g[0], g[5]) for g in good], self.level
-        )
-        for n, msg in outside.items():
-            self.reject(n, "geometry", msg)
+        outside = self.outside([(g[0], g[5]) for g in good])
         good = [g for g in good if g[0] not in outside]
         seen: dict[str, int] = {}
         unique = []
@@ -1938,12 +2092,12 @@ class Job:
                     pointer="geometry",
                     allow_point=False,
                     max_vertices=self.settings.max_admin_vertices,
+                    refuse_repairs=self.refuse_repairs,
                 )
             except gate.GateRejection as exc:
-                self.reject(row.number, exc.field, exc.message)
+                self.refuse(row.number, exc)
                 continue
-            for w in result.warnings:
-                self.book.add("warning", row.number, None, w)
+            self.warn_intake(row.number, geom, result)
             parent = mapped.get("parent_pcode")
             good.append(
                 {
