@@ -279,3 +279,24 @@ def test_import_dry_run_rows_in_ukrainian(client, actors):
         assert uk_msg != en_msg and CYRILLIC.search(uk_msg), (en_msg, uk_msg)
     repair = next(m for m in uk["warnings"] if m["row"] == 3)["message"]
     assert repair.startswith("виправлено") and "самоперетин" in repair, repair
+
+
+def test_no_repository_paths_in_the_interface():
+    """No text a user reads names a file of the repository ("docs/domain.md §4.7")."""
+    web = Path(__file__).resolve().parents[1] / "web"
+    path = re.compile(r"\b[\w/.-]+\.(?:md|py|js|json|yaml|sql)\b|\bdocs/")
+    cats = {
+        **{f"api/{k}": v for k, v in CATALOGUES.items()},
+        **{
+            f"web/{p.stem}": json.loads(p.read_text())
+            for p in (web / "static/i18n").glob("*.json")
+        },
+    }
+    found = {
+        (name, key): value
+        for name, cat in cats.items()
+        for key, value in cat.items()
+        if path.search(value)
+    }
+    assert not found, found
+    assert path.search("Ranked by default (docs/domain.md §4.7)")
