@@ -352,9 +352,10 @@ def report(
     labels, shapes = review.get("rows") or {}, review.get("messages") or {}
     out: dict[str, list] = {"error": [], "warning": [], "flag": []}
     for seq, sev, row, fld, msg, rid, lon, lat in messages:
+        rule = _rule(sev, msg)
         if withhold:
             msg = _withheld_message(fld, msg, position_fields)
-        item: dict[str, Any] = {"row": row, "field": fld, "message": msg}
+        item: dict[str, Any] = {"row": row, "field": fld, "message": msg, "rule": rule}
         for key, value in (labels.get(str(row)) or {}).items():
             item[key] = generalise_positions(value) if withhold else value
         if rid:
@@ -410,6 +411,31 @@ _DMS = re.compile(
 )
 _METRES = re.compile(r"(?<![\d.,])-?\d{6,}(?:[.,]\d+)?")
 _DEGREES = re.compile(r"(?<![\d.,])(-?\d{1,3})[.,](\d{2})\d+")
+
+
+# The rule a report line stems from, by the start of its message (read before any
+# translation or withholding), so that a reader can group and draw lines by rule.
+RULES = {
+    "error": (
+        (gate.REPAIR_REFUSED, "repair_refused"),
+        ("lies outside the programme", "outside_programme"),
+    ),
+    "warning": (("repaired", "repaired"),),
+    "flag": (
+        ("possible duplicate", "duplicate"),
+        ("sliver", "sliver"),
+        ("vertex jump", "vertex_jump"),
+    ),
+}
+RULE_OTHERWISE = {"error": "rejected", "warning": "adjusted", "flag": "review"}
+
+
+def _rule(severity: str, message: str) -> str:
+    """The rule of a report line (see ``RULES``)."""
+    for start, rule in RULES.get(severity, ()):
+        if message.startswith(start):
+            return rule
+    return RULE_OTHERWISE.get(severity, severity)
 
 
 def _review_shapes(shapes: dict[str, Any] | None, withhold: bool) -> dict[str, Any]:

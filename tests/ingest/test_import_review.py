@@ -86,6 +86,7 @@ def test_refuse_repairs_makes_a_repair_a_rejection(client, session, actors):
     assert err["row"] == 1 and err["reference"] == "IMP-00025"
     assert err["field"] == "geometry"
     assert "refused instead of repaired" in err["message"]
+    assert err["rule"] == "repair_refused"
     assert "repaired geometry" in err["message"] and "made valid" in err["message"]
     assert err["submitted_geometry"] == BOWTIE and err["repaired_geometry"]
     assert not [w for w in rep["warnings"] if w["message"].startswith("repaired")]
@@ -160,6 +161,16 @@ def test_every_kind_of_report_line_names_its_row(client, actors):
     assert seen[("error", 5, "unknown")] == ("IMP-00085", None)
     assert seen[("error", 6, "unknown")] == (None, "Field 86")
     assert seen[("error", 7, "lies")] == ("IMP-00087", "Field 87")
+    rules = {(sev, line["row"]): line["rule"] for sev, line in lines}
+    assert rules == {
+        ("flag", 1): "duplicate",
+        ("flag", 2): "sliver",
+        ("flag", 3): "vertex_jump",
+        ("warning", 4): "repaired",
+        ("error", 5): "rejected",
+        ("error", 6): "rejected",
+        ("error", 7): "outside_programme",
+    }
 
 
 def test_rows_of_an_activity_file_are_named_too(client, actors):
