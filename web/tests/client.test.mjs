@@ -166,3 +166,27 @@ test("a request that fails still stops counting as pending", async () => {
   await assert.rejects(() => auth.fetch("/x"), TypeError);
   assert.equal(auth.pending, 0);
 });
+
+test("call() asks the API for the page's language, so problems come in it", async () => {
+  const { setLanguage } = await import("../static/js/i18n.js");
+  const { call } = await import("../static/js/client.js");
+  const sent = [];
+  const realFetch = globalThis.fetch;
+  const realDocument = globalThis.document;
+  globalThis.document = { documentElement: {}, querySelector: () => null, querySelectorAll: () => [] };
+  globalThis.fetch = async (url, init = {}) => {
+    if (String(url).startsWith("/i18n/")) return new Response("{}", { headers: { "content-type": "application/json" } });
+    sent.push(init.headers || {});
+    return new Response("{}", { headers: { "content-type": "application/json" } });
+  };
+  try {
+    await setLanguage("uk");
+    await call("/api/v1/hazards");
+    await call("/api/v1/hazards", { lang: "en" });
+  } finally {
+    globalThis.fetch = realFetch;
+    globalThis.document = realDocument;
+  }
+  assert.equal(sent[0]["Accept-Language"], "uk");
+  assert.equal(sent[1]["Accept-Language"], "en");
+});

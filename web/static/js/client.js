@@ -1,4 +1,5 @@
 // Talking to the API: bearer token, JSON, and RFC 9457 problems turned into readable messages.
+import { currentLanguage } from "./i18n.js";
 
 // One line for a problem+json body: its detail, and each invalid field with where it is.
 export function problemMessage(problem, fallback = "") {
@@ -164,7 +165,8 @@ export function authHeaders() {
 }
 
 // fetch() a URL; JSON bodies are sent as JSON, FormData as is. Resolves to {data, etag, response}.
-export async function call(url, { method = "GET", json, form, headers = {}, lang } = {}) {
+// Asks for the page's language, so that problems and import messages come in it.
+export async function call(url, { method = "GET", json, form, headers = {}, lang = currentLanguage() } = {}) {
   const h = { Accept: "application/json, application/geo+json, application/problem+json", ...headers };
   if (lang) h["Accept-Language"] = lang;
   let body;
