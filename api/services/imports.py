@@ -120,6 +120,7 @@ REVIEW_SHAPES = (
     2_000  # report lines that keep their shapes (repaired, submitted, corrected)
 )
 REVIEW_VERTICES = 10_000  # the largest shape kept with a report line
+REVIEW_BUDGET = 200_000  # vertices of all the shapes kept with one report (a few MB)
 
 
 class ImportFailed(Exception):
@@ -572,6 +573,7 @@ class Book:
     # of some lines (a repair's result and the submitted shape, a corrected position)
     labels: dict[int, dict[str, str]] = field(default_factory=dict)
     shapes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    shape_vertices: int = 0
 
     def add(
         self,
@@ -590,7 +592,8 @@ class Book:
     def attach(self, seq: int, **shapes: BaseGeometry | str | None) -> None:
         """Keep geometries (``*_geometry``) and words with report line ``seq``, for the first
         ``REVIEW_SHAPES`` lines that have any; a geometry of more than ``REVIEW_VERTICES``
-        vertices is left out (the line says so in ``geometry_omitted``)."""
+        vertices, or past ``REVIEW_BUDGET`` vertices in all, is left out (the line says so in
+        ``geometry_omitted``)."""
         if len(self.shapes) >= REVIEW_SHAPES:
             return
         kept: dict[str, Any] = {}
@@ -599,9 +602,14 @@ class Book:
                 continue
             if not isinstance(value, BaseGeometry):
                 kept[key] = value
-            elif shapely.get_num_coordinates(value) > REVIEW_VERTICES:
+            elif (count := int(shapely.get_num_coordinates(value))) > REVIEW_VERTICES:
                 kept["geometry_omitted"] = f"more than {REVIEW_VERTICES} vertices"
+            elif self.shape_vertices + count > REVIEW_BUDGET:
+                kept["geometry_omitted"] = (
+                    f"the report keeps shapes of {REVIEW_BUDGET} vertices in all"
+                )
             else:
+                self.shape_vertices += count
                 kept[key] = _geojson(value)
         self.shapes[seq] = kept
 

@@ -3,12 +3,15 @@ row named by its reference or name, a repair with the submitted and the repaired
 row outside the programme with the position a swap would give it, and ``refuse_repairs``
 turning repairs into rejections."""
 
+import uuid
+
 import pytest
 from shapely import make_valid
-from shapely.geometry import box, shape
+from shapely.geometry import Point, box, shape
 from sqlalchemy import func, select
 
 from api.db.models import Hazard
+from api.services import imports
 from tests.helpers import run_import as run
 from tests.ingest import files as F
 
@@ -217,3 +220,25 @@ def test_corrected_positions_of_finds_are_generalised_for_readers_without_rights
     assert err["geometry_precision"] == "generalised_0.01deg"
     assert err["corrected_geometry"]["coordinates"] == pytest.approx([30.51, 50.46])
     assert "30.5123" not in rep.text and "50.4567" not in rep.text
+
+
+def test_the_shapes_kept_with_a_report_are_bounded():
+    """A huge shape is left out of the report (the line says why), and so is any shape past
+    the report's budget; a small one is kept, its coordinates rounded to 7 decimals."""
+    book = imports.Book(session=None, separate=False, import_id=uuid.uuid4())
+    huge = Point(30.5, 50.5).buffer(0.1, quad_segs=imports.REVIEW_VERTICES // 4 + 1)
+    small = box(30.123456789, 50.1, 30.2, 50.2)
+    book.attach(0, repaired_geometry=huge, correction="swap_lon_lat")
+    book.attach(1, corrected_geometry=small)
+    assert book.shapes[0] == {
+        "correction": "swap_lon_lat",
+        "geometry_omitted": f"more than {imports.REVIEW_VERTICES} vertices",
+    }
+    assert book.shapes[1]["corrected_geometry"]["coordinates"][0][0][0] == 30.2
+    assert 30.1234568 in {
+        x for x, _ in book.shapes[1]["corrected_geometry"]["coordinates"][0]
+    }
+    book.shape_vertices = imports.REVIEW_BUDGET
+    book.attach(2, corrected_geometry=small)
+    assert "corrected_geometry" not in book.shapes[2]
+    assert "in all" in book.shapes[2]["geometry_omitted"]
