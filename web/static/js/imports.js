@@ -14,7 +14,8 @@ import { loadConfig } from "./basemap.js";
 // submitted one), a row outside the programme at its corrected position, a row to review.
 export const REVIEW_STYLES = {
   rejected: { color: COLOURS.rejected, weight: 3, dashArray: "4 3", fillColor: COLOURS.rejected, fillOpacity: 0.1 },
-  submitted: { color: "#4a4a4a", weight: 2, dashArray: "2 4", fill: false },
+  // wide and dotted: it shows beside the repaired outline where the two coincide
+  submitted: { color: "#4a4a4a", weight: 7, opacity: 0.55, dashArray: "1 9", lineCap: "round", fill: false },
   repaired: { color: "#8a5300", weight: 3, dashArray: null, fillColor: "#F4A718", fillOpacity: 0.35 },
   corrected: { color: "#6A1B9A", weight: 3, dashArray: "8 4", fillColor: "#6A1B9A", fillOpacity: 0.15 },
   flagged: { color: "#8a5300", weight: 2, dashArray: "1 4", fillColor: "#8a5300", fillOpacity: 0.05 },
@@ -266,7 +267,8 @@ function reviewLegend(kinds) {
       const s = REVIEW_STYLES[kind];
       const sw = svg("svg", { width: 34, height: 18, viewBox: "0 0 34 18", "aria-hidden": "true", focusable: "false" },
         svg("rect", { x: 2, y: 2, width: 30, height: 14, fill: s.fill === false ? "none" : s.fillColor, "fill-opacity": s.fillOpacity ?? 0,
-          stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dashArray || null }));
+          stroke: s.color, "stroke-width": Math.min(s.weight, 4), "stroke-opacity": s.opacity ?? 1,
+          "stroke-linecap": s.lineCap || null, "stroke-dasharray": s.dashArray || null }));
       list.append(el("li", { dataset: { kind } }, sw, el("span", {}, t(`import.legend.${kind}`))));
     }
     node.append(list);
