@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api import jobs
-from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.deps import LanguageDep, PrincipalDep, SessionDep, SettingsDep
+from api.messages import translate_report
 from api.responses import JSONOut
 from api.schemas.imports import ImportForm, ImportQueued, ImportReport
 from api.services import imports
@@ -36,7 +37,14 @@ The report of an EO-find import shows positions generalised to 0.01° (and coord
 messages withheld) to readers without exact-location rights.
 
 `mode=dry_run` reports what `commit` would do and writes nothing; `atomic=true` writes all or
-nothing. Re-importing the same file changes nothing (rows count as `unchanged`).
+nothing; `refuse_repairs=true` rejects a row whose geometry would be repaired (the reason is the
+repair's message) instead of storing the repaired shape. Re-importing the same file changes
+nothing (rows count as `unchanged`).
+
+Each reported row carries its `reference` and `name` (as the file gives them); a repair (and a
+refused repair) carries `repaired_geometry` and `submitted_geometry`, and a row outside the
+programme that a swap or sign flip would put inside carries `correction` and
+`corrected_geometry`, so that the rows can be drawn before anything is committed.
 """
 
 
@@ -156,6 +164,7 @@ async def create_import(
             organisation=form.organisation,
             dayfirst=form.dayfirst,
             context=form.context,
+            refuse_repairs=form.refuse_repairs,
         )
         await run_in_threadpool(jobs.dispatch_import, session, imp.id, settings)
         await run_in_threadpool(session.refresh, imp)
@@ -175,11 +184,19 @@ async def create_import(
     response_class=JSONOut,
     summary="An import's status and report",
 )
-def get_import(import_id: uuid.UUID, session: SessionDep, principal: PrincipalDep):
-    """Status, progress, counts, and every rejected row, repair and flag."""
+def get_import(
+    import_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    language: LanguageDep,
+):
+    """Status, progress, counts, and every rejected row, repair and flag; the messages in
+    the language of ``Accept-Language`` (or ``lang``), English where none is written."""
     body = imports.report(session, import_id, principal)
     session.commit()
-    return JSONOut(body)
+    return JSONOut(
+        translate_report(body, language), headers={"Content-Language": language}
+    )
 
 
 @router.post(

@@ -1,7 +1,7 @@
 """Imports: the upload form's fields (request) and the job's status and report (responses)."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +30,10 @@ class ImportForm(BaseModel):
         Literal["settlements", "roads", "facilities", "land_use", "security_zones"]
         | None
     ) = Field(None, description="the context layer, for kind=context")
+    refuse_repairs: bool = Field(
+        False,
+        description="reject a row whose geometry would be repaired, instead of repairing it",
+    )
 
 
 class ImportLink(BaseModel):
@@ -57,6 +61,33 @@ class ImportMessage(BaseModel):
     location: list[float] | None = Field(None, description="lon, lat of the row")
     location_precision: Literal["generalised_0.01deg"] | None = Field(
         None, description="present when the location was generalised for the caller"
+    )
+    rule: str | None = Field(
+        None,
+        description="the gate's rule: rejected, repair_refused, outside_programme, "
+        "repaired, adjusted, duplicate, sliver, vertex_jump or review",
+    )
+    reference: str | None = Field(
+        None, description="the row's reference (external id, activity, pcode) in the file"
+    )
+    name: str | None = Field(None, description="the row's name in the file")
+    repaired_geometry: dict[str, Any] | None = Field(
+        None, description="a repair: the geometry as it would be stored (GeoJSON)"
+    )
+    submitted_geometry: dict[str, Any] | None = Field(
+        None, description="a repair: the geometry as the file gave it (GeoJSON)"
+    )
+    correction: str | None = Field(
+        None, description="outside the programme: the correction that would put it inside"
+    )
+    corrected_geometry: dict[str, Any] | None = Field(
+        None, description="outside the programme: where the row would lie once corrected"
+    )
+    geometry_precision: Literal["generalised_0.01deg"] | None = Field(
+        None, description="present when the geometries were generalised for the caller"
+    )
+    geometry_omitted: str | None = Field(
+        None, description="why the shapes of this row are not included (too large)"
     )
 
 
