@@ -1,21 +1,22 @@
 // The coordinator workspace (/app): priorities beside the map, a hazard panel, filters, file import
 // with a dry-run preview, drawing and editing hazards and releases. Operational data: sign-in needed.
 import { $, el, clear, closeOnEscape } from "./dom.js";
-import { hazardStyle, releaseStyle, adminStyle, contextStyle, clusterRadius, COLOURS } from "./styles.js";
+import { hazardStyle, releaseStyle, adminStyle, contextStyle, clusterRadius } from "./styles.js";
 import { tileTemplate, api, bboxParam } from "./urls.js";
 import { gridCluster } from "./cluster.js";
 import { balanceChart } from "./balance.js";
 import {
   t, setLanguage, initialLanguage, onLanguageChange, currentLanguage,
-  formatArea as fmtArea, formatDate, formatNumber, vocabLabel,
+  formatArea as fmtArea, formatDate, formatNumber, vocabLabel, fieldLabel, adminPath,
 } from "./i18n.js";
 import { loadConfig, createMap, renderLegend, languageSwitch, demoBanner } from "./basemap.js";
 import { call, login, auth, ApiError } from "./client.js";
 import { vectorTiles } from "./tiles.js";
+import { setupImport } from "./imports.js";
 
 const S = {
   map: null, me: null, vocab: {}, filters: {}, layers: {}, current: null, highlight: null,
-  findsGroup: null, rejectedLayer: null, importFile: null,
+  findsGroup: null,
 };
 const area = (m2) => fmtArea(m2, currentLanguage(), t);
 const label = (vocabulary, code) => vocabLabel(t, vocabulary, code);
@@ -187,7 +188,9 @@ async function setupFilters() {
   const a = clear($("#f-admin"));
   a.append(el("option", { value: "" }, t("filters.any")));
   admins.sort((x, y) => String(x.properties.pcode).localeCompare(String(y.properties.pcode)));
-  for (const f of admins) a.append(el("option", { value: f.properties.pcode }, `${"— ".repeat(Math.max(0, (f.properties.level || 1) - 1))}${f.properties.name} (${f.properties.pcode})`));
+  // admin areas by name, the code on hover (the hazard panel and the priorities use the names too)
+  S.adminNames = Object.fromEntries(admins.map((f) => [f.properties.pcode, f.properties.name]));
+  for (const f of admins) a.append(el("option", { value: f.properties.pcode, title: f.properties.pcode }, `${"— ".repeat(Math.max(0, (f.properties.level || 1) - 1))}${f.properties.name || f.properties.pcode}`));
   a.value = S.filters.admin || "";
   form.onchange = () => {
     S.filters = Object.fromEntries(new FormData(form).entries());
@@ -198,6 +201,9 @@ async function setupFilters() {
 
 // ---------- priorities ----------
 
+// the model the system made is "Default" in the API: shown in the reader's language
+const modelName = (model) => (model?.name === "Default" ? t("priorities.default_model") : model?.name || "");
+
 async function loadPriorities() {
   const box = $("#priority-list");
   const f = S.filters;
@@ -207,13 +213,14 @@ async function loadPriorities() {
     }));
     const rows = data.items.filter((it) => !f.classification || it.classification === f.classification);
     const table = el("table", { class: "list" },
-      el("caption", { class: "small" }, t("priorities.caption", { model: data.model?.name || "", version: data.model?.version ?? "", count: formatNumber(data.numberMatched, currentLanguage()) })),
+      el("caption", { class: "small" }, t("priorities.caption", { model: modelName(data.model), version: data.model?.version ?? "", count: formatNumber(data.numberMatched, currentLanguage()) })),
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "#"), el("th", { scope: "col" }, t("field.name")),
         el("th", { scope: "col" }, t("priorities.score")), el("th", { scope: "col" }, t("field.area")))),
       el("tbody", {}, rows.map((it) => el("tr", { class: "clickable" },
         el("td", {}, String(it.rank)),
         el("td", {}, el("button", { type: "button", class: "link", onclick: () => openHazard(it.hazard_id, true) }, it.name || it.external_id || it.hazard_id),
-          el("div", { class: "small" }, `${label("classification", it.classification)} · ${label("hazard_status", it.status)}`)),
+          el("div", { class: "small" }, `${label("classification", it.classification)} · ${label("hazard_status", it.status)}`),
+          it.admin?.length ? el("div", { class: "small admin-path", title: adminPath(it.admin).title }, adminPath(it.admin, S.adminNames).text) : null),
         el("td", {}, `${formatNumber(it.score, currentLanguage(), 1)} (${t(`band.${it.band}`)})`),
         el("td", {}, area(it.area_m2))))));
     clear(box).append(table);
@@ -257,7 +264,8 @@ function renderHazard(h, history, acts) {
   prop(dl, t("field.status"), label("hazard_status", p.status));
   prop(dl, t("field.contamination"), (p.contamination || []).map((c) => label("contamination", c)).join(", "));
   prop(dl, t("field.organisation"), p.organisation);
-  prop(dl, t("field.admin"), (p.admin || []).join(" › "));
+  const admin = adminPath(p.admin, S.adminNames);
+  prop(dl, t("field.admin"), el("span", { class: "admin-path", title: admin.title }, admin.text));
   prop(dl, t("field.date_of_information"), formatDate(p.date_of_information, currentLanguage()));
   prop(dl, t("field.area"), area(p.area_m2));
   prop(dl, t("field.version"), String(p.version));
@@ -281,7 +289,7 @@ function renderHazard(h, history, acts) {
   body.append(el("ol", { class: "timeline" }, (history.versions || []).slice().reverse().map((v) => el("li", {},
     el("strong", {}, `v${v.version} · ${t(`history.kind.${v.kind}`)}`), " ",
     el("span", { class: "small" }, `${formatDate(v.date_of_information, currentLanguage())} · ${v.author || "–"}${v.applied === false ? " · " + t("history.not_applied") : ""}`),
-    v.changes ? el("div", { class: "small" }, Object.keys(v.changes).join(", ")) : null))));
+    v.changes ? el("div", { class: "small changes" }, Object.keys(v.changes).map((k) => fieldLabel(t, k)).join(", ")) : null))));
   const panel = $("#hazard-panel");
   panel.hidden = false;
   panel.focus();
@@ -420,106 +428,6 @@ async function recordRelease() {
   }
 }
 
-// ---------- import with a dry-run preview ----------
-
-async function waitForImport(url) {
-  for (let i = 0; i < 600; i++) {
-    const { data } = await call(url);
-    if (["succeeded", "failed"].includes(data.status)) return data;
-    await new Promise((r) => setTimeout(r, i < 10 ? 300 : 1000));
-  }
-  throw new Error(t("import.timeout"));
-}
-
-async function runImport(mode) {
-  const file = $("#import-file").files[0];
-  const report = clear($("#import-report"));
-  if (!file) { report.append(el("p", { class: "msg-error" }, t("import.no_file"))); return null; }
-  report.append(el("p", {}, t("import.running")));
-  const form = new FormData();
-  form.append("file", file);
-  form.append("kind", $("#import-kind").value);
-  form.append("mode", mode);
-  try {
-    const r = await call(api("imports"), { method: "POST", form });
-    const result = await waitForImport(r.response.headers.get("location") || api(`imports/${r.data.id}`));
-    renderReport(result, mode);
-    if (mode === "dry_run") await showRejected(file, result);
-    return result;
-  } catch (err) {
-    clear(report).append(el("p", { class: "msg-error", role: "alert" }, err.message));
-    return null;
-  }
-}
-
-function renderReport(result, mode) {
-  const box = clear($("#import-report"));
-  const c = result.counts || {};
-  box.append(el("p", { class: result.status === "succeeded" ? "msg-ok" : "msg-error" },
-    t(mode === "dry_run" ? "import.previewed" : "import.done", {
-      read: c.read ?? 0, created: c.created ?? 0, updated: c.updated ?? 0, unchanged: c.unchanged ?? 0, rejected: c.rejected ?? 0,
-    })));
-  if (result.failure) box.append(el("p", { class: "msg-error" }, result.failure));
-  const problems = [...(result.errors || []).map((e) => ({ ...e, level: "error" })), ...(result.flags || []).map((e) => ({ ...e, level: "flag" }))];
-  if (problems.length) {
-    box.append(el("table", { class: "list", id: "import-errors" },
-      el("caption", {}, t("import.problems")),
-      el("thead", {}, el("tr", {}, ["import.row", "import.field", "import.message"].map((k) => el("th", { scope: "col" }, t(k))))),
-      el("tbody", {}, problems.map((e) => el("tr", { class: e.level === "error" ? "msg-error" : "" },
-        el("td", {}, String(e.row ?? "–")), el("td", {}, e.field || "–"), el("td", {}, e.message || ""))))));
-  }
-  $("#import-commit").disabled = !(mode === "dry_run" && result.status === "succeeded" && (c.created || c.updated));
-}
-
-// Rows the dry run refused, on the map before the commit: a marker at the point the server
-// reports for each (any format with geometries), and for a GeoJSON file the row's own shape.
-async function showRejected(file, result) {
-  if (S.rejectedLayer) S.map.removeLayer(S.rejectedLayer);
-  S.rejectedLayer = null;
-  const errors = (result.errors || []).filter((e) => e.row !== null && e.row !== undefined);
-  if (!errors.length) return;
-  const group = L.featureGroup();
-  const style = { color: COLOURS.rejected, weight: 3, dashArray: "4 3", fillOpacity: 0.1 };
-  // the server's message as text in a node: a string given to Leaflet would be parsed as HTML
-  const tip = (e) => el("span", {}, t("import.rejected_row", { row: e.row, message: e.message || "" }));
-  const placed = new Set();
-  if (/\.(geo)?json$/i.test(file.name)) {
-    let collection = null;
-    try { collection = JSON.parse(await file.text()); } catch { /* the report says why */ }
-    const features = (collection && collection.features) || [];
-    for (const e of errors) {
-      const f = features[e.row - 1];
-      if (!f || !f.geometry || placed.has(e.row)) continue;
-      try {
-        L.geoJSON(f, { style, pointToLayer: (_, ll) => L.circleMarker(ll, style) }).bindTooltip(tip(e)).addTo(group);
-        placed.add(e.row);
-      } catch { /* a geometry Leaflet cannot draw: its marker below */ }
-    }
-  }
-  for (const e of errors) {
-    if (placed.has(e.row) || !e.location) continue;
-    L.circleMarker([e.location[1], e.location[0]], { ...style, radius: 9 }).bindTooltip(tip(e)).addTo(group);
-    placed.add(e.row);
-  }
-  if (!placed.size) return;
-  S.rejectedLayer = group.addTo(S.map);
-  S.map.fitBounds(group.getBounds(), { maxZoom: 15, padding: [30, 30] });
-}
-
-function setupImport() {
-  $("#import-preview").addEventListener("click", () => runImport("dry_run"));
-  $("#import-file").addEventListener("change", () => { $("#import-commit").disabled = true; });
-  $("#import-commit").addEventListener("click", async () => {
-    $("#import-commit").disabled = true;
-    const result = await runImport("commit");
-    if (result) {
-      if (S.rejectedLayer) { S.map.removeLayer(S.rejectedLayer); S.rejectedLayer = null; }
-      refreshTiles();
-      loadPriorities();
-    }
-  });
-}
-
 // ---------- tabs ----------
 
 function setupTabs() {
@@ -566,7 +474,7 @@ async function main() {
   buildLayers();
   await setupFilters();
   renderLegend($("#pane-legend"));
-  setupImport();
+  setupImport({ map: S.map, onCommitted: () => { refreshTiles(); loadPriorities(); } });
   $("#draw-hazard").hidden = !["admin", "coordinator"].includes(S.me.role);
   $("#draw-hazard").addEventListener("click", drawHazard);
   $("#hazard-close").addEventListener("click", closeHazard);

@@ -25,8 +25,10 @@ function row(label, value) {
   return [el("dt", {}, label), el("dd", {}, value)];
 }
 
-// Details of a clicked public feature, every value as text.
-function showDetails(props, layerName) {
+// Details of a clicked public feature, every value as text; drawn again in a new language.
+let detailsShown = null;
+function showDetails(props, layerName, { focus = true } = {}) {
+  detailsShown = { props, layerName };
   const body = clear($("#details-body"));
   const dl = el("dl", { class: "props" });
   if (layerName === "public-released") {
@@ -44,7 +46,7 @@ function showDetails(props, layerName) {
   }
   const panel = $("#details");
   panel.hidden = false;
-  panel.focus();
+  if (focus) panel.focus();
 }
 
 function hideDetails() {
@@ -52,7 +54,9 @@ function hideDetails() {
   $("#map").focus();
 }
 
+let lastCheck = null; // asked again in a new language, so the verdict follows the page
 async function check(map, lon, lat, marker) {
+  lastCheck = [map, lon, lat, marker];
   const out = clear($("#check-result"));
   out.append(el("p", {}, t("check.checking")));
   try {
@@ -89,6 +93,10 @@ async function main() {
   }
   renderLegend($("#legend"));
   onLanguageChange(() => renderLegend($("#legend")));
+  onLanguageChange(() => {
+    if (detailsShown && !$("#details").hidden) showDetails(detailsShown.props, detailsShown.layerName, { focus: false });
+    if (lastCheck) check(...lastCheck);
+  });
   $("#details-close").addEventListener("click", hideDetails);
   closeOnEscape($("#details"), hideDetails);
   const marker = L.circleMarker([0, 0], { radius: 8, color: "#0b4f9c", weight: 3, fillOpacity: 0.3 });
