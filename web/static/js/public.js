@@ -54,6 +54,24 @@ function hideDetails() {
   $("#map").focus();
 }
 
+// On a phone the side panel lies below the map: the verdict is also shown over the map, in a
+// live region of its own (the side panel's stops announcing, so it is read once), and the map
+// is scrolled into view, so nobody has to look for it below the fold.
+const PHONE = "(max-width: 720px)";
+const onPhone = () => window.matchMedia(PHONE).matches;
+
+function showVerdictOverMap(map, lines) {
+  const box = $("#map-verdict");
+  box.hidden = !onPhone();
+  $("#check-result").setAttribute("aria-live", box.hidden ? "polite" : "off");
+  if (box.hidden) return;
+  clear(box).append(
+    ...lines,
+    el("button", { type: "button", class: "close", "aria-label": t("action.close"), onclick: () => { box.hidden = true; } }, "×"),
+  );
+  map.getContainer().scrollIntoView({ block: "start" });
+}
+
 let lastCheck = null; // asked again in a new language, so the verdict follows the page
 async function check(map, lon, lat, marker) {
   lastCheck = [map, lon, lat, marker];
@@ -62,10 +80,12 @@ async function check(map, lon, lat, marker) {
   try {
     const { data } = await call(api("public/check", { lon: lon.toFixed(6), lat: lat.toFixed(6) }), { lang: currentLanguage() });
     clear(out);
-    out.append(el("p", { class: `status-${data.status}` }, t(`check.status.${data.status}`)));
-    if (data.nearest_m !== null && data.nearest_m !== undefined && data.status !== "inside") {
-      out.append(el("p", {}, t("check.nearest", { distance: formatDistance(data.nearest_m, currentLanguage(), t) })));
-    }
+    const verdict = () => el("p", { class: `status-${data.status}` }, t(`check.status.${data.status}`));
+    const nearest = () => el("p", {}, t("check.nearest", { distance: formatDistance(data.nearest_m, currentLanguage(), t) }));
+    const hasNearest = data.nearest_m !== null && data.nearest_m !== undefined && data.status !== "inside";
+    out.append(verdict());
+    if (hasNearest) out.append(nearest());
+    showVerdictOverMap(map, hasNearest ? [verdict(), nearest()] : [verdict()]);
     const advice = data.advice || {};
     for (const [key, items] of [["check.do", advice.do], ["check.dont", advice.dont]]) {
       if (items && items.length) out.append(el("h3", {}, t(key)), el("ul", {}, items.map((x) => el("li", {}, x))));
@@ -83,6 +103,11 @@ async function main() {
   demoBanner($("#demo-banner"), config);
   languageSwitch($("#language"), config.languages);
   const map = createMap($("#map"), config);
+  // the point "Check the map centre" asks about, always marked (it never takes a click)
+  map.getContainer().append(
+    el("div", { id: "crosshair", class: "crosshair", "aria-hidden": "true" }),
+    el("div", { id: "map-verdict", class: "map-verdict", role: "status", hidden: "" }),
+  );
   // released land under the hazards; tiles above z15 reuse z15's (public detail is capped);
   // asked for with the publication's version, the browser keeps them (immutable)
   const version = config.public_tiles ? { v: config.public_tiles } : undefined;
