@@ -192,11 +192,42 @@ async function setupFilters() {
   S.adminNames = Object.fromEntries(admins.map((f) => [f.properties.pcode, f.properties.name]));
   for (const f of admins) a.append(el("option", { value: f.properties.pcode, title: f.properties.pcode }, `${"— ".repeat(Math.max(0, (f.properties.level || 1) - 1))}${f.properties.name || f.properties.pcode}`));
   a.value = S.filters.admin || "";
-  form.onchange = () => {
-    S.filters = Object.fromEntries(new FormData(form).entries());
-    S.layers.hazards.redraw();
-    loadPriorities();
-  };
+  S.adminFeatures = Object.fromEntries(admins.map((f) => [f.properties.pcode, f]));
+  form.onchange = () => applyFilters({ moveToArea: true });
+  filterChip();
+}
+
+// Apply the filter form: list and map; a newly chosen admin area brings the map to it.
+function applyFilters({ moveToArea = false } = {}) {
+  const before = S.filters.admin;
+  S.filters = Object.fromEntries([...new FormData($("#filters")).entries()].filter(([, v]) => v));
+  S.layers.hazards.redraw();
+  loadPriorities();
+  filterChip();
+  const area = S.adminFeatures?.[S.filters.admin];
+  if (moveToArea && area?.geometry && S.filters.admin !== before) {
+    S.map.fitBounds(L.geoJSON(area).getBounds(), { animate: false });
+  }
+}
+
+// "Filtered: …" with a × that clears every filter: a filtered map never passes for the whole one.
+function filterChip() {
+  const chip = $("#filter-chip");
+  const chosen = [...$("#filters").querySelectorAll("select")].filter((s) => s.value);
+  chip.hidden = !chosen.length;
+  clear(chip);
+  if (!chosen.length) return;
+  const text = chosen.map((s) => s.selectedOptions[0].textContent.replace(/^(— )+/, "")).join(", ");
+  chip.append(
+    el("span", {}, t("filters.active", { filters: text })),
+    el("button", {
+      type: "button", class: "close", "aria-label": t("filters.clear"), title: t("filters.clear"),
+      onclick: () => {
+        for (const s of $("#filters").querySelectorAll("select")) s.value = "";
+        applyFilters();
+      },
+    }, "×"),
+  );
 }
 
 // ---------- priorities ----------
@@ -387,13 +418,18 @@ async function drawHazard() {
   const layer = await drawPolygon();
   const geometry = layer.toGeoJSON().geometry;
   const created = await featureDialog("draw.hazard", (form) => {
+    field(form, "external_id", "field.external_id", el("input", { maxlength: 200, autocomplete: "off" }));
     field(form, "name", "field.name", el("input", { required: true, maxlength: 500 }));
     field(form, "classification", "field.classification", vocabSelect("classification", "SHA"));
+    const status = vocabSelect("hazard_status", "");
+    status.prepend(el("option", { value: "" }, t("draw.status_derived")));
+    status.value = "";
+    field(form, "status", "field.status", status);
     field(form, "hazard_type", "field.hazard_type", vocabSelect("hazard_type", "minefield"));
     field(form, "contamination", "field.contamination", vocabSelect("contamination", "ap_mine"));
     field(form, "date_of_information", "field.date_of_information", el("input", { type: "date", required: true, value: today() }));
   }, async (fd) => {
-    const props = Object.fromEntries(fd.entries());
+    const props = Object.fromEntries([...fd.entries()].filter(([, v]) => v !== ""));
     props.contamination = [props.contamination];
     return (await call(api("hazards"), { method: "POST", json: { type: "Feature", geometry, properties: props } })).data;
   });
