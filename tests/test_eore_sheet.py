@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, Point, box
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
 
 from api.db.models import PublicHazard, PublicPublication, Settlement
+from api.db.models.context import LandUseArea, Road
 from api.deps import get_session
 from api.main import create_app
 from api.spatial.svg_map import metres_per_degree, project
@@ -139,8 +140,8 @@ def test_sheet_draws_only_the_latest_public_layer(
     assert "No public hazard map" not in html
     assert "Nearest published dangerous area" in html
     assert "1.0 km" in html  # 1000 m to the west
-    today = datetime.now(UTC).date().isoformat()
-    assert f"Public hazard map published on {today}" in html
+    today = datetime.now(UTC).date()
+    assert f"Public hazard map published on {today.day} {today:%B} {today.year}" in html
 
 
 def test_sheet_in_ukrainian_with_the_configured_hotline(
@@ -229,3 +230,104 @@ def test_project_places_and_clips_polygons():
     )
     with pytest.raises(ValueError, match="half_width_m"):
         project([], centre=(LON, LAT), half_width_m=0)
+
+
+UK_GENITIVE = "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня"
+
+
+def test_sheet_map_draws_roads_water_and_the_built_up_area_with_the_name(
+    client, session, actors, place
+):
+    """A community relates the shapes to its own fields: its roads, its water and its
+    built-up area are drawn under the dangerous areas, with its name (issue 18, item 1)."""
+    m_lon, m_lat = metres_per_degree(LAT)
+    session.add_all(
+        [
+            Road(
+                name="Demo track",
+                road_class="track",
+                geom=from_shape(
+                    MultiLineString(
+                        [LineString([(LON - 0.02, LAT), (LON + 0.02, LAT)])]
+                    ),
+                    srid=4326,
+                ),
+            ),
+            LandUseArea(
+                land_use="water_source",
+                geom=from_shape(
+                    MultiPolygon(
+                        [
+                            box(
+                                LON + 800 / m_lon,
+                                LAT + 800 / m_lat,
+                                LON + 0.015,
+                                LAT + 0.015,
+                            )
+                        ]
+                    ),
+                    srid=4326,
+                ),
+            ),
+            LandUseArea(
+                land_use="residential",
+                geom=from_shape(
+                    MultiPolygon(
+                        [
+                            box(
+                                LON - 300 / m_lon,
+                                LAT - 300 / m_lat,
+                                LON + 300 / m_lon,
+                                LAT + 300 / m_lat,
+                            )
+                        ]
+                    ),
+                    srid=4326,
+                ),
+            ),
+            # a built-up area of another village, 2.5 km away: not this one's outline
+            LandUseArea(
+                land_use="residential",
+                geom=from_shape(
+                    MultiPolygon(
+                        [
+                            box(
+                                LON - 2500 / m_lon,
+                                LAT - 100 / m_lat,
+                                LON - 2300 / m_lon,
+                                LAT + 100 / m_lat,
+                            )
+                        ]
+                    ),
+                    srid=4326,
+                ),
+            ),
+        ]
+    )
+    session.flush()
+    publish(
+        session, [box(LON - 1300 / m_lon, LAT - 0.001, LON - 1000 / m_lon, LAT + 0.001)]
+    )
+    html = sheet(client, actors.eore_a, place, lang="en")
+    assert_printable_and_safe(html)
+    roads = re.findall(r'<path class="ctx-road" d="([^"]+)"', html)
+    assert len(roads) == 2  # one road: a white casing and the line
+    # the track runs west-east through the settlement (the map's centre, y = 300)
+    ys = [float(v) for v in re.findall(r"[ML][\d.]+ ([\d.]+)", roads[0])]
+    assert ys and all(abs(y - 300) < 1 for y in ys)
+    assert len(re.findall(r'<path class="ctx-water"', html)) == 1
+    assert len(re.findall(r'<path class="ctx-outline"', html)) == 1
+    # drawn under the dangerous areas: every context path before the first hazard path
+    assert html.rindex('class="ctx-') < html.index('<path d="')
+    assert re.search(r'<text class="place-name"[^>]*>&lt;img src=x', html)  # escaped
+    for words in ("Road or track", "Water", "Built-up area of the community"):
+        assert words in html
+
+
+def test_sheet_dates_in_the_readers_language(client, session, actors, place):
+    publish(session, [])
+    today = datetime.now(UTC).date()
+    html = sheet(client, actors.eore_a, place, lang="uk")
+    month = UK_GENITIVE.split()[today.month - 1]
+    assert f"{today.day} {month} {today.year}" in html
+    assert today.isoformat() not in html

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, NotFound
 from api.services.auth import Principal, require_reader
-from api.spatial.svg_map import metres_per_degree, project
+from api.spatial.svg_map import metres_per_degree, project, project_shapes
 from api.vocab import DEFAULT_LANGUAGE, Role, catalogue
 
 SHEET_ROLES = (Role.admin, Role.coordinator, Role.eore)
@@ -57,6 +57,46 @@ FROM public_hazards ph
 WHERE ph.publication_id = :publication
   AND ph.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)
 """
+
+
+# What lets a community find its own fields on the map, drawn under the dangerous areas:
+# water (land use water source / irrigation), the built-up area the settlement stands in
+# (residential land use within 1 km of its point), roads and tracks; each clipped to the box.
+_BOX = "ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+CONTEXT_SQL = f"""
+SELECT 'water' AS kind, ST_AsBinary(ST_ClipByBox2D(geom, {_BOX})) AS geom
+FROM context_land_use
+WHERE land_use IN ('water_source', 'irrigation') AND geom && {_BOX}
+UNION ALL
+SELECT 'outline', ST_AsBinary(ST_ClipByBox2D(geom, {_BOX}))
+FROM context_land_use
+WHERE land_use = 'residential' AND geom && {_BOX}
+  AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, 1000)
+UNION ALL
+SELECT 'road', ST_AsBinary(ST_ClipByBox2D(geom, {_BOX}))
+FROM context_roads WHERE geom && {_BOX}
+"""
+
+
+def _context_paths(session: Session, params: dict, radius_m: int) -> dict[str, list]:
+    """The context layers' SVG paths by kind (``water``, ``outline``, ``road``)."""
+    by_kind: dict[str, list] = {"water": [], "outline": [], "road": []}
+    for row in session.execute(text(CONTEXT_SQL), params):
+        if row.geom is not None:
+            by_kind[row.kind].append(wkb.loads(bytes(row.geom)))
+    centre = (params["lon"], params["lat"])
+    return {
+        kind: project_shapes(geoms, centre=centre, half_width_m=radius_m)
+        for kind, geoms in by_kind.items()
+    }
+
+
+def _long_date(day: date, language: str) -> str:
+    """A date as the reader writes it: "4 December 2026", "4 грудня 2026"."""
+    month = catalogue(language).get(f"month.genitive.{day.month}") or catalogue(
+        DEFAULT_LANGUAGE
+    ).get(f"month.genitive.{day.month}", str(day.month))
+    return f"{day.day} {month} {day.year}"
 
 
 def require_sheet_maker(principal: Principal | None) -> Principal:
@@ -115,24 +155,25 @@ def community_sheet(
     publication = session.execute(text(LATEST_SQL)).mappings().first()
     svg_map = None
     nearest_m = None
+    context_paths: dict[str, list] = {}
     if publication is not None:
         m_lon, m_lat = metres_per_degree(place["lat"])
         # widen the box in longitude for the poleward edge, where degrees are shorter
         lat_edge = min(89.0, abs(place["lat"]) + radius_m / m_lat)
         dlon = radius_m / metres_per_degree(lat_edge)[0]
         dlat = radius_m / m_lat * 1.01
+        params = {
+            "lon": place["lon"],
+            "lat": place["lat"],
+            "min_lon": place["lon"] - dlon,
+            "min_lat": place["lat"] - dlat,
+            "max_lon": place["lon"] + dlon,
+            "max_lat": place["lat"] + dlat,
+        }
         rows = session.execute(
-            text(HAZARDS_SQL),
-            {
-                "publication": publication["id"],
-                "lon": place["lon"],
-                "lat": place["lat"],
-                "min_lon": place["lon"] - dlon,
-                "min_lat": place["lat"] - dlat,
-                "max_lon": place["lon"] + dlon,
-                "max_lat": place["lat"] + dlat,
-            },
+            text(HAZARDS_SQL), {"publication": publication["id"], **params}
         ).all()
+        context_paths = _context_paths(session, params, radius_m)
         svg_map = project(
             [wkb.loads(bytes(r.geom)) for r in rows],
             centre=(place["lon"], place["lat"]),
@@ -150,10 +191,11 @@ def community_sheet(
         "hotline": hotline,
         "messages": [t(f"msg_{m}") for m in MESSAGES],
         "publication": publication,
-        "published_on": publication["published_at"].date().isoformat()
+        "published_on": _long_date(publication["published_at"].date(), language)
         if publication
         else None,
         "map": svg_map,
+        "context": context_paths,
         "scale_label": (
             _number(
                 svg_map.scale_m / 1000, language, 1 if svg_map.scale_m % 1000 else 0
@@ -166,6 +208,6 @@ def community_sheet(
         "nearest": (_number(nearest_m / 1000, language, 1) + " " + t("km"))
         if nearest_m is not None
         else None,
-        "prepared_on": (today or datetime.now(UTC).date()).isoformat(),
+        "prepared_on": _long_date(today or datetime.now(UTC).date(), language),
     }
     return _env.get_template("community_sheet.html").render(**context)

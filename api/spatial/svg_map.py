@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from shapely import affinity
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 WGS84_A = 6_378_137.0
@@ -71,6 +71,64 @@ def _path(geom: BaseGeometry) -> str:
     return "".join(p for p in parts if p)
 
 
+def _line_path(geom: BaseGeometry) -> str:
+    def fmt(p) -> str:
+        return f"{p[0]:.1f} {p[1]:.1f}"
+
+    if isinstance(geom, LineString):
+        points = list(geom.coords)
+        if len(points) < 2:
+            return ""
+        return "M" + fmt(points[0]) + "".join("L" + fmt(p) for p in points[1:])
+    return "".join(_line_path(g) for g in getattr(geom, "geoms", []))
+
+
+def _to_map(geom: BaseGeometry, centre: tuple[float, float], k: float, size: int):
+    """``geom`` in map units: x east of the left edge, y south of the top edge (SVG's y
+    points down), ``k`` map units per metre, the map's centre at ``centre`` (lon, lat)."""
+    lon0, lat0 = centre
+    m_lon, m_lat = metres_per_degree(lat0)
+    return affinity.affine_transform(
+        geom,
+        [
+            m_lon * k,
+            0,
+            0,
+            -m_lat * k,
+            size / 2 - lon0 * m_lon * k,
+            size / 2 + lat0 * m_lat * k,
+        ],
+    )
+
+
+def project_shapes(
+    geoms: list[BaseGeometry],
+    *,
+    centre: tuple[float, float],
+    half_width_m: float,
+    size: int = 600,
+) -> list[str]:
+    """SVG path data of lines and polygons (EPSG:4326) on the same map as :func:`project`
+    (roads, water, a settlement's outline), clipped to it; points and empty ones left out.
+    Polygons are closed paths, lines open ones."""
+    k = size / (2 * half_width_m)
+    frame = box(0, 0, size, size)
+    paths = []
+    for geom in geoms:
+        if geom.is_empty:
+            continue
+        clipped = _to_map(geom, centre, k, size).intersection(frame)
+        if clipped.is_empty:
+            continue
+        if isinstance(clipped, LineString | MultiLineString):
+            d = _line_path(clipped)
+        else:
+            d = _path(clipped) or _line_path(clipped)
+        if d:
+            paths.append(d)
+    return paths
+
+
 def project(
     geoms: list[BaseGeometry],
     *,
@@ -92,27 +150,13 @@ def project(
     """
     if half_width_m <= 0:
         raise ValueError(f"half_width_m must be positive, got {half_width_m}")
-    lon0, lat0 = centre
-    m_lon, m_lat = metres_per_degree(lat0)
     k = size / (2 * half_width_m)  # map units per metre
     frame = box(0, 0, size, size)
     paths = []
     for geom in geoms:
         if geom.is_empty or not isinstance(geom, Polygon | MultiPolygon):
             continue
-        # x: east of the left edge; y: south of the top edge (SVG's y points down)
-        shifted = affinity.affine_transform(
-            geom,
-            [
-                m_lon * k,
-                0,
-                0,
-                -m_lat * k,
-                size / 2 - lon0 * m_lon * k,
-                size / 2 + lat0 * m_lat * k,
-            ],
-        )
-        clipped = shifted.intersection(frame)
+        clipped = _to_map(geom, centre, k, size).intersection(frame)
         if clipped.is_empty:
             continue
         d = _path(clipped)
