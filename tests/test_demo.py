@@ -66,6 +66,7 @@ def test_report_gives_counts_and_credentials(loaded):
     assert "150 activities" in report
     assert "500 EO finds" in report
     assert "demo-admin" in report and "demo-coordinator" in report
+    assert "demo-eore" in report
     assert "demo-password" in report
     assert "\n" not in report
 
@@ -92,7 +93,7 @@ def test_counts(loaded):
         "cancelled",
     }
     assert scalar(loaded, "SELECT count(*) FROM eo_finds") == 500
-    assert scalar(loaded, "SELECT count(*) FROM users WHERE is_demo") == 2
+    assert scalar(loaded, "SELECT count(*) FROM users WHERE is_demo") == 3
 
 
 def test_admin_areas_form_two_levels(loaded):

@@ -731,10 +731,29 @@ PROGRAMME_IMPORTS = {
 }
 
 
-def require_import_scope(principal: Principal, kind: str) -> None:
+# context layers a coordinator brings in from the area they work in (settlements, roads,
+# facilities, land use): signed-in coordinators and admins; every import is audited with its
+# user. Security zones (which close hazards to work) and admin areas stay an admin's.
+FIELD_CONTEXT_LAYERS = frozenset({"settlements", "roads", "facilities", "land_use"})
+
+
+def require_import_scope(
+    principal: Principal, kind: str, context: str | None = None
+) -> None:
     """Refuse (403) an API key importing records its scopes do not name (``IMPORT_SCOPES``),
-    and anyone but a signed-in admin importing programme-wide data (``PROGRAMME_IMPORTS``)."""
-    if kind in PROGRAMME_IMPORTS:
+    anyone but a signed-in admin importing programme-wide data (``PROGRAMME_IMPORTS``), and
+    anyone but a signed-in coordinator or admin importing field context layers
+    (``FIELD_CONTEXT_LAYERS``)."""
+    if kind == "context" and context in FIELD_CONTEXT_LAYERS:
+        what = f"importing the {context} context layer"
+        if principal.api_key_id is not None:
+            raise Forbidden(f"{what}: API keys cannot; a coordinator or admin signs in")
+        if principal.role not in (Role.admin, Role.coordinator):
+            raise Forbidden(
+                f"{what} needs the coordinator or admin role; you are "
+                f"{principal.role.value}"
+            )
+    elif kind in PROGRAMME_IMPORTS:
         require_programme_admin(principal, PROGRAMME_IMPORTS[kind])
     if kind in IMPORT_SCOPES:
         require_scope(principal, IMPORT_SCOPES[kind], f"importing {kind}")

@@ -134,6 +134,7 @@ OPERATORS = ("DEMO-INGO", "DEMO-NNGO")
 USERS = (
     ("demo-admin", Role.admin, None),
     ("demo-coordinator", Role.coordinator, "DEMO-INGO"),
+    ("demo-eore", Role.eore, "DEMO-INGO"),  # risk-education staff of the same operator
 )
 
 # Fictional place names: obviously invented, never a real village of the region.
@@ -1982,8 +1983,9 @@ def _summary(session: Session, seed: int, seconds: float) -> str:
             f"{totals['facilities']} schools, health posts and water points,",
             f"{totals['land_use']} land-use areas and {totals['security_zones']}",
             "security zone;",
-            f"{totals['users']} users. Sign in as demo-admin (admin) or demo-coordinator",
-            f"(coordinator, DEMO-INGO) with the password {DEMO_PASSWORD}.",
+            f"{totals['users']} users. Sign in as demo-admin (admin), demo-coordinator",
+            "(coordinator, DEMO-INGO) or demo-eore (risk education, DEMO-INGO)",
+            f"with the password {DEMO_PASSWORD}.",
             "Every record is flagged is_demo and named as demo.",
         ]
     )

@@ -220,7 +220,7 @@ def create(
     """
     principal = require_importer(principal)
     mapping_obj = _check_params(kind, profile, mode, mapping, context)
-    require_import_scope(principal, kind)
+    require_import_scope(principal, kind, context)
     crs = _check_crs(crs)
     org = None
     if organisation:

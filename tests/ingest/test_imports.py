@@ -997,7 +997,9 @@ def test_a_submission_list_that_cannot_be_read_is_a_failed_import(
 def test_programme_wide_data_is_imported_by_admins_only(client, session, actors, kind):
     """Review finding: a coordinator, or a key with only imports:write, renamed and
     reshaped the programme's admin area UA (every organisation's P-codes, filters and
-    public counts follow it); context layers feed every organisation's ranking."""
+    public counts follow it); context layers feed every organisation's ranking, so no API
+    key imports them, and only signed-in coordinators (issue 18: from the workspace) and
+    admins import settlements, roads, facilities and land use."""
     from api.services import auth
 
     feature = (
@@ -1016,7 +1018,15 @@ def test_programme_wide_data_is_imported_by_admins_only(client, session, actors,
     admin_key, _ = auth.create_api_key(
         session, organisation_code=actors.org_a, name="admin-key", role=auth.Role.admin
     )
-    for who in (actors.coordinator_a, actors.analyst_a):
+    refused = (actors.coordinator_a, actors.analyst_a)
+    if (
+        kind == "context"
+    ):  # field context layers: coordinators too (issue 18), not analysts
+        refused = (actors.analyst_a,)
+        assert run(client, actors.coordinator_a, "a.geojson", data, **form)[
+            "status"
+        ] == ("succeeded")
+    for who in refused:
         r = upload(client, who, "a.geojson", data, **form)
         assert r.status_code == 403, r.text
     for plain in (key, admin_key):
@@ -1029,3 +1039,16 @@ def test_programme_wide_data_is_imported_by_admins_only(client, session, actors,
         assert r.status_code == 403, r.text
         assert "programme-wide" in r.json()["detail"] or "import" in r.json()["detail"]
     assert run(client, actors.admin, "a.geojson", data, **form)["status"] == "succeeded"
+
+
+def test_security_zones_stay_an_admins_import(client, session, actors):
+    """Security zones close hazards to work: coordinators import the other context layers
+    (issue 18), never these."""
+    data = F.geojson_bytes(
+        [F.feature(F.square(0), {"name": "Zone", "reason": "shelling"})]
+    )
+    form = {"kind": "context", "context": "security_zones"}
+    r = upload(client, actors.coordinator_a, "z.geojson", data, **form)
+    assert r.status_code == 403, r.text
+    assert "programme-wide" in r.json()["detail"]
+    assert run(client, actors.admin, "z.geojson", data, **form)["status"] == "succeeded"
