@@ -12,6 +12,7 @@ import {
 import { loadConfig, createMap, renderLegend, languageSwitch, demoBanner } from "./basemap.js";
 import { call, login, auth, ApiError } from "./client.js";
 import { vectorTiles } from "./tiles.js";
+import { setupEore } from "./eore.js";
 import { setupImport } from "./imports.js";
 
 const S = {
@@ -467,7 +468,7 @@ async function recordRelease() {
 // ---------- tabs ----------
 
 function setupTabs() {
-  const tabs = [...document.querySelectorAll("[role=tab]")];
+  const tabs = [...document.querySelectorAll("[role=tab]:not([hidden])")];
   const select = (tab) => {
     for (const x of tabs) {
       const on = x === tab;
@@ -484,6 +485,7 @@ function setupTabs() {
     });
   });
   select(tabs[0]);
+  return select;
 }
 
 // ---------- start ----------
@@ -497,12 +499,17 @@ async function main() {
   const config = await loadConfig();
   demoBanner($("#demo-banner"), config);
   languageSwitch($("#language"), config.languages);
-  setupTabs();
   auth.onSignInNeeded(signIn);
   auth.onPending((count) => { document.body.dataset.requestsPending = String(count); });
   auth.keepAlive();
   S.me = await whoAmI(); // not signed in (or the sign-in has ended): the dialog first
   showWho();
+  // risk education: the eore role's home; coordinators and admins have the tab too
+  const eoreTab = ["eore", "coordinator", "admin"].includes(S.me.role);
+  $("#import-kind optgroup").hidden = !["coordinator", "admin"].includes(S.me.role); // context layers
+  $("#tab-eore").hidden = !eoreTab;
+  const selectTab = setupTabs();
+  if (S.me.role === "eore") selectTab($("#tab-eore"));
   $("#logout").hidden = false;
   $("#logout").addEventListener("click", () => { auth.clear(); location.reload(); });
   await loadVocab();
@@ -516,6 +523,7 @@ async function main() {
   $("#hazard-close").addEventListener("click", closeHazard);
   closeOnEscape($("#hazard-panel"), closeHazard);
   await loadPriorities();
+  if (eoreTab) await setupEore({ map: S.map, me: S.me, adminNames: S.adminNames });
   // a link to one hazard: /app#hazard=<id>
   const openLinked = () => {
     const m = /^#hazard=([0-9a-f-]{36})$/i.exec(location.hash);

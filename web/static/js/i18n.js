@@ -120,7 +120,7 @@ export function apply(root) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   const title = document.querySelector("head > title[data-i18n]");
   if (title) document.title = t(title.dataset.i18n);
-  for (const attr of ["aria-label", "title", "placeholder", "alt"]) {
+  for (const attr of ["aria-label", "title", "placeholder", "alt", "label"]) {
     const data = "i18n" + attr.replace(/(^|-)(\w)/g, (m, d, c) => c.toUpperCase());
     for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.dataset[data]));
   }

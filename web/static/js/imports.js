@@ -92,7 +92,10 @@ async function runImport(mode) {
   report.append(el("p", {}, t("import.running")));
   const form = new FormData();
   form.append("file", file);
-  form.append("kind", $("#import-kind").value);
+  // a context layer is chosen as "context:<layer>" (settlements, roads, facilities, land use)
+  const [kind, contextLayer] = $("#import-kind").value.split(":");
+  form.append("kind", kind);
+  if (contextLayer) form.append("context", contextLayer);
   form.append("mode", mode);
   form.append("refuse_repairs", $("#import-refuse-repairs")?.checked ? "true" : "false");
   try {
