@@ -77,6 +77,10 @@ def test_crosshair_marks_the_map_centre_before_any_check(published, page):
     seen = _crosshair_and_map_centre(page)
     assert abs(seen["cross"][0] - seen["centre"][0]) <= 2, seen
     assert abs(seen["cross"][1] - seen["centre"][1]) <= 2, seen
+    page.select_option("#language", "uk")
+    page.wait_for_function("() => document.documentElement.lang === 'uk'")
+    assert page.locator("#crosshair").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "check-crosshair-uk.png"))
 
 
 @pytest.mark.viewport(390, 844)
