@@ -158,6 +158,50 @@ def test_eore_planning_lists_exposed_settlements(loaded):
     assert all(r["name"].startswith("Demo ") and r["open_hazards"] > 0 for r in rows)
 
 
+def test_demo_eore_has_past_sessions_and_a_planning_list(loaded):
+    """The EORE workspace of demo-eore shows its organisation's past sessions and a
+    planning list in which the communities reached last year show their last session."""
+    with Session(loaded.engine) as session:
+        eore_user = Principal(
+            role=Role.eore,
+            organisation_id=session.execute(
+                text("SELECT id FROM organisations WHERE code = 'DEMO-INGO'")
+            ).scalar_one(),
+            organisation_code="DEMO-INGO",
+            restricted=False,
+            name="demo-eore",
+        )
+        rows, matched, _ = eore.planning(
+            session,
+            principal=eore_user,
+            params=eore.PlanningParameters(),
+            limit=500,
+            offset=0,
+        )
+    assert matched == len(rows) > 50
+    reached = [r for r in rows if r["last_session_on"] is not None]
+    assert len(reached) == 6
+    assert {r["last_session_on"].year for r in reached} == {2025}
+    assert (
+        scalar(
+            loaded,
+            "SELECT count(*) FROM eore_sessions s JOIN organisations o "
+            "ON o.id = s.organisation_id WHERE o.code = 'DEMO-INGO' "
+            "AND s.external_id LIKE 'DEMO-RE-%' AND s.settlement_id IS NOT NULL",
+        )
+        == 6
+    )
+    assert (
+        scalar(
+            loaded,
+            "SELECT count(*) FROM eore_sessions WHERE NOT location_safe_to_record",
+        )
+        == 1
+    )
+    assert scalar(loaded, "SELECT sum(count) FROM eore_session_beneficiaries") > 100
+    assert scalar(loaded, "SELECT count(*) FROM eore_session_hazards") >= 6
+
+
 def test_security_zones_and_personal_data_stay_out_of_public_outputs(loaded):
     assert scalar(loaded, "SELECT count(*) FROM victim_personal_data") == 0
     with loaded.engine.connect() as conn:

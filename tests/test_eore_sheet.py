@@ -241,67 +241,31 @@ def test_sheet_map_draws_roads_water_and_the_built_up_area_with_the_name(
     """A community relates the shapes to its own fields: its roads, its water and its
     built-up area are drawn under the dangerous areas, with its name (issue 18, item 1)."""
     m_lon, m_lat = metres_per_degree(LAT)
+
+    def land_use(use, west_m, south_m, east_m, north_m):
+        """A land-use square, its edges in metres east and north of the settlement."""
+        square = box(
+            LON + west_m / m_lon,
+            LAT + south_m / m_lat,
+            LON + east_m / m_lon,
+            LAT + north_m / m_lat,
+        )
+        return LandUseArea(
+            land_use=use, geom=from_shape(MultiPolygon([square]), srid=4326)
+        )
+
+    track = LineString([(LON - 0.02, LAT), (LON + 0.02, LAT)])
     session.add_all(
         [
             Road(
                 name="Demo track",
                 road_class="track",
-                geom=from_shape(
-                    MultiLineString(
-                        [LineString([(LON - 0.02, LAT), (LON + 0.02, LAT)])]
-                    ),
-                    srid=4326,
-                ),
+                geom=from_shape(MultiLineString([track]), srid=4326),
             ),
-            LandUseArea(
-                land_use="water_source",
-                geom=from_shape(
-                    MultiPolygon(
-                        [
-                            box(
-                                LON + 800 / m_lon,
-                                LAT + 800 / m_lat,
-                                LON + 0.015,
-                                LAT + 0.015,
-                            )
-                        ]
-                    ),
-                    srid=4326,
-                ),
-            ),
-            LandUseArea(
-                land_use="residential",
-                geom=from_shape(
-                    MultiPolygon(
-                        [
-                            box(
-                                LON - 300 / m_lon,
-                                LAT - 300 / m_lat,
-                                LON + 300 / m_lon,
-                                LAT + 300 / m_lat,
-                            )
-                        ]
-                    ),
-                    srid=4326,
-                ),
-            ),
+            land_use("water_source", 800, 800, 1200, 1600),
+            land_use("residential", -300, -300, 300, 300),
             # a built-up area of another village, 2.5 km away: not this one's outline
-            LandUseArea(
-                land_use="residential",
-                geom=from_shape(
-                    MultiPolygon(
-                        [
-                            box(
-                                LON - 2500 / m_lon,
-                                LAT - 100 / m_lat,
-                                LON - 2300 / m_lon,
-                                LAT + 100 / m_lat,
-                            )
-                        ]
-                    ),
-                    srid=4326,
-                ),
-            ),
+            land_use("residential", -2500, -100, -2300, 100),
         ]
     )
     session.flush()

@@ -59,6 +59,7 @@ from api.errors import Conflict
 from api.schemas.accidents import AccidentFeature
 from api.schemas.activities import ActivityCreate
 from api.schemas.eo_finds import EOFindFeature
+from api.schemas.eore import EoreSessionFeature
 from api.schemas.hazards import HazardFeatureCreate, HazardFeaturePatch
 from api.schemas.organisations import OrganisationCreate
 from api.services import (
@@ -67,6 +68,7 @@ from api.services import (
     admin_areas,
     auth,
     eo_finds,
+    eore,
     hazards,
     organisations,
     priorities,
@@ -1899,6 +1901,7 @@ def _write(session: Session, programme: Programme, settings: Settings) -> None:
         feature = EOFindFeature.model_validate(f.payload(activity_id))
         eo_finds.create(session, feature=feature, principal=principal, is_demo=True)
     _write_accidents(session, programme.accidents, principal)
+    _write_eore_sessions(session, principal)
     for username, role, org in USERS:
         auth.create_user(
             session,
@@ -1911,6 +1914,138 @@ def _write(session: Session, programme: Programme, settings: Settings) -> None:
     admin_areas.assign_hazards(session, None)
     # once more for every hazard: activities changed their remaining areas since
     priorities.refresh(session, None)
+    session.commit()
+
+
+# Past risk-education sessions of DEMO-INGO, so that the EORE workspace shows the
+# organisation's history (issue 18): (rank of the settlement by population, date, method,
+# audience, messages, people reached per 10 adults). All in 2025, the demo's last year,
+# hence older than the planning view's six months: they show as a settlement's last
+# session without taking it off the list. One was not safe to record (area only).
+EORE_SESSIONS: tuple[tuple[int, date, str, str, tuple[str, ...], int, bool], ...] = (
+    (
+        0,
+        date(2025, 3, 12),
+        "interpersonal",
+        "general_community",
+        ("understand_threat", "recognise_devices", "report"),
+        10,
+        True,
+    ),
+    (
+        2,
+        date(2025, 4, 2),
+        "school_based",
+        "children",
+        ("recognise_devices", "safe_actions", "report"),
+        6,
+        True,
+    ),
+    (
+        4,
+        date(2025, 5, 21),
+        "interpersonal",
+        "farmers_herders",
+        ("dangerous_vs_safer_areas", "risk_taking", "safe_actions"),
+        4,
+        True,
+    ),
+    (
+        7,
+        date(2025, 7, 9),
+        "interpersonal",
+        "returnees_idps",
+        ("understand_threat", "dangerous_vs_safer_areas", "report"),
+        8,
+        False,
+    ),
+    (
+        11,
+        date(2025, 9, 17),
+        "printed_materials",
+        "teachers_caregivers",
+        ("help_others_safely", "report"),
+        3,
+        True,
+    ),
+    (
+        16,
+        date(2025, 11, 5),
+        "interpersonal",
+        "scrap_collectors",
+        ("risk_taking", "recognise_devices", "safe_actions"),
+        2,
+        True,
+    ),
+)
+EORE_SETTLEMENTS_SQL = """
+SELECT s.id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+       (SELECT a.pcode FROM admin_areas a WHERE ST_Intersects(a.geom, s.geom)
+        ORDER BY a.level DESC, a.pcode LIMIT 1) AS admin,
+       (SELECT array_agg(q.external_id) FROM (
+            SELECT h.external_id FROM hazards h
+            WHERE h.retired_at IS NULL AND ST_DWithin(h.geom::geography, s.geom::geography, 5000)
+            ORDER BY ST_Distance(h.geom::geography, s.geom::geography), h.external_id
+            LIMIT 2) q) AS hazards
+FROM context_settlements s
+ORDER BY s.population DESC NULLS LAST, s.external_id
+"""
+
+
+def _write_eore_sessions(session: Session, principal: auth.Principal) -> None:
+    """Record DEMO-INGO's past risk-education sessions through the service."""
+    settlements = session.execute(text(EORE_SETTLEMENTS_SQL)).mappings().all()
+    for n, (rank, day, method, audience, messages, tens, safe) in enumerate(
+        EORE_SESSIONS, start=1
+    ):
+        place = settlements[rank]
+        cells = [
+            {
+                "sex": sex,
+                "age_band": band,
+                "disability": "without_disability",
+                "count": tens * share,
+            }
+            for sex, shares in (("female", (4, 3, 1)), ("male", (3, 3, 1)))
+            for band, share in zip(
+                ("age_18_plus", "age_5_12", "age_13_17"), shares, strict=True
+            )
+        ]
+        cells.append(
+            {
+                "sex": "female",
+                "age_band": "age_18_plus",
+                "disability": "with_disability",
+                "count": max(1, tens // 3),
+            }
+        )
+        feature = EoreSessionFeature.model_validate(
+            {
+                "type": "Feature",
+                "geometry": (
+                    {"type": "Point", "coordinates": [place["lon"], place["lat"]]}
+                    if safe
+                    else None
+                ),
+                "properties": {
+                    "external_id": f"DEMO-RE-{n:04d}",
+                    "organisation": "DEMO-INGO",
+                    "team": f"Demo risk-education team {1 + n % 2}",
+                    "session_date": day.isoformat(),
+                    "delivery_method": method,
+                    "audience": audience,
+                    "language": "uk",
+                    "messages_covered": list(messages),
+                    "location_safe_to_record": safe,
+                    "admin": None if safe else place["admin"],
+                    "settlement_id": str(place["id"]),
+                    "beneficiaries": cells,
+                    "hazard_ids": list(place["hazards"] or []),
+                    "notes": f"{NOTE} Session in {place['name']}.",
+                },
+            }
+        )
+        eore.create_session(session, feature=feature, principal=principal)
     session.commit()
 
 
@@ -1951,6 +2086,8 @@ SELECT (SELECT count(*) FROM organisations WHERE is_demo) AS organisations,
        (SELECT count(*) FROM eo_finds WHERE is_demo) AS finds,
        (SELECT count(*) FROM users WHERE is_demo) AS users,
        (SELECT count(*) FROM accidents WHERE is_demo) AS accidents,
+       (SELECT count(*) FROM eore_sessions WHERE external_id LIKE 'DEMO-RE-%')
+         AS eore_sessions,
        (SELECT count(*) FROM context_settlements) AS settlements,
        (SELECT count(*) FROM context_roads) AS roads,
        (SELECT count(*) FROM context_facilities) AS facilities,
@@ -1978,7 +2115,8 @@ def _summary(session: Session, seed: int, seconds: float) -> str:
             f"({_counts(types, lambda t: _lower_first(label('activity_type', t)))})",
             f"with {sum(got['outcomes'].values())} release polygons",
             f"({_counts(got['outcomes'])}); {totals['finds']} EO finds;",
-            f"{totals['accidents']} recent accidents; around the hazards",
+            f"{totals['accidents']} recent accidents;",
+            f"{totals['eore_sessions']} risk-education sessions; around the hazards",
             f"{totals['settlements']} settlements, {totals['roads']} roads and tracks,",
             f"{totals['facilities']} schools, health posts and water points,",
             f"{totals['land_use']} land-use areas and {totals['security_zones']}",
