@@ -1018,11 +1018,9 @@ def test_programme_wide_data_is_imported_by_admins_only(client, session, actors,
     admin_key, _ = auth.create_api_key(
         session, organisation_code=actors.org_a, name="admin-key", role=auth.Role.admin
     )
-    refused = (actors.coordinator_a, actors.analyst_a)
-    if (
-        kind == "context"
-    ):  # field context layers: coordinators too (issue 18), not analysts
-        refused = (actors.analyst_a,)
+    refused = (actors.coordinator_a, actors.analyst_a, actors.eore_a)
+    if kind == "context":  # field context layers: coordinators too (issue 18)
+        refused = (actors.analyst_a, actors.eore_a)
         assert run(client, actors.coordinator_a, "a.geojson", data, **form)[
             "status"
         ] == ("succeeded")
