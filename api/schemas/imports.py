@@ -68,7 +68,8 @@ class ImportMessage(BaseModel):
         "repaired, adjusted, duplicate, sliver, vertex_jump or review",
     )
     reference: str | None = Field(
-        None, description="the row's reference (external id, activity, pcode) in the file"
+        None,
+        description="the row's reference (external id, activity, pcode) in the file",
     )
     name: str | None = Field(None, description="the row's name in the file")
     repaired_geometry: dict[str, Any] | None = Field(
@@ -78,10 +79,12 @@ class ImportMessage(BaseModel):
         None, description="a repair: the geometry as the file gave it (GeoJSON)"
     )
     correction: str | None = Field(
-        None, description="outside the programme: the correction that would put it inside"
+        None,
+        description="outside the programme: the correction that would put it inside",
     )
     corrected_geometry: dict[str, Any] | None = Field(
-        None, description="outside the programme: where the row would lie once corrected"
+        None,
+        description="outside the programme: where the row would lie once corrected",
     )
     geometry_precision: Literal["generalised_0.01deg"] | None = Field(
         None, description="present when the geometries were generalised for the caller"

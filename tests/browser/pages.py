@@ -85,3 +85,25 @@ def map_point(pg, lon, lat):
         }""",
         [lon, lat],
     )
+
+
+def post_cha(api, headers, ring, name) -> str:
+    """Create a CHA minefield over ``ring`` (lon/lat corners, unclosed) through the API;
+    its id."""
+    r = api.post(
+        "/hazards",
+        headers=headers,
+        json={
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring + [ring[0]]]},
+            "properties": {
+                "name": name,
+                "classification": "CHA",
+                "hazard_type": "minefield",
+                "contamination": ["ap_mine"],
+                "date_of_information": "2025-10-01",
+            },
+        },
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]

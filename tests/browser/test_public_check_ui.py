@@ -7,7 +7,7 @@ region, instead of below the fold.
 
 import pytest
 
-from tests.browser.pages import ARTIFACTS, demo_site, ready, zoom_to
+from tests.browser.pages import ARTIFACTS, demo_site, post_cha, ready, zoom_to
 
 pytestmark = pytest.mark.slow
 
@@ -20,22 +20,7 @@ CENTRE = (31.305, 49.303)
 def published():
     with demo_site("check_ui") as site:
         api, coordinator = site["api"], site["token"]("demo-coordinator")
-        r = api.post(
-            "/hazards",
-            headers=coordinator,
-            json={
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [RING + [RING[0]]]},
-                "properties": {
-                    "name": "Check UI field",
-                    "classification": "CHA",
-                    "hazard_type": "minefield",
-                    "contamination": ["ap_mine"],
-                    "date_of_information": "2025-10-01",
-                },
-            },
-        )
-        assert r.status_code == 201, r.text
+        post_cha(api, coordinator, RING, "Check UI field")
         pub = api.post("/public/publications", headers=site["token"]("demo-admin"))
         assert pub.status_code in (200, 201), pub.text
         yield site

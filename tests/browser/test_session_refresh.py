@@ -8,18 +8,15 @@ server refuses the refresh, over the page, keeping the edit, and then saves it.
 
 import re
 import time
-from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from playwright import sync_api as playwright_api
 
+from tests.browser.pages import ARTIFACTS
 from tests.live import demo_database, live_server, server_env
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 USER, PASSWORD = "demo-coordinator", "demo-password"
 NAMES = ["Session edit after expiry", "Session edit after revocation"]
 # places of the demo programme visited in turn, (lon, lat, zoom): each loads new tiles
@@ -81,32 +78,6 @@ def site():
                 assert r.status_code == 201, r.text
                 ids.append(r.json()["id"])
             yield {"base": base, "api": api, "headers": headers, "hazards": ids}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium"
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    """A fresh tab, offline but for the server; fails the test on any script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.route(
-        re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort()
-    )
-    pg = context.new_page()
-    problems = []
-    pg.on("pageerror", lambda e: problems.append(f"script error: {e}"))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    yield pg
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-    context.close()
-    assert not problems, problems
 
 
 def _responses(pg, t0):

@@ -13,13 +13,13 @@ import re
 import httpx2 as httpx
 import pytest
 
-from tests.browser.pages import ARTIFACTS
+from tests.browser.pages import ARTIFACTS, demo_site, post_cha
 from tests.browser.pages import login as _login
 from tests.browser.pages import map_point as _map_point
 from tests.browser.pages import ready as _ready
 from tests.browser.pages import tiles_drawn as _tiles_drawn
 from tests.browser.pages import zoom_to as _zoom_to
-from tests.live import demo_database, live_server, server_env
+from tests.live import live_server, server_env
 
 # slow: Chromium against a live server (make test-fast leaves it out)
 pytestmark = pytest.mark.slow
@@ -31,46 +31,11 @@ PAGE_BUDGET = 500 * 1024  # the public map's first load, base map excluded
 @pytest.fixture(scope="module")
 def site():
     """The running app with demo data, the XSS hazard and a public publication."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with demo_database("sg_web") as url:
-        env = server_env(url, SAFEGROUND_IMPORT_RUNNER="inline")
-        with live_server(env, log=ARTIFACTS / "server.log") as base:
-            api = httpx.Client(base_url=base + "/api/v1", timeout=60)
-
-            def token(user):
-                r = api.post(
-                    "/auth/token", data={"username": user, "password": "demo-password"}
-                )
-                assert r.status_code == 200, r.text
-                return {"Authorization": "Bearer " + r.json()["access_token"]}
-
-            coordinator, admin = token("demo-coordinator"), token("demo-admin")
-            ring = [[31.20, 49.20], [31.21, 49.20], [31.21, 49.206], [31.20, 49.206]]
-            r = api.post(
-                "/hazards",
-                headers=coordinator,
-                json={
-                    "type": "Feature",
-                    "geometry": {"type": "Polygon", "coordinates": [ring + [ring[0]]]},
-                    "properties": {
-                        "name": XSS_NAME,
-                        "classification": "CHA",
-                        "hazard_type": "minefield",
-                        "contamination": ["ap_mine"],
-                        "date_of_information": "2025-10-01",
-                    },
-                },
-            )
-            assert r.status_code == 201, r.text
-            xss_id = r.json()["id"]
-            yield {
-                "url": url,
-                "base": base,
-                "api": api,
-                "coordinator": coordinator,
-                "admin": admin,
-                "xss": xss_id,
-            }
+    with demo_site("web", SAFEGROUND_IMPORT_RUNNER="inline") as s:
+        coordinator, admin = s["token"]("demo-coordinator"), s["token"]("demo-admin")
+        ring = [[31.20, 49.20], [31.21, 49.20], [31.21, 49.206], [31.20, 49.206]]
+        xss_id = post_cha(s["api"], coordinator, ring, XSS_NAME)
+        yield {**s, "coordinator": coordinator, "admin": admin, "xss": xss_id}
 
 
 @pytest.fixture(scope="module")
