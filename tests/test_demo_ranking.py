@@ -182,6 +182,7 @@ def test_demo_eore_has_past_sessions_and_a_planning_list(loaded):
     reached = [r for r in rows if r["last_session_on"] is not None]
     assert len(reached) == 6
     assert {r["last_session_on"].year for r in reached} == {2025}
+    assert rows[0]["last_session_on"] is None and rows[1]["last_session_on"] is None
     assert (
         scalar(
             loaded,

@@ -1919,12 +1919,13 @@ def _write(session: Session, programme: Programme, settings: Settings) -> None:
 
 # Past risk-education sessions of DEMO-INGO, so that the EORE workspace shows the
 # organisation's history (issue 18): (rank of the settlement by population, date, method,
-# audience, messages, people reached per 10 adults). All in 2025, the demo's last year,
-# hence older than the planning view's six months: they show as a settlement's last
-# session without taking it off the list. One was not safe to record (area only).
+# audience, messages, a multiplier of the people reached, whether the location was safe to
+# record). All in 2025, the demo's last year, hence older than the planning view's six
+# months: they show as a settlement's last session without taking it off the list. The two
+# largest settlements have none, so the top of the list is a fresh start.
 EORE_SESSIONS: tuple[tuple[int, date, str, str, tuple[str, ...], int, bool], ...] = (
     (
-        0,
+        23,
         date(2025, 3, 12),
         "interpersonal",
         "general_community",
