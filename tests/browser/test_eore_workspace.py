@@ -71,6 +71,14 @@ def test_eore_user_plans_records_a_session_and_prints_a_sheet_in_ukrainian(site,
     page.fill("#eore-b-male-age_5_12-without_disability", "11")
     page.fill("#eore-b-male-age_18_plus-with_disability", "2")
     page.screenshot(path=str(ARTIFACTS / "eore-record-uk.png"))
+    # a date in the future: the API's problem message shows beside the date field
+    today = page.input_value("#eore-f-date")
+    page.fill("#eore-f-date", "2099-01-01")
+    dialog.locator("button[type=submit]").click()
+    beside = dialog.locator(".field-error[data-field=session_date]")
+    beside.wait_for()
+    assert beside.inner_text().strip()
+    page.fill("#eore-f-date", today)
     dialog.locator("button[type=submit]").click()
     dialog.wait_for(state="hidden")
     page.wait_for_function(

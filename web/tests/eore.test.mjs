@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { beneficiaryCells, sessionFeature, BENEFICIARY_ROWS, BENEFICIARY_SEXES } from "../static/js/eore.js";
+import { beneficiaryCells, sessionFeature, fieldForPointer, BENEFICIARY_ROWS, BENEFICIARY_SEXES } from "../static/js/eore.js";
 
 test("the beneficiary grid sends each positive count as its sex × age × disability cell", () => {
   const cells = beneficiaryCells([
@@ -31,4 +31,15 @@ test("a session at a point carries it; one not safe to record carries no point, 
   assert.equal(hidden.geometry, null);
   assert.equal(hidden.properties.location_safe_to_record, false);
   assert.equal(hidden.properties.admin, "ZZ0101");
+});
+
+
+test("a problem's pointer names the form field its message goes beside", () => {
+  assert.equal(fieldForPointer("/properties/session_date"), "session_date");
+  assert.equal(fieldForPointer("/properties/beneficiaries/0/count"), "beneficiaries");
+  assert.equal(fieldForPointer("/properties/admin"), "admin");
+  assert.equal(fieldForPointer("/geometry"), "location");
+  assert.equal(fieldForPointer("/properties/location_safe_to_record"), "location");
+  assert.equal(fieldForPointer(""), null);
+  assert.equal(fieldForPointer(undefined), null);
 });

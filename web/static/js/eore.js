@@ -51,6 +51,15 @@ export function sessionFeature(values, { point = null, settlementId = null } = {
   };
 }
 
+// The form field a problem's JSON pointer names ("/properties/session_date" → "session_date",
+// "/properties/beneficiaries/0/count" → "beneficiaries", "/geometry" → "location"); pure.
+export function fieldForPointer(pointer) {
+  const parts = String(pointer || "").split("/").filter(Boolean);
+  if (parts[0] === "geometry" || parts[1] === "location_safe_to_record") return "location";
+  if (parts[0] === "properties" && parts[1]) return parts[1] === "settlement_id" ? "location" : parts[1];
+  return null;
+}
+
 const label = (vocabulary, code) => vocabLabel(t, vocabulary, code);
 const adminName = (code) => (code ? E.adminNames[code] || code : "–");
 
@@ -222,6 +231,7 @@ async function recordSession(planningRow = null) {
     el("button", { type: "button", onclick: () => dialog.close("cancel") }, t("action.cancel"))));
   form.onsubmit = async (ev) => {
     ev.preventDefault();
+    for (const old of form.querySelectorAll(".field-error")) old.remove();
     const fd = new FormData(form);
     const values = {
       session_date: fd.get("session_date"), delivery_method: fd.get("delivery_method"), audience: fd.get("audience"),
@@ -237,9 +247,27 @@ async function recordSession(planningRow = null) {
       await Promise.all([loadPlanning(), loadSessions()]);
     } catch (err) {
       error.textContent = err.message;
+      showFieldErrors(form, err.problem);
     }
   };
   dialog.showModal();
+}
+
+// The API's problem messages beside the fields they name (422), each announced with its field.
+function showFieldErrors(form, problem) {
+  const anchors = {
+    location: "#eore-loc-not-safe", beneficiaries: "table.beneficiaries", messages_covered: "input[name=messages_covered]",
+    hazard_ids: "#eore-hazards legend",
+  };
+  for (const e of (problem && problem.errors) || []) {
+    const name = fieldForPointer(e.pointer);
+    if (!name) continue;
+    const target = form.querySelector(anchors[name] || `[name="${CSS.escape(name)}"]`);
+    if (!target) continue;
+    const note = el("span", { class: "field-error msg-error small", "data-field": name, role: "alert" }, e.message || "");
+    if (target.tagName === "TABLE") target.before(note);
+    else (target.closest("label") || target).after(note);
+  }
 }
 
 // ---------- past sessions ----------
