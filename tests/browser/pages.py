@@ -5,6 +5,7 @@ Shared by the browser test modules (fixtures in ``tests/browser/conftest.py``). 
 server logs go to ``test-artifacts/browser/``.
 """
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,3 +108,19 @@ def post_cha(api, headers, ring, name) -> str:
     )
     assert r.status_code == 201, r.text
     return r.json()["id"]
+
+
+def geojson_file(path: Path, features: list[dict]) -> Path:
+    """Write ``features`` as a GeoJSON FeatureCollection to ``path``; the path."""
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def preview_import(pg, base, path, *, refuse_repairs=False):
+    """Sign in as the demo coordinator and run the import tab's dry run of ``path``."""
+    login(pg, base)
+    pg.click("#tab-import")
+    pg.set_input_files("#import-file", str(path))
+    if refuse_repairs:
+        pg.check("#import-refuse-repairs")
+    pg.click("#import-preview")

@@ -8,11 +8,9 @@ programme. With "Refuse repairs" ticked the bowtie is a rejection. Screenshots
 (``import-*.png``) in English and Ukrainian.
 """
 
-import json
-
 import pytest
 
-from tests.browser.pages import ARTIFACTS, demo_site, login
+from tests.browser.pages import ARTIFACTS, demo_site, geojson_file, preview_import
 
 # slow: Chromium against a live server (make test-fast leaves it out)
 pytestmark = pytest.mark.slow
@@ -67,28 +65,19 @@ def survey(tmp_path):
         }
 
     path = tmp_path / "review.geojson"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    feature(BOWTIE, "BR-BOWTIE", "Bowtie field"),
-                    feature(GOOD, "BR-GOOD", "Good field"),
-                    feature(SWAPPED, "BR-SWAPPED", "Swapped field"),
-                ],
-            }
-        )
+    geojson_file(
+        path,
+        [
+            feature(BOWTIE, "BR-BOWTIE", "Bowtie field"),
+            feature(GOOD, "BR-GOOD", "Good field"),
+            feature(SWAPPED, "BR-SWAPPED", "Swapped field"),
+        ],
     )
     return path
 
 
 def dry_run(page, site, path, *, refuse_repairs=False):
-    login(page, site["base"])
-    page.click("#tab-import")
-    page.set_input_files("#import-file", str(path))
-    if refuse_repairs:
-        page.check("#import-refuse-repairs")
-    page.click("#import-preview")
+    preview_import(page, site["base"], path, refuse_repairs=refuse_repairs)
     page.locator("#import-errors").wait_for(timeout=30_000)
     page.wait_for_timeout(500)  # the map has moved
 
@@ -207,32 +196,25 @@ def test_refuse_repairs_makes_the_bowtie_a_rejection(site, page, survey):
 
 def test_a_clean_file_is_green_in_words_and_colour(site, page, tmp_path):
     path = tmp_path / "clean.geojson"
-    path.write_text(
-        json.dumps(
+    geojson_file(
+        path,
+        [
             {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "geometry": {"type": "Polygon", "coordinates": [GOOD]},
-                        "properties": {
-                            "external_id": "BR-CLEAN",
-                            "name": "Clean field",
-                            "classification": "SHA",
-                            "hazard_type": "minefield",
-                            "contamination": ["ap_mine"],
-                            "organisation": "DEMO-INGO",
-                            "date_of_information": "2025-10-02",
-                        },
-                    }
-                ],
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [GOOD]},
+                "properties": {
+                    "external_id": "BR-CLEAN",
+                    "name": "Clean field",
+                    "classification": "SHA",
+                    "hazard_type": "minefield",
+                    "contamination": ["ap_mine"],
+                    "organisation": "DEMO-INGO",
+                    "date_of_information": "2025-10-02",
+                },
             }
-        )
+        ],
     )
-    login(page, site["base"])
-    page.click("#tab-import")
-    page.set_input_files("#import-file", str(path))
-    page.click("#import-preview")
+    preview_import(page, site["base"], path)
     summary = page.locator("#import-summary")
     summary.wait_for(timeout=30_000)
     assert summary.get_attribute("data-state") == "clean"

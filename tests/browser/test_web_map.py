@@ -13,7 +13,13 @@ import re
 import httpx2 as httpx
 import pytest
 
-from tests.browser.pages import ARTIFACTS, demo_site, post_cha
+from tests.browser.pages import (
+    ARTIFACTS,
+    demo_site,
+    geojson_file,
+    post_cha,
+    preview_import,
+)
 from tests.browser.pages import login as _login
 from tests.browser.pages import map_point as _map_point
 from tests.browser.pages import ready as _ready
@@ -156,21 +162,14 @@ def test_coordinator_imports_a_file_with_one_bad_row(site, page, tmp_path):
         }
 
     path = tmp_path / "survey.geojson"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    feature(ring, "Browser import good", "SHA"),
-                    feature(bad, "Browser import bad", "NOT-A-CLASS"),
-                ],
-            }
-        )
+    geojson_file(
+        path,
+        [
+            feature(ring, "Browser import good", "SHA"),
+            feature(bad, "Browser import bad", "NOT-A-CLASS"),
+        ],
     )
-    _login(page, site["base"])
-    page.click("#tab-import")
-    page.set_input_files("#import-file", str(path))
-    page.click("#import-preview")
+    preview_import(page, site["base"], path)
     errors = page.locator("#import-errors")
     errors.wait_for(timeout=30_000)
     text = errors.inner_text()
@@ -398,34 +397,27 @@ def test_import_message_with_html_shows_as_text_in_the_tooltip(site, page, tmp_p
     ring = [[31.50, 49.50], [31.51, 49.50], [31.51, 49.506], [31.50, 49.506]]
     evil = "<img src=x onerror=alert(document.domain)>"
     path = tmp_path / "evil.geojson"
-    path.write_text(
-        json.dumps(
+    geojson_file(
+        path,
+        [
             {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "geometry": {
-                            "type": "Polygon",
-                            "coordinates": [ring + [ring[0]]],
-                        },
-                        "properties": {
-                            "name": "Tooltip injection",
-                            "classification": evil,
-                            "hazard_type": "minefield",
-                            "contamination": ["ap_mine"],
-                            "organisation": "DEMO-INGO",
-                            "date_of_information": "2025-10-02",
-                        },
-                    }
-                ],
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [ring + [ring[0]]],
+                },
+                "properties": {
+                    "name": "Tooltip injection",
+                    "classification": evil,
+                    "hazard_type": "minefield",
+                    "contamination": ["ap_mine"],
+                    "organisation": "DEMO-INGO",
+                    "date_of_information": "2025-10-02",
+                },
             }
-        )
+        ],
     )
-    _login(page, site["base"])
-    page.click("#tab-import")
-    page.set_input_files("#import-file", str(path))
-    page.click("#import-preview")
+    preview_import(page, site["base"], path)
     page.locator("#import-errors").wait_for(timeout=30_000)
     rejected = page.locator("#map path[stroke='#0050D0']")
     rejected.first.wait_for(timeout=20_000)
