@@ -14,7 +14,8 @@ The English template is compiled into a pattern (each ``{name}`` matches any tex
 number, ``{choices}`` a list of quoted values); the template with the most literal text that
 matches the whole message wins, and its captured values are themselves translated (so a repair
 note carries the translated reason). A message no template matches stays English: never an
-error. A message ``field: text`` whose ``text`` matches keeps its field name.
+error. A message (or a placeholder's value) ``field: text`` whose ``text`` matches keeps its
+field name, as in ``filter: unexpected 'x' at column 3``.
 """
 
 import re
@@ -96,12 +97,11 @@ def _translate(text: str, target: dict[str, str], *, part: bool, depth: int) -> 
             for name, value in m.groupdict().items()
         }
         return _render(target[t.key], values)
-    if not part:
-        m = _FIELD_PREFIX.match(text)
-        if m:
-            rest = _translate(m["rest"], target, part=False, depth=depth + 1)
-            if rest != m["rest"]:
-                return f"{m['field']}: {rest}"
+    m = _FIELD_PREFIX.match(text)
+    if m and depth < _MAX_DEPTH:
+        rest = _translate(m["rest"], target, part=part, depth=depth + 1)
+        if rest != m["rest"]:
+            return f"{m['field']}: {rest}"
     return text
 
 

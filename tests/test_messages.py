@@ -157,6 +157,181 @@ def test_every_gate_message_has_a_ukrainian_template(where):
     assert translate(text, "uk", part=True) != text, (where, text)
 
 
+# ---- every problem the API raises has a Ukrainian template -----------------------------------
+
+# Problem details made only of values, by file and source: "<field>: <message>" (the field is
+# kept and the message translated by its own template, checked where the message is built)
+# and the rate limit's two forms; test_composed_problem_messages_in_ukrainian checks them.
+DYNAMIC_DETAILS = {
+    ("api/ogc/cql2.py", "f'filter: {message}'"),
+    ("api/ogc/params.py", "f'{parameter}: {message}'"),
+    ("api/paging.py", "f'cursor: {message}'"),
+    ("api/routers/analytics.py", "f'{name}: {message}'"),
+    ("api/services/hazards.py", "f\"{first['pointer']}: {first['message']}\""),
+    (
+        "api/services/hazard_reports.py",
+        "f\"{errors[0]['pointer']}: {errors[0]['message']}\"",
+    ),
+    ("api/services/imports.py", "f'{filename}: {exc}'"),
+    (
+        "api/ratelimit.py",
+        "f'too many {what} (limit {buckets.rate:g}/s, bursts of {buckets.burst}); retry in {retry_after} s{hint}'",
+    ),
+}
+# Module helpers that build a problem from a message: their last argument is the message.
+MESSAGE_HELPERS = ("_bad", "_invalid")
+
+
+def _problem_classes() -> set[str]:
+    """The names of api.errors.ProblemError and of every class derived from it in api/."""
+    bases: dict[str, list[str]] = {}
+    for path in (ROOT / "api").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = [ast.unparse(b).split(".")[-1] for b in node.bases]
+
+    def derived(name: str, seen: frozenset = frozenset()) -> bool:
+        return name == "ProblemError" or any(
+            derived(b, seen | {name}) for b in bases.get(name, []) if b not in seen
+        )
+
+    return {name for name in bases if derived(name)}
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """A module's top-level string constants (``KIND = "activity"``, ``A, B = "a", "b"``)."""
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target, value = node.targets[0], node.value
+        pairs = (
+            zip(target.elts, value.elts, strict=False)
+            if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+            else [(target, value)]
+        )
+        for name, const in pairs:
+            if (
+                isinstance(name, ast.Name)
+                and isinstance(const, ast.Constant)
+                and isinstance(const.value, str)
+            ):
+                out[name.id] = const.value
+    return out
+
+
+def _example(node: ast.expr, consts: dict[str, str]) -> str | None:
+    """The text of a message expression with module constants filled in and every other
+    computed value as "7" (a value that any placeholder, numeric or not, matches)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return consts.get(node.id)
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                parts.append(str(v.value))
+            elif isinstance(v, ast.FormattedValue):
+                parts.append(_example(v.value, consts) or "7")
+        return "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _example(node.left, consts), _example(node.right, consts)
+        if left is None and right is None:
+            return None
+        return (left or "7") + (right or "7")
+    return None
+
+
+def problem_messages() -> dict[str, str]:
+    """The detail of every problem raised in api/ (``raise NotFound(f"no hazard {id}")``)
+    and every ``"message"`` of a problem's ``errors`` or of an import report's rows, with
+    module constants filled in and each other value as "7", by ``file:line``; a message
+    that is a variable (built elsewhere and passed on) is left out."""
+    problems = _problem_classes()
+    out: dict[str, str] = {}
+    for path in sorted((ROOT / "api").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        tree = ast.parse(path.read_text())
+        consts = _constants(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func).split(".")[-1]
+            if name in problems:
+                detail = node.args[0] if node.args else None
+                detail = next(
+                    (k.value for k in node.keywords if k.arg == "detail"), detail
+                )
+            elif name in MESSAGE_HELPERS and node.args:
+                detail = node.args[-1]
+            else:
+                continue
+            if detail is None or (rel, ast.unparse(detail)) in DYNAMIC_DETAILS:
+                continue
+            text = _example(detail, consts)
+            if text is not None:
+                out[f"{rel}:{node.lineno}"] = text
+        for node in ast.walk(tree):  # {"pointer": ..., "message": "..."} of errors[]
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "message":
+                        text = _example(value, consts)
+                        if text is not None:
+                            out[f"{rel}:{value.lineno}:errors"] = text
+    return out
+
+
+def test_the_problem_messages_are_found():
+    found = problem_messages()
+    assert len(found) > 200, len(found)
+    assert "no accident 7" in found.values()  # a module constant filled in
+    assert "bbox minLat is greater than maxLat" in found.values()
+    assert "must be an integer, got 7" in found.values()  # through a helper
+    assert "already used" in found.values()  # an errors[] entry
+    assert not any(k.startswith("api/ratelimit.py") for k in found)  # allow-listed
+
+
+@pytest.mark.parametrize("where", sorted(problem_messages()))
+def test_every_problem_message_has_a_ukrainian_template(where):
+    """Fails for a new problem detail (a ``raise BadRequest("...")`` anywhere in api/) that
+    api/locales/uk.json does not translate: add a ``msg.*`` template to both catalogues."""
+    text = problem_messages()[where]
+    assert translate(text, "uk") != text, (where, text)
+
+
+@pytest.mark.parametrize(
+    "english",
+    [
+        "too many anonymous requests from your address (limit 2/s, bursts of 20); "
+        "retry in 3 s, or sign in",
+        "too many requests with this API key (limit 10/s, bursts of 50); retry in 1 s",
+        "filter: unexpected character '!' at column 7",
+        "cursor: not a cursor from a next link",
+        "limit: must be at least 1, got 0",
+        "to: is before from",
+        "no risk-education session 0b0b5c59-5a9e-4f0e-8a8e-0c7b6a0d7c1e",
+    ],
+)
+def test_composed_problem_messages_in_ukrainian(english):
+    """Details built from parts (a field and its message, the rate limit's hint): no
+    English word is left but field names, codes and values."""
+    uk = translate(english, "uk")
+    assert CYRILLIC.search(uk), uk
+    words = {
+        "too",
+        "many",
+        "retry",
+        "unexpected",
+        "column",
+        "cursor from",
+        "must",
+        "is before",
+        "no risk",
+    }
+    assert not [w for w in words if w in uk.split(":")[-1]], uk
+
+
 # ---- problems -------------------------------------------------------------------------------
 
 
@@ -218,6 +393,50 @@ def test_problem_titles_in_ukrainian(client, path, headers, status, title):
     assert r.json()["title"] == title
     assert CYRILLIC.search(r.json()["detail"]), r.json()
     assert r.headers["content-language"] == "uk"
+
+
+def test_refusals_of_a_hazard_edit_in_ukrainian(client, actors):
+    """The refusals a coordinator meets editing hazards (another organisation's record,
+    a missing one, no If-Match, a stale one, a taken external_id) all answer in Ukrainian."""
+    a = {**actors.coordinator_a.headers, **UK}
+    b = {**actors.coordinator_b.headers, **UK}
+    body = hazard(SQUARE, organisation=actors.org_a, external_id="UK-MSG-1")
+    created = client.post("/api/v1/hazards", json=body, headers=a)
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/hazards/{created.json()['id']}"
+    etag = created.headers["ETag"]
+    change = {"properties": {"status": "worked_on"}}
+
+    def detail(r, status):
+        assert r.status_code == status, r.text
+        p = r.json()
+        assert r.headers["content-language"] == "uk"
+        assert CYRILLIC.search(p["title"]) and CYRILLIC.search(p["detail"]), p
+        assert all(CYRILLIC.search(e["message"]) for e in p.get("errors", [])), p
+        return p["detail"]
+
+    assert "організації" in detail(
+        client.patch(url, json=change, headers={**b, "If-Match": etag}), 403
+    )
+    missing = "/api/v1/hazards/00000000-0000-4000-8000-000000000000"
+    assert detail(client.get(missing, headers=a), 404).startswith(
+        "немає небезпечної ділянки"
+    )
+    assert "If-Match" in detail(client.patch(url, json=change, headers=a), 428)
+    assert "версія" in detail(
+        client.patch(url, json=change, headers={**a, "If-Match": 'W/"99"'}), 412
+    )
+    other = client.post(
+        "/api/v1/hazards",
+        json=hazard(SQUARE, organisation=actors.org_a, external_id="UK-MSG-2"),
+        headers=a,
+    )
+    taken = client.patch(
+        f"/api/v1/hazards/{other.json()['id']}",
+        json={"properties": {"external_id": "UK-MSG-1"}},
+        headers={**a, "If-Match": other.headers["ETag"]},
+    )
+    assert "external_id" in detail(taken, 409)
 
 
 def test_problem_titles_of_every_type_have_ukrainian():

@@ -36,7 +36,7 @@ from api.schemas.hazards import (
 )
 from api.services import admin_areas, land_release, priorities
 from api.services.auth import Principal, organisation_by_code, require_writer
-from api.services.versioned import open_for_change, save
+from api.services.versioned import external_id_guard, open_for_change, save
 from api.settings import Settings
 from api.spatial.intake import (
     MAX_HAZARD_AREA_M2,
@@ -352,7 +352,8 @@ def _record(
     hazard.updated_at = func.now()
     if hazard.area_m2 is None:
         hazard.area_m2 = ellipsoidal_area_m2(to_shape(hazard.geom))
-    session.flush()
+    with external_id_guard(session, _external_id_taken()):  # a PATCH to a taken id
+        session.flush()
     _rebuild_timeline(session, hazard, reports, geoms)
     if geometry_changed:
         admin_areas.assign_hazards(session, [hazard.id])
@@ -371,16 +372,16 @@ def _json_changes(diff: dict[str, list[Any]]) -> dict[str, Any]:
     return out
 
 
+def _external_id_taken() -> Conflict:
+    return Conflict(
+        "another hazard of this organisation already has that external_id",
+        errors=[{"pointer": "/properties/external_id", "message": "already used"}],
+    )
+
+
 def _commit(session: Session, commit: bool = True) -> None:
     """Commit (or, inside a larger unit of work such as an import, only flush)."""
-    save(
-        session,
-        commit=commit,
-        external_id_taken=Conflict(
-            "another hazard of this organisation already has that external_id",
-            errors=[{"pointer": "/properties/external_id", "message": "already used"}],
-        ),
-    )
+    save(session, commit=commit, external_id_taken=_external_id_taken())
 
 
 def create_hazard(

@@ -192,22 +192,30 @@ def commit(session: Session, what: str) -> None:
         raise InvalidInput(f"the {what} could not be stored") from None
 
 
+@contextmanager
+def external_id_guard(session: Session, taken: ProblemError) -> Iterator[None]:
+    """Writes inside refused with ``taken`` (after a rollback) when the record's
+    ``external_id`` is one its organisation already used; other refusals raised as they are."""
+    try:
+        yield
+    except IntegrityError as exc:
+        session.rollback()
+        if "external_id" in str(exc.orig):
+            raise taken from exc
+        raise
+
+
 def save(session: Session, *, commit: bool, external_id_taken: ProblemError) -> None:
     """Commit (or, inside a larger unit of work such as an import, only flush).
 
     A record whose ``external_id`` its organisation already used is refused with
     ``external_id_taken``; any other database refusal is raised as it is.
     """
-    try:
+    with external_id_guard(session, external_id_taken):
         if commit:
             session.commit()
         else:
             session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        if "external_id" in str(exc.orig):
-            raise external_id_taken from exc
-        raise
 
 
 def read_one(
