@@ -46,6 +46,7 @@ from api import paging
 from api.db.models import Accident, Hazard, Organisation, Victim, VictimPersonalData
 from api.errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     InvalidGeometry,
     InvalidInput,
@@ -80,6 +81,7 @@ from api.services.hazards import hazard_ids_for, resolve_org
 from api.services.versioned import (
     check_if_match,
     commit,
+    external_id_guard,
     lock,
     next_version,
     open_for_change,
@@ -332,7 +334,12 @@ def _update_accident(
     if "notes" in given:
         accident.notes = props.notes
     next_version(accident)
-    session.flush()
+    taken = Conflict(
+        "another accident of this organisation already has that external_id",
+        errors=[{"pointer": "/properties/external_id", "message": "already used"}],
+    )
+    with external_id_guard(session, taken):
+        session.flush()
     priorities.refresh(
         session, before | priorities.hazards_near_accident(session, accident.id)
     )

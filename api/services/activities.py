@@ -25,6 +25,7 @@ from api.services import land_release
 from api.services.auth import Principal, organisation_by_code, require_writer
 from api.services.hazards import hazard_ids_for
 from api.services.versioned import (
+    external_id_guard,
     next_version,
     open_for_change,
     retire,
@@ -298,16 +299,16 @@ def _outside_warnings(session: Session, activity_id: uuid.UUID) -> list[str]:
     ]
 
 
+def _external_id_taken() -> Conflict:
+    return Conflict(
+        "another activity of this organisation already has that external_id",
+        errors=[{"pointer": "/external_id", "message": "already used"}],
+    )
+
+
 def _commit(session: Session, commit: bool = True) -> None:
     """Commit (or, inside a larger unit of work such as an import, only flush)."""
-    save(
-        session,
-        commit=commit,
-        external_id_taken=Conflict(
-            "another activity of this organisation already has that external_id",
-            errors=[{"pointer": "/external_id", "message": "already used"}],
-        ),
-    )
+    save(session, commit=commit, external_id_taken=_external_id_taken())
 
 
 def create_activity(
@@ -462,7 +463,8 @@ def update_activity(
         touched |= _retire_releases(session, activity.id)
         _store_releases(session, activity, releases)
     next_version(activity)
-    session.flush()
+    with external_id_guard(session, _external_id_taken()):  # a PATCH to a taken id
+        session.flush()
     land_release.recompute(session, touched)
     warnings = [w for r in releases for w in r.warnings] + _outside_warnings(
         session, activity.id

@@ -563,3 +563,23 @@ def test_ages_from_dates_of_birth_follow_the_accident_date(client, actors):
         "/properties/occurred_on"
     )
     assert_no_personal(too_early)
+
+
+def test_patch_to_an_external_id_already_used_is_a_conflict(client, actors):
+    """Giving an accident another one's external_id: 409 naming the field (not a 500
+    from the unique index); the accident keeps its own."""
+    post_accident(client, actors, external_id="ACC-T1")
+    second = post_accident(client, actors, external_id="ACC-T2")
+    h = actors.coordinator_a.headers
+    url = f"/api/v1/accidents/{second}"
+    etag = client.get(url, headers=h).headers["ETag"]
+    r = client.patch(
+        url,
+        json={"properties": {"external_id": "ACC-T1"}},
+        headers={**h, "If-Match": etag},
+    )
+    assert_problem(r, 409)
+    assert r.json()["errors"] == [
+        {"pointer": "/properties/external_id", "message": "already used"}
+    ]
+    assert client.get(url, headers=h).json()["properties"]["external_id"] == "ACC-T2"

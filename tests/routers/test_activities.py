@@ -232,3 +232,26 @@ def test_list_activities_by_hazard(client, actors, hazard_id):
     )
     r = client.get("/api/v1/activities", params={"hazard": hazard_id}, headers=h).json()
     assert r["numberMatched"] == 1 and r["activities"][0]["hazard_ids"] == [hazard_id]
+
+
+def test_patch_to_an_external_id_already_used_is_a_conflict(client, actors, hazard_id):
+    """A PATCH giving an activity another one's external_id: 409 naming the field, not
+    a 500 from the database's unique index; the activity keeps its id."""
+    h = actors.coordinator_a.headers
+    for ext in ("AC-T1", "AC-T2"):
+        body = activity_body(actors.org_a, [hazard_id], [], external_id=ext)
+        assert (
+            client.post("/api/v1/activities", json=body, headers=h).status_code == 201
+        )
+    second = client.get("/api/v1/activities?hazard_id=" + hazard_id, headers=h).json()
+    target = next(f for f in second["activities"] if f["external_id"] == "AC-T2")
+    url = f"/api/v1/activities/{target['id']}"
+    etag = client.get(url, headers=h).headers["ETag"]
+    r = client.patch(
+        url, json={"external_id": "AC-T1"}, headers={**h, "If-Match": etag}
+    )
+    assert_problem(r, 409)
+    assert r.json()["errors"] == [
+        {"pointer": "/external_id", "message": "already used"}
+    ]
+    assert client.get(url, headers=h).json()["external_id"] == "AC-T2"
