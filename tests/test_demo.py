@@ -227,10 +227,11 @@ def test_history_keeps_a_superseded_report(loaded):
 
 
 def test_geometries_needed_no_repair(loaded):
-    assert (
-        scalar(loaded, "SELECT count(*) FROM hazard_versions WHERE warnings <> '[]'")
-        == 0
-    )
+    # the gate's flags (a few demo hazards lie inside others: possible duplicates) are
+    # not repairs
+    repaired = """SELECT count(*) FROM hazard_versions, jsonb_array_elements_text(warnings) w
+                  WHERE w NOT LIKE 'possible duplicate:%'"""
+    assert scalar(loaded, repaired) == 0
     assert (
         scalar(loaded, "SELECT count(*) FROM release_polygons WHERE warnings <> '[]'")
         == 0

@@ -60,7 +60,7 @@ def area(session):
 # --- create, read, list, patch, retire --------------------------------------------------------
 
 
-def test_session_crud_with_etags(client, actors, area):
+def test_session_crud_with_etags(client, session, actors, area):
     r = post(client, actors.eore_a, session_body(external_id="RE-1"))
     assert r.headers["content-type"].startswith("application/geo+json")
     assert r.headers["ETag"] == '"1"'
@@ -149,6 +149,16 @@ def test_session_crud_with_etags(client, actors, area):
     assert len(changed.json()["properties"]["beneficiaries"]) == 1
     assert changed.json()["properties"]["audience"] == "general_community"  # kept
 
+    outside = client.patch(
+        f"{URL}/{sid}",
+        json={"geometry": {"type": "Point", "coordinates": [LON + 1, LAT]}},
+        headers={**actors.eore_a.headers, "If-Match": '"3"'},
+    )
+    assert outside.status_code == 422, outside.text  # outside the programme's country
+    assert "outside the programme" in outside.json()["detail"]
+    east = make_admin_area(
+        session, "UA63EORE2", box(LON + 0.95, LAT - 0.05, LON + 1.05, LAT + 0.05), 3
+    )
     moved = client.patch(
         f"{URL}/{sid}",
         json={"geometry": {"type": "Point", "coordinates": [LON + 1, LAT]}},
@@ -156,7 +166,7 @@ def test_session_crud_with_etags(client, actors, area):
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["geometry"]["coordinates"] == [LON + 1, LAT]
-    assert moved.json()["properties"]["admin"] is None  # outside every area now
+    assert moved.json()["properties"]["admin"] == east  # derived again from the point
 
     # DELETE retires (If-Match), after which the session is gone from reads
     assert_problem(client.delete(f"{URL}/{sid}", headers=actors.eore_a.headers), 428)

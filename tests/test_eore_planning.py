@@ -197,7 +197,12 @@ def test_sessions_reach_by_settlement_area_or_link(client, session, actors, worl
     eore_session(client, actors, location_safe_to_record=False, admin=pcode)
     r = client.get(URL, headers=actors.analyst_a.headers)
     assert names(r.json()) == ["Old session", "Recent accident", "Unknown population"]
-    # a session linked to the hazard reaches every settlement that hazard exposes
+    # a session linked to the hazard reaches every settlement that hazard exposes, wherever
+    # it was held (inside the programme: an area around the far-away place)
+    lon, lat = far_away
+    make_admin_area(
+        session, "UA32FAR", box(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01), 3
+    )
     eore_session(client, actors, where=far_away, hazard_ids=["HZ-PLAN"])
     r = client.get(URL, headers=actors.analyst_a.headers)
     assert names(r.json()) == ["Recent accident"]

@@ -131,10 +131,10 @@ def test_hazard_api_never_fails_on_generated_polygons(client, actors, drawn):
     body = r.json()
     stored = shape(body["geometry"])
     assert stored.is_valid and stored.area > 0
-    assert bool(body.get("warnings")) == (not geom.is_valid), (
-        kind,
-        body.get("warnings"),
-    )
+    # a repair is reported exactly when the drawing was invalid (the gate's flags, such
+    # as a possible duplicate of an earlier example, are other warnings)
+    repairs = [w for w in body.get("warnings", []) if w.startswith("repaired")]
+    assert bool(repairs) == (not geom.is_valid), (kind, body.get("warnings"))
     area = body["properties"]["area_m2"]
     expected = ellipsoidal_area_m2(stored)
     assert abs(area - expected) <= max(0.05, 1e-6 * expected)

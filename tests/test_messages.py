@@ -173,6 +173,7 @@ DYNAMIC_DETAILS = {
         "f\"{errors[0]['pointer']}: {errors[0]['message']}\"",
     ),
     ("api/services/imports.py", "f'{filename}: {exc}'"),
+    ("api/services/extent.py", "f'{pointer}: {exc.message}'"),
     (
         "api/ratelimit.py",
         "f'too many {what} (limit {buckets.rate:g}/s, bursts of {buckets.burst}); retry in {retry_after} s{hint}'",

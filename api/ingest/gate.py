@@ -261,11 +261,13 @@ def outside_programme(
 def possible_duplicates(
     session: Session,
     rows: list[tuple[int, BaseGeometry, Any, str | None]],
+    own: Any = None,
 ) -> dict[int, list[str]]:
     """Rows whose geometry equals, or overlaps ≥ 95%, an existing hazard under another id.
 
     ``rows`` are ``(row, geometry, organisation_id, external_id)``; the hazard that a row
-    updates (same organisation and external id) is not its duplicate.
+    updates (same organisation and external id, or the id ``own`` of a hazard being
+    edited) is not its duplicate.
     """
     if not rows:
         return {}
@@ -287,9 +289,11 @@ def possible_duplicates(
               ON h.geom && t.g AND ST_Intersects(h.geom, t.g) AND h.retired_at IS NULL
              AND NOT (h.organisation_id = t.org AND h.external_id IS NOT DISTINCT FROM t.ext
                       AND t.ext IS NOT NULL)
+             AND h.id IS DISTINCT FROM CAST(:own AS uuid)
             """
         ),
         {
+            "own": str(own) if own is not None else None,
             "ns": [r[0] for r in rows],
             "wkbs": [shapely.to_wkb(r[1]) for r in rows],
             "orgs": [str(r[2]) for r in rows],
@@ -305,6 +309,41 @@ def possible_duplicates(
                 f"possible duplicate: {what} hazard {label}; review before merging"
             )
     return out
+
+
+@dataclass
+class OutsideProgramme(GateRejection):
+    """A geometry touching none of the programme's admin areas; ``correction`` (a key of
+    ``CORRECTIONS``) and ``corrected`` when a swap or sign flip would put it inside."""
+
+    correction: str | None = None
+    corrected: BaseGeometry | None = None
+
+
+def single_write(
+    session: Session,
+    geom: BaseGeometry,
+    *,
+    pointer: str,
+    hazard: tuple[Any, str | None, Any] | None = None,
+) -> list[str]:
+    """The gate's checks beyond the intake for one record written through the API (as a
+    file row gets them in its batch): the programme extent (raises ``OutsideProgramme``);
+    for a hazard (``hazard`` = its organisation id, external id and own id when edited),
+    the shape findings and possible duplicates, returned as warnings to pass on."""
+    corrected: dict[int, tuple[str, BaseGeometry]] = {}
+    outside = outside_programme(
+        session, [(0, geom)], programme_level(session), corrected
+    )
+    if outside:
+        label, fixed = corrected.get(0, (None, None))
+        raise OutsideProgramme(pointer, outside[0], label, fixed)
+    if hazard is None:
+        return []
+    org_id, external_id, own = hazard
+    findings = shape_findings([geom])[0]
+    dups = possible_duplicates(session, [(0, geom, org_id, external_id)], own=own)
+    return [*findings, *dups.get(0, [])]
 
 
 def intake_context(

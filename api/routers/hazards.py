@@ -84,7 +84,11 @@ def create_hazard(
     """Create a hazard area from a GeoJSON Feature.
 
     The geometry passes the intake rules (see the README): invalid geometries are repaired
-    where they can be, and ``warnings`` says what was changed. Sending a Feature whose
+    where they can be, and ``warnings`` says what was changed. It then meets the import
+    gate's rules: outside the programme's country (touching none of its top-level admin
+    areas) it is refused with a 422 whose ``correction`` and ``corrected_geometry`` say where
+    a latitude/longitude swap or a sign flip would put it; slivers, vertex jumps and possible
+    duplicates of other hazards come back in ``warnings``. Sending a Feature whose
     ``external_id`` the organisation already used records a new version of that hazard
     (200) instead of a duplicate.
     """

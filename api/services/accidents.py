@@ -60,7 +60,7 @@ from api.schemas.accidents import (
     VictimPatch,
     VictimPersonal,
 )
-from api.services import priorities
+from api.services import extent, priorities
 from api.services.auth import (
     Principal,
     can_read_restricted,
@@ -129,14 +129,16 @@ def _check_date(value: date, pointer: str) -> None:
         )
 
 
-def _point(geometry: Any, warnings: list[str] | None = None):
-    """The accident's point; what the intake changed (Z/M dropped) goes to ``warnings``."""
+def _point(session: Session, geometry: Any, warnings: list[str] | None = None):
+    """The accident's point, inside the programme; what the intake changed (Z/M
+    dropped) goes to ``warnings``."""
     try:
         result = intake_geometry(
             geometry, pointer="/geometry", allow_point=True, allow_polygon=False
         )
     except IntakeProblem as exc:
         raise InvalidGeometry(exc.errors[0]["message"], errors=exc.errors) from exc
+    extent.check(session, result.geometry)
     if warnings is not None:
         warnings.extend(result.warnings)
     return result.geometry
@@ -219,7 +221,7 @@ def _create_accident(
     What the intake changed is appended to ``warnings`` when given."""
     principal = require_reader(principal)
     props = feature.properties
-    point = _point(feature.geometry, warnings)
+    point = _point(session, feature.geometry, warnings)
     _check_date(props.occurred_on, "/properties/occurred_on")
     org = resolve_org(session, props.organisation, principal)
     require_writer(principal, org.id, org.code)
@@ -302,7 +304,7 @@ def _update_accident(
         raise InvalidInput("nothing to change: send geometry and/or properties")
     refuse_removal(given, ("occurred_on", "accident_class", "killed", "injured"), props)
     if "geometry" in patch.model_fields_set:
-        accident.geom = from_shape(_point(patch.geometry, warnings), srid=4326)
+        accident.geom = from_shape(_point(session, patch.geometry, warnings), srid=4326)
     # refuse_removal let no required member through as null: the checks below only narrow
     if "occurred_on" in given and props.occurred_on is not None:
         _check_date(props.occurred_on, "/properties/occurred_on")

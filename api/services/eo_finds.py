@@ -28,6 +28,7 @@ from api import paging
 from api.db.models import Activity, EOFind, Hazard, Organisation
 from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFound
 from api.schemas.eo_finds import EOFindFeature
+from api.services import extent
 from api.services.auth import (
     Principal,
     organisation_by_code,
@@ -49,8 +50,12 @@ def create(
     is_demo: bool = False,
     commit: bool = True,
     origin: dict[str, Any] | None = None,
+    gated: bool = False,
 ) -> tuple[uuid.UUID, bool, list[str]]:
-    """Record a find (or update the one with the same external_id); returns id, created."""
+    """Record a find (or update the one with the same external_id); returns id, created.
+
+    ``gated``: the programme extent was checked already (an import checks its batch).
+    """
     props = feature.properties
     try:
         intake = intake_geometry(
@@ -59,6 +64,8 @@ def create(
     except IntakeProblem as exc:
         raise InvalidGeometry(exc.errors[0]["message"], errors=exc.errors) from exc
     point = intake.geometry
+    if not gated:
+        extent.check(session, point)
     activity = hazard_id = None
     if props.activity_id:
         activity = session.get(Activity, props.activity_id)

@@ -47,6 +47,7 @@ from api.schemas.eore import (
     EoreSessionPatch,
     EoreSessionPropertiesPatch,
 )
+from api.services import extent
 from api.services.auth import Principal, require_reader, sees_exact_locations
 from api.services.filters import bbox_param, bbox_sql, location_params, seen_point_sql
 from api.services.hazards import hazard_ids_for, resolve_org
@@ -107,7 +108,8 @@ def _check_dates(session_date: date, ended_on: date | None) -> None:
         raise _refuse("/properties/ended_on", "must not be before session_date")
 
 
-def _point(geometry: Any, warnings: list[str]) -> Point:
+def _point(session: Session, geometry: Any, warnings: list[str]) -> Point:
+    """The session's place, inside the programme."""
     try:
         result = intake_geometry(
             geometry, pointer="/geometry", allow_point=True, allow_polygon=False
@@ -120,6 +122,7 @@ def _point(geometry: Any, warnings: list[str]) -> Point:
             "a session is located by a Point",
             errors=[{"pointer": "/geometry", "message": "not a Point"}],
         )
+    extent.check(session, point)
     warnings.extend(result.warnings)  # Z/M values dropped
     return point
 
@@ -190,7 +193,7 @@ def _location(
                 "set location_safe_to_record to false and send admin",
                 "neither a location nor 'not safe to record' was sent",
             )
-        point = _point(geometry, warnings)
+        point = _point(session, geometry, warnings)
     elif current is not None and current.geom is not None:
         point = None  # unchanged
     else:

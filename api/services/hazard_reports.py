@@ -54,7 +54,7 @@ from api.ingest import kobo
 from api.schemas.common import servable
 from api.schemas.hazard_reports import AcceptBody, AcceptCreate, HazardReportFeature
 from api.schemas.hazards import HazardFeatureCreate
-from api.services import hazards
+from api.services import extent, hazards
 from api.services.auth import (
     Principal,
     can_read_restricted,
@@ -272,6 +272,7 @@ def _store(
             field_pointer=pointer if form_fields else None,
         )
         geometry = intake.geometry
+        extent.check(session, geometry, pointer=pointer)
         warnings.extend(intake.warnings)
     today = datetime.now(UTC).date()
     if fields.reported_on is None:

@@ -34,7 +34,7 @@ from api.schemas.hazards import (
     HazardPropertiesCreate,
     HazardPropertiesPatch,
 )
-from api.services import admin_areas, land_release, priorities
+from api.services import admin_areas, extent, land_release, priorities
 from api.services.auth import Principal, organisation_by_code, require_writer
 from api.services.versioned import external_id_guard, open_for_change, save
 from api.settings import Settings
@@ -442,6 +442,12 @@ def create_hazard(
         allow_point=allow_point,
     )
     warnings.extend(intake.warnings)
+    if import_id is None:  # an import gates its rows by batch
+        warnings.extend(
+            extent.check(
+                session, intake.geometry, hazard=(org.id, props.external_id, None)
+            )
+        )
     if feature.id is not None or feature.bbox is not None:
         warnings.append("ignored read-only Feature members: id, bbox")
     doi = props.date_of_information
@@ -515,6 +521,12 @@ def update_hazard(
         )
         warnings.extend(intake.warnings)
         geometry = intake.geometry
+        if import_id is None:  # an import gates its rows by batch
+            external_id = stated.get("external_id", hazard.external_id)
+            owner = stated.get("organisation", hazard.organisation_id)
+            warnings.extend(
+                extent.check(session, geometry, hazard=(owner, external_id, hazard.id))
+            )
     if not stated and geometry is None:
         raise InvalidInput("nothing to change: send geometry and/or properties")
     doi = (

@@ -1940,6 +1940,7 @@ class Job:
                         principal=self.principal,
                         commit=False,
                         origin=origin,
+                        gated=True,
                     )
             except ProblemError as exc:
                 errs = getattr(exc, "errors", None) or []

@@ -37,6 +37,7 @@ def history(client, actors, session):
     January; a clearance in February and a reduction in April on H1, a cancellation in April
     on H2."""
     make_admin_area(session, "ZZ91", box(29.9, 49.9, 30.05, 50.1), 1, name="West")
+    make_admin_area(session, "ZZ92", box(30.05, 49.9, 30.2, 50.1), 1, name="East")
     ha, hb = actors.coordinator_a.headers, actors.coordinator_b.headers
     h1 = client.post(
         "/api/v1/hazards",
@@ -395,7 +396,7 @@ def test_eo_finds_by_month_organisation_and_admin1_within_dates(client, actors, 
     assert set(by_area) == {"ZZ91"} and by_area["ZZ91"]["label"] == "West"
     assert by_area["ZZ91"]["item_count"] == 6
     org_b = eo_counts(client, actors, group_by="admin1", organisation=actors.org_b)
-    assert [(r["key"], r["item_count"]) for r in org_b["rows"]] == [(None, 40)]
+    assert [(r["key"], r["item_count"]) for r in org_b["rows"]] == [("ZZ92", 40)]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 from shapely.geometry import Point, box
 from sqlalchemy import text
 
-from api.services import exports, hazards
+from api.services import admin_areas, exports, hazards
 from tests.factories import (
     make_activity,
     make_admin_area,
@@ -49,18 +49,9 @@ def find(hazard_id, lon, lat, **props):
 @pytest.fixture
 def programme(client, session, settings, actors):
     """Six current hazards (one a point, one of org B, one west of Greenwich), one retired,
-    three releases, two EO finds and two admin areas."""
-    make_admin_area(
-        session, "UA63", box(29.9, 49.9, 30.2, 50.2), 1, name="Харківська область"
-    )
-    make_admin_area(
-        session,
-        "UA6304",
-        box(30.0, 50.0, 30.05, 50.05),
-        2,
-        parent="UA63",
-        name="Ізюмський район",
-    )
+    three releases, two EO finds and two admin areas, loaded after the records (as a
+    programme that loads its areas late: the records west of Greenwich lie outside them,
+    which the API would refuse once the areas are there)."""
     a, b = actors.coordinator_a.principal, actors.coordinator_b.principal
     h = {
         "cmd": make_hazard(
@@ -170,6 +161,18 @@ def programme(client, session, settings, actors):
             headers=actors.coordinator_a.headers,
         )
         assert r.status_code == 201, r.text
+    make_admin_area(
+        session, "UA63", box(29.9, 49.9, 30.2, 50.2), 1, name="Харківська область"
+    )
+    make_admin_area(
+        session,
+        "UA6304",
+        box(30.0, 50.0, 30.05, 50.05),
+        2,
+        parent="UA63",
+        name="Ізюмський район",
+    )
+    admin_areas.assign_hazards(session)
     return h
 
 

@@ -186,6 +186,7 @@ def test_as_of_answers_what_was_known_then(post, client, actors):
 
 def test_list_filters_and_pages(post, client, actors, session):
     make_admin_area(session, "ZZ01", box(29.9, 49.9, 30.05, 50.1), 1)
+    make_admin_area(session, "ZZ09", box(30.9, 49.9, 32.5, 50.5), 1)  # b and c
     post(classification="CHA", hazard_type="minefield", name="a")
     post(
         geom=box(31.0, 50.0, 31.01, 50.01),

@@ -204,8 +204,9 @@ def _statements(engine):
 
 @pytest.fixture
 def two_hazards(session, settings, actors):
-    """Two hazards of org A with releases of two methods, and an admin area over one."""
+    """Two hazards of org A with releases of two methods, and an admin area over each."""
     make_admin_area(session, "ZZ71", box(29.9, 49.9, 30.05, 50.1), 1, name="West")
+    make_admin_area(session, "ZZ72", box(30.05, 49.9, 30.2, 50.1), 1, name="East")
     principal = actors.coordinator_a.principal
     h1 = make_hazard(
         session,

@@ -479,7 +479,12 @@ def test_an_admin_loads_context_and_a_coordinator_tasks_a_region(
                 "type": "Feature",
                 "geometry": mapping(region),
                 "properties": {"pcode": "UA-T1", "name": "Test raion", "level": 1},
-            }
+            },
+            {  # the raion next door, where the other hazard lies
+                "type": "Feature",
+                "geometry": mapping(box(30.55, 50.45, 30.8, 50.7)),
+                "properties": {"pcode": "UA-T2", "name": "Next raion", "level": 1},
+            },
         ],
     }
     run(

@@ -1,0 +1,177 @@
+"""One gate for every way in (issue 13, item 1): a record written through the API meets the
+rules a file row meets (api.ingest.gate): outside the programme's country it is refused with
+the corrected position when a swap or sign flip explains it; a hazard's slivers, vertex
+jumps and possible duplicates come back as warnings."""
+
+from typing import Any
+
+import pytest
+from shapely.geometry import box, mapping, shape
+
+from tests.factories import hazard_feature, make_admin_area
+from tests.helpers import EORE_URL, eore_session_body
+
+COUNTRY = box(30.0, 50.0, 31.0, 51.0)
+INSIDE = box(30.5, 50.45, 30.501, 50.451)
+SWAPPED = box(50.45, 30.5, 50.451, 30.501)  # latitude and longitude swapped: in Iraq
+BRAZIL = box(-47.9, -15.8, -47.899, -15.799)
+
+
+@pytest.fixture
+def country(session):
+    make_admin_area(session, "ZZ", COUNTRY, level=0, name="Testland")
+
+
+def post(client, actors, geom, **props):
+    return client.post(
+        "/api/v1/hazards",
+        json=hazard_feature(geom, actors.org_a, **props),
+        headers=actors.coordinator_a.headers,
+    )
+
+
+def test_a_swapped_hazard_is_refused_with_the_corrected_position(
+    client, actors, country
+):
+    r = post(client, actors, SWAPPED)
+    assert r.status_code == 422, r.text
+    p = r.json()
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert p["errors"][0]["pointer"] == "/geometry"
+    assert "outside the programme" in p["detail"] and "swapped" in p["detail"], p
+    assert p["correction"] == "swap_lon_lat"
+    assert shape(p["corrected_geometry"]).equals(INSIDE)
+    # nothing stored
+    listed = client.get("/api/v1/hazards", headers=actors.coordinator_a.headers)
+    assert listed.json()["features"] == []
+
+
+def test_a_hazard_in_another_country_is_refused_without_a_hint(client, actors, country):
+    r = post(client, actors, BRAZIL)
+    assert r.status_code == 422, r.text
+    p = r.json()
+    assert "outside the programme" in p["detail"] and "swapped" not in p["detail"]
+    assert "corrected_geometry" not in p
+
+
+def test_a_patch_moving_a_hazard_out_of_the_country_is_refused(client, actors, country):
+    created = post(client, actors, INSIDE)
+    assert created.status_code == 201, created.text
+    r = client.patch(
+        f"/api/v1/hazards/{created.json()['id']}",
+        json={"geometry": mapping(SWAPPED)},
+        headers={**actors.coordinator_a.headers, "If-Match": created.headers["ETag"]},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["correction"] == "swap_lon_lat"
+
+
+def test_a_duplicate_is_flagged_but_not_its_own_edit(client, actors, country):
+    first = post(client, actors, INSIDE)
+    assert first.status_code == 201 and not first.json().get("warnings"), first.text
+    second = post(client, actors, INSIDE)
+    assert second.status_code == 201, second.text
+    warnings = second.json()["warnings"]
+    assert any(
+        w.startswith(
+            "possible duplicate: the same geometry as hazard " + first.json()["id"]
+        )
+        for w in warnings
+    ), warnings
+    # re-drawing a hazard is not a duplicate of itself
+    moved = box(30.5, 50.45, 30.5012, 50.451)
+    r = client.patch(
+        f"/api/v1/hazards/{first.json()['id']}",
+        json={"geometry": mapping(moved)},
+        headers={**actors.coordinator_a.headers, "If-Match": first.headers["ETag"]},
+    )
+    assert r.status_code == 200, r.text
+    assert not [w for w in r.json().get("warnings", []) if first.json()["id"] in w], (
+        r.json()
+    )
+
+
+def test_a_vertex_jump_is_flagged(client, actors, country):
+    # one mistyped vertex: 30.9 for 30.509, 28 km away from its neighbours
+    geom = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [30.5, 50.45],
+                [30.9, 50.4505],
+                [30.51, 50.451],
+                [30.5, 50.451],
+                [30.5, 50.45],
+            ]
+        ],
+    }
+    r = client.post(
+        "/api/v1/hazards",
+        json=hazard_feature(shape(geom), actors.org_a),
+        headers=actors.coordinator_a.headers,
+    )
+    assert r.status_code == 201, r.text
+    assert any(w.startswith("vertex jump") for w in r.json()["warnings"]), r.json()
+
+
+def test_without_admin_areas_nothing_is_refused(client, actors):
+    """A programme that has loaded no admin areas yet has no extent to check against."""
+    r = post(client, actors, BRAZIL)
+    assert r.status_code == 201, r.text
+
+
+def _point(lon: float, lat: float, **props) -> dict:
+    geometry = {"type": "Point", "coordinates": [lon, lat]}
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def _point_bodies(hazard_id: str) -> dict[str, tuple[str, Any]]:
+    """A body for each API write located by a point, at (lon, lat) to fill in."""
+    return {
+        "eo find": (
+            "/api/v1/eo-finds",
+            lambda lon, lat: _point(
+                lon, lat, eo_category="ap_mine", quantity=1, hazard_id=hazard_id
+            ),
+        ),
+        "accident": (
+            "/api/v1/accidents",
+            lambda lon, lat: _point(
+                lon,
+                lat,
+                occurred_on="2024-06-14",
+                accident_class="mine_erw_accident",
+                killed=0,
+                injured=1,
+            ),
+        ),
+        "eore session": (EORE_URL, lambda lon, lat: eore_session_body(lon, lat)),
+        "hazard report": (
+            "/api/v1/hazard-reports",
+            lambda lon, lat: _point(
+                lon, lat, source="hotline", reported_on="2024-05-17", description="mine"
+            ),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "what", ["eo find", "accident", "eore session", "hazard report"]
+)
+def test_every_point_write_is_checked_against_the_programme(
+    client, actors, country, what
+):
+    hazard = post(client, actors, INSIDE)
+    assert hazard.status_code == 201, hazard.text
+    url, body = _point_bodies(hazard.json()["id"])[what]
+    h = actors.coordinator_a.headers
+    swapped = client.post(url, json=body(50.4505, 30.5005), headers=h)
+    assert swapped.status_code == 422, swapped.text
+    p = swapped.json()
+    assert "outside the programme" in p["detail"] and p["correction"] == "swap_lon_lat"
+    assert p["corrected_geometry"] == {
+        "type": "Point",
+        "coordinates": [30.5005, 50.4505],
+    }
+    inside = client.post(url, json=body(30.5005, 50.4505), headers=h)
+    assert inside.status_code == 201, inside.text
