@@ -55,6 +55,11 @@ MAX_DENSIFIED_POINTS = 2_000
 # context layers and release polygons are not.
 MAX_HAZARD_AREA_M2 = 10_000e6
 POLYGONAL = ("Polygon", "MultiPolygon")
+# Positions are stored on the grid the API serves them on (9 decimals of a degree, about
+# 0.1 mm: ``api.ogc.collections.GEOJSON_PRECISION``), so that the geometry served is the one
+# stored and is valid: rounding a valid polygon at output can collapse a ring or make two
+# touch; rounding it at intake shows that before it is stored, and it is repaired there.
+GRID_DEG = 1e-9  # 9 decimals, as the repair message says
 DEFAULT_MAX_VERTICES = 100_000
 MIN_AREA_M2 = (
     0.01  # below one square decimetre a polygon is degenerate (collinear positions)
@@ -447,7 +452,7 @@ def intake_geometry(
             f"{pointer}: Z/M values dropped; only longitude and latitude are stored"
         )
     if geom.geom_type == "Point":
-        return IntakeResult(geom, warnings)
+        return IntakeResult(on_served_grid(geom, pointer, warnings), warnings)
 
     if geom.is_empty:
         raise _reject(pointer, "geometry is empty")
@@ -467,6 +472,7 @@ def intake_geometry(
         geom = repaired
     else:
         geom = _polygonal_part(geom)
+    geom = on_served_grid(geom, pointer, warnings)
     if ellipsoidal_area_m2(geom) < MIN_AREA_M2:
         raise _reject(
             pointer, "geometry has zero area: its positions enclose no surface"
@@ -497,6 +503,30 @@ def surely_not_degenerate(geom: BaseGeometry) -> bool:
     return (
         geom.area * _M_PER_DEG_LAT * _M_PER_DEG_LON * coslat * 0.99 > 100 * MIN_AREA_M2
     )
+
+
+def on_served_grid(
+    geom: BaseGeometry, pointer: str, warnings: list[str]
+) -> BaseGeometry:
+    """``geom`` with its positions rounded to ``GRID_DEG``, valid after the rounding.
+
+    A polygon that rounding makes invalid is made valid on the grid (GEOS snap-rounding) and
+    the repair reported in ``warnings``, as any other repair is.
+    """
+    snapped = shapely.set_precision(geom, GRID_DEG, mode="pointwise")
+    if geom.geom_type == "Point" or snapped.is_valid:
+        return snapped
+    repaired = _polygonal_part(shapely.set_precision(geom, GRID_DEG))
+    if repaired.is_empty or ellipsoidal_area_m2(repaired) < MIN_AREA_M2:
+        raise _reject(
+            pointer, "geometry has zero area: its positions enclose no surface"
+        )
+    warnings.append(
+        f"repaired {pointer}: rounded to the 9 decimals the API serves; made "
+        f"valid as {len(repaired.geoms)} polygon(s) of "
+        f"{ellipsoidal_area_m2(repaired):.1f} m² in all"
+    )
+    return repaired
 
 
 def intake_shape(
@@ -555,7 +585,7 @@ def intake_shape(
         )
         geom = shapely.force_2d(geom)
     if geom.geom_type == "Point":
-        return IntakeResult(geom, warnings)
+        return IntakeResult(on_served_grid(geom, pointer, warnings), warnings)
     check_plausible(geom, pointer)
     if not geom.is_valid:
         reason = explain_validity(geom)
@@ -568,9 +598,10 @@ def intake_shape(
             f"repaired {pointer}: {_location_hint(reason)}; made valid as "
             f"{len(repaired.geoms)} polygon(s) of {ellipsoidal_area_m2(repaired):.1f} m² in all"
         )
-        check_plausible(repaired, pointer, max_area_m2)
-        return IntakeResult(repaired, warnings)
-    geom = _polygonal_part(geom)
+        stored = on_served_grid(repaired, pointer, warnings)
+        check_plausible(stored, pointer, max_area_m2)
+        return IntakeResult(stored, warnings)
+    geom = on_served_grid(_polygonal_part(geom), pointer, warnings)
     if not surely_not_degenerate(geom) and ellipsoidal_area_m2(geom) < MIN_AREA_M2:
         raise _reject(
             pointer, "geometry has zero area: its positions enclose no surface"
