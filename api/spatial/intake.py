@@ -458,18 +458,8 @@ def intake_geometry(
         raise _reject(pointer, "geometry is empty")
     check_plausible(geom, pointer)
     if not geom.is_valid:
-        reason = explain_validity(geom)
-        repaired = _polygonal_part(shapely.make_valid(geom))
-        if repaired.is_empty or ellipsoidal_area_m2(repaired) < MIN_AREA_M2:
-            raise _reject(
-                pointer, "geometry has zero area: its positions enclose no surface"
-            )
-        note = (
-            f"repaired {pointer}: {_location_hint(reason)}; made valid as "
-            f"{len(repaired.geoms)} polygon(s) of {ellipsoidal_area_m2(repaired):.1f} m² in all"
-        )
-        warnings.append(note)
-        geom = repaired
+        reason = _location_hint(explain_validity(geom))
+        geom = _repaired(shapely.make_valid(geom), pointer, reason, warnings)
     else:
         geom = _polygonal_part(geom)
     geom = on_served_grid(geom, pointer, warnings)
@@ -505,6 +495,23 @@ def surely_not_degenerate(geom: BaseGeometry) -> bool:
     )
 
 
+def _repaired(
+    made_valid: BaseGeometry, pointer: str, reason: str, warnings: list[str]
+) -> MultiPolygon:
+    """The polygons of ``made_valid`` (a repair's output), with the repair and ``reason``
+    reported in ``warnings``; rejected when nothing of an area is left."""
+    repaired = _polygonal_part(made_valid)
+    if repaired.is_empty or ellipsoidal_area_m2(repaired) < MIN_AREA_M2:
+        raise _reject(
+            pointer, "geometry has zero area: its positions enclose no surface"
+        )
+    warnings.append(
+        f"repaired {pointer}: {reason}; made valid as {len(repaired.geoms)} "
+        f"polygon(s) of {ellipsoidal_area_m2(repaired):.1f} m² in all"
+    )
+    return repaired
+
+
 def on_served_grid(
     geom: BaseGeometry, pointer: str, warnings: list[str]
 ) -> BaseGeometry:
@@ -516,17 +523,12 @@ def on_served_grid(
     snapped = shapely.set_precision(geom, GRID_DEG, mode="pointwise")
     if geom.geom_type == "Point" or snapped.is_valid:
         return snapped
-    repaired = _polygonal_part(shapely.set_precision(geom, GRID_DEG))
-    if repaired.is_empty or ellipsoidal_area_m2(repaired) < MIN_AREA_M2:
-        raise _reject(
-            pointer, "geometry has zero area: its positions enclose no surface"
-        )
-    warnings.append(
-        f"repaired {pointer}: rounded to the 9 decimals the API serves; made "
-        f"valid as {len(repaired.geoms)} polygon(s) of "
-        f"{ellipsoidal_area_m2(repaired):.1f} m² in all"
+    return _repaired(
+        shapely.set_precision(geom, GRID_DEG),
+        pointer,
+        "rounded to the 9 decimals the API serves",
+        warnings,
     )
-    return repaired
 
 
 def intake_shape(
@@ -588,16 +590,8 @@ def intake_shape(
         return IntakeResult(on_served_grid(geom, pointer, warnings), warnings)
     check_plausible(geom, pointer)
     if not geom.is_valid:
-        reason = explain_validity(geom)
-        repaired = _polygonal_part(shapely.make_valid(geom))
-        if repaired.is_empty or ellipsoidal_area_m2(repaired) < MIN_AREA_M2:
-            raise _reject(
-                pointer, "geometry has zero area: its positions enclose no surface"
-            )
-        warnings.append(
-            f"repaired {pointer}: {_location_hint(reason)}; made valid as "
-            f"{len(repaired.geoms)} polygon(s) of {ellipsoidal_area_m2(repaired):.1f} m² in all"
-        )
+        reason = _location_hint(explain_validity(geom))
+        repaired = _repaired(shapely.make_valid(geom), pointer, reason, warnings)
         stored = on_served_grid(repaired, pointer, warnings)
         check_plausible(stored, pointer, max_area_m2)
         return IntakeResult(stored, warnings)
