@@ -363,3 +363,27 @@ def test_real_odk_central_odata_payload_is_accepted(client, key_a):
     assert props["description"] == "Протитанкові міни вздовж ґрунтової дороги"
     assert props["contamination"] == ["av_mine", "ap_mine"]
     assert r.json()["geometry"]["coordinates"][:2] == [36.2101, 49.1102]
+
+
+def test_real_kobo_payload_outside_the_programme_is_refused_at_its_field(
+    client, session, key_a
+):
+    """The gate of every other way in: with the programme's areas loaded, Kobo's exact
+    payload is accepted inside them and refused outside (Brazil), pointing at the form's
+    geopoint field."""
+    from shapely.geometry import box
+
+    from tests.factories import make_admin_area
+
+    make_admin_area(session, "UA63", box(35.5, 48.5, 37.0, 50.0), 1)
+    assert client.post(URL, json=KOBO_REST, headers=key_a).status_code == 201
+    away = {
+        **KOBO_REST,
+        "report/hazard_location": "-15.8 -47.9 1100.0 4.5",
+        "_uuid": "9e2f5d3c-0b4a-4f9e-c7d6-2a1b3c4d5e6f",
+        "meta/instanceID": "uuid:9e2f5d3c-0b4a-4f9e-c7d6-2a1b3c4d5e6f",
+        "meta/rootUuid": "uuid:9e2f5d3c-0b4a-4f9e-c7d6-2a1b3c4d5e6f",
+    }
+    problem = assert_problem(client.post(URL, json=away, headers=key_a), 422)
+    assert problem["errors"][0]["pointer"] == "/report~1hazard_location"
+    assert "outside the programme" in problem["errors"][0]["message"]
