@@ -294,7 +294,8 @@ def import_file(
         typer.echo(f"queued import {import_id}")
         return
     started = time.perf_counter()
-    jobs.run_import_now(import_id, settings)
+    with _progress_bar(path.name) as on_progress:
+        jobs.run_import_now(import_id, settings, on_progress)
     with _session() as session:
         report = imports.report(session, import_id, principal)
     if report_file:
@@ -315,6 +316,38 @@ def import_file(
         typer.echo(f"  failure: {report['failure']}")
     if report["status"] != "succeeded":
         raise typer.Exit(1)
+
+
+@contextmanager
+def _progress_bar(name: str):
+    """A progress bar on stderr (rich) fed with the import's stage and rows; yields the
+    callback for ``run_import_now``. Silent when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(name, total=None)
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            bar.update(
+                task, description=f"{name}: {stage}", completed=done, total=total
+            )
+
+        yield update
 
 
 def _libpq_url() -> str:

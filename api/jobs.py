@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Callable
 
 import procrastinate
 from procrastinate.jobs import Status
@@ -75,8 +76,13 @@ def sweep_now(settings: Settings) -> int:
     return swept
 
 
-def run_import_now(import_id: uuid.UUID, settings: Settings) -> None:
-    """Run one import with its own sessions: one for the data, one for progress."""
+def run_import_now(
+    import_id: uuid.UUID,
+    settings: Settings,
+    on_progress: Callable[[str, int, int | None], None] | None = None,
+) -> None:
+    """Run one import with its own sessions: one for the data, one for progress
+    (``on_progress`` is also told the stage, rows done and rows total)."""
     from api.db.engine import make_engine, make_sessionmaker
     from api.services import imports
 
@@ -91,7 +97,7 @@ def run_import_now(import_id: uuid.UUID, settings: Settings) -> None:
                 return
         with sessions() as data, sessions() as book:
             data.execute(text("SET statement_timeout = 0"))
-            imports.run(data, book, import_id, settings)
+            imports.run(data, book, import_id, settings, on_progress)
     finally:
         engine.dispose()
 

@@ -124,6 +124,19 @@ class Settings(BaseSettings):
     )
     max_admin_vertices: int = Field(5_000_000, ge=4)
     import_batch_size: int = Field(2_000, ge=1)
+    max_hazard_area_km2: float | None = Field(
+        None,
+        gt=0,
+        description="a hazard larger than this is refused as implausible; unset: larger "
+        "than the programme's top-level admin area it touches, or 1,000 km² when no admin "
+        "areas are loaded",
+    )
+    import_report_per_rule: int = Field(
+        10_000,
+        ge=1,
+        description="an import report keeps the first N messages of each rule in full; "
+        "the rest are counted (report.rules) but not listed",
+    )
     import_runner: Literal["queue", "inline"] = Field(
         "queue",
         description="queue: a worker runs imports (procrastinate); inline: the request does",

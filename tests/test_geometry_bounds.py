@@ -23,7 +23,7 @@ from sqlalchemy import text
 from api.services import hazards
 from api.spatial.intake import (
     MAX_DENSIFIED_POINTS,
-    MAX_HAZARD_AREA_M2,
+    NO_PROGRAMME_MAX_AREA_M2,
     ellipsoidal_area_m2,
     ellipsoidal_areas,
 )
@@ -92,7 +92,7 @@ def test_zigzag_of_edges_under_180_degrees_is_measured_in_bounded_work(client, a
     assert elapsed < 2.0, elapsed
     assert grown < 200 * MB, grown / MB
     assert body["errors"][0]["pointer"].startswith("/geometry")
-    assert "more than the 10,000 km² accepted for a hazard" in body["detail"]
+    assert "more than the 1,000 km² accepted for a hazard" in body["detail"]
 
 
 def test_zigzag_through_an_import_dry_run_is_refused_fast(client, session, actors):
@@ -126,7 +126,7 @@ def test_measure_adds_a_bounded_number_of_positions():
     start = time.perf_counter()
     area = ellipsoidal_area_m2(geom)
     assert time.perf_counter() - start < 0.5
-    assert area > MAX_HAZARD_AREA_M2
+    assert area > NO_PROGRAMME_MAX_AREA_M2
     assert ellipsoidal_areas([geom])[0] == pytest.approx(area, rel=1e-12)
 
 
@@ -163,22 +163,23 @@ def test_square_written_across_the_antimeridian_the_long_way_is_refused(client, 
 
 
 def test_square_split_at_the_antimeridian_is_accepted(client, actors):
-    """The same kind of square, half a degree, written as RFC 7946 asks: split at ±180°."""
+    """The same kind of rectangle, 0.2° by 0.1°, written as RFC 7946 asks: split at ±180°."""
     split = MultiPolygon(
-        [box(179.75, 10.0, 180.0, 10.5), box(-180.0, 10.0, -179.75, 10.5)]
+        [box(179.9, 10.0, 180.0, 10.1), box(-180.0, 10.0, -179.9, 10.1)]
     )
     r = _post(client, actors, split)
     assert r.status_code == 201, r.text[:500]
     area = r.json()["properties"]["area_m2"]
     assert area == pytest.approx(ellipsoidal_area_m2(split), rel=1e-9)
-    assert 3_000e6 < area < 3_100e6  # about 3,040 km², not millions
+    assert 235e6 < area < 250e6  # about 242 km², not millions
 
 
 def test_hazard_larger_than_the_bound_is_refused_but_smaller_accepted(client, actors):
+    # no admin areas are loaded here: the bound is 1,000 km²
     body = _problem(_post(client, actors, box(30.0, 0.0, 31.0, 1.0)))  # ~12,300 km²
-    assert "12,3" in body["detail"] and "10,000 km²" in body["detail"]
+    assert "12,3" in body["detail"] and "1,000 km²" in body["detail"]
     assert body["errors"][0]["pointer"] == "/geometry"
-    r = _post(client, actors, box(30.0, 0.0, 30.5, 0.5))  # ~3,100 km²
+    r = _post(client, actors, box(30.0, 0.0, 30.25, 0.25))  # ~770 km²
     assert r.status_code == 201, r.text[:300]
 
 
@@ -367,7 +368,7 @@ def test_migration_0016_flags_legacy_rows_and_keeps_them(session, settings, acto
     ("geometry", "expected"),
     [
         (LONG_WAY_SQUARE, "long way round the globe"),
-        (box(30.0, 0.0, 31.0, 1.0), "more than the 10,000 km² accepted for a hazard"),
+        (box(30.0, 0.0, 31.0, 1.0), "more than the 1,000 km² accepted for a hazard"),
     ],
 )
 def test_hazard_report_with_an_implausible_geometry_is_refused(

@@ -9,7 +9,8 @@ import pytest
 from shapely.geometry import box, mapping, shape
 
 from tests.factories import hazard_feature, make_admin_area
-from tests.helpers import EORE_URL, eore_session_body
+from tests.helpers import EORE_URL, eore_session_body, run_import
+from tests.ingest import files as F
 
 COUNTRY = box(30.0, 50.0, 31.0, 51.0)
 INSIDE = box(30.5, 50.45, 30.501, 50.451)
@@ -175,3 +176,86 @@ def test_every_point_write_is_checked_against_the_programme(
     }
     inside = client.post(url, json=body(30.5005, 50.4505), headers=h)
     assert inside.status_code == 201, inside.text
+
+
+# ------------------------------------------------------------- implausible area (item 1)
+
+# Testland is a one-degree square (about 7,900 km² at 50° N); its region a quarter of it.
+REGION = box(30.0, 50.0, 30.5, 50.5)
+# 0.8 x 0.8 degrees from inside the region across the country (about 5,000 km²): larger than
+# the region it starts in, smaller than the country
+ACROSS = box(30.1, 50.1, 30.9, 50.9)
+# larger than the country it lies in, reaching out of it
+OVER = box(29.0, 49.0, 31.5, 51.5)
+
+
+@pytest.fixture
+def regions(session):
+    make_admin_area(session, "ZZ", COUNTRY, level=0, name="Testland")
+    make_admin_area(session, "ZZ01", REGION, level=1, name="North-west")
+
+
+def test_a_hazard_larger_than_the_country_it_touches_is_refused(
+    client, actors, regions
+):
+    r = post(client, actors, OVER)
+    assert r.status_code == 422, r.text
+    p = r.json()
+    assert p["errors"][0]["pointer"] == "/geometry"
+    assert "km² of Testland" in p["detail"], p["detail"]
+    assert "largest of the programme's top-level admin areas" in p["detail"]
+    # the bound is the top level's (the country), not the region's
+    assert post(client, actors, ACROSS).status_code == 201
+    # the same through a file row, the same words
+    rep = run_import(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(OVER, F.hazard_props(1, actors.org_a))]),
+    )
+    assert rep["counts"]["rejected"] == 1
+    assert rep["errors"][0]["rule"] == "too_large"
+    assert "km² of Testland" in rep["errors"][0]["message"]
+
+
+def test_in_ukrainian_the_area_bound_names_the_admin_area(client, actors, regions):
+    r = client.post(
+        "/api/v1/hazards",
+        json=hazard_feature(OVER, actors.org_a),
+        headers={**actors.coordinator_a.headers, "Accept-Language": "uk"},
+    )
+    assert r.status_code == 422
+    assert "км² одиниці Testland" in r.json()["detail"], r.json()["detail"]
+
+
+def test_without_admin_areas_a_hazard_over_1000_km2_is_refused(client, actors):
+    big = box(30.0, 50.0, 30.5, 50.3)  # about 1,190 km²
+    r = post(client, actors, big)
+    assert r.status_code == 422, r.text
+    assert "more than the 1,000 km² accepted" in r.json()["detail"]
+    assert post(client, actors, box(30.0, 50.0, 30.4, 50.3)).status_code == 201
+
+
+def test_the_bound_can_be_configured(client, actors, regions, app, settings):
+    app.state.settings = settings.model_copy(update={"max_hazard_area_km2": 2.0})
+    try:
+        r = post(client, actors, box(30.1, 50.1, 30.13, 50.13))  # about 7 km²
+        assert r.status_code == 422, r.text
+        assert "more than the 2 km² accepted" in r.json()["detail"]
+        rep = run_import(
+            client,
+            actors.coordinator_a,
+            "h.geojson",
+            F.geojson_bytes(
+                [
+                    F.feature(
+                        box(30.1, 50.1, 30.13, 50.13), F.hazard_props(2, actors.org_a)
+                    )
+                ]
+            ),
+        )
+        assert "more than the 2 km² accepted" in rep["errors"][0]["message"]
+    finally:
+        app.state.settings = settings
+    # with no fixed bound, the country bounds it: accepted
+    assert post(client, actors, box(30.1, 50.1, 30.13, 50.13)).status_code == 201

@@ -21,6 +21,7 @@ Overlap ratios are computed in degrees: a ratio of areas is unaffected by the pr
 the scale of a hazard (the cosine of latitude is constant across it to 1e-4).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +34,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.spatial.intake import (
-    MAX_HAZARD_AREA_M2 as MAX_HAZARD_AREA_M2,  # re-exported: the bound for hazard rows
-)
-from api.spatial.intake import (
+    NO_PROGRAMME_MAX_AREA_M2,
     IntakeProblem,
     IntakeResult,
+    ellipsoidal_area_m2,
     intake_shape,
+    intake_shapes,
 )
 
 GEOD = Geod(ellps="WGS84")
@@ -75,7 +76,7 @@ def intake(
 ) -> IntakeResult:
     """Run the API's intake on a shapely geometry in EPSG:4326.
 
-    ``max_area_m2``: a larger area is refused as implausible (``MAX_HAZARD_AREA_M2`` for
+    ``max_area_m2``: a larger area is refused as implausible (``hazard_area_bound`` for
     hazards); an edge spanning more than 180° of longitude is always refused.
     ``refuse_repairs``: a geometry the intake would repair is refused instead, with the
     repair's message as the reason (see :func:`refuse_repair`).
@@ -188,6 +189,16 @@ def _swaps(geom: BaseGeometry) -> dict[str, BaseGeometry]:
     return out
 
 
+def hazard_area_bound(fixed_km2: float | None, level: int | None) -> float | None:
+    """The intake's bound on a hazard's area, in m²: the configured one
+    (``max_hazard_area_km2``) when set; else none when the programme's admin areas are
+    loaded (``level``), as the extent check then refuses a hazard larger than the largest
+    top-level admin area it touches; else ``NO_PROGRAMME_MAX_AREA_M2``."""
+    if fixed_km2 is not None:
+        return fixed_km2 * 1e6
+    return None if level is not None else NO_PROGRAMME_MAX_AREA_M2
+
+
 def programme_level(session: Session) -> int | None:
     """The level of the programme's top admin areas (None when none are loaded)."""
     return session.execute(text("SELECT min(level) FROM admin_areas")).scalar()
@@ -198,26 +209,38 @@ def outside_programme(
     rows: list[tuple[int, BaseGeometry]],
     level: int | None,
     corrected: dict[int, tuple[str, BaseGeometry]] | None = None,
+    areas: dict[int, float] | None = None,
 ) -> dict[int, str]:
-    """Rows whose geometry touches no admin area of the programme, with a hint when one fits.
+    """Rows whose geometry touches no admin area of the programme, with a hint when one fits,
+    and, for the rows of ``areas`` (row -> area in m²), those larger than the largest of the
+    programme's top-level admin areas they touch (refused as implausible).
 
-    ``corrected``, when given, receives for each such row that a correction would put inside
-    the correction's code (a key of ``CORRECTIONS``) and the corrected geometry (e.g. with latitude and longitude
-    swapped back), so that a reader can see where the row would lie. Nothing is moved.
+    ``corrected``, when given, receives for each row outside that a correction would put
+    inside the correction's code (a key of ``CORRECTIONS``) and the corrected geometry (e.g.
+    with latitude and longitude swapped back), so that a reader can see where the row would
+    lie. Nothing is moved.
     """
     if level is None or not rows:
         return {}
     sql = text(
         """
-        SELECT t.n FROM unnest(CAST(:ns AS int[]), CAST(:wkbs AS bytea[])) AS t(n, wkb)
-        WHERE NOT EXISTS (
-            SELECT 1 FROM admin_areas a
+        SELECT t.n, m.area_m2, m.name, t.area
+        FROM unnest(CAST(:ns AS int[]), CAST(:wkbs AS bytea[]),
+                    CAST(:areas AS float8[])) AS t(n, wkb, area)
+        LEFT JOIN LATERAL (
+            SELECT a.area_m2, a.name FROM admin_areas a
             WHERE a.level = :level
-              AND ST_Intersects(a.geom, ST_GeomFromWKB(t.wkb, 4326)))
+              AND ST_Intersects(a.geom, ST_GeomFromWKB(t.wkb, 4326))
+            ORDER BY a.area_m2 DESC LIMIT 1
+        ) m ON true
+        WHERE m.area_m2 IS NULL OR t.area > m.area_m2
         """
     )
+    too_large: dict[int, str] = {}
 
-    def outside(items: list[tuple[int, BaseGeometry]]) -> set[int]:
+    def outside(
+        items: list[tuple[int, BaseGeometry]], sizes: dict[int, float] | None = None
+    ) -> set[int]:
         if not items:
             return set()
         result = session.execute(
@@ -225,18 +248,32 @@ def outside_programme(
             {
                 "ns": [n for n, _ in items],
                 "wkbs": [shapely.to_wkb(g) for _, g in items],
+                "areas": [(sizes or {}).get(n) for n, _ in items],
                 "level": level,
             },
         )
-        return {r[0] for r in result}
+        out = set()
+        for n, limit, name, area in result:
+            if limit is None:
+                out.add(n)
+            else:
+                too_large[n] = (
+                    f"geometry encloses {area / 1e6:,.0f} km², more than the "
+                    f"{limit / 1e6:,.0f} km² of {name}, the largest of the programme's "
+                    "top-level admin areas it touches: check the coordinates (swapped, "
+                    "mistyped, or an edge across the antimeridian)"
+                )
+        return out
 
-    out = outside(rows)
+    out = outside(rows, areas)
     if not out:
-        return {}
+        return dict(too_large)
     by_n = dict(rows)
     messages = dict.fromkeys(
         out, "lies outside the programme's country (it touches no admin area)"
     )
+    messages.update(too_large)
+    too_large.clear()
     candidates: list[tuple[int, BaseGeometry]] = []
     labels: dict[tuple[int, int], str] = {}
     for n in out:
@@ -326,14 +363,17 @@ def single_write(
     *,
     pointer: str,
     hazard: tuple[Any, str | None, Any] | None = None,
+    area_bound: bool = False,
 ) -> list[str]:
     """The gate's checks beyond the intake for one record written through the API (as a
-    file row gets them in its batch): the programme extent (raises ``OutsideProgramme``);
-    for a hazard (``hazard`` = its organisation id, external id and own id when edited),
-    the shape findings and possible duplicates, returned as warnings to pass on."""
+    file row gets them in its batch): the programme extent (raises ``OutsideProgramme``),
+    and with ``area_bound`` an area larger than the top-level admin area it touches (the
+    same); for a hazard (``hazard`` = its organisation id, external id and own id when
+    edited), the shape findings and possible duplicates, returned as warnings to pass on."""
     corrected: dict[int, tuple[str, BaseGeometry]] = {}
+    areas = {0: ellipsoidal_area_m2(geom)} if area_bound else None
     outside = outside_programme(
-        session, [(0, geom)], programme_level(session), corrected
+        session, [(0, geom)], programme_level(session), corrected, areas
     )
     if outside:
         label, fixed = corrected.get(0, (None, None))
@@ -411,3 +451,37 @@ def intake_context(
                 "a line needs at least two distinct positions",
             )
     return IntakeResult(MultiLineString(lines), warnings)
+
+
+def intake_many(
+    geoms: Sequence[BaseGeometry | None],
+    *,
+    pointer: str,
+    allow_point: list[bool],
+    max_vertices: int,
+    max_area_m2: float | None = None,
+    refuse_repairs: bool = False,
+) -> list[IntakeResult | GateRejection]:
+    """``intake`` of a batch: the rows that pass untouched are decided at once
+    (``intake_shapes``, vectorised), the others one by one, for their repair or their
+    rejection with the exact message. Each row's outcome: its result, or the rejection."""
+    fast = intake_shapes(geoms, max_vertices=max_vertices, max_area_m2=max_area_m2)
+    out: list[IntakeResult | GateRejection] = []
+    for geom, done, point_ok in zip(geoms, fast, allow_point, strict=True):
+        if done is not None:
+            out.append(done)
+            continue
+        try:
+            out.append(
+                intake(
+                    geom,
+                    pointer=pointer,
+                    allow_point=point_ok,
+                    max_vertices=max_vertices,
+                    max_area_m2=max_area_m2,
+                    refuse_repairs=refuse_repairs,
+                )
+            )
+        except GateRejection as exc:
+            out.append(exc)
+    return out

@@ -250,6 +250,13 @@ def _is_json_list(path: Path) -> bool:
     return head.startswith(b"[")
 
 
+# Values as the file writes them. GDAL's GeoJSON driver guesses a date type for a column of
+# date-like strings and, through Arrow, turns an impossible date into another one
+# ("2024-02-31" is read as 2024-03-02): the text is kept instead, and the import's own date
+# parsing refuses it with the row and the value.
+AS_WRITTEN = {"geojson": {"DATE_AS_STRING": "YES"}}
+
+
 def _ogr(path: Path, fmt: str, layer: str | None) -> Source:
     try:
         with _gdal(fmt):
@@ -280,7 +287,11 @@ def _ogr(path: Path, fmt: str, layer: str | None) -> Source:
         number = 0
         # (a fetch GDAL would try here is refused all the same: gdalsafe)
         with pyogrio.open_arrow(
-            path, layer=layer, batch_size=size, use_pyarrow=True
+            path,
+            layer=layer,
+            batch_size=size,
+            use_pyarrow=True,
+            **AS_WRITTEN.get(fmt, {}),
         ) as (meta, reader):
             geom_col = meta.get("geometry_name") or "wkb_geometry"
             for batch in reader:

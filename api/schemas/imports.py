@@ -64,8 +64,9 @@ class ImportMessage(BaseModel):
     )
     rule: str | None = Field(
         None,
-        description="the gate's rule: rejected, repair_refused, outside_programme, "
-        "repaired, adjusted, duplicate, sliver, vertex_jump or review",
+        description="the gate's rule: rejected, missing_value, unknown_value, "
+        "no_geometry, too_large, repair_refused, outside_programme, repaired, adjusted, duplicate, "
+        "sliver, vertex_jump or review",
     )
     reference: str | None = Field(
         None,
@@ -94,12 +95,33 @@ class ImportMessage(BaseModel):
     )
 
 
+class RuleTally(BaseModel):
+    """How many report lines one rule of the gate gave, and how many are listed."""
+
+    severity: Literal["error", "warning", "flag"]
+    rule: str = Field(description="as ImportMessage.rule")
+    count: int = Field(description="lines of this rule, over every row of the file")
+    listed: int = Field(description="lines listed in full in errors/warnings/flags")
+    left_out: int = Field(
+        description="lines counted but not listed (past SAFEGROUND_IMPORT_REPORT_PER_RULE)"
+    )
+
+
 class ImportReport(BaseModel):
     """An import's status, progress, counts, and every rejected row, repair and flag."""
 
     id: str
     status: str = Field(description="queued, running, succeeded or failed")
     progress: float = Field(description="0..1")
+    stage: str | None = Field(
+        None,
+        description="where the import is: read, check, write, tidy, report, done "
+        "(null before it starts)",
+    )
+    rows_done: int = Field(0, description="rows of the file read and checked so far")
+    rows_total: int | None = Field(
+        None, description="rows in the file, when its format tells in advance"
+    )
     kind: str
     profile: str
     mode: str
@@ -110,6 +132,13 @@ class ImportReport(BaseModel):
     size_bytes: int
     sha256: str | None
     counts: dict[str, int]
+    rules: list[RuleTally] = Field(
+        default_factory=list,
+        description="report lines counted by rule, with how many are listed",
+    )
+    left_out: int = Field(
+        0, description="report lines counted but not listed (see rules)"
+    )
     errors: list[ImportMessage]
     warnings: list[ImportMessage]
     flags: list[ImportMessage]

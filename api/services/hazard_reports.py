@@ -67,7 +67,6 @@ from api.services.filters import bbox_param, location_params, seen_bbox_sql
 from api.services.versioned import check_if_match, lock, read_one
 from api.settings import Settings
 from api.spatial.intake import (
-    MAX_HAZARD_AREA_M2,
     IntakeProblem,
     intake_geometry,
     to_geojson,
@@ -159,7 +158,12 @@ def _fingerprint(source: str, fields: kobo.ReportFields) -> str:
 
 
 def _intake(
-    geometry: Any, *, pointer: str, settings: Settings, field_pointer: str | None
+    session: Session,
+    geometry: Any,
+    *,
+    pointer: str,
+    settings: Settings,
+    field_pointer: str | None,
 ):
     """Run the geometry intake; ``field_pointer`` re-points errors at a form field."""
     try:
@@ -168,7 +172,9 @@ def _intake(
             pointer=pointer,
             allow_point=True,
             max_vertices=settings.max_vertices,
-            max_area_m2=MAX_HAZARD_AREA_M2,
+            max_area_m2=extent.max_hazard_area_m2(session, settings)
+            if isinstance(geometry, dict) and geometry.get("type") != "Point"
+            else None,
         )
     except IntakeProblem as exc:
         errors = exc.errors
@@ -266,13 +272,19 @@ def _store(
     if fields.geometry is not None:
         pointer = fields.pointers.get("geometry", "/geometry")
         intake = _intake(
+            session,
             fields.geometry,
             pointer=pointer,
             settings=settings,
             field_pointer=pointer if form_fields else None,
         )
         geometry = intake.geometry
-        extent.check(session, geometry, pointer=pointer)
+        extent.check(
+            session,
+            geometry,
+            pointer=pointer,
+            area_bound=extent.area_bound_by_programme(settings),
+        )
         warnings.extend(intake.warnings)
     today = datetime.now(UTC).date()
     if fields.reported_on is None:
@@ -887,6 +899,7 @@ def _hazard_feature(
         )
     if create.geometry is not None:
         intake = _intake(
+            session,
             create.geometry,
             pointer="/create/geometry",
             settings=settings,

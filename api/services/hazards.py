@@ -39,7 +39,6 @@ from api.services.auth import Principal, organisation_by_code, require_writer
 from api.services.versioned import external_id_guard, open_for_change, save
 from api.settings import Settings
 from api.spatial.intake import (
-    MAX_HAZARD_AREA_M2,
     IntakeProblem,
     ellipsoidal_area_m2,
     ellipsoidal_areas,
@@ -96,14 +95,19 @@ def _check_doi(doi: date, pointer: str) -> None:
         )
 
 
-def _intake(obj: Any, *, pointer: str, settings: Settings, allow_point: bool):
+def _intake(
+    session: Session, obj: Any, *, pointer: str, settings: Settings, allow_point: bool
+):
     try:
         return intake_geometry(
             obj,
             pointer=pointer,
             allow_point=allow_point,
             max_vertices=settings.max_vertices,
-            max_area_m2=MAX_HAZARD_AREA_M2,  # a larger hazard is a coordinate error
+            # a larger hazard is a coordinate error (points need no bound)
+            max_area_m2=extent.max_hazard_area_m2(session, settings)
+            if isinstance(obj, dict) and obj.get("type") != "Point"
+            else None,
         )
     except IntakeProblem as exc:
         first = exc.errors[0]
@@ -133,6 +137,7 @@ def stated_values(
             continue  # resolved by the caller, which also checks the right to write
         if name in POINT_FIELDS and value is not None:
             point = _intake(
+                session,
                 value,
                 pointer=f"/properties/{name}",
                 settings=settings,
@@ -436,6 +441,7 @@ def create_hazard(
     stated.setdefault("blockages", [])
     allow_point = props.hazard_type in POINT_HAZARD_TYPES
     intake = _intake(
+        session,
         feature.geometry,
         pointer="/geometry",
         settings=settings,
@@ -445,7 +451,10 @@ def create_hazard(
     if import_id is None:  # an import gates its rows by batch
         warnings.extend(
             extent.check(
-                session, intake.geometry, hazard=(org.id, props.external_id, None)
+                session,
+                intake.geometry,
+                hazard=(org.id, props.external_id, None),
+                area_bound=extent.area_bound_by_programme(settings),
             )
         )
     if feature.id is not None or feature.bbox is not None:
@@ -514,6 +523,7 @@ def update_hazard(
     if "geometry" in patch.model_fields_set:
         hazard_type = stated.get("hazard_type", hazard.hazard_type)
         intake = _intake(
+            session,
             patch.geometry,
             pointer="/geometry",
             settings=settings,
@@ -525,7 +535,12 @@ def update_hazard(
             external_id = stated.get("external_id", hazard.external_id)
             owner = stated.get("organisation", hazard.organisation_id)
             warnings.extend(
-                extent.check(session, geometry, hazard=(owner, external_id, hazard.id))
+                extent.check(
+                    session,
+                    geometry,
+                    hazard=(owner, external_id, hazard.id),
+                    area_bound=extent.area_bound_by_programme(settings),
+                )
             )
     if not stated and geometry is None:
         raise InvalidInput("nothing to change: send geometry and/or properties")

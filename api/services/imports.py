@@ -14,6 +14,7 @@ hazard's current state, with a date of information no newer, is counted as uncha
 dated before what is stored is recorded in the hazard's history only (domain.md §0).
 """
 
+import collections
 import hashlib
 import logging
 import re
@@ -75,6 +76,7 @@ from api.services.auth import (
 )
 from api.services.filters import GENERALISED_GRID_DEG
 from api.settings import Settings
+from api.spatial.intake import ellipsoidal_areas
 from api.vocab import POINT_HAZARD_TYPES, Role
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,10 @@ ANALYZED = {
         "context_security_zones",
     ),
 }
+# where a running import is: reading a batch of the file, checking its rows (mapping,
+# values, the gate), writing them (records, history, land release), tidying the
+# statistics after a large load, writing the report; then done
+IMPORT_STAGES = ("read", "check", "write", "tidy", "report", "done")
 COUNT_KEYS = (
     "read",
     "created",
@@ -380,7 +386,12 @@ def report(
         "layer": (imp.options or {}).get("layer"),
         "size_bytes": imp.size_bytes,
         "sha256": imp.sha256,
+        "stage": imp.stage,
+        "rows_done": (imp.counts or {}).get("read", 0),
+        "rows_total": imp.rows_total,
         "counts": {k: (imp.counts or {}).get(k, 0) for k in COUNT_KEYS},
+        "rules": review.get("rules") or [],
+        "left_out": sum(r["left_out"] for r in review.get("rules") or []),
         "errors": out["error"],
         "warnings": out["warning"],
         "flags": out["flag"],
@@ -420,6 +431,9 @@ RULES = {
     "error": (
         (gate.REPAIR_REFUSED, "repair_refused"),
         ("lies outside the programme", "outside_programme"),
+        ("the row has no geometry", "no_geometry"),
+        ("geometry encloses", "too_large"),
+        ("unknown value", "unknown_value"),
     ),
     "warning": (("repaired", "repaired"),),
     "flag": (
@@ -436,6 +450,8 @@ def _rule(severity: str, message: str) -> str:
     for start, rule in RULES.get(severity, ()):
         if message.startswith(start):
             return rule
+    if severity == "error" and message.endswith(": Field required"):
+        return "missing_value"
     return RULE_OTHERWISE.get(severity, severity)
 
 
@@ -574,6 +590,19 @@ class Book:
     labels: dict[int, dict[str, str]] = field(default_factory=dict)
     shapes: dict[int, dict[str, Any]] = field(default_factory=dict)
     shape_vertices: int = 0
+    # the report is bounded: every line is counted under its rule, and the first
+    # ``per_rule`` lines of each rule are kept in full
+    per_rule: int = 10_000
+    rules: collections.Counter[tuple[str, str]] = field(
+        default_factory=collections.Counter
+    )
+    error_rows: set[int] = field(default_factory=set)
+    flag_rows: set[int] = field(default_factory=set)
+    # where the run is (IMPORT_STAGES), the file's row count when known, and who else
+    # follows it (the CLI's progress bar): called with (stage, rows done, rows total)
+    stage: str = "read"
+    rows_total: int | None = None
+    on_progress: Callable[[str, int, int | None], None] | None = None
 
     def add(
         self,
@@ -585,16 +614,39 @@ class Book:
         location: str | None = None,
     ) -> int:
         """Record one line of the report (``location``: EWKT of a point of the row); its
-        number in the report."""
+        number in the report, or -1 when its rule already has ``per_rule`` lines listed
+        (the line is counted, not kept)."""
+        if row is not None:
+            if severity == "error":
+                self.error_rows.add(row)
+            elif severity == "flag":
+                self.flag_rows.add(row)
+        key = (severity, _rule(severity, message))
+        self.rules[key] += 1
+        if self.rules[key] > self.per_rule:
+            return -1
         self.messages.append((severity, row, fld, message, record_id, location))
         return len(self.messages) - 1
+
+    def tally(self) -> list[dict[str, Any]]:
+        """Lines by rule: how many in all, how many listed, how many left out."""
+        return [
+            {
+                "severity": sev,
+                "rule": rule,
+                "count": n,
+                "listed": min(n, self.per_rule),
+                "left_out": max(0, n - self.per_rule),
+            }
+            for (sev, rule), n in sorted(self.rules.items())
+        ]
 
     def attach(self, seq: int, **shapes: BaseGeometry | str | None) -> None:
         """Keep geometries (``*_geometry``) and words with report line ``seq``, for the first
         ``REVIEW_SHAPES`` lines that have any; a geometry of more than ``REVIEW_VERTICES``
         vertices, or past ``REVIEW_BUDGET`` vertices in all, is left out (the line says so in
         ``geometry_omitted``)."""
-        if len(self.shapes) >= REVIEW_SHAPES:
+        if seq < 0 or len(self.shapes) >= REVIEW_SHAPES:
             return
         kept: dict[str, Any] = {}
         for key, value in shapes.items():
@@ -619,10 +671,16 @@ class Book:
         return {
             "rows": {str(n): v for n, v in self.labels.items() if n in reported},
             "messages": {str(k): v for k, v in self.shapes.items()},
+            "rules": self.tally(),
         }
 
-    def progress(self, fraction: float) -> None:
-        """Publish progress and counts (visible to readers when the book is separate)."""
+    def progress(self, fraction: float, stage: str | None = None) -> None:
+        """Publish the stage, progress and counts (visible to readers when the book is
+        separate; to ``on_progress`` always)."""
+        if stage is not None:
+            self.stage = stage
+        if self.on_progress is not None:
+            self.on_progress(self.stage, self.counts["read"], self.rows_total)
         if not self.separate:
             return
         self.session.execute(
@@ -631,6 +689,8 @@ class Book:
             .values(
                 progress=min(fraction, 0.999),
                 counts=dict(self.counts),
+                stage=self.stage,
+                rows_total=self.rows_total,
                 heartbeat_at=func.now(),
             )
         )
@@ -668,11 +728,15 @@ class Book:
                 failure=failure,
                 progress=1.0 if status == "succeeded" else Import.progress,
                 counts=dict(self.counts),
+                stage="done",
+                rows_total=self.rows_total,
                 finished_at=func.now(),
                 heartbeat_at=func.now(),
             )
         )
         self.session.commit()
+        if self.on_progress is not None:
+            self.on_progress("done", self.counts["read"], self.rows_total)
 
 
 def _principal_of(session: Session, imp: Import) -> Principal:
@@ -722,12 +786,19 @@ def run(
     book_session: Session,
     import_id: uuid.UUID,
     settings: Settings,
+    on_progress: Callable[[str, int, int | None], None] | None = None,
 ) -> None:
     """Run an import job to the end; the outcome is in the ``imports`` row, never raised."""
     imp = data.get(Import, import_id)
     if imp is None:
         raise NotFound(f"no import {import_id}")
-    book = Book(book_session, book_session is not data, import_id)
+    book = Book(
+        book_session,
+        book_session is not data,
+        import_id,
+        per_rule=settings.import_report_per_rule,
+        on_progress=on_progress,
+    )
     try:
         principal = _principal_of(data, imp)
         audit.actor(
@@ -825,6 +896,22 @@ class Candidate:
     origin: dict[str, Any]
 
 
+@dataclass
+class _Mapped:
+    """A hazard row mapped and its values checked, before the intake of its geometry:
+    ``props`` and ``organisation`` are None when a value was refused (reported already);
+    ``geometry`` is None when it could not be read (reported)."""
+
+    row: readers.Row
+    props: HazardPropertiesCreate | None
+    organisation: tuple[uuid.UUID, str] | None
+    geometry: BaseGeometry | None
+    origin: dict[str, Any] | None
+    doi: date | None
+    warnings: list[str]
+    allow_point: bool
+
+
 class Job:
     """One run of one import."""
 
@@ -893,10 +980,17 @@ class Job:
         keep_going = imp.mode == "commit" and not imp.atomic
         outer = data.begin_nested() if not keep_going else None
         total = self.source.feature_count
-        for batch in self.source.batches(self.settings.import_batch_size):
+        self.book.rows_total = total
+        batches = iter(self.source.batches(self.settings.import_batch_size))
+        while True:
+            self.book.progress(self._done(), "read")
+            batch = next(batches, None)
+            if batch is None:
+                break
             self._batch_rows = {row.number: row for row in batch}
             since = len(self.book.messages)
             self.book.counts["read"] += len(batch)
+            self.book.progress(self._done(), "check")
             if self.book.counts["read"] > self.settings.max_import_features:
                 raise ImportFailed(
                     f"the file holds more than {self.settings.max_import_features} features (the limit)"
@@ -912,7 +1006,6 @@ class Job:
             self._label_rows(since)
             if keep_going:
                 data.commit()
-            self.book.progress(self.book.counts["read"] / total if total else 0.5)
         if imp.kind == "context" and imp.mode == "commit":
             # the surroundings changed: every hazard's indicators
             priorities.refresh(data, None)
@@ -940,8 +1033,19 @@ class Job:
             outer.commit()
         data.commit()
         if self.book.counts["created"] + self.book.counts["updated"] >= ANALYZE_AFTER:
+            self.book.progress(self._done(), "tidy")
             self._tidy(ANALYZED[imp.kind])
+        self.book.progress(self._done(), "report")
         return "succeeded", None
+
+    def _done(self) -> float:
+        """The fraction of the file read (a half while the count is unknown)."""
+        total = self.book.rows_total
+        return self.book.counts["read"] / total if total else 0.5
+
+    def writing(self) -> None:
+        """Publish that the batch's rows that passed are being written."""
+        self.book.progress(self._done(), "write")
 
     def _tidy(self, tables: tuple[str, ...]) -> None:
         """After a large load: fresh statistics and a visibility map, as autovacuum would
@@ -1010,11 +1114,19 @@ class Job:
             if w.startswith("repaired"):
                 self.repaired(seq, submitted, result)
 
-    def outside(self, rows: list[tuple[int, BaseGeometry]]) -> dict[int, str]:
+    def outside(
+        self, rows: list[tuple[int, BaseGeometry]], bounded: bool = False
+    ) -> dict[int, str]:
         """``gate.outside_programme`` for the batch, each row reported as rejected with the
-        corrected position when a swap or sign flip would put it inside."""
+        corrected position when a swap or sign flip would put it inside; with ``bounded``
+        (hazards, unless a fixed bound is configured) also the rows larger than the
+        top-level admin area they touch."""
         corrected: dict[int, tuple[str, BaseGeometry]] = {}
-        found = gate.outside_programme(self.data, rows, self.level, corrected)
+        areas = None
+        if bounded and self.settings.max_hazard_area_km2 is None and rows:
+            measured = ellipsoidal_areas([g for _, g in rows])
+            areas = {n: float(a) for (n, _), a in zip(rows, measured, strict=True)}
+        found = gate.outside_programme(self.data, rows, self.level, corrected, areas)
         for n, msg in found.items():
             seq = self.reject(n, "geometry", msg)
             if n in corrected:
@@ -1210,7 +1322,10 @@ class Job:
             raise gate.GateRejection("organisation", exc.detail) from exc
         return org_id, org_code
 
-    def _prepare_hazard(self, row: readers.Row) -> Candidate | None:
+    def _map_hazard(self, row: readers.Row) -> "_Mapped | None":
+        """Map one row and check its values and its geometry's reading, reporting every
+        problem found (a missing value and a null geometry both); the intake runs later,
+        over the batch. None when the row is not a hazard row at all."""
         if row.error:
             self.reject(row.number, *row.error)
             return None
@@ -1233,6 +1348,13 @@ class Job:
                     self.mapper.resolved.get("date_of_information"),
                     str(exc),
                 )
+        if doi is not None and doi > datetime.now(UTC).date() + timedelta(days=1):
+            errors.append(("date_of_information", "future"))
+            self.reject(
+                row.number,
+                self.mapper.resolved.get("date_of_information"),
+                f"date_of_information {doi} is in the future",
+            )
         for num in ("estimated_area_m2",):
             if num in mapped:
                 try:
@@ -1240,8 +1362,6 @@ class Job:
                 except values.ValueProblem as exc:
                     errors.append((num, str(exc)))
                     self.reject(row.number, self.mapper.resolved.get(num), str(exc))
-        if errors:
-            return None
         for key in ("external_id", "name", "notes", "organisation"):
             if key in mapped and not isinstance(mapped[key], str):
                 mapped[key] = (
@@ -1249,52 +1369,101 @@ class Job:
                     if isinstance(mapped[key], float) and mapped[key].is_integer()
                     else str(mapped[key])
                 )
+        props = None
         try:
             props = HazardPropertiesCreate.model_validate(
                 {**mapped, "date_of_information": doi}
             )
         except ValidationError as exc:
+            reported = {fld for fld, _ in errors}
             for err in exc.errors():
                 name = str(err["loc"][0]) if err["loc"] else ""
+                if name in reported or self.mapper.resolved.get(name) in reported:
+                    continue  # reported above, in its own words
+                errors.append((name, err["msg"]))
                 self.reject(
                     row.number,
                     self.mapper.resolved.get(name, name),
                     f"{name}: {err['msg']}",
                 )
-            return None
+        org: tuple[uuid.UUID, str] | None = None
         try:
-            org_id, org_code = self._organisation(props.organisation)
+            org = self._organisation(
+                props.organisation if props else mapped.get("organisation")
+            )
+        except gate.GateRejection as exc:
+            errors.append((exc.field, exc.message))
+            self.refuse(row.number, exc)
+        geom, origin = None, None
+        try:
             geom, origin = self._geometry(row, mapped)
-            allow_point = props.hazard_type in POINT_HAZARD_TYPES
-            if isinstance(geom, Point) and not allow_point:
-                raise gate.GateRejection(
+        except gate.GateRejection as exc:
+            errors.append((exc.field, exc.message))
+            self.refuse(row.number, exc)
+        hazard_type = props.hazard_type if props else mapped.get("hazard_type")
+        return _Mapped(
+            row,
+            props if not errors else None,
+            org,
+            geom,
+            origin,
+            doi,
+            warnings,
+            hazard_type in POINT_HAZARD_TYPES,
+        )
+
+    def _gate_hazards(self, rows: "list[_Mapped]") -> list[Candidate]:
+        """The intake over the batch's geometries (vectorised where a row passes untouched,
+        row by row where it is repaired or refused), then the rows that passed everything."""
+        with_geom = [m for m in rows if m.geometry is not None]
+        results = gate.intake_many(
+            [m.geometry for m in with_geom],
+            pointer="geometry",
+            allow_point=[m.allow_point for m in with_geom],
+            max_vertices=self.settings.max_vertices,
+            max_area_m2=gate.hazard_area_bound(
+                self.settings.max_hazard_area_km2, self.level
+            ),
+            refuse_repairs=self.refuse_repairs,
+        )
+        out: list[Candidate] = []
+        for m, result in zip(with_geom, results, strict=True):
+            if isinstance(result, gate.GateRejection):
+                self.refuse(m.row.number, result)
+                continue
+            if m.props is None or m.organisation is None or m.origin is None:
+                continue  # refused for its values, reported with them
+            candidate = self._candidate(m, result)
+            if candidate is not None:
+                out.append(candidate)
+        return out
+
+    def _candidate(self, m: "_Mapped", result: Any) -> Candidate | None:
+        row, geom, props, origin, warnings = (
+            m.row,
+            m.geometry,
+            m.props,
+            m.origin,
+            m.warnings,
+        )
+        assert geom is not None and props is not None and origin is not None
+        assert m.organisation is not None
+        doi = m.doi
+        if isinstance(geom, Point) and not m.allow_point:
+            self.refuse(
+                row.number,
+                gate.GateRejection(
                     "geometry",
                     f"a point ({geom.x:.6f}, {geom.y:.6f}) is accepted only for uxo_spot and axo_site hazards; "
                     "give the area's polygon",
-                )
-            result = gate.intake(
-                geom,
-                pointer="geometry",
-                allow_point=allow_point,
-                max_vertices=self.settings.max_vertices,
-                max_area_m2=gate.MAX_HAZARD_AREA_M2,
-                refuse_repairs=self.refuse_repairs,
+                ),
             )
-        except gate.GateRejection as exc:
-            self.refuse(row.number, exc)
             return None
         if doi is None:
             doi = datetime.now(UTC).date()
             warnings.append(
                 f"date_of_information not given; recorded as today ({doi.isoformat()})"
             )
-        if doi > datetime.now(UTC).date() + timedelta(days=1):
-            self.reject(
-                row.number,
-                self.mapper.resolved.get("date_of_information"),
-                f"date_of_information {doi} is in the future",
-            )
-            return None
         kept = self.mapper.kept(row.values)
         if kept:
             origin["source_fields"] = kept
@@ -1302,8 +1471,8 @@ class Job:
         self.warn_intake(row.number, geom, result, warnings)
         return Candidate(
             row.number,
-            org_id,
-            org_code,
+            m.organisation[0],
+            m.organisation[1],
             props,
             result.geometry,
             # as submitted, when the stored geometry differs (a repair); the file itself is
@@ -1315,14 +1484,13 @@ class Job:
         )
 
     def _hazards(self, batch: list[readers.Row]) -> None:
-        candidates = [
-            c for c in (self._prepare_hazard(r) for r in batch) if c is not None
-        ]
+        mapped = [m for m in (self._map_hazard(r) for r in batch) if m is not None]
+        candidates = self._gate_hazards(mapped)
         findings = gate.shape_findings([c.geometry for c in candidates])
         for c, messages in zip(candidates, findings, strict=True):
             for message in messages:
                 self.book.add("flag", c.row, "geometry", message)
-        outside = self.outside([(c.row, c.geometry) for c in candidates])
+        outside = self.outside([(c.row, c.geometry) for c in candidates], bounded=True)
         keep: list[Candidate] = []
         for c in candidates:
             if c.row in outside:
@@ -1339,9 +1507,6 @@ class Job:
                     continue
                 self.seen_ids[key] = c.row
             keep.append(c)
-        rejected_rows = {
-            m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None
-        }
         existing = self._existing(keep)
         new: list[Candidate] = []
         for c in keep:
@@ -1357,14 +1522,9 @@ class Job:
         for n, msgs in dups.items():
             for msg in msgs:
                 self.book.add("flag", n, "geometry", msg)
-        self.book.counts["flagged"] = len(
-            {m[1] for m in self.book.messages if m[0] == "flag"}
-        )
+        self.book.counts["flagged"] = len(self.book.flag_rows)
         self._create(new)
-        self.book.counts["rejected"] = len(
-            {m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None}
-            | rejected_rows
-        )
+        self.book.counts["rejected"] = len(self.book.error_rows)
 
     def _existing(self, cands: list[Candidate]) -> dict[int, dict[str, Any]]:
         """The current state of the hazards that rows refer to: by external id (indexed), or,
@@ -1485,6 +1645,7 @@ class Job:
     def _create(self, cands: list[Candidate]) -> None:
         if not cands:
             return
+        self.writing()
         items = [
             hazards.NewHazard(
                 c.organisation_id,
@@ -1538,9 +1699,7 @@ class Job:
 
     # -- activities and releases: rows grouped by activity, written at the end
     def _count_rejected(self) -> None:
-        self.book.counts["rejected"] = len(
-            {m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None}
-        )
+        self.book.counts["rejected"] = len(self.book.error_rows)
 
     def _common(self, row: readers.Row) -> dict[str, Any] | None:
         """Map a row and report its errors; None when it cannot be used."""
@@ -1693,6 +1852,7 @@ class Job:
         from api.schemas.activities import ActivityCreate, ActivityPatch
         from api.services import activities
 
+        self.writing()
         for (org_id, ref), group in self.groups.items():
             existing = self.data.scalar(
                 select(Activity).where(
@@ -1754,10 +1914,7 @@ class Job:
             releases = [
                 r
                 for r in group["releases"]
-                if r["row"] not in bad
-                and not any(
-                    m[0] == "error" and m[1] == r["row"] for m in self.book.messages
-                )
+                if r["row"] not in bad and r["row"] not in self.book.error_rows
             ]
             features = [
                 {
@@ -1915,6 +2072,7 @@ class Job:
             origin["import_id"] = str(self.imp.id)
             ready.append((row.number, feature, point, origin, org_id))
         outside = self.outside([(r[0], r[2].geometry) for r in ready])
+        self.writing()
         for number, feature, point, origin, org_id in ready:
             if number in outside:
                 continue
@@ -2183,9 +2341,7 @@ class Job:
             self.book.counts["unchanged"] += len(good) - len(rows)
             if rows:
                 admin_areas.assign_hazards(self.data, None)
-        self.book.counts["rejected"] = len(
-            {m[1] for m in self.book.messages if m[0] == "error" and m[1] is not None}
-        )
+        self.book.counts["rejected"] = len(self.book.error_rows)
         if self.level is None:
             self.level = gate.programme_level(self.data)
 

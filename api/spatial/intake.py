@@ -13,7 +13,7 @@ Rules (also in the README):
   antimeridian must be split there, RFC 7946 §3.1.9), a polygon reaching a pole (latitude
   ±90: touching, covering or around it), an edge joining nearly antipodal positions (more than
   179° apart on the globe: no great circle, no distance), and, where the caller sets a bound
-  (``max_area_m2``; hazards use ``MAX_HAZARD_AREA_M2``), an area above it.
+  (``max_area_m2``; hazards: ``api.ingest.gate.hazard_area_bound``), an area above it.
 * Repaired, with a warning saying what and where: self-intersections, bow-ties, spikes and other
   OGC invalidity (``shapely.make_valid``, keeping only the polygonal parts; a warning gives the
   validity reason, the location and any area difference); Z and M values (dropped).
@@ -25,7 +25,7 @@ database, no HTTP.
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,13 +47,14 @@ DENSIFY_DEG = 0.0002
 # row with edges spanning the globe costs what a 100 km² hazard costs. ``sg_area_m2`` in the
 # database uses the same step (migration 0016).
 MAX_DENSIFIED_POINTS = 2_000
-# Hazards larger than this are refused as implausible: a hazard polygon is a field, a forest
-# edge, a stretch of road, usually well under a few km² (demo hazards are at most 0.6 km²);
-# 10,000 km² is less than a one-degree square at the equator (12,300 km²). A larger figure is
-# a coordinate error (an edge read the long way round the globe, swapped or mistyped
-# coordinates), not a hazard. Only hazards (API, reports, imports) are bounded: admin areas,
-# context layers and release polygons are not.
-MAX_HAZARD_AREA_M2 = 10_000e6
+# Without the programme's admin areas, hazards larger than this are refused as implausible: a
+# hazard polygon is a field, a forest edge, a stretch of road, usually well under a few km²
+# (demo hazards are at most 0.6 km²). A larger figure is a coordinate error (an edge read the
+# long way round the globe, swapped or mistyped coordinates), not a hazard. With admin areas
+# the bound is the largest top-level admin area the hazard touches (api.ingest.gate), and
+# SAFEGROUND_MAX_HAZARD_AREA_KM2 sets a fixed one. Only hazards (API, reports, imports) are
+# bounded: admin areas, context layers and release polygons are not.
+NO_PROGRAMME_MAX_AREA_M2 = 1_000e6
 POLYGONAL = ("Polygon", "MultiPolygon")
 # Positions are stored on the grid the API serves them on (9 decimals of a degree, about
 # 0.1 mm: ``api.ogc.collections.GEOJSON_PRECISION``), so that the geometry served is the one
@@ -432,7 +433,7 @@ def intake_geometry(
         allow_point: whether a Point is accepted.
         allow_polygon: whether Polygon/MultiPolygon are accepted.
         max_vertices: limit on the number of positions.
-        max_area_m2: a larger area is refused as implausible (``MAX_HAZARD_AREA_M2`` for
+        max_area_m2: a larger area is refused as implausible (``gate.hazard_area_bound`` for
             hazards); None: no bound. An edge spanning more than 180° of longitude is always
             refused.
 
@@ -556,6 +557,13 @@ def intake_shape(
             pointer + "/type",
             f"geometry type {geom.geom_type!r} is not accepted here; expected {' or '.join(allowed)}",
         )
+    if isinstance(geom, MultiPolygon):
+        for i, part in enumerate(geom.geoms):
+            if part.is_empty:  # as intake_geometry refuses "[]" among the polygons
+                raise _reject(
+                    pointer + f"/coordinates/{i}",
+                    "a polygon must be a non-empty array of linear rings",
+                )
     coords = shapely.get_coordinates(geom)
     if len(coords) > max_vertices:
         raise _reject(
@@ -620,3 +628,87 @@ def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
 def from_geojson(obj: dict[str, Any]) -> BaseGeometry:
     """Shapely geometry from a GeoJSON mapping that already passed the intake."""
     return shape(obj)
+
+
+def _implausible_positions(geoms: np.ndarray) -> np.ndarray:
+    """For polygonal ``geoms``, True where some position or edge might break a rule of
+    ``check_plausible`` or the coordinate checks of ``intake_shape``: a position that is not
+    finite, out of range or at a pole, a ring of fewer than 4 positions, an edge spanning
+    more than 180° of longitude or joining nearly antipodal positions. Vectorised over every
+    ring of every geometry; the rows it marks take the exact, per-row path."""
+    bad = np.zeros(len(geoms), dtype=bool)
+    if not len(geoms):
+        return bad
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    bad[part_owner[shapely.is_empty(parts)]] = True
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    ring_owner = part_owner[ring_part]
+    bad[ring_owner[shapely.get_num_coordinates(rings) < 4]] = True
+    xy, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    coord_owner = ring_owner[coord_ring]
+    finite = np.isfinite(xy).all(axis=1)
+    wrong = (
+        ~finite
+        | ~(np.abs(xy[:, 0]) <= 180.0)
+        | ~(np.abs(xy[:, 1]) < 90.0)  # a pole, as pole_or_antipodal says
+    )
+    bad[coord_owner[wrong]] = True
+    same_ring = coord_ring[1:] == coord_ring[:-1]
+    with np.errstate(invalid="ignore"):
+        span = np.abs(np.diff(xy[:, 0])) > 180.0
+        lon, lat = np.radians(xy[:, 0]), np.radians(xy[:, 1])
+        cos_arc = np.sin(lat[:-1]) * np.sin(lat[1:]) + np.cos(lat[:-1]) * np.cos(
+            lat[1:]
+        ) * np.cos(np.diff(lon))
+        far = cos_arc < _COS_MAX_EDGE_ARC
+    bad[coord_owner[1:][same_ring & (span | far)]] = True
+    return bad
+
+
+def intake_shapes(
+    geoms: Sequence[BaseGeometry | None],
+    *,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
+    max_area_m2: float | None = None,
+) -> list[IntakeResult | None]:
+    """``intake_shape`` of many polygonal geometries at once, for the rows it leaves as they
+    are: a valid Polygon or MultiPolygon, 2D, within the vertex limit, plausible (see
+    ``_implausible_positions``), still valid on the served grid and with an area between
+    MIN_AREA_M2 and ``max_area_m2``. Those get exactly what ``intake_shape`` returns (the
+    MultiPolygon on the grid, no warning; a test compares the two); every other row gets
+    None and is passed, by the caller, through ``intake_shape`` one by one, for its repair
+    or its rejection with the exact message and place.
+
+    One call of each vectorised GEOS/numpy operation over the batch instead of about twenty
+    per row: the import of a file of plain polygons costs a fraction of the per-row path.
+    """
+    out: list[IntakeResult | None] = [None] * len(geoms)
+    if not geoms:
+        return out
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    ok = np.isin(shapely.get_type_id(arr), (3, 6))
+    ok[ok] = (
+        ~shapely.is_empty(arr[ok])
+        & ~shapely.has_z(arr[ok])
+        & ~shapely.has_m(arr[ok])
+        & (shapely.get_num_coordinates(arr[ok]) <= max_vertices)
+    )
+    ok[ok] = shapely.is_valid(arr[ok])
+    ok[ok] = ~_implausible_positions(arr[ok])
+    idx = np.nonzero(ok)[0]
+    if not len(idx):
+        return out
+    parts, owner = shapely.get_parts(arr[idx], return_index=True)
+    multi = shapely.multipolygons(parts, indices=owner)
+    snapped: np.ndarray = np.asarray(
+        shapely.set_precision(multi, GRID_DEG, mode="pointwise"), dtype=object
+    )
+    keep = shapely.is_valid(snapped) & ~_implausible_positions(snapped)
+    areas = ellipsoidal_areas(list(snapped))
+    keep &= areas >= MIN_AREA_M2
+    if max_area_m2 is not None:
+        keep &= areas <= max_area_m2
+    for k in np.nonzero(keep)[0]:
+        out[int(idx[k])] = IntakeResult(snapped[k], [])
+    return out

@@ -6,7 +6,7 @@ import pytest
 from shapely.geometry import shape
 
 from api.spatial.intake import (
-    MAX_HAZARD_AREA_M2,
+    NO_PROGRAMME_MAX_AREA_M2,
     IntakeProblem,
     ellipsoidal_area_m2,
     intake_geometry,
@@ -244,7 +244,7 @@ def test_intake_accepts_a_geometry_split_at_the_antimeridian():
         [-180.0, 10.0],
     ]
     obj = {"type": "MultiPolygon", "coordinates": [[east], [west]]}
-    result = intake_geometry(obj, max_area_m2=MAX_HAZARD_AREA_M2)
+    result = intake_geometry(obj, max_area_m2=NO_PROGRAMME_MAX_AREA_M2)
     assert 2 * 100e6 < ellipsoidal_area_m2(result.geometry) < 2 * 125e6
 
 
@@ -257,9 +257,9 @@ def test_intake_bounds_the_area_only_when_asked():
         [30.0, 0.0],
     ]  # 12,300 km²
     assert intake_geometry(poly(big)).geometry.geom_type == "MultiPolygon"
-    (error,) = rejected(poly(big), max_area_m2=MAX_HAZARD_AREA_M2)
+    (error,) = rejected(poly(big), max_area_m2=NO_PROGRAMME_MAX_AREA_M2)
     assert error["pointer"] == "/geometry"
-    assert "12,308 km², more than the 10,000 km²" in error["message"]
+    assert "12,308 km², more than the 1,000 km²" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -273,13 +273,13 @@ def test_file_intake_refuses_the_same_with_the_same_message(obj):
     from api.ingest.gate import GateRejection
     from api.ingest.gate import intake as gate_intake
 
-    message = rejected(obj, max_area_m2=MAX_HAZARD_AREA_M2)[0]["message"]
+    message = rejected(obj, max_area_m2=NO_PROGRAMME_MAX_AREA_M2)[0]["message"]
     with pytest.raises(GateRejection) as info:
         gate_intake(
             shape(obj),
             pointer="/geometry",
             allow_point=False,
             max_vertices=1000,
-            max_area_m2=MAX_HAZARD_AREA_M2,
+            max_area_m2=NO_PROGRAMME_MAX_AREA_M2,
         )
     assert info.value.message == message

@@ -4,7 +4,16 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    FetchedValue,
+    Float,
+    ForeignKey,
+    Integer,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,5 +36,9 @@ class AdminArea(Base):
         Text, ForeignKey("admin_areas.pcode", onupdate="CASCADE")
     )
     geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326))
+    # on the ellipsoid, set by a trigger (migration 0020): bounds a hazard's area
+    area_m2: Mapped[float | None] = mapped_column(
+        Float, server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = now_column()

@@ -80,6 +80,9 @@ class Import(Base):
     author: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default=text("'queued'"))
     progress: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    # where a running import is (IMPORT_STAGES) and the file's row count when known
+    stage: Mapped[str | None] = mapped_column(Text)
+    rows_total: Mapped[int | None] = mapped_column(BigInteger)
     counts: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     failure: Mapped[str | None] = mapped_column(Text)
     job_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -80,16 +80,33 @@ async function waitForImport(url) {
   for (let i = 0; i < 600; i++) {
     const { data } = await call(url, { lang: currentLanguage() });
     if (["succeeded", "failed"].includes(data.status)) return data;
+    showProgress(data);
     await new Promise((r) => setTimeout(r, i < 10 ? 300 : 1000));
   }
   throw new Error(t("import.timeout"));
+}
+
+// While it runs: the import's stage and rows done of rows total (the file's count, when its
+// format gives it in advance).
+export function progressText(data, lang = currentLanguage()) {
+  const n = (v) => formatNumber(v ?? 0, lang);
+  if (!data.stage) return t("import.running");
+  const rows = data.rows_total
+    ? t("import.rows_of", { done: n(data.rows_done), total: n(data.rows_total) })
+    : t("import.rows", { done: n(data.rows_done) });
+  return `${t(`import.stage.${data.stage}`)}: ${rows}`;
+}
+
+function showProgress(data) {
+  const line = $("#import-progress");
+  if (line) line.textContent = progressText(data);
 }
 
 async function runImport(mode) {
   const file = $("#import-file").files[0];
   const report = clear($("#import-report"));
   if (!file) { report.append(el("p", { class: "msg-error" }, t("import.no_file"))); return null; }
-  report.append(el("p", {}, t("import.running")));
+  report.append(el("p", { id: "import-progress", role: "status" }, t("import.running")));
   const form = new FormData();
   form.append("file", file);
   // a context layer is chosen as "context:<layer>" (settlements, roads, facilities, land use)
@@ -131,6 +148,7 @@ function renderReport(result, mode) {
     }),
     repaired || flagged ? " " + t("import.reviewed", { repaired: n(repaired), flagged: n(flagged) }) : null));
   if (result.failure) box.append(el("p", { class: "msg-error" }, result.failure));
+  if (result.left_out) box.append(el("p", { id: "import-left-out" }, t("import.left_out", { n: n(result.left_out) })));
   const lines = reportLines(result);
   const notes = lines.filter((l) => !hasRow(l));
   if (notes.length) {
