@@ -1,6 +1,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { summaryState, reportLines, reviewCounts, fitTarget, reviewStyle } from "../static/js/imports.js";
+import { readFileSync } from "node:fs";
+import { summaryState, reportLines, reviewCounts, fitTarget, reviewStyle, progressText } from "../static/js/imports.js";
+import { translator } from "../static/js/i18n.js";
 
 const counts = (c = {}) => ({ read: 3, created: 1, updated: 0, unchanged: 0, rejected: 0, flagged: 0, ...c });
 
@@ -51,4 +53,15 @@ test("each drawn kind has its own class and style: the repaired shape differs fr
   assert.notEqual(repaired.dashArray, submitted.dashArray);
   assert.equal(submitted.fill, false);
   assert.match(reviewStyle("corrected").className, /sg-import-corrected/);
+});
+
+test("a running import shows its stage and rows done of rows total, in the reader's language", () => {
+  const catalogue = (lang) => JSON.parse(readFileSync(new URL(`../static/i18n/${lang}.json`, import.meta.url)));
+  const en = translator(catalogue("en"));
+  const uk = translator(catalogue("uk"));
+  const running = { status: "running", stage: "check", rows_done: 4000, rows_total: 100000 };
+  assert.equal(progressText(running, "en", en), "Checking rows: 4,000 of 100,000 rows");
+  assert.equal(progressText(running, "uk", uk), "Перевірка рядків: 4\u00a0000 з 100\u00a0000 рядків");
+  assert.equal(progressText({ ...running, stage: "write", rows_total: null }, "en", en), "Writing rows: 4,000 rows");
+  assert.equal(progressText({ status: "queued", stage: null }, "en", en), "Working…");
 });

@@ -88,13 +88,13 @@ async function waitForImport(url) {
 
 // While it runs: the import's stage and rows done of rows total (the file's count, when its
 // format gives it in advance).
-export function progressText(data, lang = currentLanguage()) {
+export function progressText(data, lang = currentLanguage(), tr = t) {
   const n = (v) => formatNumber(v ?? 0, lang);
-  if (!data.stage) return t("import.running");
+  if (!data.stage) return tr("import.running");
   const rows = data.rows_total
-    ? t("import.rows_of", { done: n(data.rows_done), total: n(data.rows_total) })
-    : t("import.rows", { done: n(data.rows_done) });
-  return `${t(`import.stage.${data.stage}`)}: ${rows}`;
+    ? tr("import.rows_of", { done: n(data.rows_done), total: n(data.rows_total) })
+    : tr("import.rows", { done: n(data.rows_done) });
+  return `${tr(`import.stage.${data.stage}`)}: ${rows}`;
 }
 
 function showProgress(data) {
