@@ -172,7 +172,7 @@ DYNAMIC_DETAILS = {
         "api/services/hazard_reports.py",
         "f\"{errors[0]['pointer']}: {errors[0]['message']}\"",
     ),
-    ("api/services/imports.py", "f'{filename}: {exc}'"),
+    ("api/services/imports/lifecycle.py", "f'{filename}: {exc}'"),
     ("api/services/extent.py", "f'{pointer}: {exc.message}'"),
     (
         "api/ratelimit.py",

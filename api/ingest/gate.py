@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import Geod
-from shapely.geometry import LineString, MultiLineString, MultiPolygon
+from shapely.geometry import LineString, MultiLineString
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -117,53 +117,67 @@ def refuse_repair(
         )
 
 
+def _rank_in_group(group: np.ndarray) -> np.ndarray:
+    """For a sorted array of group ids, each element's position within its group."""
+    if not len(group):
+        return group
+    starts = np.r_[0, np.nonzero(group[1:] != group[:-1])[0] + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+    return np.arange(len(group)) - first
+
+
 def shape_findings(geoms: list[BaseGeometry]) -> list[list[str]]:
     """Slivers and vertex jumps of stored geometries, as review messages per geometry.
 
-    One geodesic computation for every edge of the batch (vectorised with pyproj).
+    Vectorised over the batch: every part, ring and edge at once (GEOS), one geodesic
+    computation for every edge (pyproj); only the messages are built one by one.
     """
     out: list[list[str]] = [[] for _ in geoms]
-    parts, part_owner = [], []
-    for k, geom in enumerate(geoms):
-        if isinstance(geom, MultiPolygon):
-            for i, part in enumerate(geom.geoms):
-                parts.append((k, i, part))
-                part_owner.append(k)
-    if not parts:
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    multi = np.nonzero(shapely.get_type_id(arr) == 6)[0]
+    if not len(multi):
         return out
-    rings = []  # (geometry index, part index, ring index, coordinates)
-    for k, i, part in parts:
-        for r, ring in enumerate([part.exterior, *part.interiors]):
-            rings.append((k, i, r, np.asarray(ring.coords)[:, :2]))
-    starts = np.concatenate([xy[:-1] for *_, xy in rings])
-    ends = np.concatenate([xy[1:] for *_, xy in rings])
-    _, _, dist = GEOD.inv(starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1])
+    parts, local = shapely.get_parts(arr[multi], return_index=True)
+    part_owner, part_no = multi[local], _rank_in_group(local)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    ring_no = _rank_in_group(ring_part)
+    xy, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    edge = np.nonzero(coord_ring[1:] == coord_ring[:-1])[
+        0
+    ]  # edge k: xy[k] -> xy[k + 1]
+    edge_ring = coord_ring[edge]
+    _, _, dist = GEOD.inv(xy[edge, 0], xy[edge, 1], xy[edge + 1, 0], xy[edge + 1, 1])
     dist = np.asarray(dist)
-    offset = 0
-    perimeters: dict[tuple[int, int], float] = {}
-    for k, i, r, xy in rings:
-        d = dist[offset : offset + len(xy) - 1]
-        offset += len(xy) - 1
-        perimeters[(k, i)] = perimeters.get((k, i), 0.0) + float(d.sum())
-        for j in np.nonzero(d > JUMP_M)[0][:3]:
-            out[k].append(
-                f"vertex jump: polygon {i} ring {r} vertices {j}->{j + 1} are "
-                f"{d[j] / 1000:.1f} km apart (from {xy[j][0]:.6f}, {xy[j][1]:.6f} "
-                f"to {xy[j + 1][0]:.6f}, {xy[j + 1][1]:.6f}); check for a mistyped coordinate"
+    perimeter = np.bincount(ring_part[edge_ring], weights=dist, minlength=len(parts))
+    jumps = np.nonzero(dist > JUMP_M)[0]
+    if len(jumps):
+        ring_first = np.searchsorted(coord_ring, np.arange(len(rings)))
+        per_ring = _rank_in_group(edge_ring[jumps])
+        for e in jumps[per_ring < 3]:  # three per ring at most
+            r = edge_ring[e]
+            k, p = int(edge[e]), ring_part[r]
+            j = k - int(ring_first[r])
+            (x0, y0), (x1, y1) = xy[k], xy[k + 1]
+            out[int(part_owner[p])].append(
+                f"vertex jump: polygon {int(part_no[p])} ring {int(ring_no[r])} vertices "
+                f"{j}->{j + 1} are {dist[e] / 1000:.1f} km apart (from {x0:.6f}, {y0:.6f} "
+                f"to {x1:.6f}, {y1:.6f}); check for a mistyped coordinate"
             )
-    for k, i, part in parts:
-        perimeter = perimeters[(k, i)]
-        # a sliver is thin: test cheaply, then measure the area on the ellipsoid
-        if (
-            perimeter > 0
-            and 2 * part.area * 111_320.0 * 110_574.0 / perimeter < 10 * SLIVER_WIDTH_M
-        ):
-            area = abs(GEOD.geometry_area_perimeter(part)[0])
-            if 2 * area / perimeter < SLIVER_WIDTH_M:
-                out[k].append(
-                    f"sliver: polygon {i} is {2 * area / perimeter:.2f} m wide on average "
-                    f"({area:.1f} m²); check the digitising"
-                )
+    # a sliver is thin: test cheaply, then measure the area on the ellipsoid
+    with np.errstate(divide="ignore", invalid="ignore"):
+        thin = (perimeter > 0) & (
+            2 * shapely.area(parts) * 111_320.0 * 110_574.0 / perimeter
+            < 10 * SLIVER_WIDTH_M
+        )
+    for p in np.nonzero(thin)[0]:
+        area = abs(GEOD.geometry_area_perimeter(parts[p])[0])
+        width = 2 * area / perimeter[p]
+        if width < SLIVER_WIDTH_M:
+            out[int(part_owner[p])].append(
+                f"sliver: polygon {int(part_no[p])} is {width:.2f} m wide on average "
+                f"({area:.1f} m²); check the digitising"
+            )
     return out
 
 
@@ -345,6 +359,45 @@ def possible_duplicates(
             out.setdefault(n, []).append(
                 f"possible duplicate: {what} hazard {label}; review before merging"
             )
+    return out
+
+
+def duplicates_within(
+    rows: list[tuple[int, BaseGeometry, str | None]],
+) -> dict[int, list[str]]:
+    """Rows of one batch whose geometry equals, or overlaps at least 95% of, an earlier row's
+    (``rows`` are ``(row, geometry, external id)``), flagged like a stored duplicate: the later
+    row names the earlier one. Rows sharing an external id are one record's repetition (the
+    file reports them), not duplicates. Set-based: one STRtree query for the batch."""
+    if len(rows) < 2:
+        return {}
+    geoms = np.empty(len(rows), dtype=object)
+    geoms[:] = [g for _, g, _ in rows]
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    later = left > right  # each pair once, the later row flagged
+    left, right = left[later], right[later]
+    if not len(left):
+        return {}
+    a, b = geoms[left], geoms[right]
+    same = shapely.equals(a, b)
+    polygonal = (shapely.get_dimensions(a) == 2) & (shapely.get_dimensions(b) == 2)
+    ratio = np.zeros(len(left))
+    if polygonal.any():
+        inter = shapely.area(shapely.intersection(a[polygonal], b[polygonal]))
+        smaller = np.minimum(shapely.area(a[polygonal]), shapely.area(b[polygonal]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio[polygonal] = np.where(smaller > 0, inter / smaller, 0.0)
+    out: dict[int, list[str]] = {}
+    for k in np.nonzero(same | (ratio >= DUPLICATE_OVERLAP))[0]:
+        (n, _, ext), (m, _, other_ext) = rows[left[k]], rows[right[k]]
+        if ext is not None and ext == other_ext:
+            continue
+        what = "the same geometry as" if same[k] else f"{ratio[k]:.0%} overlap with"
+        ref = " (" + other_ext + ")" if other_ext else ""
+        out.setdefault(n, []).append(
+            f"possible duplicate: {what} row {m}{ref} of this file; review before merging"
+        )
     return out
 
 

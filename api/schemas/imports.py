@@ -139,6 +139,11 @@ class ImportReport(BaseModel):
     left_out: int = Field(
         0, description="report lines counted but not listed (see rules)"
     )
+    stage_seconds: dict[str, float] = Field(
+        default_factory=dict,
+        description="seconds spent in each stage once it has run: read, map, gate, "
+        "write, land_release, commit (rows: kinds not split into stages)",
+    )
     errors: list[ImportMessage]
     warnings: list[ImportMessage]
     flags: list[ImportMessage]

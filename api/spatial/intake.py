@@ -83,6 +83,9 @@ class IntakeResult:
 
     geometry: BaseGeometry
     warnings: list[str] = field(default_factory=list)
+    # the ellipsoidal area of ``geometry`` when the intake measured it (the batch intake
+    # does), so that the writer need not measure it again
+    area_m2: float | None = None
 
     @property
     def repaired(self) -> bool:
@@ -710,5 +713,5 @@ def intake_shapes(
     if max_area_m2 is not None:
         keep &= areas <= max_area_m2
     for k in np.nonzero(keep)[0]:
-        out[int(idx[k])] = IntakeResult(snapped[k], [])
+        out[int(idx[k])] = IntakeResult(snapped[k], [], float(areas[k]))
     return out

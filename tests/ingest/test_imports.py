@@ -475,6 +475,43 @@ def test_possible_duplicates_are_flagged_not_merged(client, session, actors):
     )
 
 
+def test_duplicates_within_one_file_are_flagged_not_merged(client, session, actors):
+    org = actors.org_a
+    near = box(
+        *F.square(83).bounds[:2], F.square(83).bounds[2], F.square(83).bounds[3] * 1
+    )
+    shifted = box(
+        F.square(83).bounds[0] + 0.00001,  # 1% of the width: 99% overlap
+        F.square(83).bounds[1],
+        F.square(83).bounds[2] + 0.00001,
+        F.square(83).bounds[3],
+    )
+    feats = [
+        F.feature(F.square(82), F.hazard_props(820, org)),
+        F.feature(F.square(82), F.hazard_props(821, org)),  # 2: same geometry as row 1
+        F.feature(near, F.hazard_props(830, org)),
+        F.feature(shifted, F.hazard_props(831, org)),  # 4: 99% overlap with row 3
+        F.feature(F.square(84), F.hazard_props(840, org)),  # 5: alone
+    ]
+    for mode in ("dry_run", "commit"):
+        rep = run(
+            client, actors.coordinator_a, "d.geojson", F.geojson_bytes(feats), mode=mode
+        )
+        assert rep["counts"]["created"] == 5, rep
+        flags = {f["row"]: f["message"] for f in rep["flags"]}
+        assert set(flags) == {2, 4}, flags
+        assert "the same geometry as row 1 (IMP-00820) of this file" in flags[2]
+        assert "99% overlap with row 3 (IMP-00830) of this file" in flags[4]
+        assert all(f["rule"] == "duplicate" for f in rep["flags"])
+    # in Ukrainian too
+    res = client.get(
+        f"/api/v1/imports/{rep['id']}",
+        headers={**actors.coordinator_a.headers, "Accept-Language": "uk"},
+    )
+    uk = {f["row"]: f["message"] for f in res.json()["flags"]}
+    assert uk[2].startswith("можливий дублікат"), uk
+
+
 def test_slivers_and_vertex_jumps_are_flagged(client, actors):
     sliver = box(30.5, 50.9, 30.51, 50.900001)
     jump = {

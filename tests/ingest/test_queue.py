@@ -87,7 +87,8 @@ def test_worker_runs_queued_import_and_a_crashed_one_can_run_again(
     queue_db, monkeypatch
 ):
     settings, engine = queue_db
-    monkeypatch.setattr(imports, "ANALYZE_AFTER", 1)  # tidy up even after a small load
+    # tidy up even after a small load
+    monkeypatch.setattr(imports.job, "ANALYZE_AFTER", 1)
     principal = _setup(engine)
     data = F.geojson_bytes(
         [F.feature(F.square(i), F.hazard_props(i, "QORG")) for i in range(4)]

@@ -190,3 +190,7 @@ def test_a_running_import_shows_its_stage_and_rows_done_of_rows_total(progress_d
         report = imports.report(s, import_id, principal)
     assert report["stage"] == "done" and report["status"] == "succeeded"
     assert report["rows_done"] == 5 and report["rows_total"] == 5
+    # the time of each stage, so that the slowest is visible
+    seconds = report["stage_seconds"]
+    assert set(seconds) == {"read", "map", "gate", "write", "land_release", "commit"}
+    assert all(v >= 0 for v in seconds.values()) and seconds["land_release"] > 0
