@@ -6,15 +6,21 @@ In a throwaway database on the DATABASE_URL server:
     in commit mode (uvicorn + a `safeground worker` process, as `make run` starts them), with
     the whole gate, history and land-release update, and measures wall time, rows per second
     and the peak resident memory of the server and the worker;
+    It prints the seconds and rows per second of each stage of the pipeline (read, map,
+    gate, write, land release, commit) from the report, and also times a dry run of the same
+    file (before the commit; target: no slower than the commit) and a re-import of the
+    unchanged file (target <= 2x the floor);
 (b) loads the same file with `ogr2ogr -f PostgreSQL` (Debian's gdal-bin, installed when
     missing) into a plain table: the floor; prints the ratio (target <= 3);
+(e) imports N EO finds (default 100,000) from a CSV of points (lon/lat columns), each in one
+    of the hazards, and loads the same CSV with ogr2ogr: the ratio (target <= 3);
 (c) serves the hazards with tipg (installed from PyPI into a throwaway virtualenv) and
     compares the p50 of `/collections/{id}/items?limit=100` with ours (target <= 1.2x);
 (d) imports ../shared/data/colombia_mine_events_1990_2019.geojson as EO events (dry run) with
     a mapping for its Spanish columns, and prints what the gate reported, grouped.
 
 Run:  make bench-import  (or: source .dev-db.env && .venv/bin/python scripts/bench/import.py
-      [--hazards 100000] [--requests 200] [--skip-tipg] [--keep])
+      [--hazards 100000] [--finds 100000] [--requests 200] [--skip-tipg] [--keep])
 It prints the figures and whether each target is met; it never fails on a miss.
 """
 
@@ -294,6 +300,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--hazards", type=int, default=100_000)
+    parser.add_argument("--finds", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--skip-tipg", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -352,6 +359,9 @@ def main() -> None:
                 data={"username": "bench-coord", "password": "bench-password"},
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
+            dry, dry_report = import_through_api(
+                base, headers, gpkg, {"kind": "hazards", "mode": "dry_run"}
+            )
             with PeakMemory({"api": api, "worker": worker}) as mem:
                 seconds, report = import_through_api(
                     base, headers, gpkg, {"kind": "hazards", "mode": "commit"}
@@ -363,12 +373,20 @@ def main() -> None:
             log(
                 f"    {args.hazards / seconds:,.0f} rows/s; peak memory: server {mem.peak['api'] / 2**20:.0f} MiB, worker {mem.peak['worker'] / 2**20:.0f} MiB (target < 1024 MiB: {verdict(max(mem.peak.values()) < 2**30)})"
             )
+            stages(report, args.hazards)
+            log(
+                f"    dry run of the same file (first, on the empty database): {dry:.1f} s, "
+                f"{dry_report['counts']['created']} would be created (target <= commit: "
+                f"{verdict(dry <= seconds)})"
+            )
+            stages(dry_report, args.hazards)
             again, report2 = import_through_api(
                 base, headers, gpkg, {"kind": "hazards", "mode": "commit"}
             )
             log(
                 f"    re-import of the same file: {again:.1f} s, unchanged {report2['counts']['unchanged']}, created {report2['counts']['created']}"
             )
+            stages(report2, args.hazards)
 
             started = time.perf_counter()
             subprocess.run(
@@ -392,6 +410,48 @@ def main() -> None:
             log(
                 f"(b) ogr2ogr floor: {floor:.1f} s; ratio {seconds / floor:.2f} (target <= 3: {verdict(seconds / floor <= 3)})"
             )
+            log(
+                f"    re-import ratio {again / floor:.2f} (target <= 2: {verdict(again / floor <= 2)}); "
+                f"dry run ratio {dry / floor:.2f}"
+            )
+            if args.finds:
+                finds_csv = tmp / "finds.csv"
+                generate_finds_csv(finds_csv, gpkg, args.finds, "BENCH")
+                with PeakMemory({"api": api, "worker": worker}) as mem:
+                    fs, freport = import_through_api(
+                        base, headers, finds_csv, {"kind": "eo_finds", "mode": "commit"}
+                    )
+                started = time.perf_counter()
+                subprocess.run(
+                    [
+                        ogr2ogr,
+                        "-f",
+                        "PostgreSQL",
+                        f"PG:{libpq(url)}",
+                        str(finds_csv),
+                        "-nln",
+                        "floor_finds",
+                        "-oo",
+                        "X_POSSIBLE_NAMES=lon",
+                        "-oo",
+                        "Y_POSSIBLE_NAMES=lat",
+                        "-a_srs",
+                        "EPSG:4326",
+                        "-lco",
+                        "GEOMETRY_NAME=geom",
+                    ],
+                    check=True,
+                )
+                ffloor = time.perf_counter() - started
+                fc = freport["counts"]
+                log(
+                    f"(e) {args.finds} EO finds from a CSV: {freport['status']} in {fs:.1f} s "
+                    f"({args.finds / fs:,.0f} rows/s), {fc['created']} created, {fc['rejected']} "
+                    f"rejected; ogr2ogr of the same CSV {ffloor:.1f} s; ratio {fs / ffloor:.2f} "
+                    f"(target <= 3: {verdict(fs / ffloor <= 3)}); peak memory: server "
+                    f"{mem.peak['api'] / 2**20:.0f} MiB, worker {mem.peak['worker'] / 2**20:.0f} MiB"
+                )
+                stages(freport, args.finds)
 
             admin_token = httpx.post(
                 f"{base}/api/v1/auth/token",
@@ -452,6 +512,37 @@ def main() -> None:
                 for message, count in grouped.most_common(8):
                     log(f"    {count:6d} x {message}")
         engine.dispose()
+
+
+def stages(report: dict, rows: int) -> None:
+    """Seconds and rows per second of each stage of an import, from its report."""
+    seconds = report.get("stage_seconds") or {}
+    order = ["read", "map", "gate", "write", "land_release", "commit", "rows"]
+    parts = [
+        f"{k} {seconds[k]:.1f} s ({rows / seconds[k]:,.0f} rows/s)"
+        for k in order
+        if seconds.get(k)
+    ]
+    log("    stages: " + "; ".join(parts))
+
+
+def generate_finds_csv(path: Path, gpkg: Path, n: int, org: str) -> None:
+    """N EO finds, each at a point inside one of the generated hazards (cycling through
+    them), as a CSV with lon/lat columns as a field team's spreadsheet has them."""
+    hazards = gpd.read_file(gpkg, layer="hazards")
+    points = hazards.geometry.representative_point()
+    cats = ["ap_mine", "av_mine", "uxo", "cmr"]
+    with path.open("w", encoding="utf-8") as f:
+        f.write(
+            "external_id,eo_category,quantity,found_on,hazard_id,organisation,lon,lat\n"
+        )
+        for i in range(n):
+            k = i % len(hazards)
+            p = points.iloc[k]
+            f.write(
+                f"FIND-{i:06d},{cats[i % 4]},{1 + i % 3},2024-06-{1 + i % 28:02d},"
+                f"{hazards.external_id.iloc[k]},{org},{p.x:.7f},{p.y:.7f}\n"
+            )
 
 
 def colombia_wkt() -> str:

@@ -9,6 +9,7 @@ from shapely.geometry import Point, box, shape
 from sqlalchemy import func, select, text
 
 from api.db.models import Hazard, HazardVersion
+from tests.factories import activity_body
 from tests.helpers import run_import as run
 from tests.helpers import upload
 from tests.ingest import files as F
@@ -739,6 +740,94 @@ def test_eo_finds_csv(client, session, actors):
         ]["unchanged"]
         == 1
     )
+
+
+def test_eo_finds_are_written_set_based_with_every_rule_of_the_single_write(
+    client, session, actors
+):
+    """New finds go in together (one flush, audited); each refusal, update and warning is
+    what ``POST /eo-finds`` (``eo_finds.create``) gives one by one."""
+    from api.db.models import EOFind
+
+    org, other = actors.org_a, actors.org_b
+    run(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(320), F.hazard_props(320, org))]),
+    )
+    run(
+        client,
+        actors.coordinator_b,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(321), F.hazard_props(321, other))]),
+    )
+    b_hazard = next(
+        f["id"]
+        for f in client.get(
+            "/api/v1/hazards", headers=actors.coordinator_b.headers
+        ).json()["features"]
+        if f["properties"]["external_id"] == "IMP-00321"
+    )
+    act = client.post(
+        "/api/v1/activities",
+        json=activity_body(other, [b_hazard], [], status="ongoing", end_date=None),
+        headers=actors.coordinator_b.headers,
+    )
+    assert act.status_code == 201, act.text
+    activity_of_b = act.json()["id"]
+    c = F.square(320).centroid
+    far = (c.x + 0.01, c.y)  # about 700 m away
+    header = (
+        "external_id,eo_category,quantity,hazard_id,activity_id,organisation,lon,lat\n"
+    )
+    rows = [
+        f"EOB-1,ap_mine,1,IMP-00320,,{org},{c.x},{c.y}",  # 2: created
+        f"EOB-2,uxo,2,IMP-00320,,{org},{far[0]},{far[1]}",  # 3: created, far away
+        f"EOB-3,uxo,1,NO-SUCH,,{org},{c.x},{c.y}",  # 4: unknown hazard
+        f"EOB-4,uxo,1,,,{org},{c.x},{c.y}",  # 5: neither activity nor hazard
+        f"EOB-5,uxo,1,,{activity_of_b},{org},{c.x},{c.y}",  # 6: B's activity
+        f"EOB-1,ap_mine,3,IMP-00320,,{org},{c.x},{c.y}",  # 7: updates row 2's find
+        f",cmr,1,IMP-00320,,{org},{c.x},{c.y}",  # 8: created, no external id
+    ]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "eo.csv",
+        (header + "\n".join(rows) + "\n").encode(),
+        kind="eo_finds",
+        mode="commit",
+    )
+    counts = rep["counts"]
+    assert (counts["created"], counts["updated"], counts["rejected"]) == (3, 1, 3), rep
+    errors = {e["row"]: (e["field"], e["message"]) for e in rep["errors"]}
+    assert errors[4] == ("hazard_id", "unknown hazard")
+    assert errors[5] == ("activity_id", "a find belongs to an activity or a hazard")
+    assert errors[6][0] == "activity_id" and f"belongs to {other}" in errors[6][1]
+    warnings = {w["row"]: w["message"] for w in rep["warnings"] if w["row"]}
+    assert warnings == {
+        3: "the find lies more than 100 m from its hazard; check the position"
+    }
+    stored = {
+        f.external_id: f
+        for f in session.scalars(
+            select(EOFind).where(
+                EOFind.organisation_id == actors.coordinator_a.principal.organisation_id
+            )
+        )
+    }
+    assert stored["EOB-1"].quantity == 3  # row 7 updated row 2's find
+    assert stored["EOB-1"].origin["row"] == 7 and stored["EOB-2"].origin["row"] == 3
+    assert stored["EOB-2"].created_by == actors.coordinator_a.principal.user_id
+    assert None in stored and stored[None].eo_category == "cmr"
+    audited = session.execute(
+        text(
+            "SELECT count(*) FROM audit_log WHERE entity = 'eo_finds' "
+            "AND action = 'insert' AND entity_id = ANY(:ids)"
+        ),
+        {"ids": [str(f.id) for f in stored.values()]},
+    ).scalar_one()
+    assert audited == 3
 
 
 def test_a_repeated_derived_status_is_not_pinned(client, session, actors):
