@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from api.db.models.imports import IMPORT_KINDS
 from api.ingest import values
 
 logger = logging.getLogger(__name__)
@@ -11,14 +12,8 @@ logger = logging.getLogger(__name__)
 CHUNK_BYTES = 4 << 20
 
 
-SUPPORTED_KINDS = (
-    "hazards",
-    "activities",
-    "releases",
-    "eo_finds",
-    "admin_areas",
-    "context",
-)
+# the kinds an import takes: the ones the imports table accepts (its check constraint)
+SUPPORTED_KINDS = IMPORT_KINDS
 
 
 CONTEXT_LAYERS = ("settlements", "roads", "facilities", "land_use", "security_zones")
