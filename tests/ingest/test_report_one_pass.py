@@ -53,9 +53,14 @@ def test_every_problem_of_a_row_is_reported_in_one_pass(client, actors):
             F.hazard_props(4, "NO-SUCH-ORG"),
         ),
         F.feature(F.square(5), F.hazard_props(5, org)),
+        # a ring GDAL cannot close and an unknown classification
+        F.feature(
+            {"type": "Polygon", "coordinates": [[[30.0, 50.0], [30.01, 50.0]]]},
+            F.hazard_props(6, org, classification="maybe"),
+        ),
     ]
     rep = run_import(client, actors.coordinator_a, "h.geojson", F.geojson_bytes(rows))
-    assert rep["counts"]["rejected"] == 4 and rep["counts"]["created"] == 1, rep
+    assert rep["counts"]["rejected"] == 5 and rep["counts"]["created"] == 1, rep
     errors = _by_row(rep)
     assert {e["rule"] for e in errors[1]} == {"missing_value", "no_geometry"}, errors[1]
     assert any(e["field"] == "classification" for e in errors[1])
@@ -65,6 +70,8 @@ def test_every_problem_of_a_row_is_reported_in_one_pass(client, actors):
     assert "lake_of_fire" in msgs3 and "long way round" in msgs3, msgs3
     msgs4 = " | ".join(e["message"] for e in errors[4])
     assert "NO-SUCH-ORG" in msgs4 and "zero area" in msgs4, msgs4
+    msgs6 = " | ".join(e["message"] for e in errors[6])
+    assert "not closed" in msgs6 and "'maybe'" in msgs6, msgs6
     # one line per problem, never the same problem twice in other words
     assert len(errors[1]) == 2 and len(errors[3]) == 2, errors
     tally = {(r["severity"], r["rule"]): r for r in rep["rules"]}

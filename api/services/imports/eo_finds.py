@@ -115,8 +115,9 @@ class EOFindRows(Writing):
         finds added in one flush (audited as any), the distance to their hazards checked in
         one query; the same outcome, messages and warnings as ``eo_finds.create`` gives one
         by one. Returns the rows left to that per-row path, in order: those matching a
-        stored find or an earlier row of the batch by external id (an update), or all of
-        them when a reference cannot be resolved for the whole batch."""
+        stored find or an earlier row of the batch by external id (an update), all of them
+        when a reference cannot be resolved for the whole batch, and the rows of a flush
+        that failed (each then gets its own answer)."""
         from api.db.models import Activity, EOFind, Organisation
         from api.errors import Forbidden
         from api.services import hazards
@@ -165,7 +166,7 @@ class EOFindRows(Writing):
             for a in data.scalars(select(Activity).where(Activity.id.in_(activity_ids)))
         }
         owners: dict[Any, str] = {}
-        finds, rows = [], []
+        finds, rows, written = [], [], []
         for number, feature, point, origin, org_id in bulk:
             props = feature.properties
             activity = activities.get(props.activity_id) if props.activity_id else None
@@ -218,16 +219,17 @@ class EOFindRows(Writing):
             )
             finds.append(find)
             rows.append((number, point, find.id, hazard_id))
+            written.append((number, feature, point, origin, org_id))
         if finds:
             try:
                 with data.begin_nested():
                     data.add_all(finds)
                     data.flush()
-            except Exception:  # one bad row spoils the flush: row by row, as before
+            except Exception:  # one bad row spoils the flush: those rows one by one
                 logger.info(
                     "import %s: finds written row by row", self.imp.id, exc_info=True
                 )
-                return ready
+                return sorted(written + later, key=lambda r: r[0])
         far = set()
         linked = [(str(fid), str(hid)) for _, _, fid, hid in rows if hid is not None]
         if linked:

@@ -72,15 +72,16 @@ class Mapping(Reporting):
         """Map one row and check its values and its geometry's reading, reporting every
         problem found (a missing value and a null geometry both); the intake runs later,
         over the batch. None when the row is not a hazard row at all."""
-        if row.error:
+        if row.error:  # the geometry cannot be read: its values are still checked
             self.reject(row.number, *row.error)
-            return None
-        if not self.mapper.applies(row.values):
+        elif not self.mapper.applies(row.values):
             self.book.counts["skipped"] += 1
             return None
         mapped, errors, warnings = self.mapper.map_row(row.values)
         for fld, msg in errors:
             self.reject(row.number, fld, msg)
+        if row.error:
+            errors.append(row.error)
         doi = None
         if "date_of_information" in mapped:
             try:
@@ -142,7 +143,8 @@ class Mapping(Reporting):
             self.refuse(row.number, exc)
         geom, origin = None, None
         try:
-            geom, origin = self._geometry(row, mapped)
+            if not row.error:
+                geom, origin = self._geometry(row, mapped)
         except gate.GateRejection as exc:
             errors.append((exc.field, exc.message))
             self.refuse(row.number, exc)
