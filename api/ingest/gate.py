@@ -401,6 +401,39 @@ def duplicates_within(
     return out
 
 
+def same_position_finds(session: Session, find_ids: list[Any]) -> dict[Any, list[str]]:
+    """New EO finds (``find_ids``, in file order, already written) at exactly the position
+    of another find: a stored one, or one earlier in the list. Flagged, never merged: two
+    items can lie together, but the same position twice is often one item reported twice.
+    One query (GiST), by find id."""
+    if not find_ids:
+        return {}
+    rows = session.execute(
+        text(
+            """
+            SELECT t.f, o.id, o.external_id
+            FROM unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS t(f, k)
+            JOIN eo_finds n ON n.id = t.f
+            JOIN eo_finds o ON o.geom && n.geom AND ST_Equals(o.geom, n.geom)
+                           AND o.id <> n.id AND o.retired_at IS NULL
+            LEFT JOIN unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS u(f, k)
+                   ON u.f = o.id
+            WHERE u.k IS NULL OR u.k < t.k
+            ORDER BY t.k, u.k NULLS FIRST
+            """
+        ),
+        {"fs": [str(f) for f in find_ids]},
+    )
+    out: dict[Any, list[str]] = {}
+    for fid, other, ext in rows:
+        ref = " (" + ext + ")" if ext else ""
+        out.setdefault(fid, []).append(
+            f"possible duplicate: the same position as EO find {other}{ref}; "
+            "review before merging"
+        )
+    return out
+
+
 @dataclass
 class OutsideProgramme(GateRejection):
     """A geometry touching none of the programme's admin areas; ``correction`` (a key of

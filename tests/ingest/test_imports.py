@@ -816,6 +816,24 @@ def test_eo_finds_are_written_set_based_with_every_rule_of_the_single_write(
             )
         )
     }
+    # the same position as an earlier find: flagged, never merged
+    flags = {f["row"]: f["message"] for f in rep["flags"]}
+    assert flags == {
+        8: f"possible duplicate: the same position as EO find {stored['EOB-1'].id} "
+        "(EOB-1); review before merging"
+    }
+    assert counts["flagged"] == 1
+    # and against the finds stored before, in a later file
+    again = run(
+        client,
+        actors.coordinator_a,
+        "eo2.csv",
+        (header + f"EOB-9,uxo,1,IMP-00320,,{org},{c.x},{c.y}\n").encode(),
+        kind="eo_finds",
+        mode="commit",
+    )
+    assert again["counts"]["created"] == 1 and again["counts"]["flagged"] == 1
+    assert any("(EOB-1)" in f["message"] for f in again["flags"]), again["flags"]
     assert stored["EOB-1"].quantity == 3  # row 7 updated row 2's find
     assert stored["EOB-1"].origin["row"] == 7 and stored["EOB-2"].origin["row"] == 3
     assert stored["EOB-2"].created_by == actors.coordinator_a.principal.user_id

@@ -244,6 +244,7 @@ class EOFindRows(Writing):
                     {"fs": [f for f, _ in linked], "hs": [h for _, h in linked]},
                 )
             )
+        same = gate.same_position_finds(data, [fid for _, _, fid, _ in rows])
         for number, point, fid, _ in rows:
             self.book.counts["created"] += 1
             warnings = list(point.warnings)
@@ -253,6 +254,9 @@ class EOFindRows(Writing):
                 )
             for w in warnings:
                 self.book.add("warning", number, None, w)
+            for message in same.get(fid, []):
+                self.book.add("flag", number, "geometry", message)
+        self.book.counts["flagged"] = len(self.book.flag_rows)
         return later
 
     def _find_unchanged(self, current, props, point: BaseGeometry) -> bool:
