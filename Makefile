@@ -40,11 +40,15 @@ run: migrate  ## install, provision, migrate, load demo data into an empty DB, s
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/safeground serve --host $(HOST) --port $(PORT); }
 
-test: db lint  ## lint, then the whole suite against a throwaway PostGIS database
-	$(WITH_DB) $(BIN)/pytest
+# one pytest worker per core (at most four), each on its own throwaway database; a module's
+# tests stay on one worker, so its module-scoped servers start once
+PARALLEL := -n auto --maxprocesses 4 --dist loadfile
+
+test: db lint  ## lint, then the whole suite against throwaway PostGIS databases, one worker per core
+	$(WITH_DB) $(BIN)/pytest $(PARALLEL)
 
 test-fast: db lint  ## the same, without the tests marked slow (fuzz, browser, property, migration)
-	$(WITH_DB) $(BIN)/pytest -m "not slow"
+	$(WITH_DB) $(BIN)/pytest $(PARALLEL) -m "not slow"
 
 lint: install  ## ruff lint, format check and mypy (api/, as [tool.mypy] in pyproject.toml says)
 	$(BIN)/ruff check .
