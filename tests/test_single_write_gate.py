@@ -259,3 +259,39 @@ def test_the_bound_can_be_configured(client, actors, regions, app, settings):
         app.state.settings = settings
     # with no fixed bound, the country bounds it: accepted
     assert post(client, actors, box(30.1, 50.1, 30.13, 50.13)).status_code == 201
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_hazard_write_looks_up_the_programme_level_once(
+    client, actors, country, session, method
+):
+    """The intake's area bound and the extent check share one lookup of the programme's
+    top admin level (they asked for it once each)."""
+    from sqlalchemy import event
+
+    created = post(client, actors, INSIDE) if method == "patch" else None
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "min(level)" in statement and "admin_areas" in statement:
+            seen.append(statement)
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        if created is None:
+            r = post(client, actors, box(30.6, 50.6, 30.601, 50.601))
+            assert r.status_code == 201, r.text
+        else:
+            r = client.patch(
+                f"/api/v1/hazards/{created.json()['id']}",
+                json={"geometry": mapping(box(30.6, 50.6, 30.601, 50.601))},
+                headers={
+                    **actors.coordinator_a.headers,
+                    "If-Match": created.headers["ETag"],
+                },
+            )
+            assert r.status_code == 200, r.text
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert len(seen) == 1, seen

@@ -450,17 +450,20 @@ def single_write(
     pointer: str,
     hazard: tuple[Any, str | None, Any] | None = None,
     area_bound: bool = False,
+    level: int | None,
+    area_m2: float | None = None,
 ) -> list[str]:
     """The gate's checks beyond the intake for one record written through the API (as a
     file row gets them in its batch): the programme extent (raises ``OutsideProgramme``),
     and with ``area_bound`` an area larger than the top-level admin area it touches (the
     same); for a hazard (``hazard`` = its organisation id, external id and own id when
-    edited), the shape findings and possible duplicates, returned as warnings to pass on."""
+    edited), the shape findings and possible duplicates, returned as warnings to pass on.
+    ``level``: ``programme_level``; ``area_m2``: the area when the intake measured it."""
     corrected: dict[int, tuple[str, BaseGeometry]] = {}
-    areas = {0: ellipsoidal_area_m2(geom)} if area_bound else None
-    outside = outside_programme(
-        session, [(0, geom)], programme_level(session), corrected, areas
-    )
+    areas = None
+    if area_bound:
+        areas = {0: ellipsoidal_area_m2(geom) if area_m2 is None else area_m2}
+    outside = outside_programme(session, [(0, geom)], level, corrected, areas)
     if outside:
         label, fixed = corrected.get(0, (None, None))
         raise OutsideProgramme(pointer, outside[0], label, fixed)

@@ -164,6 +164,7 @@ def _intake(
     pointer: str,
     settings: Settings,
     field_pointer: str | None,
+    level: int | None | extent.Lookup = extent.LOOKUP,
 ):
     """Run the geometry intake; ``field_pointer`` re-points errors at a form field."""
     try:
@@ -172,7 +173,12 @@ def _intake(
             pointer=pointer,
             allow_point=True,
             max_vertices=settings.max_vertices,
-            max_area_m2=extent.max_hazard_area_m2(session, settings)
+            max_area_m2=extent.max_hazard_area_m2(
+                settings,
+                extent.programme_level(session)
+                if isinstance(level, extent.Lookup)
+                else level,
+            )
             if isinstance(geometry, dict) and geometry.get("type") != "Point"
             else None,
         )
@@ -271,12 +277,14 @@ def _store(
     geometry = None
     if fields.geometry is not None:
         pointer = fields.pointers.get("geometry", "/geometry")
+        level = extent.programme_level(session)
         intake = _intake(
             session,
             fields.geometry,
             pointer=pointer,
             settings=settings,
             field_pointer=pointer if form_fields else None,
+            level=level,
         )
         geometry = intake.geometry
         extent.check(
@@ -284,6 +292,8 @@ def _store(
             geometry,
             pointer=pointer,
             area_bound=extent.area_bound_by_programme(settings),
+            level=level,
+            area_m2=intake.area_m2,
         )
         warnings.extend(intake.warnings)
     today = datetime.now(UTC).date()

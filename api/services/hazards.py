@@ -97,8 +97,14 @@ def _check_doi(doi: date, pointer: str) -> None:
 
 
 def _intake(
-    session: Session, obj: Any, *, pointer: str, settings: Settings, allow_point: bool
+    obj: Any,
+    *,
+    pointer: str,
+    settings: Settings,
+    allow_point: bool,
+    level: int | None = None,
 ):
+    """The geometry intake; ``level`` (``extent.programme_level``) sets a polygon's bound."""
     try:
         return intake_geometry(
             obj,
@@ -106,7 +112,7 @@ def _intake(
             allow_point=allow_point,
             max_vertices=settings.max_vertices,
             # a larger hazard is a coordinate error (points need no bound)
-            max_area_m2=extent.max_hazard_area_m2(session, settings)
+            max_area_m2=extent.max_hazard_area_m2(settings, level)
             if isinstance(obj, dict) and obj.get("type") != "Point"
             else None,
         )
@@ -138,7 +144,6 @@ def stated_values(
             continue  # resolved by the caller, which also checks the right to write
         if name in POINT_FIELDS and value is not None:
             point = _intake(
-                session,
                 value,
                 pointer=f"/properties/{name}",
                 settings=settings,
@@ -441,12 +446,13 @@ def create_hazard(
     stated.setdefault("contamination", [])
     stated.setdefault("blockages", [])
     allow_point = props.hazard_type in POINT_HAZARD_TYPES
+    level = extent.programme_level(session)
     intake = _intake(
-        session,
         feature.geometry,
         pointer="/geometry",
         settings=settings,
         allow_point=allow_point,
+        level=level,
     )
     warnings.extend(intake.warnings)
     if import_id is None:  # an import gates its rows by batch
@@ -456,6 +462,8 @@ def create_hazard(
                 intake.geometry,
                 hazard=(org.id, props.external_id, None),
                 area_bound=extent.area_bound_by_programme(settings),
+                level=level,
+                area_m2=intake.area_m2,
             )
         )
     if feature.id is not None or feature.bbox is not None:
@@ -523,12 +531,13 @@ def update_hazard(
     geometry = None
     if "geometry" in patch.model_fields_set:
         hazard_type = stated.get("hazard_type", hazard.hazard_type)
+        level = extent.programme_level(session)
         intake = _intake(
-            session,
             patch.geometry,
             pointer="/geometry",
             settings=settings,
             allow_point=hazard_type in {t.value for t in POINT_HAZARD_TYPES},
+            level=level,
         )
         warnings.extend(intake.warnings)
         geometry = intake.geometry
@@ -541,6 +550,8 @@ def update_hazard(
                     geometry,
                     hazard=(owner, external_id, hazard.id),
                     area_bound=extent.area_bound_by_programme(settings),
+                    level=level,
+                    area_m2=intake.area_m2,
                 )
             )
     if not stated and geometry is None:
