@@ -58,6 +58,67 @@ def throwaway_database(prefix: str = "sg_test"):
     return scratch_database(server_database_url(), prefix)
 
 
+def import_coordinator(engine, code: str, username: str):
+    """For the tests that import through the real job queue (they commit, in a database of
+    their own): organisation ``code`` and its coordinator ``username`` (created once), and
+    the principal an import of theirs runs as."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from api.services import auth
+    from api.vocab import Role
+
+    with Session(engine) as s:
+        s.execute(
+            text(
+                "INSERT INTO organisations (code, name, type) "
+                "VALUES (:code, :name, 'ngo_national') ON CONFLICT DO NOTHING"
+            ),
+            {"code": code, "name": f"{code} organisation"},
+        )
+        s.commit()
+        uid = s.scalar(
+            text("SELECT id FROM users WHERE username = :u"), {"u": username}
+        )
+        if uid is None:
+            user = auth.create_user(
+                s,
+                username=username,
+                password="a long password",
+                role=Role.coordinator,
+                organisation_code=code,
+                restricted=False,
+            )
+            s.flush()
+            uid = user.id
+            s.commit()
+        return auth.principal_for_import(s, uid, None)
+
+
+def create_import(settings, engine, principal, data: bytes, name="h.geojson"):
+    """A committed, not yet run hazards import of ``data`` (native profile); its id."""
+    import io
+
+    from sqlalchemy.orm import Session
+
+    from api.services import imports
+
+    with Session(engine) as s:
+        imp = imports.create(
+            s,
+            upload=io.BytesIO(data),
+            filename=name,
+            kind="hazards",
+            profile="native",
+            mode="commit",
+            atomic=False,
+            principal=principal,
+            settings=settings,
+        )
+        s.commit()
+        return imp.id
+
+
 # ---- imports -------------------------------------------------------------------------------
 
 

@@ -19,8 +19,7 @@ from api.db import migrate
 from api.db.models import Hazard, Import
 from api.services import auth, imports
 from api.settings import Settings, get_settings
-from api.vocab import Role
-from tests.helpers import throwaway_database
+from tests.helpers import create_import, import_coordinator, throwaway_database
 from tests.ingest import files as F
 
 
@@ -37,45 +36,15 @@ def queue_db():
 
 
 def _setup(engine) -> auth.Principal:
-    with Session(engine) as s:
-        s.execute(
-            text(
-                "INSERT INTO organisations (code, name, type) VALUES ('QORG', 'Queue org', 'ngo_national') ON CONFLICT DO NOTHING"
-            )
-        )
-        s.commit()
-        if s.scalar(text("SELECT count(*) FROM users WHERE username = 'q-coord'")) == 0:
-            auth.create_user(
-                s,
-                username="q-coord",
-                password="a long password",
-                role=Role.coordinator,
-                organisation_code="QORG",
-                restricted=False,
-            )
-            s.commit()
-        uid = s.scalar(text("SELECT id FROM users WHERE username = 'q-coord'"))
-        return auth.principal_for_import(s, uid, None)
+    return import_coordinator(engine, "QORG", "q-coord")
 
 
 def _queue(settings, engine, principal, data: bytes, name="h.geojson") -> str:
-    import io
-
+    import_id = create_import(settings, engine, principal, data, name)
     with Session(engine) as s:
-        imp = imports.create(
-            s,
-            upload=io.BytesIO(data),
-            filename=name,
-            kind="hazards",
-            profile="native",
-            mode="commit",
-            atomic=False,
-            principal=principal,
-            settings=settings,
-        )
-        imp.job_id = jobs.enqueue_import(s, imp.id)
+        s.get(Import, import_id).job_id = jobs.enqueue_import(s, import_id)
         s.commit()
-        return imp.id
+    return import_id
 
 
 def _status(engine, import_id):

@@ -7,8 +7,6 @@ The report stays bounded: every line is counted under its rule, the first N of e
 listed in full. While an import runs it shows its stage and rows done of rows total.
 """
 
-import io
-
 import pytest
 from shapely.geometry import Polygon, box
 from sqlalchemy import create_engine, text
@@ -16,10 +14,14 @@ from sqlalchemy.orm import Session
 
 from api import jobs
 from api.db import migrate
-from api.services import auth, imports
+from api.services import imports
 from api.settings import Settings
-from api.vocab import Role
-from tests.helpers import run_import, throwaway_database
+from tests.helpers import (
+    create_import,
+    import_coordinator,
+    run_import,
+    throwaway_database,
+)
 from tests.ingest import files as F
 
 
@@ -126,51 +128,20 @@ def progress_db():
             import_batch_size=2,
         )
         engine = create_engine(settings.database_url)
-        with Session(engine) as s:
-            s.execute(
-                text(
-                    "INSERT INTO organisations (code, name, type) "
-                    "VALUES ('PORG', 'Progress org', 'ngo_national')"
-                )
-            )
-            s.commit()
-            auth.create_user(
-                s,
-                username="p-coord",
-                password="a long password",
-                role=Role.coordinator,
-                organisation_code="PORG",
-                restricted=False,
-            )
-            s.commit()
-        yield settings, engine
+        principal = import_coordinator(engine, "PORG", "p-coord")
+        yield settings, engine, principal
         engine.dispose()
 
 
 def test_a_running_import_shows_its_stage_and_rows_done_of_rows_total(progress_db):
-    settings, engine = progress_db
+    settings, engine, principal = progress_db
     data = F.geojson_bytes(
         [
             F.feature(F.square(800 + i), F.hazard_props(800 + i, "PORG"))
             for i in range(5)
         ]
     )
-    with Session(engine) as s:
-        uid = s.scalar(text("SELECT id FROM users WHERE username = 'p-coord'"))
-        principal = auth.principal_for_import(s, uid, None)
-        imp = imports.create(
-            s,
-            upload=io.BytesIO(data),
-            filename="h.geojson",
-            kind="hazards",
-            profile="native",
-            mode="commit",
-            atomic=False,
-            principal=principal,
-            settings=settings,
-        )
-        s.commit()
-        import_id = imp.id
+    import_id = create_import(settings, engine, principal, data)
     seen: list[tuple[str, int, int | None, str | None, int | None]] = []
 
     def watch(stage: str, done: int, total: int | None) -> None:

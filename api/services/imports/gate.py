@@ -38,29 +38,27 @@ class Gate(Mapping):
     def outside(
         self,
         rows: list[tuple[int, BaseGeometry]],
-        bounded: bool = False,
-        known: dict[int, float | None] | None = None,
+        areas: dict[int, float | None] | None = None,
     ) -> dict[int, str]:
         """``gate.outside_programme`` for the batch, each row reported as rejected with the
-        corrected position when a swap or sign flip would put it inside; with ``bounded``
-        (hazards, unless a fixed bound is configured) also the rows larger than the
-        top-level admin area they touch (``known``: areas already measured, by row)."""
+        corrected position when a swap or sign flip would put it inside. With ``areas``
+        (hazards: row -> area already measured, or None) also the rows larger than the
+        top-level admin area they touch, unless a fixed bound is configured."""
         corrected: dict[int, tuple[str, BaseGeometry]] = {}
-        areas = None
+        bounded: dict[int, float] | None = None
         if (
-            bounded
+            areas is not None
             and self.level is not None
             and self.settings.max_hazard_area_km2 is None
             and rows
         ):
-            known = known or {}
-            todo = [(n, g) for n, g in rows if known.get(n) is None]
+            todo = [(n, g) for n, g in rows if areas.get(n) is None]
             measured: Any = ellipsoidal_areas([g for _, g in todo]) if todo else []
-            areas = {n: a for n, a in known.items() if a is not None}
-            areas.update(
+            bounded = {n: a for n, a in areas.items() if a is not None}
+            bounded.update(
                 {n: float(a) for (n, _), a in zip(todo, measured, strict=True)}
             )
-        found = gate.outside_programme(self.data, rows, self.level, corrected, areas)
+        found = gate.outside_programme(self.data, rows, self.level, corrected, bounded)
         for n, msg in found.items():
             seq = self.reject(n, "geometry", msg)
             if n in corrected:

@@ -1,5 +1,7 @@
 """One run of one import: the batches of the file through the stages, in order."""
 
+from typing import Any
+
 from sqlalchemy import (
     text,
 )
@@ -126,10 +128,10 @@ class Job(ActivityRows, EOFindRows, ProgrammeLayers):
         with timed("map"):
             mapped = [m for m in (self._map_hazard(r) for r in batch) if m is not None]
         with timed("gate"):
-            new = self._gate_batch(self._gate_hazards(mapped))
+            new, updates = self._gate_batch(self._gate_hazards(mapped))
         land_release = self.book.seconds["land_release"]
         with timed("write"):  # first the rows updating stored hazards
-            for c, current in self._updates:
+            for c, current in updates:
                 self._update(c, current)
         with timed("gate"):  # then new rows are compared with what is stored
             self._flag_duplicates(new)
@@ -140,18 +142,19 @@ class Job(ActivityRows, EOFindRows, ProgrammeLayers):
         self.book.counts["flagged"] = len(self.book.flag_rows)
         self.book.counts["rejected"] = len(self.book.error_rows)
 
-    def _gate_batch(self, candidates: list[Candidate]) -> list[Candidate]:
+    def _gate_batch(
+        self, candidates: list[Candidate]
+    ) -> tuple[list[Candidate], list[tuple[Candidate, dict[str, Any]]]]:
         """The batch's rules beyond the intake: shape findings, programme extent and area,
-        external ids repeated in the file, matches with stored hazards (the rows updating
-        one are set aside in ``self._updates``); the new rows."""
+        external ids repeated in the file, matches with stored hazards. Returns the new
+        rows, and the rows updating a stored hazard with that hazard's current state."""
         findings = gate.shape_findings([c.geometry for c in candidates])
         for c, messages in zip(candidates, findings, strict=True):
             for message in messages:
                 self.book.add("flag", c.row, "geometry", message)
         outside = self.outside(
             [(c.row, c.geometry) for c in candidates],
-            bounded=True,
-            known={c.row: c.area_m2 for c in candidates},
+            areas={c.row: c.area_m2 for c in candidates},
         )
         keep: list[Candidate] = []
         for c in candidates:
@@ -171,14 +174,14 @@ class Job(ActivityRows, EOFindRows, ProgrammeLayers):
             keep.append(c)
         existing = self._existing(keep)
         new: list[Candidate] = []
-        self._updates = []
+        updates: list[tuple[Candidate, dict[str, Any]]] = []
         for c in keep:
             current = existing.get(c.row)
             if current is None:
                 new.append(c)
             else:
-                self._updates.append((c, current))
-        return new
+                updates.append((c, current))
+        return new, updates
 
     def _flag_duplicates(self, new: list[Candidate]) -> None:
         """Flag the new rows that look like a stored hazard under another id."""

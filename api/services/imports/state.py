@@ -81,7 +81,6 @@ class JobState:
         # once every row is read)
         self._held_labels: dict[int, dict[str, str]] = {}
         # the rows of the batch that update stored hazards, with their current state
-        self._updates: list[tuple[Any, dict[str, Any]]] = []
 
     def _done(self) -> float:
         """The fraction of the file read (a half while the count is unknown)."""
