@@ -178,6 +178,53 @@ def test_every_point_write_is_checked_against_the_programme(
     assert inside.status_code == 201, inside.text
 
 
+@pytest.mark.parametrize("what", ["eo find", "accident"])
+def test_a_point_at_the_position_of_a_stored_one_is_flagged(
+    client, actors, country, what
+):
+    """EO finds and accidents at exactly the position of another are flagged as possible
+    duplicates (the same report twice), never merged; a file row of EO finds gets the
+    same flag (tests/ingest/test_imports.py)."""
+    hazard = post(client, actors, INSIDE)
+    assert hazard.status_code == 201, hazard.text
+    url, body = _point_bodies(hazard.json()["id"])[what]
+    h = actors.coordinator_a.headers
+    first = client.post(url, json=body(30.5005, 50.4505), headers=h)
+    assert first.status_code == 201, first.text
+    assert not first.json().get("warnings"), first.text
+    other = client.post(url, json=body(30.5007, 50.4506), headers=h)
+    assert other.status_code == 201 and not other.json().get("warnings"), other.text
+    again = client.post(url, json=body(30.5005, 50.4505), headers=h)
+    assert again.status_code == 201, again.text
+    label = "EO find" if what == "eo find" else "accident"
+    assert again.json()["warnings"] == [
+        f"possible duplicate: the same position as {label} {first.json()['id']}; "
+        "review before merging"
+    ]
+    # both are kept
+    assert again.json()["id"] != first.json()["id"]
+    assert client.get(f"{url}/{first.json()['id']}", headers=h).status_code == 200
+
+
+def test_an_accident_moved_onto_another_is_flagged(client, actors, country):
+    url, body = _point_bodies("unused")["accident"]
+    h = actors.coordinator_a.headers
+    first = client.post(url, json=body(30.5005, 50.4505), headers=h)
+    second = client.post(url, json=body(30.6, 50.6), headers=h)
+    assert first.status_code == 201 and second.status_code == 201, second.text
+    moved = client.patch(
+        f"{url}/{second.json()['id']}",
+        json={"geometry": {"type": "Point", "coordinates": [30.5005, 50.4505]}},
+        headers={**h, "If-Match": second.headers["ETag"]},
+    )
+    assert moved.status_code == 200, moved.text
+    [warning] = moved.json()["warnings"]
+    assert warning == (
+        f"possible duplicate: the same position as accident {first.json()['id']}; "
+        "review before merging"
+    )
+
+
 # ------------------------------------------------------------- implausible area (item 1)
 
 # Testland is a one-degree square (about 7,900 km² at 50° N); its region a quarter of it.

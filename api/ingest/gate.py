@@ -401,34 +401,59 @@ def duplicates_within(
     return out
 
 
+def _same_position(
+    session: Session, table: str, ids: list[Any]
+) -> list[tuple[Any, Any, str | None]]:
+    """(new id, other id, other's external id) for the new points ``ids`` of ``table``
+    (``eo_finds`` or ``accidents``, already written, in order) lying exactly where another
+    point of the table lies: a stored one, or one earlier in ``ids``. One query (GiST)."""
+    if not ids:
+        return []
+    return [
+        (n, o, e)
+        for n, o, e in session.execute(
+            text(
+                f"""
+                SELECT t.f, o.id, o.external_id
+                FROM unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS t(f, k)
+                JOIN {table} n ON n.id = t.f
+                JOIN {table} o ON o.geom && n.geom AND ST_Equals(o.geom, n.geom)
+                               AND o.id <> n.id AND o.retired_at IS NULL
+                LEFT JOIN unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS u(f, k)
+                       ON u.f = o.id
+                WHERE u.k IS NULL OR u.k < t.k
+                ORDER BY t.k, u.k NULLS FIRST
+                """
+            ),
+            {"fs": [str(f) for f in ids]},
+        )
+    ]
+
+
 def same_position_finds(session: Session, find_ids: list[Any]) -> dict[Any, list[str]]:
     """New EO finds (``find_ids``, in file order, already written) at exactly the position
     of another find: a stored one, or one earlier in the list. Flagged, never merged: two
     items can lie together, but the same position twice is often one item reported twice.
     One query (GiST), by find id."""
-    if not find_ids:
-        return {}
-    rows = session.execute(
-        text(
-            """
-            SELECT t.f, o.id, o.external_id
-            FROM unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS t(f, k)
-            JOIN eo_finds n ON n.id = t.f
-            JOIN eo_finds o ON o.geom && n.geom AND ST_Equals(o.geom, n.geom)
-                           AND o.id <> n.id AND o.retired_at IS NULL
-            LEFT JOIN unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS u(f, k)
-                   ON u.f = o.id
-            WHERE u.k IS NULL OR u.k < t.k
-            ORDER BY t.k, u.k NULLS FIRST
-            """
-        ),
-        {"fs": [str(f) for f in find_ids]},
-    )
     out: dict[Any, list[str]] = {}
-    for fid, other, ext in rows:
+    for fid, other, ext in _same_position(session, "eo_finds", find_ids):
         ref = " (" + ext + ")" if ext else ""
         out.setdefault(fid, []).append(
             f"possible duplicate: the same position as EO find {other}{ref}; "
+            "review before merging"
+        )
+    return out
+
+
+def same_position_accidents(session: Session, accident_id: Any) -> list[str]:
+    """An accident (written) at exactly the position of another recorded accident: often
+    one event reported twice (by two organisations, or from a hospital and a field
+    report). Flagged for review, never merged: two accidents can happen at one place."""
+    out = []
+    for _, other, ext in _same_position(session, "accidents", [accident_id]):
+        ref = " (" + ext + ")" if ext else ""
+        out.append(
+            f"possible duplicate: the same position as accident {other}{ref}; "
             "review before merging"
         )
     return out

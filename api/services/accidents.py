@@ -52,6 +52,7 @@ from api.errors import (
     InvalidInput,
     NotFound,
 )
+from api.ingest import gate
 from api.schemas.accidents import (
     AccidentFeature,
     AccidentPatch,
@@ -260,6 +261,8 @@ def _create_accident(
     accident.notes = props.notes
     accident.geom = from_shape(point, srid=4326)
     session.flush()
+    if warnings is not None:
+        warnings.extend(gate.same_position_accidents(session, accident.id))
     priorities.refresh(
         session, before | priorities.hazards_near_accident(session, accident.id)
     )
@@ -342,6 +345,8 @@ def _update_accident(
     )
     with external_id_guard(session, taken):
         session.flush()
+    if "geometry" in patch.model_fields_set and warnings is not None:
+        warnings.extend(gate.same_position_accidents(session, accident.id))
     priorities.refresh(
         session, before | priorities.hazards_near_accident(session, accident.id)
     )

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from api import paging
 from api.db.models import Activity, EOFind, Hazard, Organisation
 from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFound
+from api.ingest import gate
 from api.schemas.eo_finds import EOFindFeature
 from api.services import extent
 from api.services.auth import (
@@ -177,6 +178,8 @@ def create(
         session.rollback()
         raise Conflict("external_id already used for another find") from exc
     warnings = list(intake.warnings)  # Z/M values dropped
+    if not gated:  # an import flags its batch at once
+        warnings.extend(gate.same_position_finds(session, [find.id]).get(find.id, []))
     if hazard_id is not None:
         inside = session.execute(
             text(
