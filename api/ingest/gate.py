@@ -459,6 +459,40 @@ def same_position_accidents(session: Session, accident_id: Any) -> list[str]:
     return out
 
 
+RELEASE_TOUCHES_NONE = "the release polygon does not touch its hazard: released land must lie in the hazard area"
+
+
+def releases_touching(
+    session: Session, releases: list[tuple[Any, BaseGeometry, list[Any]]]
+) -> dict[Any, set[str]]:
+    """For each release (key, polygon, ids of the hazards it may release), the ids of those
+    hazards its polygon touches; a key missing from the answer touches none of them and is
+    refused (``RELEASE_TOUCHES_NONE``: released land must lie in a hazard area, and one
+    touching its hazard lies in the programme's extent as the hazard does). One query
+    (GiST) for all the releases of a request or of a file's activity."""
+    if not releases:
+        return {}
+    rows = session.execute(
+        text(
+            """
+            SELECT t.k, h.id
+            FROM unnest(CAST(:wkbs AS bytea[]), CAST(:hids AS text[]))
+                 WITH ORDINALITY AS t(wkb, hids, k)
+            JOIN hazards h ON h.id = ANY(CAST(t.hids AS uuid[]))
+                          AND ST_Intersects(h.geom, ST_GeomFromWKB(t.wkb, 4326))
+            """
+        ),
+        {
+            "wkbs": [shapely.to_wkb(g) for _, g, _ in releases],
+            "hids": ["{" + ",".join(str(h) for h in hs) + "}" for _, _, hs in releases],
+        },
+    )
+    out: dict[Any, set[str]] = {}
+    for k, hid in rows:
+        out.setdefault(releases[k - 1][0], set()).add(str(hid))
+    return out
+
+
 @dataclass
 class OutsideProgramme(GateRejection):
     """A geometry touching none of the programme's admin areas; ``correction`` (a key of

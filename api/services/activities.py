@@ -3,7 +3,10 @@
 Attribution of a release polygon to a hazard: the hazard named in its ``hazard_id`` property;
 otherwise, when the activity addresses one hazard, that hazard; otherwise every linked hazard it
 overlaps (one row each, since each hazard's accounting subtracts only its own releases). A
-polygon that overlaps none of several linked hazards is rejected and must name its hazard.
+polygon touching none of the hazards it may release is refused, with the words a file row of
+releases gets (``gate.releases_touching``); one touching its hazard lies in the programme's
+extent as the hazard does. A hazard re-surveyed away from an earlier release keeps that
+release, counted as lying outside it.
 """
 
 import uuid
@@ -20,6 +23,7 @@ from sqlalchemy.orm import Session
 from api import paging
 from api.db.models import Activity, ActivityHazard, Hazard, Organisation, ReleasePolygon
 from api.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, NotFound
+from api.ingest import gate
 from api.schemas.activities import ActivityCreate, ActivityPatch, ReleaseCollection
 from api.services import land_release
 from api.services.auth import Principal, organisation_by_code, require_writer
@@ -195,32 +199,24 @@ def _prepare_releases(
 
 
 def _attribute(session: Session, releases: list[_Release], hazard_ids: list[uuid.UUID]):
-    """Narrow multi-hazard releases to the linked hazards their geometry overlaps."""
-    ambiguous = [r for r in releases if len(r.hazard_ids) > 1]
-    if not ambiguous:
-        return releases
+    """Refuse a release touching none of its hazards (the import's rule, one query), and
+    narrow a release of several linked hazards to those its polygon touches."""
+    touching = gate.releases_touching(
+        session, [(r.index, r.geometry, r.hazard_ids) for r in releases]
+    )
     errors = []
-    for r in ambiguous:
-        rows = (
-            session.execute(
-                select(Hazard.id).where(
-                    Hazard.id.in_(r.hazard_ids),
-                    func.ST_Intersects(Hazard.geom, from_shape(r.geometry, srid=4326)),
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if not rows:
+    for r in releases:
+        hit = touching.get(r.index)
+        if not hit:
             errors.append(
                 {
-                    "pointer": f"/releases/features/{r.index}/properties/hazard_id",
-                    "message": "the polygon overlaps none of the activity's hazards; "
-                    "name the hazard it releases",
+                    "pointer": f"/releases/features/{r.index}/geometry",
+                    "message": gate.RELEASE_TOUCHES_NONE,
                 }
             )
-        else:
-            r.hazard_ids = [h for h in r.hazard_ids if h in set(rows)]
+            continue
+        if len(r.hazard_ids) > 1:
+            r.hazard_ids = [h for h in r.hazard_ids if str(h) in hit]
             if len(r.hazard_ids) > 1:
                 r.warnings.append(
                     f"/releases/features/{r.index}: counted for each of the "

@@ -130,9 +130,7 @@ def test_release_spanning_two_hazards_counts_for_each(client, actors, hazard_id)
         assert lr["outside_area_m2"] > 0
 
 
-def test_release_outside_all_of_several_hazards_must_name_one(
-    client, actors, hazard_id
-):
+def test_release_outside_all_of_several_hazards_is_refused(client, actors, hazard_id):
     other = client.post(
         "/api/v1/hazards",
         json=hazard_feature(box(30.01, 50.0, 30.02, 50.01), actors.org_a),
@@ -149,9 +147,8 @@ def test_release_outside_all_of_several_hazards_must_name_one(
         ),
         422,
     )
-    assert (
-        problem["errors"][0]["pointer"] == "/releases/features/0/properties/hazard_id"
-    )
+    assert problem["errors"][0]["pointer"] == "/releases/features/0/geometry"
+    assert "does not touch its hazard" in problem["errors"][0]["message"]
 
 
 def test_unusual_outcome_is_accepted_with_warning(client, actors, hazard_id):

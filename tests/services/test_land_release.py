@@ -15,7 +15,12 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import text
 
 from api.services import land_release
-from tests.factories import make_activity, make_hazard, release
+from tests.factories import (
+    make_activity,
+    make_activity_unless_apart,
+    make_hazard,
+    release,
+)
 
 A = 6378137.0
 F = 1 / 298.257223563
@@ -89,14 +94,48 @@ def test_hazard_without_release_remains_whole(session, hazard):
     assert f["released_area_m2"] == 0
 
 
-def test_disjoint_release_counts_zero_and_is_reported_outside(session, hazard):
+def test_disjoint_release_counts_zero_and_is_reported_outside(
+    session, settings, actors, hazard
+):
+    """A release no longer touching its hazard (the hazard was re-surveyed elsewhere; a
+    release touching none of its hazards is refused when written) counts zero for it and
+    is reported outside."""
+    from shapely.geometry import mapping
+
+    from api.schemas.hazards import HazardFeaturePatch
+    from api.services import hazards
+
     hid, add = hazard
-    result = add(release(box(30.02, 50.0, 30.03, 50.01), "cleared"))
+    add(release(box(30.009, 50.0, 30.02, 50.01), "cleared"))
+    hazards.update_hazard(
+        session,
+        hazard_id=hid,
+        patch=HazardFeaturePatch(geometry=mapping(box(29.98, 50.0, 29.99, 50.01))),
+        principal=actors.admin.principal,
+        settings=settings,
+        if_match="*",
+    )
     f = figures(session, hid)
     assert f["released_area_m2"] == 0
-    assert f["remaining_area_m2"] == approx(box_area(30.0, 50.0, 30.01, 50.01))
-    assert f["outside_area_m2"] == approx(box_area(30.02, 50.0, 30.03, 50.01))
-    assert any("outside hazard" in w for w in result.warnings)
+    assert f["remaining_area_m2"] == approx(box_area(29.98, 50.0, 29.99, 50.01))
+    assert f["outside_area_m2"] == approx(box_area(30.009, 50.0, 30.02, 50.01))
+
+
+def test_a_release_touching_none_of_its_hazards_is_refused(hazard):
+    """The rule a file row of releases meets (tests/ingest/test_imports.py), with its
+    words."""
+    from api.errors import InvalidGeometry
+
+    _, add = hazard
+    with pytest.raises(InvalidGeometry) as exc:
+        add(release(box(30.02, 50.0, 30.03, 50.01), "cleared"))
+    assert exc.value.errors == [
+        {
+            "pointer": "/releases/features/0/geometry",
+            "message": "the release polygon does not touch its hazard: released land "
+            "must lie in the hazard area",
+        }
+    ]
 
 
 def test_nested_release_is_subtracted_exactly(session, hazard):
@@ -253,7 +292,10 @@ def test_full_recompute_matches_incremental(session, hazard):
 def test_release_covering_a_spot_hazard_closes_it_without_outside_warning(
     session, settings, actors
 ):
-    from shapely.geometry import Point
+    from shapely.geometry import Point, mapping
+
+    from api.schemas.hazards import HazardFeaturePatch
+    from api.services import hazards
 
     spot = make_hazard(
         session,
@@ -283,16 +325,37 @@ def test_release_covering_a_spot_hazard_closes_it_without_outside_warning(
     )
     assert result.warnings == []
     assert figures(session, spot)["outside_area_m2"] == 0
-    away = make_activity(
+    # a release missing the spot is refused (it touches none of its hazards)
+    assert (
+        make_activity_unless_apart(
+            session,
+            settings,
+            actors.admin.principal,
+            actors.org_a,
+            [missed],
+            [release(covering, "cleared")],
+            activity_type="eod_spot_task",
+        )
+        is None
+    )
+    # a spot re-surveyed out of the release that covered it is not released by it
+    make_activity(
         session,
         settings,
         actors.admin.principal,
         actors.org_a,
         [missed],
-        [release(covering, "cleared")],
+        [release(box(31.0999, 48.9999, 31.1001, 49.0001), "cleared")],
         activity_type="eod_spot_task",
     )
-    assert any("outside hazard" in w for w in away.warnings)
+    hazards.update_hazard(
+        session,
+        hazard_id=missed,
+        patch=HazardFeaturePatch(geometry=mapping(Point(31.2, 49.0))),
+        principal=actors.admin.principal,
+        settings=settings,
+        if_match="*",
+    )
 
     def status(hid):
         return session.execute(

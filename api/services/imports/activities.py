@@ -11,7 +11,6 @@ from shapely.geometry import mapping
 from sqlalchemy import (
     func,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 
@@ -108,41 +107,23 @@ class ActivityRows(Writing):
     def _untouched_releases(
         self, group: dict[str, Any], hazard_ids: list[uuid.UUID]
     ) -> set[int]:
-        """Rows whose release polygon touches none of its hazards (one query per activity)."""
+        """Rows whose release polygon touches none of its hazards (one query per activity,
+        the rule a release written through the API meets: ``gate.releases_touching``)."""
         if not group["releases"]:
             return set()
         refs = [r["hazard"] for r in group["releases"] if r["hazard"]]
         by_ref = hazards.hazard_ids_for(self.data, refs) if refs else {}
-        rows, wkbs, hids = [], [], []
+        releases = []
         for r in group["releases"]:
-            targets = [by_ref[r["hazard"]]] if r["hazard"] in by_ref else hazard_ids
             if r["hazard"] and r["hazard"] not in by_ref:
                 self.reject(r["row"], "hazard_id", f"no hazard {r['hazard']!r}")
                 continue
-            rows.append(r["row"])
-            wkbs.append(shapely.to_wkb(r["geometry"]))
-            hids.append([str(h) for h in targets])
-        if not rows:
-            return set()
-        result = self.data.execute(
-            text(
-                """
-                SELECT t.n FROM unnest(CAST(:ns AS int[]), CAST(:wkbs AS bytea[])) WITH ORDINALITY AS t(n, wkb, i)
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM hazards h
-                    WHERE h.id = ANY(CAST((CAST(:hids AS text[]))[t.i] AS uuid[]))
-                      AND ST_Intersects(h.geom, ST_GeomFromWKB(t.wkb, 4326)))
-                """
-            ),
-            {"ns": rows, "wkbs": wkbs, "hids": ["{" + ",".join(h) + "}" for h in hids]},
-        )
-        bad = {r[0] for r in result}
-        for n in bad:
-            self.reject(
-                n,
-                "geometry",
-                "the release polygon does not touch its hazard: released land must lie in the hazard area",
-            )
+            targets = [by_ref[r["hazard"]]] if r["hazard"] else hazard_ids
+            releases.append((r["row"], r["geometry"], targets))
+        touching = gate.releases_touching(self.data, releases)
+        bad = {n for n, _, _ in releases if n not in touching}
+        for n in sorted(bad):
+            self.reject(n, "geometry", gate.RELEASE_TOUCHES_NONE)
         return bad
 
     def _write_activities(self) -> None:
