@@ -825,7 +825,7 @@ def bulk_create(
                     copy.write_row(row)
     admin_areas.assign_hazards(session, ids)
     started = time.perf_counter()
-    land_release.recompute(session, ids)
+    land_release.start(session, ids)  # new: no release, no activity yet
     priorities.refresh(session, ids)
     if timings is not None:  # the import's report shows the stages' times
         timings["land_release"] = (

@@ -2,12 +2,13 @@
 
 from datetime import date
 
-from shapely.geometry import MultiPolygon, box
-from sqlalchemy import select
+import pytest
+from shapely.geometry import MultiPolygon, Point, Polygon
+from sqlalchemy import select, text
 
 from api.db.models import Hazard, HazardLandRelease, HazardState, HazardVersion
 from api.schemas.hazards import HazardFeatureCreate
-from api.services import hazards
+from api.services import hazards, land_release
 from api.services.auth import organisation_by_code
 from tests.factories import hazard_feature
 
@@ -78,20 +79,46 @@ def _rows(session, hid):
     return hazard, version, report, changes, states, figures
 
 
-def test_bulk_create_matches_create_hazard(session, settings, actors):
-    geom = box(30.1, 50.1, 30.101, 50.1008)
+SPOT = Point(33.7395, 49.5490)
+QUAD = Polygon(
+    [
+        (33.741525978, 49.5492087),
+        (33.738546556, 49.551144504),
+        (33.737113708, 49.551036477),
+        (33.738941408, 49.547250665),
+        (33.739541602, 49.547121612),
+        (33.740545115, 49.547482492),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "geom, extra",
+    [
+        (QUAD, {}),
+        # a status set by hand; 'closed' never hides land still hazardous: shown as open
+        (QUAD, {"status": "worked_on"}),
+        (QUAD, {"status": "closed"}),
+        (QUAD, {"status": "handed_over"}),
+        # a spot hazard has no area: 'closed' stays closed
+        (SPOT, {"status": "closed", "hazard_type": "uxo_spot"}),
+        (SPOT, {"hazard_type": "axo_site"}),
+    ],
+)
+def test_bulk_create_matches_create_hazard(session, settings, actors, geom, extra):
     principal = actors.coordinator_a.principal
+    PROPS_ = {**PROPS, **extra}
     via_api = hazards.create_hazard(
         session,
         feature=HazardFeatureCreate.model_validate(
-            hazard_feature(geom, actors.org_a, external_id="TWIN-API", **PROPS)
+            hazard_feature(geom, actors.org_a, external_id="TWIN-API", **PROPS_)
         ),
         principal=principal,
         settings=settings,
         commit=False,
     )
     props = HazardFeatureCreate.model_validate(
-        hazard_feature(geom, actors.org_a, external_id="TWIN-BULK", **PROPS)
+        hazard_feature(geom, actors.org_a, external_id="TWIN-BULK", **PROPS_)
     ).properties
     stated, _ = hazards.stated_values(session, props, principal, settings)
     org = organisation_by_code(session, actors.org_a)
@@ -99,7 +126,14 @@ def test_bulk_create_matches_create_hazard(session, settings, actors):
         session,
         [
             hazards.NewHazard(
-                org.id, stated, MultiPolygon([geom]), None, date(2024, 3, 2)
+                org.id,
+                stated,
+                geom if geom.geom_type == "Point" else MultiPolygon([geom]),
+                None,
+                date(2024, 3, 2),
+                # whatever the caller measured (an import's batch, in Python, is about 1e-7
+                # apart), the area stored is the database's measure of the stored geometry
+                area_m2=1.0,
             )
         ],
         principal=principal,
@@ -109,6 +143,23 @@ def test_bulk_create_matches_create_hazard(session, settings, actors):
     api_rows, bulk_rows = _rows(session, via_api.id), _rows(session, bulk_id)
     for a, b in zip(api_rows, bulk_rows, strict=True):
         assert a == b
+    # the database's own measure, to the last bit (trigger hazards_measure, migration 0022)
+    stored, measured = session.execute(
+        text("SELECT area_m2, sg_area_m2(geom) FROM hazards WHERE id = :h"),
+        {"h": bulk_id},
+    ).one()
+    assert stored == measured
+    # and what a full recomputation gives them
+    before = _rows(session, bulk_id)
+    land_release.recompute(session, [bulk_id, via_api.id])
+    session.expire_all()
+    assert _rows(session, bulk_id) == before
+    expected = {
+        "closed": "open" if geom.geom_type != "Point" else "closed",
+        "handed_over": "open",
+        "worked_on": "worked_on",
+    }.get(extra.get("status"), "open")
+    assert before[0]["status"] == expected
     assert bulk_rows[1]["kind"] == "create" and bulk_rows[3]["classification"] == [
         None,
         "CHA",
