@@ -12,26 +12,56 @@ from api.services.filters import bbox_param, bbox_sql
 
 # Every hazard lists the P-codes of all areas it touches (``admin``), and is assigned, per level,
 # to the one area containing a point on its surface (``admin_primary``), which summaries use.
-ASSIGN_SQL = """
+# One definition for a geometry ``{g}``: the rows written (``codes_for``) and the rows
+# reassigned (``ASSIGN_SQL``) get them from it.
+CODES_SQL = """
+    COALESCE((SELECT array_agg(a.pcode ORDER BY a.level, a.pcode)
+                FROM admin_areas a WHERE ST_Intersects(a.geom, {g})), '{{}}') AS pcodes,
+    COALESCE((SELECT jsonb_object_agg(p.level::text, p.pcode)
+                FROM (SELECT DISTINCT ON (a.level) a.level, a.pcode
+                        FROM admin_areas a
+                       WHERE ST_Intersects(a.geom, ST_PointOnSurface({g}))
+                       ORDER BY a.level, a.pcode) p), '{{}}'::jsonb) AS primary_codes"""
+
+ASSIGN_SQL = (
+    """
 UPDATE hazards h
-SET admin_pcodes = COALESCE(x.pcodes, '{}'),
-    admin_primary = COALESCE(x.primary_codes, '{}'::jsonb)
+SET admin_pcodes = x.pcodes, admin_primary = x.primary_codes
 FROM (
-    SELECT h2.id,
-           (SELECT array_agg(a.pcode ORDER BY a.level, a.pcode)
-              FROM admin_areas a WHERE ST_Intersects(a.geom, h2.geom)) AS pcodes,
-           (SELECT jsonb_object_agg(p.level::text, p.pcode)
-              FROM (SELECT DISTINCT ON (a.level) a.level, a.pcode
-                      FROM admin_areas a
-                     WHERE ST_Intersects(a.geom, ST_PointOnSurface(h2.geom))
-                     ORDER BY a.level, a.pcode) p) AS primary_codes
+    SELECT h2.id,"""
+    + CODES_SQL.format(g="h2.geom")
+    + """
     FROM hazards h2
     WHERE CAST(:all AS boolean) OR h2.id = ANY(CAST(:ids AS uuid[]))
 ) x
 WHERE h.id = x.id
-  AND (h.admin_pcodes IS DISTINCT FROM COALESCE(x.pcodes, '{}')
-       OR h.admin_primary IS DISTINCT FROM COALESCE(x.primary_codes, '{}'::jsonb))
+  AND (h.admin_pcodes IS DISTINCT FROM x.pcodes
+       OR h.admin_primary IS DISTINCT FROM x.primary_codes)
 """
+)
+
+CODES_FOR_SQL = (
+    """
+SELECT t.k,"""
+    + CODES_SQL.format(g="t.g")
+    + """
+FROM (SELECT k, ST_GeomFromEWKB(w) AS g
+      FROM unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS u(w, k)) t
+ORDER BY t.k
+"""
+)
+
+
+def codes_for(
+    session: Session, ewkbs: list[bytes]
+) -> list[tuple[list[str], dict[str, str]]]:
+    """The P-codes and primary codes of geometries about to be written (EWKB, SRID 4326),
+    in order: what ``assign_hazards`` would give them once stored, in one query, so that a
+    bulk write stores each row once."""
+    if not ewkbs:
+        return []
+    rows = session.execute(text(CODES_FOR_SQL), {"wkbs": ewkbs}).all()
+    return [(list(r.pcodes), dict(r.primary_codes)) for r in rows]
 
 
 def assign_hazards(

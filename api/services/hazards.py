@@ -654,7 +654,7 @@ HAZARD_COPY_COLUMNS = (
     "id", "external_id", "name", "classification", "hazard_type", "status_set",
     "contamination", "organisation_id", "date_of_information", "benchmark",
     "reference_point", "estimated_area_m2", "evidence", "blockages", "beneficiaries",
-    "notes", "geom", "area_m2", "version", "created_by",
+    "notes", "geom", "area_m2", "version", "created_by", "admin_pcodes", "admin_primary",
 )  # fmt: skip
 VERSION_COPY_COLUMNS = (
     "hazard_id", "version", "kind", "date_of_information", "author_user_id",
@@ -675,6 +675,12 @@ def _jtext(value: Any) -> str | None:
 def _pg_array(codes: list[str]) -> str:
     """A text[] literal of vocabulary codes (letters, digits and underscores only)."""
     return "{" + ",".join(codes) + "}"
+
+
+def _pg_text_array(values: list[str]) -> str:
+    """A text[] literal of any strings (P-codes come from an imported file), each quoted."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
 
 
 def _hex(point: Any) -> str | None:
@@ -713,8 +719,8 @@ def bulk_create(
 
     Each hazard gets exactly what ``create_hazard`` would record: the current state, version 1
     with its changes, the timeline row, admin areas and land-release figures (a test compares
-    the two). The rows go in with COPY (three statements for the batch), then admin areas and
-    figures are computed set-based. The caller has checked the organisation rights, the
+    the two). The admin areas of the batch are looked up in one query, then the rows go in
+    with COPY (three statements for the batch), then the figures are computed set-based. The caller has checked the organisation rights, the
     geometry (intake) and that no external id exists yet. Nothing is committed.
     """
     if not items:
@@ -735,8 +741,12 @@ def bulk_create(
     )
     author_name = principal.name if principal else "system"
     import_text = str(import_id) if import_id else None
+    # the admin areas each row touches, written with the row (not rewritten after it)
+    codes = admin_areas.codes_for(session, [bytes.fromhex(h) for h in ewkb])
     hazard_rows, version_rows, state_rows, ids = [], [], [], []
-    for item, area, geom_hex in zip(items, areas, ewkb, strict=True):
+    for item, area, geom_hex, (pcodes, primary) in zip(
+        items, areas, ewkb, codes, strict=True
+    ):
         hid = uuid.uuid4()
         ids.append(hid)
         hid_text = str(hid)
@@ -777,6 +787,8 @@ def bulk_create(
                 float(area),
                 1,
                 author_user,
+                _pg_text_array(pcodes),
+                _jtext(primary),
             )
         )
         version_rows.append(
@@ -823,7 +835,6 @@ def bulk_create(
             with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-    admin_areas.assign_hazards(session, ids)
     started = time.perf_counter()
     land_release.start(session, ids)  # new: no release, no activity yet
     priorities.refresh(session, ids)

@@ -43,7 +43,7 @@ import geopandas as gpd
 import httpx2 as httpx
 import numpy as np
 import psutil
-from shapely.geometry import Polygon
+from shapely.geometry import Polygon, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def load_admin_areas(session: Session) -> None:
+    """The programme's admin areas, as a real programme has them loaded: a country (level 0)
+    around the generated hazards and 24 regions (level 1, a 6 x 4 grid of 1° cells), so that
+    every row meets the extent and area checks and gets its P-codes, as in production."""
+    cells = [
+        (f"BN{i:02d}", box(30.0 + c, 46.0 + r, 31.0 + c, 47.0 + r))
+        for i, (c, r) in enumerate((c, r) for r in range(4) for c in range(6))
+    ]
+    rows = [("BN", "Benchland", 0, None, box(29.5, 45.5, 36.5, 50.5))] + [
+        (code, f"Region {code}", 1, "BN", geom) for code, geom in cells
+    ]
+    for pcode, name, level, parent, geom in rows:
+        session.execute(
+            text(
+                "INSERT INTO admin_areas (pcode, name, level, parent_pcode, geom) "
+                "VALUES (:p, :n, :l, :parent, ST_Multi(ST_GeomFromText(:g, 4326)))"
+            ),
+            {"p": pcode, "n": name, "l": level, "parent": parent, "g": geom.wkt},
+        )
+    session.commit()
 
 
 def generate_gpkg(path: Path, n: int, org: str, seed: int = 7) -> None:
@@ -332,6 +354,7 @@ def main() -> None:
                 s, username="bench-admin", password="bench-password", role=Role.admin
             )
             s.commit()
+            load_admin_areas(s)
         gpkg = tmp / "hazards.gpkg"
         started = time.perf_counter()
         generate_gpkg(gpkg, args.hazards, "BENCH")

@@ -3,14 +3,14 @@
 from datetime import date
 
 import pytest
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 from sqlalchemy import select, text
 
 from api.db.models import Hazard, HazardLandRelease, HazardState, HazardVersion
 from api.schemas.hazards import HazardFeatureCreate
 from api.services import hazards, land_release
 from api.services.auth import organisation_by_code
-from tests.factories import hazard_feature
+from tests.factories import hazard_feature, make_admin_area
 
 PROPS = {
     "name": "Twin",
@@ -48,6 +48,7 @@ def _rows(session, hid):
             "area_m2",
             "version",
             "admin_pcodes",
+            "admin_primary",
             "created_by",
         )
     }
@@ -106,6 +107,10 @@ QUAD = Polygon(
     ],
 )
 def test_bulk_create_matches_create_hazard(session, settings, actors, geom, extra):
+    # the admin areas it touches, one with a P-code an array literal must quote
+    make_admin_area(session, "ZZ", box(33.0, 49.0, 34.0, 50.0), level=0)
+    make_admin_area(session, 'ZZ "1", b', box(33.0, 49.0, 33.74, 50.0), 1, "ZZ")
+    make_admin_area(session, "ZZ\\2", box(33.74, 49.0, 34.0, 50.0), 1, "ZZ")
     principal = actors.coordinator_a.principal
     PROPS_ = {**PROPS, **extra}
     via_api = hazards.create_hazard(
@@ -160,6 +165,7 @@ def test_bulk_create_matches_create_hazard(session, settings, actors, geom, extr
         "worked_on": "worked_on",
     }.get(extra.get("status"), "open")
     assert before[0]["status"] == expected
+    assert before[0]["admin_pcodes"][0] == "ZZ" and len(before[0]["admin_pcodes"]) >= 2
     assert bulk_rows[1]["kind"] == "create" and bulk_rows[3]["classification"] == [
         None,
         "CHA",
