@@ -406,28 +406,40 @@ def _same_position(
 ) -> list[tuple[Any, Any, str | None]]:
     """(new id, other id, other's external id) for the new points ``ids`` of ``table``
     (``eo_finds`` or ``accidents``, already written, in order) lying exactly where another
-    point of the table lies: a stored one, or one earlier in ``ids``. One query (GiST)."""
+    point of the table lies: a stored one, or one earlier in ``ids``. One query.
+
+    Each lateral subquery is fenced (``OFFSET 0``) so that every point is looked up in the
+    GiST index: left to join freely, the planner, with no statistics yet for rows written in
+    the same transaction, compared each point of a batch with every stored one (1.2 s for
+    one batch of 1,000 against 5,000 stored, growing with the table)."""
     if not ids:
         return []
-    return [
-        (n, o, e)
-        for n, o, e in session.execute(
-            text(
-                f"""
-                SELECT t.f, o.id, o.external_id
-                FROM unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS t(f, k)
-                JOIN {table} n ON n.id = t.f
-                JOIN {table} o ON o.geom && n.geom AND ST_Equals(o.geom, n.geom)
-                               AND o.id <> n.id AND o.retired_at IS NULL
-                LEFT JOIN unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS u(f, k)
-                       ON u.f = o.id
-                WHERE u.k IS NULL OR u.k < t.k
-                ORDER BY t.k, u.k NULLS FIRST
-                """
-            ),
-            {"fs": [str(f) for f in ids]},
-        )
-    ]
+    order = {str(f): k for k, f in enumerate(ids)}
+    rows = session.execute(
+        text(
+            f"""
+            SELECT t.f, m.id, m.external_id
+            FROM unnest(CAST(:fs AS uuid[])) WITH ORDINALITY AS t(f, k)
+            CROSS JOIN LATERAL (
+                SELECT n.geom FROM {table} n WHERE n.id = t.f OFFSET 0) n
+            CROSS JOIN LATERAL (
+                SELECT o.id, o.external_id FROM {table} o
+                WHERE o.geom && n.geom AND ST_Equals(o.geom, n.geom)
+                  AND o.id <> t.f AND o.retired_at IS NULL
+                OFFSET 0) m
+            ORDER BY t.k
+            """
+        ),
+        {"fs": [str(f) for f in ids]},
+    ).all()
+    out = []
+    for f, other, ext in rows:
+        k_other = order.get(str(other))
+        if k_other is None or k_other < order[str(f)]:  # stored, or earlier in the list
+            out.append((k_other if k_other is not None else -1, f, other, ext))
+    # by row, then stored points first, then earlier rows in order
+    out.sort(key=lambda r: (order[str(r[1])], r[0]))
+    return [(f, other, ext) for _, f, other, ext in out]
 
 
 def same_position_finds(session: Session, find_ids: list[Any]) -> dict[Any, list[str]]:
