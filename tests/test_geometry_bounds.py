@@ -232,6 +232,12 @@ def _legacy_rows(session, settings, actors, n: int = 3) -> list:
             if_match='"1"',
             reason="data error",
         )
+        # the retirement's flush wrote the hazard's geometry held in memory back: the
+        # legacy geometry again, on the row and its states
+        session.execute(
+            text("UPDATE hazards SET geom = ST_GeomFromText(:w, 4326) WHERE id = :h"),
+            params,
+        )
         session.execute(
             text(
                 "UPDATE hazard_states SET geom = ST_GeomFromText(:w, 4326) WHERE hazard_id = :h"

@@ -8,16 +8,17 @@ the API served was rounded on the way out, and a polygon could be served invalid
 does, in the tables whose geometries the API serves as stored: ``hazards``, ``hazard_states``
 (the history, served by the ``as_of`` views) and ``release_polygons``.
 
-* A geometry whose positions are not all on the grid is rounded position by position
-  (``ST_SnapToGrid``, as the intake's pointwise ``set_precision``). When the rounded geometry
-  is valid and not empty it is stored: it is what the API already served, to within 5e-10°
-  (0.06 mm), so nothing a reader saw changes.
+* A geometry that is not what the API serves of it (its positions printed with 9 decimals
+  and read back, ``SERVED``) is replaced by that, when it is valid and not empty: nothing a
+  reader saw changes (positions move by at most 5e-10°, 0.06 mm).
 * When the rounding makes it invalid or empty, it is made valid on the grid by snap-rounding
   (``ST_ReducePrecision``, the intake's repair), and one ``audit_log`` row (actor
   ``migration 0021``, action ``geometry_snapped``) keeps the geometry as it was stored
   (``before``, GeoJSON with 15 decimals) and the stored one (``after``), so that nothing is
-  altered silently. When even that leaves nothing, the row is kept unchanged and the audit row
-  says so (``kept``).
+  altered silently. When even that leaves nothing, or the row breaks a rule added after it
+  was stored (a constraint added ``NOT VALID`` by 0015 refuses any update of it), the row is
+  kept unchanged and the audit row says so (``kept``) instead of failing the upgrade. Each row
+  is written in a subtransaction of its own.
 * The area of each hazard changed is measured again (``hazards.area_m2``), and its land-release
   baseline and remaining area with it (released + remaining = baseline still holds; the
   released pieces move by at most the rounding). The history of land release follows by
@@ -39,7 +40,15 @@ down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-GRID = "1e-9"
+# What the API serves of a geometry: its positions printed with 9 decimals and read back.
+# A geometry stored from such positions (as the intake stores them) gives itself back, to the
+# last bit; a "snap" computed as round(x / 1e-9) * 1e-9 would not (30.42 -> 30.420000000000002)
+# and would rewrite every row.
+SERVED = "ST_SetSRID(ST_GeomFromGeoJSON(ST_AsGeoJSON({g}, 9)), 4326)"
+# Made valid on the grid by snap-rounding (the intake's repair), polygons kept polygonal.
+REPAIRED = """CASE WHEN GeometryType(r.geom) = 'MULTIPOLYGON'
+    THEN ST_Multi(ST_CollectionExtract(ST_ReducePrecision(r.geom, 1e-9), 3))
+    ELSE ST_CollectionExtract(ST_ReducePrecision(r.geom, 1e-9), 3) END"""
 
 # (table, key columns as the audit's entity id, the hazard it belongs to, audit entity)
 TABLES = (
@@ -55,53 +64,61 @@ TABLES = (
 
 
 def _snap(table: str, key: str, hazard: str, entity: str) -> str:
+    """One table's rows off the served grid, each in a subtransaction: a legacy row that a
+    later constraint (added NOT VALID, migration 0015) refuses to update is kept unchanged
+    and the audit row says why, instead of failing the whole upgrade."""
     return f"""
-WITH candidates AS (
-    SELECT ctid AS row_id, {key} AS entity_id, {hazard} AS hazard_id, geom,
-           ST_SnapToGrid(geom, {GRID}) AS pointwise
-    FROM {table}
-    WHERE NOT ST_OrderingEquals(geom, ST_SnapToGrid(geom, {GRID}))
-),
-decided AS (
-    SELECT c.*,
-           ST_IsValid(c.pointwise) AND NOT ST_IsEmpty(c.pointwise) AS exact,
-           CASE WHEN GeometryType(c.geom) = 'MULTIPOLYGON'
-                THEN ST_Multi(ST_CollectionExtract(ST_ReducePrecision(c.geom, {GRID}), 3))
-                ELSE ST_CollectionExtract(ST_ReducePrecision(c.geom, {GRID}), 3) END
-               AS repaired
-    FROM candidates c
-),
-chosen AS (
-    SELECT d.*,
-           CASE WHEN d.exact THEN d.pointwise
-                WHEN NOT ST_IsEmpty(d.repaired) AND ST_IsValid(d.repaired) THEN d.repaired
-           END AS stored
-    FROM decided d
-),
-audited AS (
-    INSERT INTO audit_log (actor, entity, entity_id, action, before, after)
-    SELECT 'migration 0021', '{entity}', c.entity_id, 'geometry_snapped',
-           jsonb_build_object('geometry', ST_AsGeoJSON(c.geom, 15)::jsonb),
-           CASE WHEN c.stored IS NULL THEN jsonb_build_object(
-                    'kept', true,
-                    'message', 'rounded to the 9 decimals the API serves, the geometry is '
-                               'invalid or empty and no repair keeps it: kept unchanged; '
-                               'check and correct it')
-                ELSE jsonb_build_object(
-                    'geometry', ST_AsGeoJSON(c.stored, 9)::jsonb,
-                    'message', 'rounded to the 9 decimals the API serves, the geometry was '
-                               'invalid: made valid on that grid (snap-rounding)') END
-    FROM chosen c
-    WHERE NOT c.exact
-),
-changed AS (
-    UPDATE {table} t SET geom = c.stored
-    FROM chosen c
-    WHERE t.ctid = c.row_id AND c.stored IS NOT NULL
-    RETURNING c.hazard_id
-)
-INSERT INTO sg_snapped_hazards SELECT DISTINCT hazard_id FROM changed
-ON CONFLICT DO NOTHING
+DO $mig$
+DECLARE
+    r record;
+    stored geometry;
+    exact boolean;
+    why text;
+BEGIN
+    FOR r IN
+        SELECT ctid AS row_id, {key} AS entity_id, {hazard} AS hazard_id, geom,
+               {SERVED.format(g="geom")} AS served
+        FROM {table}
+        WHERE NOT ST_OrderingEquals(geom, {SERVED.format(g="geom")})
+    LOOP
+        why := NULL;
+        exact := ST_IsValid(r.served) AND NOT ST_IsEmpty(r.served);
+        IF exact THEN
+            stored := r.served;
+        ELSE
+            stored := {SERVED.format(g=REPAIRED)};
+            IF ST_IsEmpty(stored) OR NOT ST_IsValid(stored) THEN
+                stored := NULL;
+                why := 'rounded to the 9 decimals the API serves, the geometry is invalid '
+                       'or empty and no repair keeps it: kept unchanged; check and correct it';
+            END IF;
+        END IF;
+        IF stored IS NOT NULL THEN
+            BEGIN
+                UPDATE {table} SET geom = stored WHERE ctid = r.row_id;
+                INSERT INTO sg_snapped_hazards VALUES (r.hazard_id) ON CONFLICT DO NOTHING;
+            EXCEPTION WHEN integrity_constraint_violation THEN
+                stored := NULL;
+                exact := false;
+                why := 'kept unchanged: the row breaks a rule added after it was stored ('
+                       || SQLERRM || '); correct it, then it is rounded when written';
+            END;
+        END IF;
+        IF NOT exact THEN
+            INSERT INTO audit_log (actor, entity, entity_id, action, before, after)
+            VALUES ('migration 0021', '{entity}', r.entity_id, 'geometry_snapped',
+                    jsonb_build_object('geometry', ST_AsGeoJSON(r.geom, 15)::jsonb),
+                    CASE WHEN stored IS NULL
+                         THEN jsonb_build_object('kept', true, 'message', why)
+                         ELSE jsonb_build_object(
+                             'geometry', ST_AsGeoJSON(stored, 9)::jsonb,
+                             'message', 'rounded to the 9 decimals the API serves, the '
+                                        'geometry was invalid: made valid on that grid '
+                                        '(snap-rounding)') END);
+        END IF;
+    END LOOP;
+END
+$mig$
 """
 
 

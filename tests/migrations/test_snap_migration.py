@@ -67,7 +67,40 @@ def test_stored_geometries_are_put_on_the_served_grid_and_repairs_audited():
                 holed = make_hazard(
                     s, settings, admin, box(31.0, 50.0, 31.001, 50.001), actors.org_a
                 )
+                legacy = make_hazard(
+                    s, settings, admin, box(32.0, 50.0, 32.001, 50.001), actors.org_a
+                )
                 s.commit()
+                # a row stored before a later rule (0015 added it NOT VALID): no update of
+                # it passes, so it is kept unchanged, and said so
+                rule = s.execute(
+                    text(
+                        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conname = 'ck_hazards_beneficiaries'"
+                    )
+                ).scalar_one()
+                s.execute(
+                    text("ALTER TABLE hazards DROP CONSTRAINT ck_hazards_beneficiaries")
+                )
+                s.execute(
+                    text(
+                        "UPDATE hazards SET beneficiaries = '99999999999999999999'::jsonb, "
+                        "geom = ST_Translate(geom, :d, :d) WHERE id = :h"
+                    ),
+                    {"d": SHIFT, "h": legacy},
+                )
+                s.execute(
+                    text(
+                        "ALTER TABLE hazards ADD CONSTRAINT ck_hazards_beneficiaries "
+                        + rule.replace(" NOT VALID", "")
+                        + " NOT VALID"
+                    )
+                )
+                s.commit()
+                legacy_before = s.execute(
+                    text("SELECT ST_AsText(geom) FROM hazards WHERE id = :h"),
+                    {"h": legacy},
+                ).scalar_one()
                 # as stored before the intake rounded: off the grid
                 for table, column in (
                     ("hazards", "id"),
@@ -96,7 +129,8 @@ def test_stored_geometries_are_put_on_the_served_grid_and_repairs_audited():
                 assert (
                     s.execute(
                         text(
-                            "SELECT ST_IsValid(ST_SnapToGrid(geom, 1e-9)) FROM hazards WHERE id = :h"
+                            "SELECT ST_IsValid(ST_GeomFromGeoJSON(ST_AsGeoJSON(geom, 9))) "
+                            "FROM hazards WHERE id = :h"
                         ),
                         {"h": holed},
                     ).scalar_one()
@@ -106,13 +140,34 @@ def test_stored_geometries_are_put_on_the_served_grid_and_repairs_audited():
             migrate.upgrade(url)
 
             with Session(engine) as s:
+                # the legacy row: unchanged, and the audit says why
+                assert (
+                    s.execute(
+                        text("SELECT ST_AsText(geom) FROM hazards WHERE id = :h"),
+                        {"h": legacy},
+                    ).scalar_one()
+                    == legacy_before
+                )
+                kept = s.execute(
+                    text(
+                        "SELECT after FROM audit_log WHERE actor = 'migration 0021' "
+                        "AND entity = 'hazard' AND entity_id = :h"
+                    ),
+                    {"h": str(legacy)},
+                ).scalar_one()
+                assert (
+                    kept["kept"] is True
+                    and "ck_hazards_beneficiaries" in kept["message"]
+                )
                 for table in ("hazards", "hazard_states", "release_polygons"):
                     off, invalid = s.execute(
                         text(
-                            f"SELECT count(*) FILTER (WHERE NOT ST_OrderingEquals("
-                            f"geom, ST_SnapToGrid(geom, 1e-9))), "
-                            f"count(*) FILTER (WHERE NOT ST_IsValid(geom)) FROM {table}"
-                        )
+                            "SELECT count(*) FILTER (WHERE NOT ST_OrderingEquals(geom, "
+                            "ST_SetSRID(ST_GeomFromGeoJSON(ST_AsGeoJSON(geom, 9)), 4326))), "
+                            f"count(*) FILTER (WHERE NOT ST_IsValid(geom)) FROM {table} "
+                            + ("WHERE id <> :legacy" if table == "hazards" else "")
+                        ),
+                        {"legacy": legacy},
                     ).one()
                     assert (off, invalid) == (0, 0), table
                 # stored = served, and what was served before did not move
@@ -126,8 +181,10 @@ def test_stored_geometries_are_put_on_the_served_grid_and_repairs_audited():
                 audit = s.execute(
                     text(
                         "SELECT entity, entity_id, before, after FROM audit_log "
-                        "WHERE actor = 'migration 0021' ORDER BY entity"
-                    )
+                        "WHERE actor = 'migration 0021' AND entity_id NOT LIKE :legacy "
+                        "ORDER BY entity"
+                    ),
+                    {"legacy": f"{legacy}%"},
                 ).all()
                 # the repaired rows only (the hazard and its state), with what was stored
                 assert [(a.entity, a.entity_id.split("@")[0]) for a in audit] == [
