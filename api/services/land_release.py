@@ -123,6 +123,18 @@ CASE WHEN {status_set} IS NULL THEN d.derived_status
           THEN d.derived_status
      ELSE {status_set} END"""
 
+# The status and area of the hazards in ``effective(hazard_id, baseline, status)``, written
+# where they changed (the last CTE of RECOMPUTE_SQL and NEW_HAZARDS_SQL).
+STATUS_UPDATE_SQL = """
+status AS (
+    UPDATE hazards h
+    SET status = e.status, area_m2 = e.baseline
+    FROM effective e
+    WHERE h.id = e.hazard_id
+      AND (h.status IS DISTINCT FROM e.status OR h.area_m2 IS DISTINCT FROM e.baseline)
+    RETURNING 1
+)"""
+
 RECOMPUTE_SQL = (
     """
 WITH hz AS (
@@ -166,14 +178,9 @@ effective AS (
     JOIN derived d ON d.hazard_id = f.hazard_id
     JOIN hz ON hz.id = f.hazard_id
 ),
-status AS (
-    UPDATE hazards h
-    SET status = e.status, area_m2 = e.baseline
-    FROM effective e
-    WHERE h.id = e.hazard_id
-      AND (h.status IS DISTINCT FROM e.status OR h.area_m2 IS DISTINCT FROM e.baseline)
-    RETURNING 1
-)
+"""
+    + STATUS_UPDATE_SQL
+    + """
 SELECT (SELECT count(*) FROM saved) AS hazards, (SELECT count(*) FROM status) AS status_changes,
        (SELECT count(*) FROM pieces_saved) AS pieces
 """
@@ -223,21 +230,15 @@ saved AS (
     RETURNING 1
 ),
 effective AS (
-    SELECT hz.id, hz.baseline, """
+    SELECT hz.id AS hazard_id, hz.baseline, """
     + EFFECTIVE_STATUS_SQL.format(status_set="hz.status_set")
     + """ AS status
     FROM hz
     CROSS JOIN LATERAL (SELECT hz.baseline AS remaining) f
     CROSS JOIN LATERAL (SELECT 'open' AS derived_status) d
-),
-status AS (
-    UPDATE hazards h
-    SET status = e.status, area_m2 = e.baseline
-    FROM effective e
-    WHERE h.id = e.id
-      AND (h.status IS DISTINCT FROM e.status OR h.area_m2 IS DISTINCT FROM e.baseline)
-    RETURNING 1
-)
+),"""
+    + STATUS_UPDATE_SQL
+    + """
 SELECT (SELECT count(*) FROM saved) AS hazards
 """
 )
