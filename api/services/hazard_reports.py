@@ -158,13 +158,12 @@ def _fingerprint(source: str, fields: kobo.ReportFields) -> str:
 
 
 def _intake(
-    session: Session,
     geometry: Any,
     *,
     pointer: str,
     settings: Settings,
     field_pointer: str | None,
-    level: int | None | extent.Lookup = extent.LOOKUP,
+    level: int | None,
 ):
     """Run the geometry intake; ``field_pointer`` re-points errors at a form field."""
     try:
@@ -173,12 +172,7 @@ def _intake(
             pointer=pointer,
             allow_point=True,
             max_vertices=settings.max_vertices,
-            max_area_m2=extent.max_hazard_area_m2(
-                settings,
-                extent.programme_level(session)
-                if isinstance(level, extent.Lookup)
-                else level,
-            )
+            max_area_m2=extent.max_hazard_area_m2(settings, level)
             if isinstance(geometry, dict) and geometry.get("type") != "Point"
             else None,
         )
@@ -279,7 +273,6 @@ def _store(
         pointer = fields.pointers.get("geometry", "/geometry")
         level = extent.programme_level(session)
         intake = _intake(
-            session,
             fields.geometry,
             pointer=pointer,
             settings=settings,
@@ -909,11 +902,11 @@ def _hazard_feature(
         )
     if create.geometry is not None:
         intake = _intake(
-            session,
             create.geometry,
             pointer="/create/geometry",
             settings=settings,
             field_pointer=None,
+            level=extent.programme_level(session),
         )
         geometry, pointer = create.geometry, "/create/geometry"
         is_point = intake.geometry.geom_type == "Point"

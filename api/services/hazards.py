@@ -42,7 +42,6 @@ from api.settings import Settings
 from api.spatial.intake import (
     IntakeProblem,
     ellipsoidal_area_m2,
-    ellipsoidal_areas,
     intake_geometry,
     to_geojson,
 )
@@ -672,13 +671,8 @@ def _jtext(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def _pg_array(codes: list[str]) -> str:
-    """A text[] literal of vocabulary codes (letters, digits and underscores only)."""
-    return "{" + ",".join(codes) + "}"
-
-
-def _pg_text_array(values: list[str]) -> str:
-    """A text[] literal of any strings (P-codes come from an imported file), each quoted."""
+def _pg_array(values: list[str]) -> str:
+    """A text[] literal for COPY, each string quoted (P-codes come from an imported file)."""
     quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
     return "{" + ",".join(quoted) + "}"
 
@@ -703,7 +697,6 @@ class NewHazard:
     date_of_information: date
     warnings: list[str] = field(default_factory=list)
     origin: dict[str, Any] | None = None
-    area_m2: float | None = None  # measured by the gate, else measured here
 
 
 def bulk_create(
@@ -720,16 +713,13 @@ def bulk_create(
     Each hazard gets exactly what ``create_hazard`` would record: the current state, version 1
     with its changes, the timeline row, admin areas and land-release figures (a test compares
     the two). The admin areas of the batch are looked up in one query, then the rows go in
-    with COPY (three statements for the batch), then the figures are computed set-based. The caller has checked the organisation rights, the
+    with COPY (three statements for the batch; the database measures each area), then the
+    figures are computed set-based. The caller has checked the organisation rights, the
     geometry (intake) and that no external id exists yet. Nothing is committed.
     """
     if not items:
         return []
     geoms = [item.geometry for item in items]
-    unmeasured = [i for i, item in enumerate(items) if item.area_m2 is None]
-    areas = np.array([item.area_m2 or 0.0 for item in items])
-    if unmeasured:
-        areas[unmeasured] = ellipsoidal_areas([geoms[i] for i in unmeasured])
     ewkb = shapely.to_wkb(
         shapely.set_srid(np.array(geoms, dtype=object), 4326),
         hex=True,
@@ -744,9 +734,7 @@ def bulk_create(
     # the admin areas each row touches, written with the row (not rewritten after it)
     codes = admin_areas.codes_for(session, [bytes.fromhex(h) for h in ewkb])
     hazard_rows, version_rows, state_rows, ids = [], [], [], []
-    for item, area, geom_hex, (pcodes, primary) in zip(
-        items, areas, ewkb, codes, strict=True
-    ):
+    for item, geom_hex, (pcodes, primary) in zip(items, ewkb, codes, strict=True):
         hid = uuid.uuid4()
         ids.append(hid)
         hid_text = str(hid)
@@ -784,10 +772,10 @@ def bulk_create(
                 _jtext(c["beneficiaries"]),
                 c["notes"],
                 geom_hex,
-                float(area),
+                None,  # area_m2: measured by the database (trigger hazards_measure)
                 1,
                 author_user,
-                _pg_text_array(pcodes),
+                _pg_array(pcodes),
                 _jtext(primary),
             )
         )

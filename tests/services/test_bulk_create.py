@@ -136,9 +136,6 @@ def test_bulk_create_matches_create_hazard(session, settings, actors, geom, extr
                 geom if geom.geom_type == "Point" else MultiPolygon([geom]),
                 None,
                 date(2024, 3, 2),
-                # whatever the caller measured (an import's batch, in Python, is about 1e-7
-                # apart), the area stored is the database's measure of the stored geometry
-                area_m2=1.0,
             )
         ],
         principal=principal,

@@ -177,7 +177,6 @@ class Writing(Gate):
                 c.doi,
                 c.warnings,
                 c.origin,
-                c.area_m2,
             )
             for c in cands
         ]
