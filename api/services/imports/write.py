@@ -24,6 +24,26 @@ def _norm_wkb(geom: BaseGeometry) -> bytes:
     return shapely.to_wkb(shapely.normalize(geom))
 
 
+# The stored hazard (the earliest) that a row without an external id repeats: an equal
+# geometry of the same organisation, with its current state. A lateral subquery per row, so
+# that each row is looked up in the GiST index: as a plain join the planner, without
+# statistics yet for the rows the running import wrote, compared every row of a batch with
+# every stored hazard (2 s for one batch of 2,000 against 4,000 stored, growing with the
+# table: 20,000 rows without ids took 64 s, 18 s with this form).
+SAME_GEOMETRY_SQL = """
+SELECT t.n, h.id, h.version, h.date_of_information, h.status,
+       ST_AsBinary(h.geom) AS wkb, s.state
+FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]), CAST(:wkbs AS bytea[]))
+     AS t(n, org, wkb)
+CROSS JOIN LATERAL (
+    SELECT h.* FROM hazards h
+    WHERE h.geom && ST_GeomFromWKB(t.wkb, 4326)
+      AND ST_Equals(h.geom, ST_GeomFromWKB(t.wkb, 4326))
+      AND h.organisation_id = t.org AND h.external_id IS NULL AND h.retired_at IS NULL
+    ORDER BY h.created_at LIMIT 1) h
+JOIN hazard_states s ON s.hazard_id = h.id AND s.valid_to IS NULL
+"""
+
 SAME_GEOMETRY_DEG = 1e-9  # about 0.1 mm: below what any survey or file format resolves
 
 
@@ -50,7 +70,8 @@ class Writing(Gate):
 
     def _existing(self, cands: list[Candidate]) -> dict[int, dict[str, Any]]:
         """The current state of the hazards that rows refer to: by external id (indexed), or,
-        for rows without one, an equal geometry of the same organisation."""
+        for rows without one, an equal geometry of the same organisation (the earliest:
+        ``SAME_GEOMETRY_SQL``)."""
         out: dict[int, dict[str, Any]] = {}
         with_id = [c for c in cands if c.props.external_id]
         if with_id:
@@ -76,20 +97,7 @@ class Writing(Gate):
         without = [c for c in cands if not c.props.external_id]
         if without:
             rows = self.data.execute(
-                text(
-                    """
-                    SELECT DISTINCT ON (t.n) t.n, h.id, h.version, h.date_of_information,
-                           h.status, ST_AsBinary(h.geom) AS wkb, s.state
-                    FROM unnest(CAST(:ns AS int[]), CAST(:orgs AS uuid[]),
-                                CAST(:wkbs AS bytea[])) AS t(n, org, wkb)
-                    JOIN hazards h ON h.geom && ST_GeomFromWKB(t.wkb, 4326)
-                                  AND ST_Equals(h.geom, ST_GeomFromWKB(t.wkb, 4326))
-                                  AND h.organisation_id = t.org AND h.external_id IS NULL
-                                  AND h.retired_at IS NULL
-                    JOIN hazard_states s ON s.hazard_id = h.id AND s.valid_to IS NULL
-                    ORDER BY t.n, h.created_at
-                    """
-                ),
+                text(SAME_GEOMETRY_SQL),
                 {
                     "ns": [c.row for c in without],
                     "orgs": [str(c.organisation_id) for c in without],
