@@ -9,8 +9,10 @@ reports' raw submissions, victims' personal data and attributes) is recorded as 
 without its values; geometries as "changed" (their versions are kept by the records' own
 history). Migration 0017 redacted the rows written before ``PERSONAL`` covered all of it.
 
-Set-based writes (imports' COPY, upserts of context layers and admin areas) are audited by
-their import job row (who, file, counts), which the listener records like any other write.
+Set-based writes of hazards (imports' COPY, with their own versions), context layers and
+admin areas are audited by their import job row (who, file, counts), which the listener
+records like any other write; EO finds written with COPY get their rows from ``inserted``,
+the same rows as an ORM insert.
 """
 
 import uuid
@@ -20,7 +22,7 @@ from enum import Enum
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import Table, event, insert, inspect
 from sqlalchemy.orm import Session
 
 from api.db.models.audit import AuditEntry
@@ -157,6 +159,36 @@ def _audit(session: Session, flush_context: Any) -> None:
             row = _row(obj, action)
             if row is not None:
                 rows.append(row)
+    _write(session, rows)
+
+
+def inserted(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Audit rows written set-based (COPY) into an audited ``table``: each gets the row an
+    ORM insert of the same values gets (values by column, under the same rules: secrets
+    left out, personal data and geometries as "changed"), in one statement."""
+    if table.name not in AUDITED:
+        raise ValueError(f"{table.name} is not audited")
+    (pk,) = table.primary_key.columns
+    entries = [
+        {
+            "entity": table.name,
+            "entity_id": str(row[pk.name]),
+            "action": "insert",
+            "before": None,
+            "after": {
+                column.name: _value(table.name, column, row[column.name])
+                for column in table.columns
+                if row.get(column.name) is not None
+                and column.name not in SECRET_COLUMNS
+            }
+            or None,
+        }
+        for row in rows
+    ]
+    _write(session, entries)
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     who = session.info.get("audit", {})

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from api.db.copy import copy_rows
 from api.db.models import Hazard, HazardState, HazardVersion, Organisation
 from api.domain import history
 from api.errors import (
@@ -811,18 +812,9 @@ def bulk_create(
                 geom_hex,
             )
         )
-    raw = session.connection().connection.driver_connection
-    if raw is None:
-        raise RuntimeError("the session's connection is closed")
-    with raw.cursor() as cur:
-        for table, columns, rows in (
-            ("hazards", HAZARD_COPY_COLUMNS, hazard_rows),
-            ("hazard_versions", VERSION_COPY_COLUMNS, version_rows),
-            ("hazard_states", STATE_COPY_COLUMNS, state_rows),
-        ):
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+    copy_rows(session, "hazards", HAZARD_COPY_COLUMNS, hazard_rows)
+    copy_rows(session, "hazard_versions", VERSION_COPY_COLUMNS, version_rows)
+    copy_rows(session, "hazard_states", STATE_COPY_COLUMNS, state_rows)
     started = time.perf_counter()
     land_release.start(session, ids)  # new: no release, no activity yet
     priorities.refresh(session, ids)

@@ -846,6 +846,89 @@ def test_eo_finds_are_written_set_based_with_every_rule_of_the_single_write(
         {"ids": [str(f.id) for f in stored.values()]},
     ).scalar_one()
     assert audited == 3
+    # the COPY's audit rows are what an ORM insert writes: a find posted one by one with
+    # the values of row 2 has the same audit row, but for its id and origin
+    posted = client.post(
+        "/api/v1/eo-finds",
+        json={
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c.x, c.y]},
+            "properties": {
+                "external_id": "EOB-POSTED",
+                "eo_category": "uxo",
+                "quantity": 2,
+                "hazard_id": "IMP-00320",
+                "organisation": org,
+            },
+        },
+        headers=actors.coordinator_a.headers,
+    )
+    assert posted.status_code == 201, posted.text
+
+    def audit_after(find_id) -> dict:
+        return session.execute(
+            text(
+                "SELECT after FROM audit_log WHERE entity = 'eo_finds' "
+                "AND action = 'insert' AND entity_id = :id"
+            ),
+            {"id": str(find_id)},
+        ).scalar_one()
+
+    via_api = audit_after(posted.json()["id"])
+    via_copy = audit_after(stored["EOB-2"].id)
+    assert via_copy["geom"] == via_api["geom"] == "(changed)"
+    assert via_copy["origin"]["row"] == 3 and via_copy["origin"]["import_id"]
+    ignore = {"id", "external_id", "origin"}
+    assert {k: v for k, v in via_copy.items() if k not in ignore} == {
+        k: v for k, v in via_api.items() if k not in ignore
+    }
+
+
+def test_finds_of_a_failed_copy_are_written_one_by_one(
+    client, session, actors, monkeypatch
+):
+    """When the database refuses the batch's COPY, what it wrote is rolled back and every
+    row goes through the single write, each with its own answer: none lost, none twice."""
+    from api.services.imports import eo_finds as module
+
+    org = actors.org_a
+    run(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(322), F.hazard_props(322, org))]),
+    )
+    real = module.copy_rows
+
+    def refused(*args, **kwargs):
+        real(*args, **kwargs)  # written, then refused: the savepoint must undo it
+        raise RuntimeError("refused by the database")
+
+    monkeypatch.setattr(module, "copy_rows", refused)
+    c = F.square(322).centroid
+    header = "external_id,eo_category,quantity,hazard_id,organisation,lon,lat\n"
+    rows = [f"EOF-{i},uxo,1,IMP-00322,{org},{c.x + i * 1e-5},{c.y}" for i in range(3)]
+    rep = run(
+        client,
+        actors.coordinator_a,
+        "eo.csv",
+        (header + "\n".join(rows) + "\n").encode(),
+        kind="eo_finds",
+        mode="commit",
+    )
+    assert rep["counts"]["created"] == 3 and rep["counts"]["rejected"] == 0, rep
+    ids = session.scalars(
+        text("SELECT id FROM eo_finds WHERE external_id LIKE 'EOF-%'")
+    ).all()
+    assert len(ids) == 3
+    audited = session.execute(
+        text(
+            "SELECT count(*) FROM audit_log WHERE entity = 'eo_finds' "
+            "AND action = 'insert' AND entity_id = ANY(:ids)"
+        ),
+        {"ids": [str(i) for i in ids]},
+    ).scalar_one()
+    assert audited == 3
 
 
 def test_a_repeated_derived_status_is_not_pinned(client, session, actors):
