@@ -342,3 +342,38 @@ def test_a_hazard_write_looks_up_the_programme_level_once(
     finally:
         event.remove(bind, "before_cursor_execute", count)
     assert len(seen) == 1, seen
+
+
+def test_warnings_of_single_writes_are_in_the_language_asked_for(
+    client, actors, country
+):
+    """As problems and import reports are: ``Accept-Language: uk`` gives the warnings of a
+    POST and a PATCH of a hazard, and of an EO find, in Ukrainian."""
+    uk = {**actors.coordinator_a.headers, "Accept-Language": "uk"}
+    first = post(client, actors, INSIDE)
+    assert first.status_code == 201, first.text
+    second = client.post(
+        "/api/v1/hazards", json=hazard_feature(INSIDE, actors.org_a), headers=uk
+    )
+    assert second.status_code == 201, second.text
+    [warning] = second.json()["warnings"]
+    assert warning.startswith("можливий дублікат небезпечної ділянки"), warning
+    assert first.json()["id"] in warning
+    third = post(client, actors, box(30.6, 50.6, 30.601, 50.601))
+    moved = client.patch(
+        f"/api/v1/hazards/{third.json()['id']}",
+        json={"geometry": mapping(INSIDE)},
+        headers={**uk, "If-Match": third.headers["ETag"]},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["warnings"], moved.text
+    assert all("можливий дублікат" in w for w in moved.json()["warnings"])
+    url, body = _point_bodies(first.json()["id"])["eo find"]
+    client.post(url, json=body(30.5005, 50.4505), headers=actors.coordinator_a.headers)
+    again = client.post(url, json=body(30.5005, 50.4505), headers=uk)
+    assert again.status_code == 201, again.text
+    [warning] = again.json()["warnings"]
+    assert warning.startswith("можливий дублікат: та сама позиція"), warning
+    # English stays the default
+    en = post(client, actors, INSIDE)
+    assert en.json()["warnings"][0].startswith("possible duplicate")

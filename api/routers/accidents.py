@@ -47,7 +47,7 @@ from api.schemas.accidents import (
 from api.services import accidents
 from api.services.accidents import AccidentFilters
 from api.services.auth import Principal, require_reader
-from api.vocab import AccidentClass
+from api.vocab import DEFAULT_LANGUAGE, AccidentClass
 
 router = APIRouter(tags=["accidents"])
 
@@ -66,11 +66,12 @@ def _accident_out(
     accident_id: uuid.UUID,
     status: int,
     warnings: list[str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> JSONOut:
     feature = accidents.get_accident(
         session, principal=require_reader(principal), accident_id=accident_id
     )
-    return versioned(feature, status=status, warnings=warnings)
+    return versioned(feature, status=status, warnings=warnings, language=language)
 
 
 def _victim_out(
@@ -111,6 +112,7 @@ def _victim_out(
 def create_accident(
     session: SessionDep,
     principal: PrincipalDep,
+    language: LanguageDep,
     feature: Annotated[
         AccidentFeature,
         Body(
@@ -134,7 +136,7 @@ def create_accident(
         session, feature=feature, principal=principal, warnings=warnings
     )
     return _accident_out(
-        session, principal, accident_id, 201 if created else 200, warnings
+        session, principal, accident_id, 201 if created else 200, warnings, language
     )
 
 
@@ -227,7 +229,14 @@ def update_accident(
         if_match=change.if_match,
         warnings=warnings,
     )
-    return _accident_out(change.session, change.principal, accident_id, 200, warnings)
+    return _accident_out(
+        change.session,
+        change.principal,
+        accident_id,
+        200,
+        warnings,
+        change.language,
+    )
 
 
 @router.delete(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
 from api.deps import (
+    LanguageDep,
     PageDep,
     PrincipalDep,
     ReaderDep,
@@ -37,7 +38,10 @@ router = APIRouter(prefix="/activities", tags=["activities"])
 
 
 def _written(
-    session: Session, result: activities.ActivityWriteResult, status: int
+    session: Session,
+    result: activities.ActivityWriteResult,
+    status: int,
+    language: str,
 ) -> JSONOut:
     return versioned(
         activities.get_activity(session, result.id),
@@ -45,6 +49,7 @@ def _written(
         warnings=result.warnings,
         version=result.version,
         out=JSONOut,
+        language=language,
     )
 
 
@@ -65,6 +70,7 @@ def create_activity(
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    language: LanguageDep,
     body: Annotated[
         ActivityCreate,
         Body(
@@ -86,7 +92,7 @@ def create_activity(
     result = activities.create_activity(
         session, body=body, principal=principal, settings=settings
     )
-    return _written(session, result, 201 if result.created else 200)
+    return _written(session, result, 201 if result.created else 200, language)
 
 
 @router.get(
@@ -174,7 +180,7 @@ def update_activity(
         settings=settings,
         if_match=change.if_match,
     )
-    return _written(change.session, result, 200)
+    return _written(change.session, result, 200, change.language)
 
 
 @router.delete(

@@ -5,8 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
-from api.deps import BBoxDep, PageDep, PrincipalDep, ReaderDep, SessionDep
+from api.deps import (
+    BBoxDep,
+    LanguageDep,
+    PageDep,
+    PrincipalDep,
+    ReaderDep,
+    SessionDep,
+)
 from api.errors import problem_responses
+from api.messages import translate
 from api.responses import GeoJSONOut, feature_collection
 from api.schemas.eo_finds import (
     EO_FIND_EXAMPLE,
@@ -37,6 +45,7 @@ router = APIRouter(prefix="/eo-finds", tags=["eo finds"])
 def create_eo_find(
     session: SessionDep,
     principal: PrincipalDep,
+    language: LanguageDep,
     feature: Annotated[
         EOFindFeature,
         Body(
@@ -55,7 +64,7 @@ def create_eo_find(
     )
     body = eo_finds.get(session, principal=require_reader(principal), find_id=find_id)
     if warnings:
-        body["warnings"] = warnings
+        body["warnings"] = [translate(w, language) or w for w in warnings]
     return GeoJSONOut(body, status_code=201 if created else 200)
 
 

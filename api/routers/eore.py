@@ -45,7 +45,7 @@ from api.schemas.eore import (
 )
 from api.services import eore, eore_sheet
 from api.services.auth import Principal, require_reader
-from api.vocab import EoreAudience, EoreDeliveryMethod
+from api.vocab import DEFAULT_LANGUAGE, EoreAudience, EoreDeliveryMethod
 
 router = APIRouter(prefix="/eore-sessions", tags=["risk education"])
 
@@ -63,11 +63,12 @@ def _session_out(
     session_id: uuid.UUID,
     status: int,
     warnings: list[str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> JSONOut:
     feature = eore.get_session(
         session, principal=require_reader(principal), session_id=session_id
     )
-    return versioned(feature, status=status, warnings=warnings)
+    return versioned(feature, status=status, warnings=warnings, language=language)
 
 
 @router.post(
@@ -86,6 +87,7 @@ def _session_out(
 def create_eore_session(
     session: SessionDep,
     principal: PrincipalDep,
+    language: LanguageDep,
     feature: Annotated[
         EoreSessionFeature,
         Body(
@@ -114,7 +116,7 @@ def create_eore_session(
         session, feature=feature, principal=principal
     )
     return _session_out(
-        session, principal, session_id, 201 if created else 200, warnings
+        session, principal, session_id, 201 if created else 200, warnings, language
     )
 
 
@@ -370,7 +372,9 @@ def update_eore_session(
         principal=change.principal,
         if_match=change.if_match,
     )
-    return _session_out(change.session, change.principal, session_id, 200, warnings)
+    return _session_out(
+        change.session, change.principal, session_id, 200, warnings, change.language
+    )
 
 
 @router.delete(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import (
     BBoxDep,
+    LanguageDep,
     PageDep,
     PrincipalDep,
     ReaderDep,
@@ -34,7 +35,7 @@ from api.schemas.hazard_reports import (
 from api.services import hazard_reports
 from api.services.auth import Principal, require_reader
 from api.services.hazard_reports import ReportFilters
-from api.vocab import ReportSource, ReportStatus
+from api.vocab import DEFAULT_LANGUAGE, ReportSource, ReportStatus
 
 router = APIRouter(prefix="/hazard-reports", tags=["hazard reports"])
 
@@ -44,13 +45,18 @@ def written(
     principal: Principal | None,
     result: hazard_reports.Written,
     status: int = 200,
+    language: str = DEFAULT_LANGUAGE,
 ) -> JSONOut:
     """The report as the caller may see it, with ``warnings`` and its ETag."""
     feature = hazard_reports.get(
         session, principal=require_reader(principal), report_id=result.report_id
     )
     return versioned(
-        feature, status=status, warnings=result.warnings, version=result.version
+        feature,
+        status=status,
+        warnings=result.warnings,
+        version=result.version,
+        language=language,
     )
 
 
@@ -71,6 +77,7 @@ def submit_hazard_report(
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    language: LanguageDep,
     feature: Annotated[HazardReportFeature, Body(openapi_examples=REPORT_EXAMPLES)],
 ):
     """Submit a hazard report (hotline call, risk-education session, community survey).
@@ -83,7 +90,7 @@ def submit_hazard_report(
     result = hazard_reports.submit(
         session, principal=principal, feature=feature, settings=settings
     )
-    return written(session, principal, result, 201 if result.created else 200)
+    return written(session, principal, result, 201 if result.created else 200, language)
 
 
 @router.get(
@@ -180,7 +187,7 @@ def verify_hazard_report(
         note=body.note if body else None,
         if_match=change.if_match,
     )
-    return written(change.session, change.principal, result)
+    return written(change.session, change.principal, result, 200, change.language)
 
 
 @router.post(
@@ -215,7 +222,7 @@ def accept_hazard_report(
         settings=settings,
         if_match=change.if_match,
     )
-    return written(change.session, change.principal, result)
+    return written(change.session, change.principal, result, 200, change.language)
 
 
 @router.post(
@@ -247,4 +254,4 @@ def reject_hazard_report(
         note=body.note,
         if_match=change.if_match,
     )
-    return written(change.session, change.principal, result)
+    return written(change.session, change.principal, result, 200, change.language)

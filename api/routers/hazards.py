@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.deps import (
     AsOfDep,
     BBoxDep,
+    LanguageDep,
     PageDep,
     PrincipalDep,
     ReaderDep,
@@ -43,12 +44,15 @@ from api.vocab import Classification, HazardStatus, HazardType
 router = APIRouter(prefix="/hazards", tags=["hazards"])
 
 
-def _written(session: Session, result: hazards.WriteResult, status: int) -> JSONOut:
+def _written(
+    session: Session, result: hazards.WriteResult, status: int, language: str
+) -> JSONOut:
     return versioned(
         hazard_queries.get_feature(session, result.id),
         status=status,
         warnings=result.warnings,
         version=result.version,
+        language=language,
     )
 
 
@@ -69,6 +73,7 @@ def create_hazard(
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    language: LanguageDep,
     feature: Annotated[
         HazardFeatureCreate,
         Body(
@@ -95,7 +100,7 @@ def create_hazard(
     result = hazards.create_hazard(
         session, feature=feature, principal=principal, settings=settings
     )
-    return _written(session, result, 201 if result.created else 200)
+    return _written(session, result, 201 if result.created else 200, language)
 
 
 @router.get(
@@ -198,7 +203,7 @@ def update_hazard(
         settings=settings,
         if_match=change.if_match,
     )
-    return _written(change.session, result, 200)
+    return _written(change.session, result, 200, change.language)
 
 
 @router.delete(

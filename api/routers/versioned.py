@@ -1,7 +1,8 @@
 """How the routers of versioned records answer: one shape for every read and write.
 
 A record read or written is answered with its body, the ``warnings`` the intake produced
-(only when there are any) and its ETag (``api/services/versioned.py``); a retired record
+(only when there are any, in the language of ``Accept-Language`` or ``lang`` as problems and
+import reports are) and its ETag (``api/services/versioned.py``); a retired record
 with 204 and no body. Hazards, activities, accidents, victims, EORE sessions and hazard
 reports all answer so.
 """
@@ -12,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Response
 from sqlalchemy.orm import Session
 
-from api.deps import IfMatchDep, PrincipalDep, SessionDep
+from api.deps import IfMatchDep, LanguageDep, PrincipalDep, SessionDep
 from api.errors import problem_responses
+from api.messages import DEFAULT_LANGUAGE, translate
 from api.responses import GeoJSONOut, JSONOut
 from api.services.auth import Principal
 from api.services.versioned import etag
@@ -26,18 +28,23 @@ RETIRE_PROBLEMS = problem_responses(401, 403, 404, 412, 428)
 
 @dataclass(frozen=True)
 class Change:
-    """What every change of a versioned record needs: the session, the caller, If-Match."""
+    """What every change of a versioned record needs: the session, the caller, If-Match,
+    and the language its warnings are answered in."""
 
     session: Session
     principal: Principal | None
     if_match: str | None
+    language: str = DEFAULT_LANGUAGE
 
 
 def get_change(
-    session: SessionDep, principal: PrincipalDep, if_match: IfMatchDep = None
+    session: SessionDep,
+    principal: PrincipalDep,
+    language: LanguageDep,
+    if_match: IfMatchDep = None,
 ) -> Change:
-    """The session, the caller and the ``If-Match`` header of a change."""
-    return Change(session, principal, if_match)
+    """The session, the caller, the ``If-Match`` header and the language of a change."""
+    return Change(session, principal, if_match, language)
 
 
 ChangeDep = Annotated[Change, Depends(get_change)]
@@ -50,14 +57,15 @@ def versioned(
     warnings: list[str] | None = None,
     version: int | None = None,
     out: type[JSONOut] = GeoJSONOut,
+    language: str = DEFAULT_LANGUAGE,
 ) -> JSONOut:
-    """``body`` with ``warnings`` (when any) and the ETag of ``version``.
+    """``body`` with ``warnings`` (when any, in ``language``) and the ETag of ``version``.
 
     ``version`` defaults to the body's own: ``properties.version`` of a Feature, else
     ``version``.
     """
     if warnings:
-        body["warnings"] = warnings
+        body["warnings"] = [translate(w, language) or w for w in warnings]
     if version is None:
         version = body.get("properties", body)["version"]
     return out(body, status_code=status, headers={"ETag": etag(version)})
