@@ -82,6 +82,51 @@ def test_every_problem_of_a_row_is_reported_in_one_pass(client, actors):
     assert rep["left_out"] == 0
 
 
+def test_every_problem_of_an_eo_find_row_is_reported_in_one_pass(client, actors):
+    """EO-find rows as hazard rows: values, organisation and position all checked before
+    the row is refused; the import's report times its stages (map, gate, write)."""
+    org = actors.org_a
+    run_import(
+        client,
+        actors.coordinator_a,
+        "h.geojson",
+        F.geojson_bytes([F.feature(F.square(323), F.hazard_props(323, org))]),
+    )
+    c = F.square(323).centroid
+    header = (
+        "external_id,eo_category,quantity,found_on,hazard_id,organisation,lon,lat\n"
+    )
+    rows = [
+        # an unknown category and no position
+        f"EOP-1,landmine?,1,2024-06-01,IMP-00323,{org},,",
+        # an impossible date, an unknown organisation and half a position
+        f"EOP-2,uxo,1,2024-02-31,IMP-00323,NO-SUCH-ORG,{c.x},",
+        # a quantity that is not a number
+        f"EOP-3,uxo,many,2024-06-01,IMP-00323,{org},{c.x},{c.y}",
+        f"EOP-4,uxo,1,2024-06-01,IMP-00323,{org},{c.x},{c.y}",
+    ]
+    rep = run_import(
+        client,
+        actors.coordinator_a,
+        "eo.csv",
+        (header + "\n".join(rows) + "\n").encode(),
+        kind="eo_finds",
+        mode="dry_run",
+    )
+    assert rep["status"] == "succeeded", (rep["failure"], rep["errors"])
+    assert rep["counts"]["rejected"] == 3 and rep["counts"]["created"] == 1, rep
+    errors = _by_row(rep)
+    msgs2 = " | ".join(e["message"] for e in errors[2])
+    assert "landmine?" in msgs2 and len(errors[2]) == 2, errors[2]
+    assert any(e["field"] in ("lon", "lat", "geometry") for e in errors[2]), errors[2]
+    msgs3 = " | ".join(e["message"] for e in errors[3])
+    assert "2024-02-31" in msgs3 and "NO-SUCH-ORG" in msgs3, msgs3
+    assert len(errors[3]) == 3, errors[3]
+    assert len(errors[4]) == 1 and "many" in errors[4][0]["message"], errors[4]
+    seconds = rep["stage_seconds"]
+    assert {"read", "map", "gate", "write"} <= set(seconds), seconds
+
+
 def test_the_report_lists_the_first_lines_of_each_rule_and_counts_them_all(
     client, actors, app, settings
 ):

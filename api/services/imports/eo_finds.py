@@ -1,6 +1,7 @@
 """Explosive-ordnance finds."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
@@ -15,6 +16,7 @@ from api import audit
 from api.db.copy import copy_rows
 from api.errors import ProblemError
 from api.ingest import gate, readers
+from api.schemas.eo_finds import EOFindFeature, EOFindProperties
 from api.services.imports.common import _RowProblem, _typed, logger
 from api.services.imports.write import Writing
 
@@ -38,62 +40,131 @@ def _copy_value(value: Any) -> Any:
     return value
 
 
+@dataclass
+class _MappedFind:
+    """An EO-find row mapped: ``props`` None when a value was refused (reported),
+    ``geometry`` None when there is no position to take in (reported)."""
+
+    number: int
+    props: EOFindProperties | None
+    organisation_id: uuid.UUID | None
+    geometry: BaseGeometry | None
+    origin: dict[str, Any] | None
+
+
 class EOFindRows(Writing):
     """Explosive-ordnance finds: one point per row."""
 
-    # -- EO finds: points, new ones set-based, updates through the API's own service
+    # -- EO finds: points; mapped, gated, then new ones written set-based and updates
+    # through the API's own service, each stage timed
     def _eo_finds(self, batch: list[readers.Row]) -> None:
-        from api.db.models import EOFind
-        from api.schemas.eo_finds import EOFindFeature
-        from api.services import eo_finds
+        """A batch of EO-find rows: mapped, gated, written, each stage timed."""
+        timed = self.book.timed
+        with timed("map"):
+            mapped = [self._map_find(row) for row in batch]
+        with timed("gate"):
+            ready = self._gate_finds(mapped)
+        with timed("write"):
+            self._write_finds(ready)
 
-        ready = []
-        for row in batch:
-            mapped = self._common(row)
-            if mapped is None:
-                continue
+    def _map_find(self, row: readers.Row) -> _MappedFind:
+        """Map one row and check its values, its organisation and its geometry's reading,
+        reporting every problem found in one pass (a refused value and a missing position
+        both); the intake runs in the gate."""
+        if row.error:  # the geometry cannot be read: its values are still checked
+            self.reject(row.number, *row.error)
+        mapped, errors, _ = self.mapper.map_row(row.values)
+        for fld, msg in errors:
+            self.reject(row.number, fld, msg)
+        failed = bool(errors) or row.error is not None
+        reported = {fld for fld, _ in errors}
+        for key in ("external_id", "hazard_id", "organisation", "notes", "model"):
+            v = mapped.get(key)
+            if v is not None and not isinstance(v, str):
+                mapped[key] = (
+                    str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                )
+        try:
+            _typed(mapped, ("found_on",), ("quantity", "depth_cm"), self.dayfirst)
+        except _RowProblem as exc:
+            self.refuse(row.number, exc)
+            reported.add(exc.field)
+            mapped.pop(exc.field, None)
+            failed = True
+        if isinstance(mapped.get("found_on"), date):
+            mapped["found_on"] = mapped["found_on"].isoformat()
+        org_id = None
+        try:
+            org_id, mapped["organisation"] = self._organisation(
+                mapped.get("organisation")
+            )
+        except gate.GateRejection as exc:
+            self.refuse(row.number, exc)
+            reported.add("organisation")
+            failed = True
+        props = None
+        try:
+            props = EOFindProperties.model_validate(mapped)
+        except ValidationError as exc:
+            for err in exc.errors():
+                name = str(err["loc"][0]) if err["loc"] else ""
+                if name in reported or self.mapper.resolved.get(name) in reported:
+                    continue  # reported above, in its own words
+                self.reject(
+                    row.number,
+                    self.mapper.resolved.get(name, name),
+                    f"{name}: {err['msg']}",
+                )
+            failed = True
+        geom, origin = None, None
+        if row.error is None:
             try:
-                _typed(mapped, ("found_on",), ("quantity", "depth_cm"), self.dayfirst)
-                if isinstance(mapped.get("found_on"), date):
-                    mapped["found_on"] = mapped["found_on"].isoformat()
-                org_id, org_code = self._organisation(mapped.get("organisation"))
-                mapped["organisation"] = org_code
                 geom, origin = self._geometry(row, mapped)
+            except gate.GateRejection as exc:
+                self.refuse(row.number, exc)
+        if origin is not None:
+            kept = self.mapper.kept(row.values)
+            if kept:
+                origin["source_fields"] = kept
+            origin["import_id"] = str(self.imp.id)
+        return _MappedFind(row.number, None if failed else props, org_id, geom, origin)
+
+    def _gate_finds(self, mapped: list[_MappedFind]) -> list[tuple]:
+        """The intake of each position (also of rows refused for their values, so that
+        every problem is reported), then the programme's extent over the batch. Returns
+        the rows that passed everything: (row, feature, intake result, origin, org)."""
+        ready = []
+        for m in mapped:
+            if m.geometry is None:
+                continue  # unread or missing: reported in the map
+            try:
                 point = gate.intake(
-                    geom,
+                    m.geometry,
                     pointer="geometry",
                     allow_point=True,
                     allow_polygon=False,
                     max_vertices=10,
                     refuse_repairs=self.refuse_repairs,
                 )
-                feature = EOFindFeature.model_validate(
-                    {
-                        "type": "Feature",
-                        "geometry": mapping(point.geometry),
-                        "properties": mapped,
-                    }
-                )
-            except (_RowProblem, gate.GateRejection) as exc:
-                self.refuse(row.number, exc)
+            except gate.GateRejection as exc:
+                self.refuse(m.number, exc)
                 continue
-            except ValidationError as exc:
-                for err in exc.errors():
-                    name = str(err["loc"][-1]) if err["loc"] else ""
-                    self.reject(
-                        row.number,
-                        self.mapper.resolved.get(name, name),
-                        f"{name}: {err['msg']}",
-                    )
+            if m.props is None or m.organisation_id is None or m.origin is None:
                 continue
-            kept = self.mapper.kept(row.values)
-            if kept:
-                origin["source_fields"] = kept
-            origin["import_id"] = str(self.imp.id)
-            ready.append((row.number, feature, point, origin, org_id))
+            feature = EOFindFeature(
+                type="Feature", geometry=mapping(point.geometry), properties=m.props
+            )
+            ready.append((m.number, feature, point, m.origin, m.organisation_id))
         outside = self.outside([(r[0], r[2].geometry) for r in ready])
+        return [r for r in ready if r[0] not in outside]
+
+    def _write_finds(self, ready: list[tuple]) -> None:
+        """New finds set-based; the rows updating a stored find (or refused by the
+        set-based write) through ``eo_finds.create``, as ``POST /eo-finds``."""
+        from api.db.models import EOFind
+        from api.services import eo_finds
+
         self.writing()
-        ready = [r for r in ready if r[0] not in outside]
         one_by_one = self._write_new_finds(ready)
         for number, feature, point, origin, org_id in one_by_one:
             props = feature.properties

@@ -61,12 +61,13 @@ class Job(ActivityRows, EOFindRows, ProgrammeLayers):
                 )
             if imp.kind == "hazards":  # timed stage by stage
                 self._hazards(batch)
+            elif imp.kind == "eo_finds":  # timed stage by stage
+                self._eo_finds(batch)
             else:
                 with self.book.timed("rows"):
                     {
                         "activities": self._activity_rows,
                         "releases": self._activity_rows,
-                        "eo_finds": self._eo_finds,
                         "admin_areas": self._admin_areas,
                         "context": self._context,
                     }[imp.kind](batch)
