@@ -145,6 +145,13 @@ def run_import(client, user, name: str, data: bytes, **form) -> dict:
     return report.json()
 
 
+def import_finds(client, user, header: str, rows: list[str], **form) -> dict:
+    """Import EO finds from a CSV of ``header`` and ``rows`` (commit unless ``mode``);
+    the report."""
+    data = (header + "\n".join(rows) + "\n").encode()
+    return run_import(client, user, "eo.csv", data, kind="eo_finds", **form)
+
+
 # ---- vector tiles --------------------------------------------------------------------------
 
 TMS = morecantile.tms.get("WebMercatorQuad")

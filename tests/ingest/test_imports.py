@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text
 
 from api.db.models import Hazard, HazardVersion
 from tests.factories import activity_body
+from tests.helpers import import_finds, upload
 from tests.helpers import run_import as run
-from tests.helpers import upload
 from tests.ingest import files as F
 
 GEOD = Geod(ellps="WGS84")
@@ -790,14 +790,7 @@ def test_eo_finds_are_written_set_based_with_every_rule_of_the_single_write(
         f"EOB-1,ap_mine,3,IMP-00320,,{org},{c.x},{c.y}",  # 7: updates row 2's find
         f",cmr,1,IMP-00320,,{org},{c.x},{c.y}",  # 8: created, no external id
     ]
-    rep = run(
-        client,
-        actors.coordinator_a,
-        "eo.csv",
-        (header + "\n".join(rows) + "\n").encode(),
-        kind="eo_finds",
-        mode="commit",
-    )
+    rep = import_finds(client, actors.coordinator_a, header, rows)
     counts = rep["counts"]
     assert (counts["created"], counts["updated"], counts["rejected"]) == (3, 1, 3), rep
     errors = {e["row"]: (e["field"], e["message"]) for e in rep["errors"]}
@@ -908,14 +901,7 @@ def test_finds_of_a_failed_copy_are_written_one_by_one(
     c = F.square(322).centroid
     header = "external_id,eo_category,quantity,hazard_id,organisation,lon,lat\n"
     rows = [f"EOF-{i},uxo,1,IMP-00322,{org},{c.x + i * 1e-5},{c.y}" for i in range(3)]
-    rep = run(
-        client,
-        actors.coordinator_a,
-        "eo.csv",
-        (header + "\n".join(rows) + "\n").encode(),
-        kind="eo_finds",
-        mode="commit",
-    )
+    rep = import_finds(client, actors.coordinator_a, header, rows)
     assert rep["counts"]["created"] == 3 and rep["counts"]["rejected"] == 0, rep
     ids = session.scalars(
         text("SELECT id FROM eo_finds WHERE external_id LIKE 'EOF-%'")

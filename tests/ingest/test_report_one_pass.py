@@ -19,6 +19,7 @@ from api.settings import Settings
 from tests.helpers import (
     create_import,
     import_coordinator,
+    import_finds,
     run_import,
     throwaway_database,
 )
@@ -105,14 +106,7 @@ def test_every_problem_of_an_eo_find_row_is_reported_in_one_pass(client, actors)
         f"EOP-3,uxo,many,2024-06-01,IMP-00323,{org},{c.x},{c.y}",
         f"EOP-4,uxo,1,2024-06-01,IMP-00323,{org},{c.x},{c.y}",
     ]
-    rep = run_import(
-        client,
-        actors.coordinator_a,
-        "eo.csv",
-        (header + "\n".join(rows) + "\n").encode(),
-        kind="eo_finds",
-        mode="dry_run",
-    )
+    rep = import_finds(client, actors.coordinator_a, header, rows, mode="dry_run")
     assert rep["status"] == "succeeded", (rep["failure"], rep["errors"])
     assert rep["counts"]["rejected"] == 3 and rep["counts"]["created"] == 1, rep
     errors = _by_row(rep)

@@ -40,6 +40,22 @@ def _copy_value(value: Any) -> Any:
     return value
 
 
+def _stated(props: EOFindProperties) -> dict[str, Any]:
+    """What a find's row states, by column (as stored)."""
+    return {
+        "eo_category": props.eo_category.value,
+        "model": props.model,
+        "quantity": props.quantity,
+        "condition": props.condition.value if props.condition else None,
+        "depth_cm": props.depth_cm,
+        "found_on": props.found_on,
+        "disposal_method": props.disposal_method.value
+        if props.disposal_method
+        else None,
+        "notes": props.notes,
+    }
+
+
 @dataclass
 class _MappedFind:
     """An EO-find row mapped: ``props`` None when a value was refused (reported),
@@ -299,16 +315,7 @@ class EOFindRows(Writing):
                     "organisation_id": org_id,
                     "activity_id": activity.id if activity else None,
                     "hazard_id": hazard_id,
-                    "eo_category": props.eo_category.value,
-                    "model": props.model,
-                    "quantity": props.quantity,
-                    "condition": props.condition.value if props.condition else None,
-                    "depth_cm": props.depth_cm,
-                    "found_on": props.found_on,
-                    "disposal_method": props.disposal_method.value
-                    if props.disposal_method
-                    else None,
-                    "notes": props.notes,
+                    **_stated(props),
                     "geom": point.geometry,
                     "origin": origin,
                     "is_demo": False,
@@ -365,18 +372,6 @@ class EOFindRows(Writing):
     def _find_unchanged(self, current, props, point: BaseGeometry) -> bool:
         from geoalchemy2.shape import to_shape
 
-        pairs = {
-            "eo_category": props.eo_category.value,
-            "model": props.model,
-            "quantity": props.quantity,
-            "condition": props.condition.value if props.condition else None,
-            "depth_cm": props.depth_cm,
-            "found_on": props.found_on,
-            "disposal_method": props.disposal_method.value
-            if props.disposal_method
-            else None,
-            "notes": props.notes,
-        }
-        return all(getattr(current, k) == v for k, v in pairs.items()) and to_shape(
-            current.geom
-        ).equals(point)
+        return all(
+            getattr(current, k) == v for k, v in _stated(props).items()
+        ) and to_shape(current.geom).equals(point)
