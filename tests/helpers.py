@@ -145,6 +145,14 @@ def run_import(client, user, name: str, data: bytes, **form) -> dict:
     return report.json()
 
 
+def import_square(client, user, org: str, i: int) -> dict:
+    """Import the i-th test square as hazard ``IMP-<i>`` of ``org`` (commit); the report."""
+    from tests.ingest import files as F
+
+    feature = F.feature(F.square(i), F.hazard_props(i, org))
+    return run_import(client, user, "h.geojson", F.geojson_bytes([feature]))
+
+
 def import_finds(client, user, header: str, rows: list[str], **form) -> dict:
     """Import EO finds from a CSV of ``header`` and ``rows`` (commit unless ``mode``);
     the report."""

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from api.db.models import Hazard, HazardVersion
 from tests.factories import activity_body
-from tests.helpers import import_finds, upload
+from tests.helpers import import_finds, import_square, upload
 from tests.helpers import run_import as run
 from tests.ingest import files as F
 
@@ -622,12 +622,7 @@ def test_activities_with_release_polygons(client, session, actors):
     from api.db.models import Activity, HazardLandRelease
 
     org = actors.org_a
-    run(
-        client,
-        actors.coordinator_a,
-        "h.geojson",
-        F.geojson_bytes([F.feature(F.square(300), F.hazard_props(300, org))]),
-    )
+    import_square(client, actors.coordinator_a, org, 300)
     hz = F.square(300)
     left = box(
         hz.bounds[0], hz.bounds[1], (hz.bounds[0] + hz.bounds[2]) / 2, hz.bounds[3]
@@ -714,12 +709,7 @@ def test_eo_finds_csv(client, session, actors):
     from api.db.models import EOFind
 
     org = actors.org_a
-    run(
-        client,
-        actors.coordinator_a,
-        "h.geojson",
-        F.geojson_bytes([F.feature(F.square(310), F.hazard_props(310, org))]),
-    )
+    import_square(client, actors.coordinator_a, org, 310)
     c = F.square(310).centroid
     csv = (
         "external_id,eo_category,model,quantity,condition,found_on,hazard_id,organisation,lon,lat\n"
@@ -750,18 +740,8 @@ def test_eo_finds_are_written_set_based_with_every_rule_of_the_single_write(
     from api.db.models import EOFind
 
     org, other = actors.org_a, actors.org_b
-    run(
-        client,
-        actors.coordinator_a,
-        "h.geojson",
-        F.geojson_bytes([F.feature(F.square(320), F.hazard_props(320, org))]),
-    )
-    run(
-        client,
-        actors.coordinator_b,
-        "h.geojson",
-        F.geojson_bytes([F.feature(F.square(321), F.hazard_props(321, other))]),
-    )
+    import_square(client, actors.coordinator_a, org, 320)
+    import_square(client, actors.coordinator_b, other, 321)
     b_hazard = next(
         f["id"]
         for f in client.get(
@@ -885,12 +865,7 @@ def test_finds_of_a_failed_copy_are_written_one_by_one(
     from api.services.imports import eo_finds as module
 
     org = actors.org_a
-    run(
-        client,
-        actors.coordinator_a,
-        "h.geojson",
-        F.geojson_bytes([F.feature(F.square(322), F.hazard_props(322, org))]),
-    )
+    import_square(client, actors.coordinator_a, org, 322)
     real = module.copy_rows
 
     def refused(*args, **kwargs):

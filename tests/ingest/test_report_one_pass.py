@@ -20,6 +20,7 @@ from tests.helpers import (
     create_import,
     import_coordinator,
     import_finds,
+    import_square,
     run_import,
     throwaway_database,
 )
@@ -87,12 +88,7 @@ def test_every_problem_of_an_eo_find_row_is_reported_in_one_pass(client, actors)
     """EO-find rows as hazard rows: values, organisation and position all checked before
     the row is refused; the import's report times its stages (map, gate, write)."""
     org = actors.org_a
-    run_import(
-        client,
-        actors.coordinator_a,
-        "h.geojson",
-        F.geojson_bytes([F.feature(F.square(323), F.hazard_props(323, org))]),
-    )
+    import_square(client, actors.coordinator_a, org, 323)
     c = F.square(323).centroid
     header = (
         "external_id,eo_category,quantity,found_on,hazard_id,organisation,lon,lat\n"
