@@ -141,6 +141,11 @@ class Reading(JobState):
             raise gate.GateRejection("coordinates", str(exc)) from exc
         except ValueError as exc:  # kobo parsers
             raise gate.GateRejection("coordinates", str(exc)) from exc
+        if c:  # the file has coordinate columns: this row left them empty
+            raise gate.GateRejection(
+                "geometry",
+                f"the row has no geometry and its coordinate cells ({', '.join(sorted(set(c.values())))}) are empty",
+            )
         raise gate.GateRejection(
             "geometry",
             "the row has no geometry and no coordinate columns (lon/lat, wkt, dms, utm, mgrs)",
