@@ -108,13 +108,106 @@ def test_every_problem_of_an_eo_find_row_is_reported_in_one_pass(client, actors)
     errors = _by_row(rep)
     msgs2 = " | ".join(e["message"] for e in errors[2])
     assert "landmine?" in msgs2 and len(errors[2]) == 2, errors[2]
-    assert any(e["field"] in ("lon", "lat", "geometry") for e in errors[2]), errors[2]
+    assert "its coordinate cells (lat, lon) are empty" in msgs2, msgs2
     msgs3 = " | ".join(e["message"] for e in errors[3])
     assert "2024-02-31" in msgs3 and "NO-SUCH-ORG" in msgs3, msgs3
     assert len(errors[3]) == 3, errors[3]
     assert len(errors[4]) == 1 and "many" in errors[4][0]["message"], errors[4]
     seconds = rep["stage_seconds"]
     assert {"read", "map", "gate", "write"} <= set(seconds), seconds
+
+
+def test_every_problem_of_an_activity_row_is_reported_in_one_pass(client, actors):
+    """Activity rows too: the values, the grouping id, the organisation and the release
+    polygon are all checked before the row is refused; map and gate are timed."""
+    org = actors.org_a
+    import_square(client, actors.coordinator_a, org, 324)
+    hz = F.square(324)
+    act = {
+        "external_id": "ACT-OP-1",
+        "activity_type": "clearance",
+        "organisation": org,
+        "hazard_ids": "IMP-00324",
+        "status": "completed",
+        "start_date": "2024-06-01",
+        "end_date": "2024-06-20",
+        "outcome": "cleared",
+    }
+    feats = [
+        F.feature(hz, act),
+        # no activity id, an impossible date, an unknown organisation
+        F.feature(
+            hz,
+            {
+                **act,
+                "external_id": None,
+                "start_date": "2024-02-31",
+                "organisation": "NO-SUCH-ORG",
+            },
+        ),
+        # an unknown status and a polygon the intake refuses
+        F.feature(
+            {"type": "Polygon", "coordinates": [[[30, 50], [30.01, 50], [30, 50]]]},
+            {**act, "status": "half_done"},
+        ),
+    ]
+    rep = run_import(
+        client,
+        actors.coordinator_a,
+        "act.geojson",
+        F.geojson_bytes(feats),
+        kind="activities",
+        mode="dry_run",
+    )
+    assert rep["status"] == "succeeded", (rep["failure"], rep["errors"])
+    errors = _by_row(rep)  # a GeoJSON's rows are its features, from 1
+    msgs2 = " | ".join(e["message"] for e in errors[2])
+    assert "2024-02-31" in msgs2 and "NO-SUCH-ORG" in msgs2, msgs2
+    assert "external id is required" in msgs2 and len(errors[2]) == 3, errors[2]
+    msgs3 = " | ".join(e["message"] for e in errors[3])
+    assert "half_done" in msgs3 and len(errors[3]) == 2, errors[3]
+    assert rep["counts"]["created"] == 1, rep["counts"]
+    assert {"map", "gate", "write"} <= set(rep["stage_seconds"]), rep["stage_seconds"]
+
+
+def test_every_problem_of_an_admin_area_or_context_row_is_reported_in_one_pass(
+    client, actors
+):
+    """The programme's layers too: an admin area without P-code and level, and a facility
+    without its type, each with a position that cannot be taken in, get every line."""
+    admin_csv = (
+        "pcode,name,level,wkt\n"
+        ',Seven,,"POLYGON ((30 50, 30.1 50, 30 50))"\n'
+        'ZZ1,Fine,1,"POLYGON ((30 50, 30.1 50, 30.1 50.1, 30 50.1, 30 50))"\n'
+    )
+    rep = run_import(
+        client,
+        actors.admin,
+        "adm.csv",
+        admin_csv.encode(),
+        kind="admin_areas",
+        mode="dry_run",
+    )
+    errors = _by_row(rep)
+    msgs2 = " | ".join(e["message"] for e in errors[2])
+    assert "pcode is empty" in msgs2 and "level and name are required" in msgs2
+    assert len(errors[2]) == 3, errors[2]  # and the two-position ring
+    assert 3 not in errors and rep["counts"]["created"] == 1, rep["counts"]
+    assert {"map", "gate", "write"} <= set(rep["stage_seconds"])
+    facilities = "name,facility_type,lon,lat\nClinic,,30.5,\n"
+    rep = run_import(
+        client,
+        actors.admin,
+        "f.csv",
+        facilities.encode(),
+        kind="context",
+        context="facilities",
+        mode="dry_run",
+    )
+    errors = _by_row(rep)
+    msgs = " | ".join(e["message"] for e in errors[2])
+    assert "facility_type is required for facilities" in msgs and len(errors[2]) == 2
+    assert {"map", "gate", "write"} <= set(rep["stage_seconds"])
 
 
 def test_the_report_lists_the_first_lines_of_each_rule_and_counts_them_all(

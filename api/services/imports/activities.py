@@ -1,6 +1,7 @@
 """Activities and releases: grouped by activity, written once the whole file is read."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -8,6 +9,7 @@ import shapely
 import shapely.geometry
 from pydantic import ValidationError
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     func,
     select,
@@ -21,88 +23,163 @@ from api.services.imports.common import ACTIVITY_FIELDS, _RowProblem, _typed
 from api.services.imports.write import Writing, _norm_wkb
 
 
+def _stringify(mapped: dict[str, Any]) -> None:
+    """Identifiers and texts read as numbers (a spreadsheet's 1234.0) back to text."""
+    for key in (
+        "external_id",
+        "activity",
+        "release_hazard_id",
+        "organisation",
+        "notes",
+    ):
+        v = mapped.get(key)
+        if v is not None and not isinstance(v, str):
+            mapped[key] = (
+                str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+            )
+
+
+@dataclass
+class _MappedActivity:
+    """An activity or release row mapped; ``failed`` when a problem was reported."""
+
+    row: readers.Row
+    mapped: dict[str, Any]
+    ref: str | None
+    organisation: tuple[uuid.UUID, str] | None
+    geometry: BaseGeometry | None
+    failed: bool
+
+
 class ActivityRows(Writing):
     """Activities and their release polygons: rows grouped by activity, written once the file is read."""
 
     def _activity_rows(self, batch: list[readers.Row]) -> None:
+        """A batch of activity or release rows: mapped, then gated and grouped by activity
+        (each stage timed); the groups are written once the whole file is read."""
+        with self.book.timed("map"):
+            mapped = [self._map_activity(row) for row in batch]
+        with self.book.timed("gate"):
+            for m in mapped:
+                self._gate_activity(m)
+
+    def _map_activity(self, row: readers.Row) -> "_MappedActivity":
+        """Map one row and check its values, its organisation and its geometry's reading,
+        reporting every problem found in one pass."""
         releases_kind = self.imp.kind == "releases"
-        for row in batch:
-            mapped = self._common(row)
-            if mapped is None:
-                continue
-            try:
-                _typed(
-                    mapped,
-                    ("start_date", "end_date", "release_date"),
-                    ("clearance_depth_cm",),
-                    self.dayfirst,
-                )
-                ref = mapped.get("activity" if releases_kind else "external_id")
-                if not ref:
-                    raise _RowProblem(
-                        "activity" if releases_kind else "external_id",
-                        "the activity's external id is required to group rows",
-                    )
-                org_id, org_code = self._organisation(mapped.get("organisation"))
-                geom = None
-                if row.geometry is not None or any(
-                    self.mapper.coords.get(k)
-                    and row.values.get(self.mapper.coords[k]) not in (None, "")
-                    for k in ("wkt", "geoshape", "lon", "lat")
-                ):
-                    geom4326, _ = self._geometry(row, mapped)
-                    geom = gate.intake(
-                        geom4326,
-                        pointer="geometry",
-                        allow_point=False,
-                        max_vertices=self.settings.max_vertices,
-                        refuse_repairs=self.refuse_repairs,
-                    )
-                if (geom is None) == releases_kind and releases_kind:
-                    raise _RowProblem("geometry", "a release row needs its polygon")
-                if geom is not None and not mapped.get("outcome"):
-                    raise _RowProblem(
-                        "outcome",
-                        "a release polygon needs its outcome (cancelled, reduced or cleared)",
-                    )
-            except (_RowProblem, gate.GateRejection) as exc:
-                self.refuse(row.number, exc)
-                continue
-            group = self.groups.setdefault(
-                (org_id, ref),
-                {"org": org_code, "ref": ref, "fields": {}, "rows": [], "releases": []},
+        if row.error:  # the geometry cannot be read: its values are still checked
+            self.reject(row.number, *row.error)
+        mapped, errors, _ = self.mapper.map_row(row.values)
+        for fld, msg in errors:
+            self.reject(row.number, fld, msg)
+        failed = bool(errors) or row.error is not None
+        _stringify(mapped)
+        try:
+            _typed(
+                mapped,
+                ("start_date", "end_date", "release_date"),
+                ("clearance_depth_cm",),
+                self.dayfirst,
             )
-            group["rows"].append(row.number)
-            self._held_labels[row.number] = self._label(row)
-            if not releases_kind:
-                for name in (*ACTIVITY_FIELDS, "hazard_ids"):
-                    if (
-                        mapped.get(name) not in (None, "", [])
-                        and name not in group["fields"]
-                    ):
-                        group["fields"][name] = mapped[name]
-                    elif (
-                        name in group["fields"]
-                        and mapped.get(name) not in (None, "", [])
-                        and mapped[name] != group["fields"][name]
-                    ):
-                        self.book.add(
-                            "warning",
-                            row.number,
-                            name,
-                            f"{name} differs from the activity's first row ({group['fields'][name]!r}); the first row's value is kept",
-                        )
-            if geom is not None:
-                self.warn_intake(row.number, geom4326, geom)
-                group["releases"].append(
-                    {
-                        "row": row.number,
-                        "geometry": geom.geometry,
-                        "outcome": mapped["outcome"],
-                        "date": mapped.get("release_date"),
-                        "hazard": mapped.get("release_hazard_id"),
-                    }
+        except _RowProblem as exc:
+            self.refuse(row.number, exc)
+            failed = True
+        ref = mapped.get("activity" if releases_kind else "external_id")
+        if not ref:
+            self.refuse(
+                row.number,
+                _RowProblem(
+                    "activity" if releases_kind else "external_id",
+                    "the activity's external id is required to group rows",
+                ),
+            )
+            failed = True
+        org: tuple[uuid.UUID, str] | None = None
+        try:
+            org = self._organisation(mapped.get("organisation"))
+        except gate.GateRejection as exc:
+            self.refuse(row.number, exc)
+            failed = True
+        geom = None
+        if row.error is None and (
+            row.geometry is not None
+            or any(
+                self.mapper.coords.get(k)
+                and row.values.get(self.mapper.coords[k]) not in (None, "")
+                for k in ("wkt", "geoshape", "lon", "lat")
+            )
+        ):
+            try:
+                geom, _ = self._geometry(row, mapped)
+            except gate.GateRejection as exc:
+                self.refuse(row.number, exc)
+                failed = True
+        return _MappedActivity(row, mapped, ref, org, geom, failed)
+
+    def _gate_activity(self, m: "_MappedActivity") -> None:
+        """The intake of a row's release polygon and the rules of a release row; then the
+        row joins its activity's group."""
+        row, mapped = m.row, m.mapped
+        releases_kind = self.imp.kind == "releases"
+        geom = None
+        try:
+            if m.geometry is not None:
+                geom = gate.intake(
+                    m.geometry,
+                    pointer="geometry",
+                    allow_point=False,
+                    max_vertices=self.settings.max_vertices,
+                    refuse_repairs=self.refuse_repairs,
                 )
+            if m.failed:
+                return
+            if geom is None and releases_kind:
+                raise _RowProblem("geometry", "a release row needs its polygon")
+            if geom is not None and not mapped.get("outcome"):
+                raise _RowProblem(
+                    "outcome",
+                    "a release polygon needs its outcome (cancelled, reduced or cleared)",
+                )
+        except (_RowProblem, gate.GateRejection) as exc:
+            self.refuse(row.number, exc)
+            return
+        assert m.organisation is not None and m.ref
+        (org_id, org_code), ref, geom4326 = m.organisation, m.ref, m.geometry
+        group = self.groups.setdefault(
+            (org_id, ref),
+            {"org": org_code, "ref": ref, "fields": {}, "rows": [], "releases": []},
+        )
+        group["rows"].append(row.number)
+        self._held_labels[row.number] = self._label(row)
+        if not releases_kind:
+            for name in (*ACTIVITY_FIELDS, "hazard_ids"):
+                if (
+                    mapped.get(name) not in (None, "", [])
+                    and name not in group["fields"]
+                ):
+                    group["fields"][name] = mapped[name]
+                elif (
+                    name in group["fields"]
+                    and mapped.get(name) not in (None, "", [])
+                    and mapped[name] != group["fields"][name]
+                ):
+                    self.book.add(
+                        "warning",
+                        row.number,
+                        name,
+                        f"{name} differs from the activity's first row ({group['fields'][name]!r}); the first row's value is kept",
+                    )
+        if geom is not None:
+            self.warn_intake(row.number, geom4326, geom)
+            group["releases"].append(
+                {
+                    "row": row.number,
+                    "geometry": geom.geometry,
+                    "outcome": mapped["outcome"],
+                    "date": mapped.get("release_date"),
+                    "hazard": mapped.get("release_hazard_id"),
+                }
+            )
 
     def _untouched_releases(
         self, group: dict[str, Any], hazard_ids: list[uuid.UUID]

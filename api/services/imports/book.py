@@ -130,7 +130,7 @@ class Book:
     stage: str = "read"
     rows_total: int | None = None
     # seconds spent in each stage of the pipeline (read, map, gate, write, land_release,
-    # commit; "rows" for the kinds not split into stages), kept with the report
+    # commit), kept with the report
     seconds: collections.defaultdict[str, float] = field(
         default_factory=lambda: collections.defaultdict(float)
     )

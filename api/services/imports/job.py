@@ -59,18 +59,16 @@ class Job(ActivityRows, EOFindRows, ProgrammeLayers):
                 raise ImportFailed(
                     f"the file holds more than {self.settings.max_import_features} features (the limit)"
                 )
-            if imp.kind == "hazards":  # timed stage by stage
-                self._hazards(batch)
-            elif imp.kind == "eo_finds":  # timed stage by stage
-                self._eo_finds(batch)
-            else:
-                with self.book.timed("rows"):
-                    {
-                        "activities": self._activity_rows,
-                        "releases": self._activity_rows,
-                        "admin_areas": self._admin_areas,
-                        "context": self._context,
-                    }[imp.kind](batch)
+            # each kind times its own stages (map, gate, write); activities and their
+            # releases are grouped here and written once the whole file is read
+            {
+                "hazards": self._hazards,
+                "eo_finds": self._eo_finds,
+                "activities": self._activity_rows,
+                "releases": self._activity_rows,
+                "admin_areas": self._admin_areas,
+                "context": self._context,
+            }[imp.kind](batch)
             self._label_rows(since)
             if keep_going:
                 with self.book.timed("commit"):  # with the history of land release
@@ -80,7 +78,8 @@ class Job(ActivityRows, EOFindRows, ProgrammeLayers):
             priorities.refresh(data, None)
         if imp.kind in ("activities", "releases"):
             since = len(self.book.messages)
-            self._write_activities()
+            with self.book.timed("write"):
+                self._write_activities()
             self._label_rows(since)
             if keep_going:
                 data.commit()

@@ -66,44 +66,104 @@ def _content_id(layer: str, geom: BaseGeometry, values_: dict[str, Any]) -> str:
     return f"sha1:{layer}:{digest[:20]}"
 
 
+@dataclass
+class _MappedRow:
+    """A layer's row mapped: ``failed`` when a value was refused (reported), ``geometry``
+    None when it could not be read (reported)."""
+
+    row: readers.Row
+    mapped: dict[str, Any]
+    geometry: BaseGeometry | None
+    failed: bool
+
+
 class ProgrammeLayers(Writing):
     """Programme-wide layers: admin areas and context layers (settlements, roads, facilities, land use, security zones)."""
 
     # -- context layers: programme-wide reference data, upserted by external id
     def _context(self, batch: list[readers.Row]) -> None:
+        """A batch of a context layer's rows: mapped, gated, upserted, each stage timed."""
         from api.db.models.context import CONTEXT_LAYERS
 
         layer = self.imp.options["context"]
         table = CONTEXT_LAYERS[layer].__tablename__
         spec = CONTEXT_SPECS[layer]
+        with self.book.timed("map"):
+            mapped = [self._map_layer_row(row, spec, layer) for row in batch]
+        with self.book.timed("gate"):
+            unique = self._gate_context(mapped, spec, layer)
+        with self.book.timed("write"):
+            self._write_context(unique, table, spec)
+        self._count_rejected()
+
+    def _map_layer_row(
+        self, row: readers.Row, spec: "ContextSpec", layer: str
+    ) -> _MappedRow:
+        """Map a context row and check its values and its geometry's reading, every
+        problem of the row reported in one pass."""
+        if row.error:  # the geometry cannot be read: its values are still checked
+            self.reject(row.number, *row.error)
+        mapped, errors, _ = self.mapper.map_row(row.values)
+        for fld, msg in errors:
+            self.reject(row.number, fld, msg)
+        failed = bool(errors) or row.error is not None
+        for key in ("external_id", "name", "notes"):
+            v = mapped.get(key)
+            if v is not None and not isinstance(v, str):
+                mapped[key] = (
+                    str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                )
+        try:
+            _typed(mapped, spec.dates, spec.ints, self.dayfirst)
+        except _RowProblem as exc:
+            self.refuse(row.number, exc)
+            failed = True
+        reported = {fld for fld, _ in errors}
+        for name in spec.required:
+            if name in reported or self.mapper.resolved.get(name) in reported:
+                continue  # refused by the mapping, in its own words
+            if mapped.get(name) in (None, ""):
+                self.refuse(
+                    row.number, _RowProblem(name, f"{name} is required for {layer}")
+                )
+                failed = True
+        geom = None
+        if row.error is None:
+            try:
+                geom, _origin = self._geometry(row, mapped)
+            except gate.GateRejection as exc:
+                self.refuse(row.number, exc)
+        return _MappedRow(row, mapped, geom, failed)
+
+    def _gate_context(
+        self, rows: list[_MappedRow], spec: "ContextSpec", layer: str
+    ) -> list[tuple]:
+        """The intake of each geometry, the programme's extent, and external ids repeated
+        in the file; the rows to upsert."""
         good = []
-        for row in batch:
-            mapped = self._common(row)
-            if mapped is None:
+        for m in rows:
+            if m.geometry is None:
                 continue
             try:
-                _typed(mapped, spec.dates, spec.ints, self.dayfirst)
-                for name in spec.required:
-                    if mapped.get(name) in (None, ""):
-                        raise _RowProblem(name, f"{name} is required for {layer}")
-                submitted, _origin = self._geometry(row, mapped)
                 geom = gate.intake_context(
-                    submitted,
+                    m.geometry,
                     spec.geometry,
                     max_vertices=self.settings.max_admin_vertices,
                     refuse_repairs=self.refuse_repairs,
                 )
-            except (_RowProblem, gate.GateRejection) as exc:
-                self.refuse(row.number, exc)
+            except gate.GateRejection as exc:
+                self.refuse(m.row.number, exc)
                 continue
-            self.warn_intake(row.number, submitted, geom)
-            attrs = self.mapper.kept(row.values)
-            values_ = {k: mapped.get(k) for k in spec.columns}
-            ext = mapped.get("external_id") or _content_id(
+            if m.failed:
+                continue
+            self.warn_intake(m.row.number, m.geometry, geom)
+            attrs = self.mapper.kept(m.row.values)
+            values_ = {k: m.mapped.get(k) for k in spec.columns}
+            ext = m.mapped.get("external_id") or _content_id(
                 layer, geom.geometry, values_
             )
             good.append(
-                (row.number, ext, mapped.get("name"), values_, attrs, geom.geometry)
+                (m.row.number, ext, m.mapped.get("name"), values_, attrs, geom.geometry)
             )
         outside = self.outside([(g[0], g[5]) for g in good])
         good = [g for g in good if g[0] not in outside]
@@ -129,6 +189,13 @@ class ProgrammeLayers(Writing):
                 )
         unique = [g for g in unique if g[1] not in self._seen_context]
         self._seen_context.update({g[1]: g[0] for g in unique})
+        return unique
+
+    def _write_context(
+        self, unique: list[tuple], table: str, spec: "ContextSpec"
+    ) -> None:
+        """Upsert the rows by external id, in one statement; counts created, updated and
+        unchanged."""
         if unique:
             cols = list(spec.columns)
             assign = ", ".join(
@@ -177,69 +244,97 @@ class ProgrammeLayers(Writing):
             self.book.counts["created"] += created
             self.book.counts["updated"] += len(rows) - created
             self.book.counts["unchanged"] += len(unique) - len(rows)
-        self._count_rejected()
 
     # -- admin areas
     def _admin_areas(self, batch: list[readers.Row]) -> None:
-        good = []
-        for row in batch:
-            if row.error:
-                self.reject(row.number, *row.error)
-                continue
-            mapped, errors, _ = self.mapper.map_row(row.values)
-            for fld, msg in errors:
-                self.reject(row.number, fld, msg)
-            pcode = mapped.get("pcode")
-            if pcode is None:
-                self.reject(row.number, "pcode", "pcode is empty")
-                continue
-            if isinstance(pcode, int | float):
-                self.reject(
-                    row.number,
-                    self.mapper.resolved.get("pcode"),
-                    f"pcode is a number ({pcode!r}) in the file: leading zeros may have been lost; store the column as text",
-                )
-                continue
-            try:
-                level = (
-                    int(values.parse_number(mapped.get("level"), integer=True))
-                    if mapped.get("level") is not None
-                    else None
-                )
-            except values.ValueProblem as exc:
-                self.reject(row.number, self.mapper.resolved.get("level"), str(exc))
-                continue
+        """A batch of admin-area rows: mapped, gated, upserted by P-code, each stage
+        timed; the hazards' P-codes follow."""
+        with self.book.timed("map"):
+            mapped = [self._map_admin_area(row) for row in batch]
+        with self.book.timed("gate"):
+            good = self._gate_admin_areas(mapped)
+        with self.book.timed("write"):
+            self._write_admin_areas(good)
+
+    def _map_admin_area(self, row: readers.Row) -> _MappedRow:
+        """Map an admin-area row: P-code as text, level, name, geometry read; every problem
+        of the row reported in one pass."""
+        if row.error:  # the geometry cannot be read: its values are still checked
+            self.reject(row.number, *row.error)
+        mapped, errors, _ = self.mapper.map_row(row.values)
+        for fld, msg in errors:
+            self.reject(row.number, fld, msg)
+        failed = bool(errors) or row.error is not None
+        pcode = mapped.get("pcode")
+        if pcode is None:
+            self.reject(row.number, "pcode", "pcode is empty")
+            failed = True
+        elif isinstance(pcode, int | float):
+            self.reject(
+                row.number,
+                self.mapper.resolved.get("pcode"),
+                f"pcode is a number ({pcode!r}) in the file: leading zeros may have been lost; store the column as text",
+            )
+            failed = True
+        level = None
+        try:
+            if mapped.get("level") is not None:
+                level = int(values.parse_number(mapped.get("level"), integer=True))
+        except values.ValueProblem as exc:
+            self.reject(row.number, self.mapper.resolved.get("level"), str(exc))
+            failed = True
+        else:
             if level is None or not mapped.get("name"):
                 self.reject(
                     row.number,
                     "level" if level is None else "name",
                     "level and name are required",
                 )
-                continue
+                failed = True
+        mapped["level"] = level
+        geom = None
+        if row.error is None:
             try:
                 geom, _origin = self._geometry(row, mapped)
+            except gate.GateRejection as exc:
+                self.refuse(row.number, exc)
+        return _MappedRow(row, mapped, geom, failed)
+
+    def _gate_admin_areas(self, rows: list[_MappedRow]) -> list[dict[str, Any]]:
+        """The intake of each outline; the rows to upsert."""
+        good = []
+        for m in rows:
+            if m.geometry is None:
+                continue
+            try:
                 result = gate.intake(
-                    geom,
+                    m.geometry,
                     pointer="geometry",
                     allow_point=False,
                     max_vertices=self.settings.max_admin_vertices,
                     refuse_repairs=self.refuse_repairs,
                 )
             except gate.GateRejection as exc:
-                self.refuse(row.number, exc)
+                self.refuse(m.row.number, exc)
                 continue
-            self.warn_intake(row.number, geom, result)
-            parent = mapped.get("parent_pcode")
+            if m.failed:
+                continue
+            self.warn_intake(m.row.number, m.geometry, result)
+            parent = m.mapped.get("parent_pcode")
             good.append(
                 {
-                    "n": row.number,
-                    "pcode": str(pcode).strip(),
-                    "name": str(mapped["name"]),
-                    "level": level,
+                    "n": m.row.number,
+                    "pcode": str(m.mapped["pcode"]).strip(),
+                    "name": str(m.mapped["name"]),
+                    "level": m.mapped["level"],
                     "parent": str(parent).strip() if parent not in (None, "") else None,
                     "wkb": shapely.to_wkb(result.geometry),
                 }
             )
+        return good
+
+    def _write_admin_areas(self, good: list[dict[str, Any]]) -> None:
+        """Upsert the areas by P-code in one statement; then every hazard's P-codes."""
         if good:
             rows = self.data.execute(
                 text(
