@@ -23,22 +23,6 @@ from api.services.imports.common import ACTIVITY_FIELDS, _RowProblem, _typed
 from api.services.imports.write import Writing, _norm_wkb
 
 
-def _stringify(mapped: dict[str, Any]) -> None:
-    """Identifiers and texts read as numbers (a spreadsheet's 1234.0) back to text."""
-    for key in (
-        "external_id",
-        "activity",
-        "release_hazard_id",
-        "organisation",
-        "notes",
-    ):
-        v = mapped.get(key)
-        if v is not None and not isinstance(v, str):
-            mapped[key] = (
-                str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-            )
-
-
 @dataclass
 class _MappedActivity:
     """An activity or release row mapped; ``failed`` when a problem was reported."""
@@ -67,13 +51,7 @@ class ActivityRows(Writing):
         """Map one row and check its values, its organisation and its geometry's reading,
         reporting every problem found in one pass."""
         releases_kind = self.imp.kind == "releases"
-        if row.error:  # the geometry cannot be read: its values are still checked
-            self.reject(row.number, *row.error)
-        mapped, errors, _ = self.mapper.map_row(row.values)
-        for fld, msg in errors:
-            self.reject(row.number, fld, msg)
-        failed = bool(errors) or row.error is not None
-        _stringify(mapped)
+        mapped, _reported, failed = self._map_values(row)
         try:
             _typed(
                 mapped,
@@ -101,19 +79,13 @@ class ActivityRows(Writing):
             self.refuse(row.number, exc)
             failed = True
         geom = None
-        if row.error is None and (
-            row.geometry is not None
-            or any(
-                self.mapper.coords.get(k)
-                and row.values.get(self.mapper.coords[k]) not in (None, "")
-                for k in ("wkt", "geoshape", "lon", "lat")
-            )
+        if row.geometry is not None or any(
+            self.mapper.coords.get(k)
+            and row.values.get(self.mapper.coords[k]) not in (None, "")
+            for k in ("wkt", "geoshape", "lon", "lat")
         ):
-            try:
-                geom, _ = self._geometry(row, mapped)
-            except gate.GateRejection as exc:
-                self.refuse(row.number, exc)
-                failed = True
+            geom, _origin = self._read_geometry(row, mapped)
+            failed = failed or geom is None
         return _MappedActivity(row, mapped, ref, org, geom, failed)
 
     def _gate_activity(self, m: "_MappedActivity") -> None:

@@ -87,19 +87,7 @@ class EOFindRows(Writing):
         """Map one row and check its values, its organisation and its geometry's reading,
         reporting every problem found in one pass (a refused value and a missing position
         both); the intake runs in the gate."""
-        if row.error:  # the geometry cannot be read: its values are still checked
-            self.reject(row.number, *row.error)
-        mapped, errors, _ = self.mapper.map_row(row.values)
-        for fld, msg in errors:
-            self.reject(row.number, fld, msg)
-        failed = bool(errors) or row.error is not None
-        reported = {fld for fld, _ in errors}
-        for key in ("external_id", "hazard_id", "organisation", "notes", "model"):
-            v = mapped.get(key)
-            if v is not None and not isinstance(v, str):
-                mapped[key] = (
-                    str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                )
+        mapped, reported, failed = self._map_values(row)
         try:
             _typed(mapped, ("found_on",), ("quantity", "depth_cm"), self.dayfirst)
         except _RowProblem as exc:
@@ -132,12 +120,7 @@ class EOFindRows(Writing):
                     f"{name}: {err['msg']}",
                 )
             failed = True
-        geom, origin = None, None
-        if row.error is None:
-            try:
-                geom, origin = self._geometry(row, mapped)
-            except gate.GateRejection as exc:
-                self.refuse(row.number, exc)
+        geom, origin = self._read_geometry(row, mapped)
         if origin is not None:
             kept = self.mapper.kept(row.values)
             if kept:

@@ -101,24 +101,12 @@ class ProgrammeLayers(Writing):
     ) -> _MappedRow:
         """Map a context row and check its values and its geometry's reading, every
         problem of the row reported in one pass."""
-        if row.error:  # the geometry cannot be read: its values are still checked
-            self.reject(row.number, *row.error)
-        mapped, errors, _ = self.mapper.map_row(row.values)
-        for fld, msg in errors:
-            self.reject(row.number, fld, msg)
-        failed = bool(errors) or row.error is not None
-        for key in ("external_id", "name", "notes"):
-            v = mapped.get(key)
-            if v is not None and not isinstance(v, str):
-                mapped[key] = (
-                    str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                )
+        mapped, reported, failed = self._map_values(row)
         try:
             _typed(mapped, spec.dates, spec.ints, self.dayfirst)
         except _RowProblem as exc:
             self.refuse(row.number, exc)
             failed = True
-        reported = {fld for fld, _ in errors}
         for name in spec.required:
             if name in reported or self.mapper.resolved.get(name) in reported:
                 continue  # refused by the mapping, in its own words
@@ -127,12 +115,7 @@ class ProgrammeLayers(Writing):
                     row.number, _RowProblem(name, f"{name} is required for {layer}")
                 )
                 failed = True
-        geom = None
-        if row.error is None:
-            try:
-                geom, _origin = self._geometry(row, mapped)
-            except gate.GateRejection as exc:
-                self.refuse(row.number, exc)
+        geom, _origin = self._read_geometry(row, mapped)
         return _MappedRow(row, mapped, geom, failed)
 
     def _gate_context(
@@ -259,12 +242,7 @@ class ProgrammeLayers(Writing):
     def _map_admin_area(self, row: readers.Row) -> _MappedRow:
         """Map an admin-area row: P-code as text, level, name, geometry read; every problem
         of the row reported in one pass."""
-        if row.error:  # the geometry cannot be read: its values are still checked
-            self.reject(row.number, *row.error)
-        mapped, errors, _ = self.mapper.map_row(row.values)
-        for fld, msg in errors:
-            self.reject(row.number, fld, msg)
-        failed = bool(errors) or row.error is not None
+        mapped, _reported, failed = self._map_values(row)
         pcode = mapped.get("pcode")
         if pcode is None:
             self.reject(row.number, "pcode", "pcode is empty")
@@ -292,12 +270,7 @@ class ProgrammeLayers(Writing):
                 )
                 failed = True
         mapped["level"] = level
-        geom = None
-        if row.error is None:
-            try:
-                geom, _origin = self._geometry(row, mapped)
-            except gate.GateRejection as exc:
-                self.refuse(row.number, exc)
+        geom, _origin = self._read_geometry(row, mapped)
         return _MappedRow(row, mapped, geom, failed)
 
     def _gate_admin_areas(self, rows: list[_MappedRow]) -> list[dict[str, Any]]:

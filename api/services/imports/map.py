@@ -20,6 +20,12 @@ from api.services.auth import (
 from api.services.imports.report import Reporting
 from api.vocab import POINT_HAZARD_TYPES
 
+# fields that are text whatever a spreadsheet made of them (an id typed 1234 is read 1234.0)
+TEXT_FIELDS = (
+    "external_id", "activity", "release_hazard_id", "hazard_id", "organisation", "name",
+    "notes", "model",
+)  # fmt: skip
+
 
 @dataclass
 class _Mapped:
@@ -160,28 +166,33 @@ class Mapping(Reporting):
             hazard_type in POINT_HAZARD_TYPES,
         )
 
-    def _common(self, row: readers.Row) -> dict[str, Any] | None:
-        """Map a row and report its errors; None when it cannot be used."""
+    def _map_values(self, row: readers.Row) -> tuple[dict[str, Any], set[str], bool]:
+        """Map a row's values through the profile, reporting the values it refuses (and a
+        geometry the file could not read: the values are still checked); identifiers and
+        texts a spreadsheet read as numbers (1234.0) back to text. Returns the values, the
+        fields already reported, and whether anything of the row was."""
         if row.error:
             self.reject(row.number, *row.error)
-            return None
         mapped, errors, _ = self.mapper.map_row(row.values)
         for fld, msg in errors:
             self.reject(row.number, fld, msg)
-        if errors:
-            return None
-        for key in (
-            "external_id",
-            "activity",
-            "release_hazard_id",
-            "hazard_id",
-            "organisation",
-            "notes",
-            "model",
-        ):
+        for key in TEXT_FIELDS:
             v = mapped.get(key)
             if v is not None and not isinstance(v, str):
                 mapped[key] = (
                     str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
                 )
-        return mapped
+        return mapped, {fld for fld, _ in errors}, bool(errors) or bool(row.error)
+
+    def _read_geometry(
+        self, row: readers.Row, mapped: dict[str, Any]
+    ) -> tuple[BaseGeometry | None, dict[str, Any] | None]:
+        """The row's geometry in WGS 84 and its origin; (None, None) when there is none to
+        take in (the problem reported here, or already when the file could not read it)."""
+        if row.error:
+            return None, None
+        try:
+            return self._geometry(row, mapped)
+        except gate.GateRejection as exc:
+            self.refuse(row.number, exc)
+            return None, None
