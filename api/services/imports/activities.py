@@ -51,7 +51,7 @@ class ActivityRows(Writing):
         """Map one row and check its values, its organisation and its geometry's reading,
         reporting every problem found in one pass."""
         releases_kind = self.imp.kind == "releases"
-        mapped, _reported, failed = self._map_values(row)
+        mapped, _, failed, _ = self._map_values(row)
         try:
             _typed(
                 mapped,

@@ -87,7 +87,7 @@ class EOFindRows(Writing):
         """Map one row and check its values, its organisation and its geometry's reading,
         reporting every problem found in one pass (a refused value and a missing position
         both); the intake runs in the gate."""
-        mapped, reported, failed = self._map_values(row)
+        mapped, reported, failed, _ = self._map_values(row)
         try:
             _typed(mapped, ("found_on",), ("quantity", "depth_cm"), self.dayfirst)
         except _RowProblem as exc:

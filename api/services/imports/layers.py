@@ -101,7 +101,7 @@ class ProgrammeLayers(Writing):
     ) -> _MappedRow:
         """Map a context row and check its values and its geometry's reading, every
         problem of the row reported in one pass."""
-        mapped, reported, failed = self._map_values(row)
+        mapped, reported, failed, _ = self._map_values(row)
         try:
             _typed(mapped, spec.dates, spec.ints, self.dayfirst)
         except _RowProblem as exc:
@@ -242,7 +242,7 @@ class ProgrammeLayers(Writing):
     def _map_admin_area(self, row: readers.Row) -> _MappedRow:
         """Map an admin-area row: P-code as text, level, name, geometry read; every problem
         of the row reported in one pass."""
-        mapped, _reported, failed = self._map_values(row)
+        mapped, _, failed, _ = self._map_values(row)
         pcode = mapped.get("pcode")
         if pcode is None:
             self.reject(row.number, "pcode", "pcode is empty")

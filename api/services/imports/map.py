@@ -78,16 +78,10 @@ class Mapping(Reporting):
         """Map one row and check its values and its geometry's reading, reporting every
         problem found (a missing value and a null geometry both); the intake runs later,
         over the batch. None when the row is not a hazard row at all."""
-        if row.error:  # the geometry cannot be read: its values are still checked
-            self.reject(row.number, *row.error)
-        elif not self.mapper.applies(row.values):
+        if not row.error and not self.mapper.applies(row.values):
             self.book.counts["skipped"] += 1
             return None
-        mapped, errors, warnings = self.mapper.map_row(row.values)
-        for fld, msg in errors:
-            self.reject(row.number, fld, msg)
-        if row.error:
-            errors.append(row.error)
+        mapped, reported, failed, warnings = self._map_values(row)
         doi = None
         if "date_of_information" in mapped:
             try:
@@ -95,14 +89,16 @@ class Mapping(Reporting):
                     mapped.pop("date_of_information"), dayfirst=self.dayfirst
                 )
             except values.ValueProblem as exc:
-                errors.append(("date_of_information", str(exc)))
+                reported.add("date_of_information")
+                failed = True
                 self.reject(
                     row.number,
                     self.mapper.resolved.get("date_of_information"),
                     str(exc),
                 )
         if doi is not None and doi > datetime.now(UTC).date() + timedelta(days=1):
-            errors.append(("date_of_information", "future"))
+            reported.add("date_of_information")
+            failed = True
             self.reject(
                 row.number,
                 self.mapper.resolved.get("date_of_information"),
@@ -113,27 +109,21 @@ class Mapping(Reporting):
                 try:
                     mapped[num] = values.parse_number(mapped[num])
                 except values.ValueProblem as exc:
-                    errors.append((num, str(exc)))
+                    reported.add(num)
+                    failed = True
                     self.reject(row.number, self.mapper.resolved.get(num), str(exc))
-        for key in ("external_id", "name", "notes", "organisation"):
-            if key in mapped and not isinstance(mapped[key], str):
-                mapped[key] = (
-                    str(int(mapped[key]))
-                    if isinstance(mapped[key], float) and mapped[key].is_integer()
-                    else str(mapped[key])
-                )
         props = None
         try:
             props = HazardPropertiesCreate.model_validate(
                 {**mapped, "date_of_information": doi}
             )
         except ValidationError as exc:
-            reported = {fld for fld, _ in errors}
+            failed = True
             for err in exc.errors():
                 name = str(err["loc"][0]) if err["loc"] else ""
                 if name in reported or self.mapper.resolved.get(name) in reported:
                     continue  # reported above, in its own words
-                errors.append((name, err["msg"]))
+                reported.add(name)
                 self.reject(
                     row.number,
                     self.mapper.resolved.get(name, name),
@@ -145,19 +135,14 @@ class Mapping(Reporting):
                 props.organisation if props else mapped.get("organisation")
             )
         except gate.GateRejection as exc:
-            errors.append((exc.field, exc.message))
+            failed = True
             self.refuse(row.number, exc)
-        geom, origin = None, None
-        try:
-            if not row.error:
-                geom, origin = self._geometry(row, mapped)
-        except gate.GateRejection as exc:
-            errors.append((exc.field, exc.message))
-            self.refuse(row.number, exc)
+        geom, origin = self._read_geometry(row, mapped)
+        failed = failed or geom is None
         hazard_type = props.hazard_type if props else mapped.get("hazard_type")
         return _Mapped(
             row,
-            props if not errors else None,
+            props if not failed else None,
             org,
             geom,
             origin,
@@ -166,14 +151,17 @@ class Mapping(Reporting):
             hazard_type in POINT_HAZARD_TYPES,
         )
 
-    def _map_values(self, row: readers.Row) -> tuple[dict[str, Any], set[str], bool]:
+    def _map_values(
+        self, row: readers.Row
+    ) -> tuple[dict[str, Any], set[str], bool, list[str]]:
         """Map a row's values through the profile, reporting the values it refuses (and a
         geometry the file could not read: the values are still checked); identifiers and
         texts a spreadsheet read as numbers (1234.0) back to text. Returns the values, the
-        fields already reported, and whether anything of the row was."""
+        fields already reported, whether anything of the row was, and the mapping's
+        warnings."""
         if row.error:
             self.reject(row.number, *row.error)
-        mapped, errors, _ = self.mapper.map_row(row.values)
+        mapped, errors, warnings = self.mapper.map_row(row.values)
         for fld, msg in errors:
             self.reject(row.number, fld, msg)
         for key in TEXT_FIELDS:
@@ -182,7 +170,8 @@ class Mapping(Reporting):
                 mapped[key] = (
                     str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
                 )
-        return mapped, {fld for fld, _ in errors}, bool(errors) or bool(row.error)
+        reported = {fld for fld, _ in errors}
+        return mapped, reported, bool(errors) or bool(row.error), warnings
 
     def _read_geometry(
         self, row: readers.Row, mapped: dict[str, Any]
