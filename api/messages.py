@@ -118,6 +118,11 @@ def translate(text: str | None, language: str, *, part: bool = False) -> str | N
     return _translate(text, target, part=part, depth=0)
 
 
+def translate_all(texts: list[str], language: str) -> list[str]:
+    """Each of ``texts`` (English messages, e.g. a write's warnings) in ``language``."""
+    return [translate(t, language) or t for t in texts]
+
+
 def title(slug: str, english: str, language: str) -> str:
     """The title of the problem type ``slug`` in ``language`` (``english`` without one)."""
     if language == DEFAULT_LANGUAGE:

@@ -14,7 +14,7 @@ from api.deps import (
     SessionDep,
 )
 from api.errors import problem_responses
-from api.messages import translate
+from api.messages import translate_all
 from api.responses import GeoJSONOut, feature_collection
 from api.schemas.eo_finds import (
     EO_FIND_EXAMPLE,
@@ -64,7 +64,7 @@ def create_eo_find(
     )
     body = eo_finds.get(session, principal=require_reader(principal), find_id=find_id)
     if warnings:
-        body["warnings"] = [translate(w, language) or w for w in warnings]
+        body["warnings"] = translate_all(warnings, language)
     return GeoJSONOut(body, status_code=201 if created else 200)
 
 

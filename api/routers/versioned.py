@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IfMatchDep, LanguageDep, PrincipalDep, SessionDep
 from api.errors import problem_responses
-from api.messages import DEFAULT_LANGUAGE, translate
+from api.messages import DEFAULT_LANGUAGE, translate_all
 from api.responses import GeoJSONOut, JSONOut
 from api.services.auth import Principal
 from api.services.versioned import etag
@@ -65,7 +65,7 @@ def versioned(
     ``version``.
     """
     if warnings:
-        body["warnings"] = [translate(w, language) or w for w in warnings]
+        body["warnings"] = translate_all(warnings, language)
     if version is None:
         version = body.get("properties", body)["version"]
     return out(body, status_code=status, headers={"ETag": etag(version)})
